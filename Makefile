@@ -1,0 +1,93 @@
+# shrinktrace - plain Makefile.  `make` builds build/shrinktrace, `make check`
+# runs every test, `make install` puts the binary in $(PREFIX)/sbin.
+# Build dependencies (Debian 12): clang libbpf-dev bpftool libelf-dev zlib1g-dev
+# libjson-c-dev pkg-config; tests also need libcmocka-dev.  `make deps` installs them.
+
+PREFIX   ?= /usr/local
+BUILD    ?= build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
+	    -D_FORTIFY_SOURCE=2 -fstack-protector-strong -Ibpf -Iuser -I$(BUILD)
+LDLIBS   += -lbpf -lelf -lz -ljson-c -lm
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
+	      -I/usr/include/$(shell uname -m)-linux-gnu -Ibpf
+
+USER_SRCS := $(sort $(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
+LIB_OBJS  := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+BPF_OBJ   := $(BUILD)/shrinktrace.bpf.o
+SKEL      := $(BUILD)/shrinktrace.skel.h
+
+.PHONY: all clean install uninstall check unit-test replay-test live-test deps static bench
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/shrinktrace
+
+$(BPF_OBJ): bpf/shrinktrace.bpf.c bpf/shrinktrace.h bpf/shrinker_types.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name shrinktrace_bpf > $@
+
+$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) bpf/shrinktrace.h $(SKEL) | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/shrinktrace: $(USER_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# A statically linked binary for the QEMU lab's initramfs.
+static: $(BUILD)/shrinktrace.static
+$(BUILD)/shrinktrace.static: $(USER_OBJS)
+	$(CC) $(CFLAGS) -static -o $@ $^ -lbpf -lelf -ljson-c -lz -lzstd -lm
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BUILD):
+	@mkdir -p $(BUILD)/user $(BUILD)/tests
+
+unit-test: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+replay-test: $(BUILD)/shrinktrace
+	tests/replay/run.sh $(BUILD)/shrinktrace
+
+live-test: $(BUILD)/shrinktrace
+	tests/live/tmpfs_churn.sh $(BUILD)/shrinktrace
+
+# Everything: unit tests, replay corpus and scenarios, live tracing (root).
+check: $(BUILD)/shrinktrace
+	tests/run-all.sh $(BUILD)
+
+bench: $(BUILD)/shrinktrace $(BUILD)/genlog
+	tools/bench/replay_bench.sh $(BUILD)/shrinktrace
+
+# The benchmark's log generator (not part of the tool).
+$(BUILD)/genlog: tools/bench/genlog.c user/jsonl.c user/event.c user/jsonl.h user/event.h | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ tools/bench/genlog.c user/jsonl.c user/event.c
+
+deps:
+	tools/install-deps.sh
+
+install: $(BUILD)/shrinktrace
+	install -D -m 0755 $(BUILD)/shrinktrace $(DESTDIR)$(PREFIX)/sbin/shrinktrace
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/shrinktrace
+
+clean:
+	rm -rf $(BUILD)
+
+# Real-kernel lab: shrinktrace inside QEMU (TCG) on Debian's 6.12 and 6.1 kernels, every case.
+.PHONY: lab-test
+lab-test:
+	tools/lab/run 6.12 6.1

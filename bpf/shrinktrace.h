@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * shrinktrace.h - the event ABI between bpf/shrinktrace.bpf.c and user space.
+ *
+ * One fixed-size record per event goes through one BPF ring buffer.  Every
+ * field is naturally aligned and the struct has no implicit padding, so the
+ * same header compiles identically for -target bpf and for x86-64 user space.
+ * The JSON names of these events are in shared/EVENTS.md (format shrinktrace/1).
+ */
+#ifndef SHRINKTRACE_H
+#define SHRINKTRACE_H
+
+#define ST_COMM_LEN 16
+#define ST_NAME_LEN 48
+
+/* Event types: the numeric values are ABI, the JSON names live in user/event.c. */
+enum st_event_type {
+	ST_EV_SHRINKER_ALLOC = 1,	/* return of shrinker_alloc() (6.7+) */
+	ST_EV_SHRINKER_REGISTER = 2,	/* shrinker_register(); register_shrinker_prepared() < 6.7 */
+	ST_EV_WALK_BEGIN = 3,		/* entry of shrink_slab() */
+	ST_EV_WALK_END = 4,		/* return of shrink_slab() */
+	ST_EV_SHRINK_BEGIN = 5,		/* entry of do_shrink_slab() / vmscan:mm_shrink_slab_start */
+	ST_EV_SHRINK_END = 6,		/* return of do_shrink_slab() / vmscan:mm_shrink_slab_end */
+	ST_EV_FREE_BEGIN = 7,		/* entry of shrinker_free(); unregister_shrinker() < 6.7 */
+	ST_EV_FREE_END = 8,		/* return of shrinker_free(): unlinked, queued by call_rcu() */
+	ST_EV_RCU_FREE = 9,		/* shrinker_free_rcu_cb() / kmem:kfree of a tracked shrinker */
+	ST_EV_LOST = 10,		/* the kernel side dropped `count` events */
+	ST_EV_MAX_KERNEL = 11,
+};
+
+/* st_event.flags */
+#define ST_F_INFERRED	(1u << 0)	/* synthesised: the function itself was not observed */
+#define ST_F_REFCOUNT	(1u << 1)	/* refcount holds shrinker->refcount (6.7+) */
+#define ST_F_SNAPSHOT	(1u << 2)	/* next/prev hold shrinker->list.next/.prev */
+#define ST_F_NAME	(1u << 3)	/* name holds shrinker->name (CONFIG_SHRINKER_DEBUG) */
+#define ST_F_FSTYPE	(1u << 4)	/* name holds the superblock's s_type->name */
+#define ST_F_SCAN_FN	(1u << 5)	/* scan_fn holds shrinker->scan_objects */
+#define ST_F_WALK_INFO	(1u << 6)	/* nid/memcg/priority are valid */
+#define ST_F_NR_TO_SCAN	(1u << 7)	/* nr_to_scan is valid */
+#define ST_F_DURATION	(1u << 8)	/* duration_ns is valid */
+
+/* SHRINK_EMPTY from include/linux/shrinker.h: count_objects() found nothing. */
+#define ST_SHRINK_EMPTY (~0ULL - 1)
+/* LIST_POISON2 on x86-64 (include/linux/poison.h with CONFIG_ILLEGAL_POINTER_VALUE). */
+#define ST_LIST_POISON2 0xdead000000000122ULL
+
+/* Which mechanism delivered an event; recorded per hook by user space. */
+enum st_mech {
+	ST_MECH_NONE = 0,
+	ST_MECH_FENTRY = 1,
+	ST_MECH_KPROBE = 2,
+	ST_MECH_TRACEPOINT = 3,
+};
+
+struct st_event {
+	__u64 ts;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC, ns */
+	__u64 shrinker;		/* struct shrinker * */
+	__u64 next;		/* snapshot: shrinker->list.next */
+	__u64 prev;		/* snapshot: shrinker->list.prev (LIST_POISON2 = unlinked) */
+	__u64 memcg;		/* struct mem_cgroup * of the walk / shrink_control */
+	__u64 nr_to_scan;	/* shrink_control->nr_to_scan, or total_scan (tracepoint) */
+	__u64 freed;		/* objects freed; SHRINK_EMPTY as is; walk freed; lost count */
+	__u64 duration_ns;	/* shrink_end: time inside do_shrink_slab(), ns */
+	__u64 scan_fn;		/* shrinker->scan_objects, for symbolisation */
+	__u32 type;		/* enum st_event_type */
+	__u32 flags;		/* ST_F_* */
+	__u32 cpu;
+	__u32 pid;		/* kernel task id (thread id) */
+	__s32 nid;
+	__s32 priority;
+	__s32 refcount;		/* snapshot: refcount_read(&shrinker->refcount) */
+	__s32 id;		/* shrinker->id (memcg aware) or -1 */
+	__u32 shrinker_flags;	/* shrinker->flags */
+	__u32 pad;
+	char comm[ST_COMM_LEN];
+	char name[ST_NAME_LEN];	/* see ST_F_NAME / ST_F_FSTYPE */
+};
+
+#endif /* SHRINKTRACE_H */

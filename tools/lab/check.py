@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+"""Host side of tools/lab/run.
+
+  check.py extract SERIAL.TXT OUTDIR
+      unpack what the guest sent on its second serial port into OUTDIR/<case>/<file>
+  check.py check KERNEL CASE CASEDIR EXPECT
+      judge one case: the verdict (violation kinds and shrinker names) against EXPECT, plus
+      what the JSONL log must show for that case. Prints a one-line summary first, then
+      the reasons of a failure; exit 0 = PASS.
+
+EXPECT files (tests/lab/expect/<kernel>-<case>.expect): one expected violation per line,
+`KIND SHRINKER-NAME`; `#` comments; a file with no such line expects no violation.
+"""
+import base64
+import gzip
+import json
+import os
+import re
+import sys
+
+LIST_POISON2 = "0xdead000000000122"
+MS = 1000 * 1000
+
+
+def extract(serial, outdir):
+    cur = None
+    buf = []
+    seen = set()
+    done = False
+    with open(serial, "rb") as f:
+        lines = f.read().decode("utf-8", "replace").replace("\r", "").split("\n")
+    for line in lines:
+        if cur is not None:
+            if line.startswith("@@END "):
+                case, name = cur
+                d = os.path.join(outdir, case)
+                os.makedirs(d, exist_ok=True)
+                try:
+                    data = gzip.decompress(base64.b64decode("".join(buf)))
+                except Exception as e:  # truncated transfer
+                    data = ("(transfer broken: %s)\n" % e).encode()
+                with open(os.path.join(d, name), "wb") as o:
+                    o.write(data)
+                cur, buf = None, []
+            else:
+                buf.append(line.strip())
+            continue
+        m = re.match(r"@@FILE (\S+) (\S+)", line)
+        if m:
+            cur = (m.group(1), m.group(2))
+            continue
+        m = re.match(r"@@CASE (\S+) (.*)", line)
+        if m:
+            d = os.path.join(outdir, m.group(1))
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, "guest.txt"), "w") as o:
+                o.write(m.group(2) + "\n")
+            seen.add(m.group(1))
+        if line.startswith("@@DONE"):
+            done = True
+        if line.startswith("@@FATAL"):
+            print("guest:", line, file=sys.stderr)
+    if not done:
+        print("guest did not finish (no @@DONE); cases finished: %s" % (" ".join(sorted(seen)) or "none"),
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def load_jsonl(path):
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                out.append({"type": "_unparsable", "text": line[:200]})
+    return out
+
+
+def norm_name(n):
+    """`lab_a_scan [shrinker_lab]` -> `lab_a_scan`; the kernel's own name when it has one."""
+    if n is None:
+        return "?"
+    n = str(n).strip()
+    n = re.sub(r"\s*\[[^\]]*\]$", "", n)
+    n = re.sub(r"\+0x[0-9a-f]+(/0x[0-9a-f]+)?$", "", n)
+    return {"lab-a": "lab_a_scan", "lab-b": "lab_b_scan"}.get(n, n)
+
+
+def kv(path):
+    d = {}
+    if os.path.exists(path):
+        for tok in open(path).read().split():
+            if "=" in tok:
+                k, v = tok.split("=", 1)
+                d[k] = v
+    return d
+
+
+class Generations:
+    """Shrinker generations by address, as EVENTS.md defines them."""
+
+    def __init__(self, events):
+        self.gens = []      # list of dicts: addr, name, events{type: [ev]}
+        cur = {}
+        for ev in events:
+            a = ev.get("shrinker")
+            t = ev.get("type")
+            if not a or t == "violation":
+                continue
+            g = cur.get(a)
+            if t == "shrinker_alloc" or g is None or (t == "shrinker_register" and "shrinker_register" in g["ev"]) \
+                    or "rcu_free" in g["ev"]:
+                g = {"addr": a, "name": None, "ev": {}}
+                self.gens.append(g)
+                cur[a] = g
+            g["ev"].setdefault(t, []).append(ev)
+            if ev.get("name") and not g["name"]:
+                g["name"] = ev["name"]
+
+    def named(self, name):
+        return [g for g in self.gens if norm_name(g["name"]) == name]
+
+
+class Case:
+    def __init__(self, kernel, case, d, expect):
+        self.kernel, self.case, self.d, self.expect = kernel, case, d, expect
+        self.errors = []
+        self.notes = []
+        self.events = sorted((e for e in load_jsonl(os.path.join(d, "log.jsonl")) if e.get("type") != "header"),
+                             key=lambda e: e.get("ts", 0))
+        self.header = next((e for e in load_jsonl(os.path.join(d, "log.jsonl")) if e.get("type") == "header"), {})
+        self.verdict = load_jsonl(os.path.join(d, "verdict.jsonl"))
+        self.guest = kv(os.path.join(d, "guest.txt"))
+        self.module = kv(os.path.join(d, "module.txt"))
+        self.gens = Generations(self.events)
+
+    def err(self, msg):
+        self.errors.append(msg)
+
+    def types(self):
+        c = {}
+        for e in self.events:
+            c[e.get("type")] = c.get(e.get("type"), 0) + 1
+        return c
+
+    def of(self, t, name=None, addr=None):
+        return [e for e in self.events if e.get("type") == t
+                and (name is None or norm_name(e.get("name")) == name or
+                     any(e.get("shrinker") == g["addr"] for g in self.gens.named(name)))
+                and (addr is None or e.get("shrinker") == addr)]
+
+    def read_expect(self):
+        want = []
+        if not os.path.exists(self.expect):
+            self.err("no expect file %s" % self.expect)
+            return want
+        for line in open(self.expect):
+            line = line.split("#", 1)[0].strip()
+            if line:
+                kind, name = line.split()[:2]
+                want.append((kind, norm_name(name)))
+        return sorted(set(want))
+
+    def run(self):
+        if not self.guest:
+            self.err("the guest did not finish this case (no @@CASE record); see the console log")
+            return
+        if not self.events:
+            self.err("empty or missing log.jsonl")
+        want = self.read_expect()
+        got = sorted(set((v.get("kind"), norm_name(v.get("name"))) for v in self.verdict))
+        if got != want:
+            self.err("verdict %s, expected %s" % (fmt(got), fmt(want)))
+        live = sorted(set((v.get("kind"), norm_name(v.get("name")))
+                          for v in load_jsonl(os.path.join(self.d, "log.jsonl")) if v.get("type") == "violation"))
+        if live != got:
+            self.err("live violations in the log %s differ from the replayed verdict %s" % (fmt(live), fmt(got)))
+        rc = self.guest.get("rc")
+        want_rc = "3" if want else "0"
+        if rc != want_rc:
+            self.err("tracer exit status %s, expected %s" % (rc, want_rc))
+        if self.guest.get("replay_rc") not in ("0", "3"):
+            self.err("replay exit status %s" % self.guest.get("replay_rc"))
+        lost = sum(int(e.get("count", 0)) for e in self.events if e.get("type") == "lost")
+        if lost:
+            self.notes.append("lost=%d" % lost)
+        bad = [e for e in self.events if e.get("type") == "_unparsable"]
+        if bad:
+            self.err("%d unparsable log lines, first: %s" % (len(bad), bad[0]["text"]))
+        getattr(self, "case_" + self.case)()
+
+    # -- per case --------------------------------------------------------------------------
+    def need_types(self, *types):
+        have = self.types()
+        missing = [t for t in types if not have.get(t)]
+        if missing:
+            self.err("log has no %s events" % ", ".join(missing))
+
+    def lifecycle(self, g, with_rcu):
+        need = ["shrinker_register", "free_begin", "free_end"]
+        if self.new_api():
+            need = ["shrinker_alloc"] + need + (["rcu_free"] if with_rcu else [])
+        return [t for t in need if t not in g["ev"]]
+
+    def new_api(self):
+        return self.kernel != "6.1"
+
+    def case_churn(self):
+        self.need_types("walk_begin", "walk_end", "shrink_begin", "shrink_end", "shrinker_register",
+                        "free_begin", "free_end", *(["shrinker_alloc", "rcu_free"] if self.new_api() else []))
+        zero = [e for e in self.of("shrink_end") if e.get("freed") in (0, "0", "empty")]
+        if not zero:
+            self.err("no shrink_end with freed 0 or \"empty\"")
+        tmpfs = self.gens.named("sb-tmpfs")
+        complete = [g for g in tmpfs if not self.lifecycle(g, True)]
+        if len(complete) < 20:
+            sample = [(g["addr"], self.lifecycle(g, True)) for g in tmpfs if self.lifecycle(g, True)][:3]
+            self.err("%d of 20 churned sb-tmpfs shrinkers have a full lifecycle (%d seen); missing e.g. %s"
+                     % (len(complete), len(tmpfs), sample))
+        self.notes.append("sb-tmpfs lifecycles=%d shrink_end freed0/empty=%d" % (len(complete), len(zero)))
+
+    def lab_a(self):
+        return self.module.get("a")
+
+    def case_slow(self):
+        a = self.lab_a()
+        ends = [e for e in self.of("shrink_end", addr=a) if int(e.get("duration_ns", 0)) >= 150 * MS]
+        if not ends:
+            self.err("no shrink_end on lab-a (%s) lasting >= 150 ms" % a)
+        fb, fe = self.of("free_begin", addr=a), self.of("free_end", addr=a)
+        if not fb or not fe:
+            self.err("no free_begin/free_end for lab-a")
+        elif ends:
+            wait = fe[0]["ts"] - fb[0]["ts"]
+            if not (fb[0]["ts"] < ends[0]["ts"] <= fe[0]["ts"]) or wait < 50 * MS:
+                self.err("the free of lab-a did not wait for the walker (free %d ms, scan ended at +%d ms)"
+                         % (wait // MS, (ends[0]["ts"] - fb[0]["ts"]) // MS))
+            else:
+                self.notes.append("lab-a scan %d ms, shrinker free waited %d ms"
+                                  % (int(ends[0]["duration_ns"]) // MS, wait // MS))
+
+    def stuck(self, expect_walker):
+        a = self.lab_a()
+        v = [x for x in self.verdict if x.get("kind") == "stuck_free" and x.get("shrinker") == a]
+        if not v:
+            self.err("no stuck_free on lab-a at %s" % a)
+            return
+        wp = v[0].get("walker_pid")
+        if expect_walker:
+            if str(wp) != self.module.get("walker_pid"):
+                self.err("stuck_free names walker %s, the walker in lab_a_scan was %s"
+                         % (wp, self.module.get("walker_pid")))
+        elif wp not in (None, 0, "0", -1, ""):
+            self.err("stuck_free names walker %s though no walker held lab-a" % wp)
+        if not self.of("free_end", addr=a):
+            self.err("the free of lab-a never completed (no free_end)")
+        if self.new_api() and not self.of("rcu_free", addr=a):
+            self.err("no rcu_free for lab-a")
+        self.notes.append("stuck_free: %s" % v[0].get("detail"))
+
+    def case_blocked(self):
+        self.stuck(True)
+
+    def case_leak(self):
+        self.stuck(False)
+
+    def case_unlink(self):
+        a, b = self.lab_a(), self.module.get("b")
+        if self.module.get("reader_timed_out") != "0":
+            self.err("the RCU reader timed out before release: %s" % self.module)
+        v = [x for x in self.verdict if x.get("kind") == "stale_next" and x.get("shrinker") == a]
+        if not v:
+            self.err("no stale_next on lab-a (%s)" % a)
+        elif not points_at(v[0].get("next"), b):
+            self.err("stale_next on lab-a points at %s, lab-b is %s" % (v[0].get("next"), b))
+        else:
+            self.notes.append("stale_next: %s" % v[0].get("detail"))
+        ends = self.of("shrink_end", addr=a)
+        if not any(e.get("prev") == LIST_POISON2 and points_at(e.get("next"), b) for e in ends):
+            self.err("no shrink_end snapshot on lab-a showing it unlinked with next = lab-b")
+
+    def case_control(self):
+        for who in ("lab_a_scan", "lab_b_scan"):
+            gs = self.gens.named(who)
+            if not gs:
+                self.err("no shrinker named %s in the log" % who)
+                continue
+            g = gs[-1]
+            miss = self.lifecycle(g, True) + [t for t in ("shrink_begin", "shrink_end") if t not in g["ev"]]
+            if miss:
+                self.err("%s: no %s" % (who, ", ".join(miss)))
+
+
+def points_at(ptr, shrinker):
+    """`ptr` is the shrinker itself or its embedded list_head (list.next as read)."""
+    try:
+        d = int(ptr, 16) - int(shrinker, 16)
+    except (TypeError, ValueError):
+        return False
+    return 0 <= d < 0x100
+
+
+def fmt(pairs):
+    return "[" + ", ".join("%s(%s)" % p for p in pairs) + "]" if pairs else "[none]"
+
+
+def check(kernel, case, d, expect):
+    c = Case(kernel, case, d, expect)
+    try:
+        c.run()
+    except Exception as e:  # a malformed log must fail the case, not the lab
+        c.err("checker error: %r" % e)
+    secs = c.guest.get("secs", "?")
+    try:
+        s0, s1 = secs.split("-")
+        secs = "%.1fs" % (float(s1) - float(s0))
+    except ValueError:
+        pass
+    t = c.types()
+    print("[%s in guest, %d events, backend %s, verdict %s%s]" % (
+        secs, len(c.events), c.header.get("backend", "?"),
+        fmt(sorted(set((v.get("kind"), norm_name(v.get("name"))) for v in c.verdict))),
+        "; " + "; ".join(c.notes) if c.notes else ""))
+    for e in c.errors:
+        print("  " + e)
+    if c.errors:
+        print("  event counts: %s" % json.dumps(t, sort_keys=True))
+    return 1 if c.errors else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "extract":
+        sys.exit(extract(sys.argv[2], sys.argv[3]))
+    if len(sys.argv) == 6 and sys.argv[1] == "check":
+        sys.exit(check(*sys.argv[2:]))
+    print(__doc__, file=sys.stderr)
+    sys.exit(2)

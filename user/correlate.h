@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * correlate.h - the correlation engine: shrinker generations, walks, in-flight
+ * do_shrink_slab() calls, and the walk-safety violations of shared/EVENTS.md.
+ *
+ * Pure: no BPF, no I/O except through the callbacks and corr_report().  The
+ * live tracer and `shrinktrace replay` feed it the same way:
+ *
+ *   corr_push() each event as it arrives (any order within the window)
+ *   corr_advance() with the current trace time when idle (live only)
+ *   corr_finish() at the end, then corr_report() / corr_stats()
+ *
+ * Events leave the reorder window in timestamp order through on_event, then
+ * drive the state machine; violations come out through on_violation the
+ * moment they are found.
+ */
+#ifndef ST_CORRELATE_H
+#define ST_CORRELATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "event.h"
+
+struct corr;
+
+struct corr_opts {
+	uint64_t stuck_after_ns;	/* stuck_free threshold, trace time; 0 = default 10 s */
+	uint64_t reorder_window_ns;	/* events are held this long (trace time) to be sorted;
+					 * 0 = no reordering (out-of-order events count as late) */
+	size_t max_tombstones;		/* queued/freed generations remembered for
+					 * use_after_free / stale_next; 0 = CORR_DEFAULT_TOMBSTONES */
+};
+
+struct corr_cbs {
+	/* An event leaves the reorder window (timestamp order).  May be NULL. */
+	void (*on_event)(const struct st_rec *r, void *ctx);
+	/* A violation was found.  May be NULL. */
+	void (*on_violation)(const struct st_violation *v, void *ctx);
+	void *ctx;
+	/* An event arrived older than an event already released (beyond the
+	 * window): counted in stats.late and still processed, right away.
+	 * released_ts is the newest ts already released.  May be NULL. */
+	void (*on_late)(const struct st_rec *r, uint64_t released_ts, void *ctx);
+};
+
+/* Counters for the exit summary. */
+struct corr_stats {
+	uint64_t events;		/* events pushed */
+	uint64_t by_type[ST_NTYPES];
+	uint64_t lost;			/* sum of lost.count */
+	uint64_t late;			/* events that arrived after the window passed them */
+	uint64_t violations[ST_V_NKINDS];
+	uint64_t shrinkers_seen;	/* generations ever tracked */
+	uint64_t first_ts, last_ts;	/* trace time span, ns */
+	uint64_t live_generations;	/* generations in the table now (not yet evicted) */
+	uint64_t tombstones;		/* queued/freed generations remembered now */
+	uint64_t tombstones_evicted;	/* forgotten because of max_tombstones */
+	uint64_t inflight_calls;	/* do_shrink_slab() calls in flight now */
+	uint64_t held;			/* events held in the reorder window now */
+	uint64_t held_max;		/* the most ever held at once */
+};
+
+/* Create an engine.  opts may be NULL for defaults; opts and cbs are copied.  Returns
+ * NULL on allocation failure.  Free with corr_free(). */
+struct corr *corr_new(const struct corr_opts *opts, const struct corr_cbs *cbs);
+void corr_free(struct corr *c);
+
+/* Feed one event (copied).  Violation/header records are ignored.  Returns 0,
+ * or -1 with errno=ENOMEM. */
+int corr_push(struct corr *c, const struct st_rec *r);
+
+/* Trace time is now at least now_ts (ns): release events older than the
+ * window and raise stuck_free for frees stuck longer than the threshold. */
+void corr_advance(struct corr *c, uint64_t now_ts);
+
+/* End of input: release every held event and run the final checks. */
+void corr_finish(struct corr *c);
+
+/* Counters so far. */
+void corr_get_stats(const struct corr *c, struct corr_stats *out);
+
+/* Print the per-shrinker summary (calls, freed, free wait, queue-to-RCU time)
+ * as text to f.  Call after corr_finish(). */
+void corr_report(const struct corr *c, FILE *f);
+
+/* Default window: how far (ns) events from different CPUs may arrive out of order. */
+#define CORR_DEFAULT_WINDOW_NS (50ULL * 1000 * 1000)
+#define CORR_DEFAULT_STUCK_NS (10ULL * 1000 * 1000 * 1000)
+#define CORR_DEFAULT_TOMBSTONES 65536
+/* Distinct shrinker names with their own summary line; more go into "(other)". */
+#define CORR_MAX_NAMES 4096
+
+#endif /* ST_CORRELATE_H */

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * loader.h - choose, load and attach the BPF side; read its ring buffer.
+ *
+ * For every logical hook the loader really tries the mechanisms in order
+ * fentry/fexit, kprobe/kretprobe, tracepoint (or only the one forced with
+ * --backend) and keeps the first that loads and attaches on this kernel.
+ */
+#ifndef ST_LOADER_H
+#define ST_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "event.h"
+#include "ksyms.h"
+
+enum st_hook {
+	ST_HOOK_WALK,		/* shrink_slab() */
+	ST_HOOK_SHRINK,		/* do_shrink_slab() */
+	ST_HOOK_ALLOC,		/* shrinker_alloc() */
+	ST_HOOK_REGISTER,	/* shrinker_register() / register_shrinker_prepared() */
+	ST_HOOK_FREE,		/* shrinker_free() / unregister_shrinker() */
+	ST_HOOK_RCU_FREE,	/* shrinker_free_rcu_cb() */
+	ST_NHOOKS,
+};
+
+/* Values match enum st_mech in bpf/shrinktrace.h. */
+enum st_backend {
+	ST_BACKEND_AUTO = 0,
+	ST_BACKEND_FENTRY = 1,
+	ST_BACKEND_KPROBE = 2,
+	ST_BACKEND_TRACEPOINT = 3,
+};
+
+struct loader_opts {
+	enum st_backend backend;	/* AUTO: best per hook */
+	uint32_t ringbuf_bytes;		/* power of two >= page size; 0: 8 MiB */
+	uint32_t filter_tgid;		/* trace only this process (0: all) */
+	bool verbose;			/* libbpf's own messages on stderr */
+};
+
+/* What serves one hook after loader_open(). */
+struct loader_hook {
+	enum st_backend mech;		/* ST_BACKEND_AUTO (0) when nothing serves it */
+	const char *target;		/* kernel function attached, or tracepoint name */
+	char why[160];			/* when unserved: the last failure */
+};
+
+/* Called for every event read from the ring buffer, in arrival order.
+ * r is only valid during the call. */
+typedef void (*loader_event_fn)(const struct st_rec *r, void *ctx);
+
+struct loader;
+
+/* Probe, load and attach.  ks (borrowed, must outlive the loader) names
+ * shrinkers and locates functions.  On failure returns NULL and writes a
+ * one-line reason with the way out into err. */
+struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
+			   loader_event_fn fn, void *ctx, char *err, size_t errlen);
+
+/* Detach everything and free.  NULL is ignored. */
+void loader_close(struct loader *l);
+
+/* The hook table, for the banner and the log header. */
+const struct loader_hook *loader_hook(const struct loader *l, enum st_hook h);
+const char *loader_hook_name(enum st_hook h);
+const char *loader_backend_name(enum st_backend b);
+
+/* One word for the log header: the single mechanism in use, or "mixed". */
+const char *loader_backend_summary(const struct loader *l);
+
+/* Print the start-up banner: per hook its mechanism and target, then which
+ * event types this set cannot see or only infers. */
+void loader_banner(const struct loader *l, FILE *f);
+
+/* Wait up to timeout_ms for events and deliver them; also runs the scanner of
+ * the inferring backend when it is due.  Returns the number of events
+ * delivered, or a negative errno (-EINTR on a signal). */
+int loader_poll(struct loader *l, int timeout_ms);
+
+/* Deliver whatever is in the ring buffer now, without waiting. */
+int loader_drain(struct loader *l);
+
+/* Events the kernel side dropped so far (ring buffer full), all CPUs. */
+uint64_t loader_lost_total(const struct loader *l);
+
+/* Dropped events not yet reported by an in-stream `lost` record; resets them.
+ * Call once at exit and write a `lost` record with the result if non-zero. */
+uint64_t loader_take_pending_lost(struct loader *l);
+
+#endif /* ST_LOADER_H */

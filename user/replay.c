@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * replay.c - `shrinktrace replay [OPTION...] FILE...`
+ *
+ * Each file gets its own correlation engine: state never carries from one
+ * log to the next.
+ */
+#define _GNU_SOURCE
+#include <argp.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "correlate.h"
+#include "jsonl.h"
+#include "logread.h"
+#include "replay.h"
+
+enum fmt { FMT_TEXT, FMT_JSONL };
+
+struct replay_args {
+	enum fmt fmt;
+	double stuck_after_s;
+	double window_ms;
+	const char *out;
+	bool stats;
+	char **files;
+	int nfiles;
+};
+
+struct replay_ctx {
+	FILE *out;
+	enum fmt fmt;
+	uint64_t violations;
+	int write_err;
+	char buf[ST_JSONL_MAX];
+};
+
+#define OPT_STATS 1000
+
+static const struct argp_option options[] = {
+	{ "format", 'f', "FORMAT", 0,
+	  "Output format: 'text' (default) prints each violation as a block, then one summary "
+	  "line per shrinker name; 'jsonl' prints exactly the violation records of "
+	  "shared/EVENTS.md, one JSON object per line, and nothing else", 0 },
+	{ "stuck-after", 's', "SECONDS", 0,
+	  "Raise stuck_free when shrinker_free() has not returned after SECONDS of trace time "
+	  "(default 10; fractions allowed)", 0 },
+	{ "window", 'w', "MS", 0,
+	  "Reorder window in milliseconds of trace time (default 50): events are sorted by ts "
+	  "within it; events older than that are counted as late, reported on stderr, and "
+	  "still processed", 0 },
+	{ "output", 'o', "OUT", 0, "Write the report to OUT instead of standard output", 0 },
+	{ "stats", OPT_STATS, NULL, 0,
+	  "Print per-file counters, events/s and the peak RSS of this process to stderr", 0 },
+	{ 0 }
+};
+
+static const char doc[] =
+	"Replay saved shrinktrace/1 event logs through the correlator and report the "
+	"walk-safety violations of shared/EVENTS.md.\v"
+	"FILE is a log written by `shrinktrace -o FILE`, or '-' for standard input. "
+	"Files are processed in order, each by its own correlator: no state carries from "
+	"one log to the next. A header line is optional. Unknown event types and unknown "
+	"fields are ignored, as are 'violation' records. Malformed input (bad JSON, a "
+	"missing or mistyped required field, a bad pointer string) stops with one line "
+	"'FILE:LINE: reason' on stderr.\n\n"
+	"Exit status:\n"
+	"  0  clean: no violation\n"
+	"  1  error: unreadable file or malformed input\n"
+	"  2  usage error\n"
+	"  3  violations found";
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct replay_args *a = state->input;
+	char *end;
+
+	switch (key) {
+	case 'f':
+		if (strcmp(arg, "text") == 0)
+			a->fmt = FMT_TEXT;
+		else if (strcmp(arg, "jsonl") == 0)
+			a->fmt = FMT_JSONL;
+		else
+			argp_error(state, "--format: '%s' is not one of text, jsonl", arg);
+		break;
+	case 's':
+		errno = 0;
+		a->stuck_after_s = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(a->stuck_after_s) ||
+		    a->stuck_after_s <= 0 || a->stuck_after_s > 1e9)
+			argp_error(state, "--stuck-after: '%s' is not a number of seconds > 0", arg);
+		break;
+	case 'w':
+		errno = 0;
+		a->window_ms = strtod(arg, &end);
+		if (errno || end == arg || *end || !isfinite(a->window_ms) ||
+		    a->window_ms < 0 || a->window_ms > 1e9)
+			argp_error(state, "--window: '%s' is not a number of milliseconds >= 0", arg);
+		break;
+	case 'o':
+		a->out = arg;
+		break;
+	case OPT_STATS:
+		a->stats = true;
+		break;
+	case ARGP_KEY_ARGS:
+		a->files = state->argv + state->next;
+		a->nfiles = state->argc - state->next;
+		break;
+	case ARGP_KEY_NO_ARGS:
+		argp_error(state, "no log FILE given (use '-' for standard input)");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static void put(struct replay_ctx *x, const char *s, size_t n)
+{
+	if (fwrite(s, 1, n, x->out) != n)
+		x->write_err = errno ? errno : EIO;
+}
+
+static void print_violation(const struct st_violation *v, void *ctx)
+{
+	struct replay_ctx *x = ctx;
+	int n;
+
+	x->violations++;
+	if (x->fmt == FMT_JSONL) {
+		n = st_jsonl_format_violation(x->buf, sizeof(x->buf), v);
+		if (n > 0)
+			put(x, x->buf, (size_t)n);
+		return;
+	}
+	fprintf(x->out, "VIOLATION %s: shrinker %s at 0x%" PRIx64, st_vkind_name(v->kind),
+		v->name[0] ? v->name : "(unnamed)", v->shrinker);
+	if (v->has_next)
+		fprintf(x->out, ", next 0x%" PRIx64, v->next);
+	if (v->walker_pid)
+		fprintf(x->out, ", walker %s (pid %d)", v->walker_comm, v->walker_pid);
+	fprintf(x->out, "%s\n  %s\n\n", v->certain ? "" : " [uncertain: events were lost around it]",
+		v->detail);
+}
+
+static void note_late(const struct st_rec *r, uint64_t released_ts, void *ctx)
+{
+	(void)r;
+	(void)released_ts;
+	(void)ctx;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Replay one file.  Returns ST_EXIT_CLEAN, ST_EXIT_VIOLATIONS or ST_EXIT_ERROR. */
+static int replay_file(const struct replay_args *a, const char *path, struct replay_ctx *x)
+{
+	struct corr_opts o = {
+		.stuck_after_ns = (uint64_t)(a->stuck_after_s * 1e9 + 0.5),
+		.reorder_window_ns = (uint64_t)(a->window_ms * 1e6 + 0.5),
+	};
+	struct corr_cbs cb = { .on_violation = print_violation, .on_late = note_late, .ctx = x };
+	struct corr_stats st;
+	struct st_rec r;
+	struct st_log *lg;
+	struct corr *c;
+	char err[512];
+	double t0 = now_s();
+	int rc, ret = ST_EXIT_CLEAN;
+
+	lg = st_log_open(path, err, sizeof(err));
+	if (!lg) {
+		fprintf(stderr, "shrinktrace replay: %s\n", err);
+		return ST_EXIT_ERROR;
+	}
+	c = corr_new(&o, &cb);
+	if (!c) {
+		fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
+		st_log_close(lg);
+		return ST_EXIT_ERROR;
+	}
+	x->violations = 0;
+	while ((rc = st_log_next(lg, &r)) > 0) {
+		if (corr_push(c, &r)) {
+			fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
+			ret = ST_EXIT_ERROR;
+			break;
+		}
+	}
+	if (rc < 0) {
+		fprintf(stderr, "%s\n", st_log_error(lg));
+		ret = ST_EXIT_ERROR;
+	}
+	corr_finish(c);
+	corr_get_stats(c, &st);
+	if (st.late)
+		fprintf(stderr, "%s: warning: %" PRIu64 " event%s arrived later than the %.3f ms reorder "
+			"window and were processed out of order (try a larger --window)\n",
+			path, st.late, st.late == 1 ? "" : "s", a->window_ms);
+	if (x->fmt == FMT_TEXT && ret == ST_EXIT_CLEAN) {
+		const struct st_log_stats *ls = st_log_get_stats(lg);
+		uint64_t nv = 0;
+
+		for (int k = 0; k < ST_V_NKINDS; k++)
+			nv += st.violations[k];
+		if (!nv)
+			fprintf(x->out, "no violations\n\n");
+		corr_report(c, x->out);
+		fprintf(x->out, "%s: %" PRIu64 " events over %" PRIu64 ".%06" PRIu64 " ms, %" PRIu64
+			" shrinker generations, %" PRIu64 " violation%s",
+			path, st.events, (st.last_ts - st.first_ts) / 1000000,
+			(st.last_ts - st.first_ts) % 1000000, st.shrinkers_seen, nv, nv == 1 ? "" : "s");
+		if (st.lost)
+			fprintf(x->out, ", %" PRIu64 " events lost by the kernel side", st.lost);
+		if (st.late)
+			fprintf(x->out, ", %" PRIu64 " late", st.late);
+		if (ls->skipped_types)
+			fprintf(x->out, ", %" PRIu64 " records of unknown type ignored", ls->skipped_types);
+		fprintf(x->out, "\n");
+	}
+	if (a->stats) {
+		const struct st_log_stats *ls = st_log_get_stats(lg);
+		struct rusage ru;
+		double dt = now_s() - t0;
+
+		getrusage(RUSAGE_SELF, &ru);
+		fprintf(stderr, "%s: %" PRIu64 " lines, %" PRIu64 " events, %" PRIu64 " late, %" PRIu64
+			" lost, %" PRIu64 " unknown types, %" PRIu64 " unknown fields; held max %" PRIu64
+			", generations %" PRIu64 " (table %" PRIu64 ", tombstones %" PRIu64
+			", evicted %" PRIu64 "); %.3f s, %.0f events/s, peak RSS %ld KiB\n",
+			path, ls->lines, st.events, st.late, st.lost, ls->skipped_types,
+			ls->unknown_fields, st.held_max, st.shrinkers_seen, st.live_generations,
+			st.tombstones, st.tombstones_evicted, dt, dt > 0 ? st.events / dt : 0.0,
+			ru.ru_maxrss);
+	}
+	if (ret == ST_EXIT_CLEAN && x->violations)
+		ret = ST_EXIT_VIOLATIONS;
+	corr_free(c);
+	st_log_close(lg);
+	return ret;
+}
+
+int replay_main(int argc, char **argv)
+{
+	struct replay_args a = { .fmt = FMT_TEXT, .stuck_after_s = 10, .window_ms = 50 };
+	struct argp argp = { options, parse_opt, "FILE...", doc, NULL, NULL, NULL };
+	struct replay_ctx *x;
+	int ret = ST_EXIT_CLEAN;
+	bool viol = false;
+
+	char *name = "shrinktrace replay";
+	char **av;
+	int perr;
+
+	/* argp names the program after argv[0] in usage and error messages */
+	av = calloc((size_t)argc + 1, sizeof(*av));
+	if (!av) {
+		fprintf(stderr, "shrinktrace replay: out of memory\n");
+		return ST_EXIT_ERROR;
+	}
+	memcpy(av, argv, (size_t)argc * sizeof(*av));
+	if (argc > 0)
+		av[0] = name;
+	argp_err_exit_status = ST_EXIT_USAGE;
+	perr = argp_parse(&argp, argc, av, 0, NULL, &a);
+	if (perr) {
+		free(av);
+		return ST_EXIT_USAGE;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		fprintf(stderr, "shrinktrace replay: out of memory\n");
+		free(av);
+		return ST_EXIT_ERROR;
+	}
+	x->fmt = a.fmt;
+	x->out = stdout;
+	if (a.out && strcmp(a.out, "-") != 0) {
+		x->out = fopen(a.out, "w");
+		if (!x->out) {
+			fprintf(stderr, "shrinktrace replay: %s: %s\n", a.out, strerror(errno));
+			free(x);
+			free(av);
+			return ST_EXIT_ERROR;
+		}
+	}
+	for (int i = 0; i < a.nfiles && ret != ST_EXIT_ERROR; i++) {
+		int r;
+
+		if (a.fmt == FMT_TEXT && a.nfiles > 1)
+			fprintf(x->out, "== %s\n", a.files[i]);
+		r = replay_file(&a, a.files[i], x);
+		if (r == ST_EXIT_VIOLATIONS)
+			viol = true;
+		else if (r == ST_EXIT_ERROR)
+			ret = ST_EXIT_ERROR;
+		if (a.fmt == FMT_TEXT && a.nfiles > 1 && i + 1 < a.nfiles)
+			fputc('\n', x->out);
+	}
+	if (fflush(x->out) || ferror(x->out) || x->write_err) {
+		fprintf(stderr, "shrinktrace replay: %s: write error\n", a.out ? a.out : "<stdout>");
+		ret = ST_EXIT_ERROR;
+	}
+	if (x->out != stdout)
+		fclose(x->out);
+	free(x);
+	free(av);
+	if (ret == ST_EXIT_CLEAN && viol)
+		ret = ST_EXIT_VIOLATIONS;
+	return ret;
+}
