@@ -25,7 +25,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BPF_OBJ   := $(BUILD)/shrinktrace.bpf.o
 SKEL      := $(BUILD)/shrinktrace.skel.h
 
-.PHONY: all clean install uninstall check unit-test replay-test live-test deps static bench
+.PHONY: all clean install uninstall check unit-test replay-test live-test deps static bench demo lab-test
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/shrinktrace
@@ -62,10 +62,10 @@ replay-test: $(BUILD)/shrinktrace
 	tests/replay/run.sh $(BUILD)/shrinktrace
 
 live-test: $(BUILD)/shrinktrace
-	tests/live/tmpfs_churn.sh $(BUILD)/shrinktrace
+	tests/live/run.sh $(BUILD)/shrinktrace
 
 # Everything: unit tests, replay corpus and scenarios, live tracing (root).
-check: $(BUILD)/shrinktrace
+check: $(BUILD)/shrinktrace $(UNIT_BINS)
 	tests/run-all.sh $(BUILD)
 
 bench: $(BUILD)/shrinktrace $(BUILD)/genlog
@@ -91,3 +91,7 @@ clean:
 .PHONY: lab-test
 lab-test:
 	tools/lab/run 6.12 6.1
+
+# The quick-start demo: trace the built-in workload (tmpfs churn + drop_caches).
+demo: $(BUILD)/shrinktrace
+	$(BUILD)/shrinktrace -o $(BUILD)/demo.jsonl -- tools/workload/tmpfs-churn 20

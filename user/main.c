@@ -500,6 +500,9 @@ static int trace_main(struct args *a)
 		corr_advance(r.corr, mono_ns());
 		if (!a->quiet)
 			fflush(stdout);
+		/* The log is readable while the trace runs: at most one poll late. */
+		if (r.out && !r.out_errno && fflush(r.out))
+			r.out_errno = errno ? errno : EIO;
 		if (r.out_errno)
 			break;
 		if (deadline && mono_ns() >= deadline)
@@ -536,6 +539,7 @@ static int trace_main(struct args *a)
 		corr_push(r.corr, &lr);
 	}
 	corr_finish(r.corr);
+	fflush(stdout);		/* event lines before the summary on a shared terminal */
 	corr_get_stats(r.corr, &cs);
 	print_summary(&r, &cs, (double)(mono_ns() - start) / 1e9, loader_lost_total(l),
 		      a->command ? a->command[0] : NULL, cmd_status);

@@ -281,10 +281,23 @@ class Case:
         elif not points_at(v[0].get("next"), b):
             self.err("stale_next on lab-a points at %s, lab-b is %s" % (v[0].get("next"), b))
         else:
-            self.notes.append("stale_next: %s" % v[0].get("detail"))
-        ends = self.of("shrink_end", addr=a)
-        if not any(e.get("prev") == LIST_POISON2 and points_at(e.get("next"), b) for e in ends):
+            self.notes.append("stale_next on lab-a -> %s" % v[0].get("next"))
+        ends = [e for e in self.of("shrink_end", addr=a)
+                if e.get("prev") == LIST_POISON2 and points_at(e.get("next"), b)]
+        if not ends:
             self.err("no shrink_end snapshot on lab-a showing it unlinked with next = lab-b")
+            return
+        # B must have been queued (free_end) but not yet freed (rcu_free) when the walker left A
+        fe, rf = self.of("free_end", addr=b), self.of("rcu_free", addr=b)
+        if not fe or fe[0]["ts"] > ends[0]["ts"]:
+            self.err("lab-b was not queued (free_end) before the walker left lab-a")
+        if not rf:
+            self.err("no rcu_free for lab-b")
+        elif rf[0]["ts"] < ends[0]["ts"]:
+            self.err("lab-b was already RCU-freed when the walker left lab-a: the reader did not hold it")
+        else:
+            self.notes.append("lab-b queued %.1f ms before the walker left lab-a, RCU-freed %.1f ms after"
+                              % ((ends[0]["ts"] - fe[0]["ts"]) / MS, (rf[0]["ts"] - ends[0]["ts"]) / MS))
 
     def case_control(self):
         for who in ("lab_a_scan", "lab_b_scan"):

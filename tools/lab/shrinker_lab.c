@@ -17,7 +17,8 @@
  *   control  A's scan_objects is reached by the walk and behaves; no violation expected
  *   slow     A's scan_objects sleeps 200 ms while a kthread frees A: the free waits for it
  *   blocked  A's scan_objects blocks until released; a kthread calls shrinker_free(A), which
- *            is stuck on the walker's reference; 2.5 s later A is released (6.7+)
+ *            is stuck on the walker's reference (before 6.7: unregister_shrinker(A), stuck on
+ *            shrinker_rwsem, which the walker holds for reading); 2.5 s later A is released
  *   leak     a leaked reference on A (refcount_inc, no put), then a kthread frees A: stuck
  *            with no walker; 2.5 s later the reference is dropped (6.7+)
  *   unlink   the hazard of the original review (6.7+): while the walker is inside A's
@@ -30,7 +31,7 @@
  * /sys/kernel/debug/shrinker_lab/result reports what happened (pids, addresses, timings);
  * .../list prints the kernel's shrinker_list (address, scan/count symbols), for diagnosis.
  * On kernels before 6.7 (register_shrinker()/unregister_shrinker(), walk under
- * shrinker_rwsem) only control and slow are available.
+ * shrinker_rwsem) leak and unlink do not apply.
  */
 #include <linux/module.h>
 #include <linux/version.h>
@@ -303,7 +304,7 @@ static int cmd_setup(enum lab_mode m)
 	int err;
 
 #if !LAB_REFCOUNTED
-	if (m == M_BLOCKED || m == M_LEAK || m == M_UNLINK)
+	if (m == M_LEAK || m == M_UNLINK)	/* no refcount; unregister waits for walkers */
 		return -EOPNOTSUPP;
 #endif
 	if (lab_a.registered || lab_b.registered)
@@ -356,7 +357,6 @@ static int cmd_run(void)
 		if (!err)
 			wait_for_completion(&freer_done);
 		return err;
-#if LAB_REFCOUNTED
 	case M_BLOCKED:
 		err = wait_walker();
 		if (err)
@@ -367,6 +367,7 @@ static int cmd_run(void)
 		if (!err)
 			wait_for_completion(&freer_done);
 		return err;
+#if LAB_REFCOUNTED
 	case M_LEAK:
 		refcount_inc(&lab_a.s->refcount);		/* the leak */
 		err = start_freer(&lab_a);

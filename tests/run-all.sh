@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# tests/run-all.sh BUILD_DIR - every test of `make check`:
+#   1. cmocka unit tests (BUILD_DIR/tests/test_*)
+#   2. replay tests: ../shared/scenarios, tests/replay/corpus, tests/replay/bad
+#   3. live tracing on this kernel (root; skipped with a reason otherwise)
+# Prints each suite's own lines, then one closing line "N passed, M failed, K skipped".
+set -u
+BUILD=${1:-build}
+cd "$(dirname "$0")/.." || exit 1
+pass=0 fail=0 skip=0 bad_suites=()
+
+add_counts() {   # $1 = suite name, $2 = file with the suite's output, $3 = exit status
+	local p f s
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p; s/^\([0-9]*\) passed, [0-9]* failed.*/\1/p' "$2" | awk '{s+=$1} END {print s+0}')
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p; s/^[0-9]* passed, \([0-9]*\) failed.*/\1/p' "$2" | awk '{s+=$1} END {print s+0}')
+	s=$(sed -n 's/^[0-9]* passed, [0-9]* failed, \([0-9]*\) skipped.*/\1/p' "$2" | awk '{s+=$1} END {print s+0}')
+	if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crashed or failed without counting
+	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+	[ "$f" -ne 0 ] && bad_suites+=("$1")
+	return 0
+}
+
+run_suite() {    # $1 = name, rest = command
+	local name=$1 out rc
+	shift
+	out=$(mktemp)
+	echo "=== $name"
+	"$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	add_counts "$name" "$out" "$rc"
+	rm -f "$out"
+}
+
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	run_suite "unit $(basename "$t")" "$t"
+done
+run_suite "replay" tests/replay/run.sh "$BUILD/shrinktrace"
+run_suite "live" tests/live/run.sh "$BUILD/shrinktrace"
+
+echo
+[ ${#bad_suites[@]} -gt 0 ] && echo "failing suites: ${bad_suites[*]}"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
