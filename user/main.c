@@ -36,7 +36,6 @@
 #define EXIT_VIOLATIONS 3
 
 const char *argp_program_version = "shrinktrace 0.1";
-const char *argp_program_bug_address = "<https://github.com/shrinktrace/shrinktrace/issues>";
 
 static const char doc[] =
 	"shrinktrace -- trace the Linux kernel's slab shrinkers live and catch walks that "
@@ -81,7 +80,7 @@ static const struct argp_option options[] = {
 	  "`lost` records", 0 },
 	{ "stuck-after", OPT_STUCK, "SECONDS", 0, "Report stuck_free when shrinker_free() has "
 	  "not returned after SECONDS of trace time (default 10)", 0 },
-	{ "reorder-window", OPT_WINDOW, "MS", 0, "Hold events MS milliseconds to put events "
+	{ "window", OPT_WINDOW, "MS", 0, "Hold events MS milliseconds to put events "
 	  "from different CPUs in timestamp order (default 50)", 0 },
 	{ "no-banner", OPT_NO_BANNER, NULL, 0, "Do not print the hook banner", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages (verifier logs, attach errors)", 0 },
@@ -175,7 +174,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_WINDOW:
 		if (parse_seconds(arg, &sec) || sec > 60000)
-			argp_error(state, "--reorder-window: '%s' is not a number of milliseconds "
+			argp_error(state, "--window: '%s' is not a number of milliseconds "
 				   "(0..60000)", arg);
 		a->window_ns = (uint64_t)(sec * 1e6);
 		break;
@@ -290,8 +289,7 @@ static bool has_caps_for_bpf(void)
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
 #endif
-	return (eff & (1ULL << CAP_BPF)) && (eff & (1ULL << CAP_PERFMON)) &&
-	       (eff & (1ULL << CAP_SYS_RESOURCE));
+	return (eff & (1ULL << CAP_BPF)) && (eff & (1ULL << CAP_PERFMON));
 }
 
 /* Open the log for writing: never through a symlink at the final path, never
@@ -417,7 +415,7 @@ static int trace_main(struct args *a)
 
 	if (!has_caps_for_bpf()) {
 		fprintf(stderr, "shrinktrace: not permitted to load BPF programs: run as root "
-			"(sudo shrinktrace ...) or grant CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE\n");
+			"(sudo shrinktrace ...) or grant CAP_BPF and CAP_PERFMON\n");
 		return EXIT_ERROR;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {

@@ -47,8 +47,8 @@ struct replay_ctx {
 static const struct argp_option options[] = {
 	{ "format", 'f', "FORMAT", 0,
 	  "Output format: 'text' (default) prints each violation as a block, then one summary "
-	  "line per shrinker name; 'jsonl' prints exactly the violation records of "
-	  "shared/EVENTS.md, one JSON object per line, and nothing else", 0 },
+	  "line per shrinker name; 'jsonl' prints exactly the violation records of the "
+	  "shrinktrace/1 format, one JSON object per line, and nothing else", 0 },
 	{ "stuck-after", 's', "SECONDS", 0,
 	  "Raise stuck_free when shrinker_free() has not returned after SECONDS of trace time "
 	  "(default 10; fractions allowed)", 0 },
@@ -64,7 +64,7 @@ static const struct argp_option options[] = {
 
 static const char doc[] =
 	"Replay saved shrinktrace/1 event logs through the correlator and report the "
-	"walk-safety violations of shared/EVENTS.md.\v"
+	"walk-safety violations defined by the shrinktrace/1 log format (README).\v"
 	"FILE is a log written by `shrinktrace -o FILE`, or '-' for standard input. "
 	"Files are processed in order, each by its own correlator: no state carries from "
 	"one log to the next. A header line is optional. Unknown event types and unknown "
