@@ -253,6 +253,19 @@ static void on_violation(const struct st_violation *v, void *ctx)
 	write_line(r, r->buf, st_jsonl_format_violation(r->buf, sizeof(r->buf), v));
 }
 
+/* An event older than what the reorder window already released: it is still
+ * correlated, counted in the summary, and the first few are reported. */
+static void on_late(const struct st_rec *rec, uint64_t released_ts, void *ctx)
+{
+	static unsigned reported;
+
+	(void)ctx;
+	if (reported++ < 5)
+		fprintf(stderr, "shrinktrace: %s at ts %" PRIu64 " arrived %.3f ms behind events "
+			"already released; it is still correlated (raise --window)\n",
+			st_type_name(rec->type), rec->ts, (double)(released_ts - rec->ts) / 1e6);
+}
+
 /* Events from the ring buffer go into the correlator's reorder window. */
 static void on_kernel_event(const struct st_rec *rec, void *ctx)
 {
@@ -399,7 +412,8 @@ static int trace_main(struct args *a)
 		.reorder_window_ns = a->window_ns != UINT64_MAX ? a->window_ns
 								 : CORR_DEFAULT_WINDOW_NS,
 	};
-	struct corr_cbs cbs = { .on_event = on_event, .on_violation = on_violation, .ctx = &r };
+	struct corr_cbs cbs = { .on_event = on_event, .on_violation = on_violation,
+				 .on_late = on_late, .ctx = &r };
 	struct loader_opts lo = { .backend = a->backend, .ringbuf_bytes = a->ringbuf,
 				  .verbose = a->verbose };
 	struct sigaction sa = { .sa_handler = on_signal };
