@@ -168,6 +168,10 @@ static __always_inline void fill_name(struct st_event *e, struct shrinker *s)
 		}
 	}
 	e->scan_fn = (__u64)BPF_CORE_READ(s, scan_objects);
+	/* Some shrinkers only count (xen-balloon's backend_shrink_memory_count):
+	 * name those by count_objects. */
+	if (!e->scan_fn)
+		e->scan_fn = (__u64)BPF_CORE_READ(s, count_objects);
 	e->flags |= ST_F_SCAN_FN;
 	if (!super_cache_scan_addr || e->scan_fn != super_cache_scan_addr)
 		return;
@@ -455,8 +459,10 @@ int BPF_KRETPROBE(krp_alloc, struct shrinker *ret)
 }
 
 /* kzalloc(sizeof(struct shrinker)) inside shrinker_alloc(): the struct is
- * still zero here, so only the address is known. */
-SEC("tp_btf/kmalloc")
+ * still zero here, so only the address is known.  raw_tp, not tp_btf: before
+ * about 6.14 the verifier refuses tp_btf access to a `const void *` argument
+ * ("invalid bpf_context access"), and the pointer is only compared here. */
+SEC("raw_tp/kmalloc")
 int BPF_PROG(tp_kmalloc, unsigned long call_site, const void *ptr, size_t_k bytes_req,
 	     size_t_k bytes_alloc, gfp_t gfp_flags, int node)
 {
@@ -615,8 +621,9 @@ static __always_inline void infer_free_events(__u64 s, struct tracked *t)
 }
 
 /* In 6.18 shrinker_free_rcu_cb() ends in a tail call to kfree(), so the
- * call_site is the RCU core: match on the address alone. */
-SEC("tp_btf/kfree")
+ * call_site is the RCU core: match on the address alone.  raw_tp for the
+ * same reason as tp_kmalloc. */
+SEC("raw_tp/kfree")
 int BPF_PROG(tp_kfree, unsigned long call_site, const void *ptr)
 {
 	__u64 s = (__u64)ptr;

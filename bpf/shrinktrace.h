@@ -34,7 +34,7 @@ enum st_event_type {
 #define ST_F_SNAPSHOT	(1u << 2)	/* next/prev hold shrinker->list.next/.prev */
 #define ST_F_NAME	(1u << 3)	/* name holds shrinker->name (CONFIG_SHRINKER_DEBUG) */
 #define ST_F_FSTYPE	(1u << 4)	/* name holds the superblock's s_type->name */
-#define ST_F_SCAN_FN	(1u << 5)	/* scan_fn holds shrinker->scan_objects */
+#define ST_F_SCAN_FN	(1u << 5)	/* scan_fn: shrinker->scan_objects (count_objects if NULL) */
 #define ST_F_WALK_INFO	(1u << 6)	/* nid/memcg/priority are valid */
 #define ST_F_NR_TO_SCAN	(1u << 7)	/* nr_to_scan is valid */
 #define ST_F_DURATION	(1u << 8)	/* duration_ns is valid */

@@ -254,7 +254,8 @@ static int attach_choice(struct shrinktrace_bpf *skel, const struct choice *c,
 		if (!link) {
 			int err = -errno;
 
-			snprintf(why, whylen, "attach %s: %s", pr->name, strerror(errno));
+			snprintf(why, whylen, "%s%s%s: attach: %s", loader_backend_name(c->impl->mech),
+				 c->target ? " " : "", c->target ? c->target : "", strerror(errno));
 			return err ? err : -EINVAL;
 		}
 		if (*n >= MAX_LINKS) {
@@ -290,7 +291,8 @@ static int calibrate(const struct loader *l, const struct impl *im, const char *
 	quiet_libbpf = true;
 	err = shrinktrace_bpf__load(skel);
 	if (err) {
-		snprintf(why, whylen, "load: %s", strerror(-err > 0 ? -err : errno));
+		snprintf(why, whylen, "%s%s%s: load: %s", loader_backend_name(im->mech),
+			 target ? " " : "", target ? target : "", strerror(-err > 0 ? -err : errno));
 	} else {
 		err = attach_choice(skel, &ch[im->hook], links, &n, attached, &na, &sfd, why,
 				    whylen);

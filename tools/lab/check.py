@@ -194,7 +194,30 @@ class Case:
         bad = [e for e in self.events if e.get("type") == "_unparsable"]
         if bad:
             self.err("%d unparsable log lines, first: %s" % (len(bad), bad[0]["text"]))
+        self.consistency()
         getattr(self, "case_" + self.case)()
+
+    def consistency(self):
+        """Every shrink_begin has its shrink_end; a walk's freed is the sum of its calls'."""
+        open_calls, walks = {}, {}
+        for e in self.events:
+            t, key = e.get("type"), (e.get("pid"), e.get("shrinker"))
+            if t == "shrink_begin":
+                open_calls[key] = e
+            elif t == "shrink_end":
+                if open_calls.pop(key, None) is None:
+                    self.err("shrink_end without shrink_begin: %s" % json.dumps(e))
+                if e.get("pid") in walks and e.get("freed") != "empty":
+                    walks[e["pid"]] += int(e.get("freed", 0))
+            elif t == "walk_begin":
+                walks[e.get("pid")] = 0
+            elif t == "walk_end" and e.get("pid") in walks:
+                got = walks.pop(e["pid"])
+                if got != int(e.get("freed", -1)):
+                    self.err("walk_end at %s says freed %s, its shrink_end calls freed %d"
+                             % (e.get("ts"), e.get("freed"), got))
+        for e in open_calls.values():
+            self.err("shrink_begin with no shrink_end: %s" % json.dumps(e))
 
     # -- per case --------------------------------------------------------------------------
     def need_types(self, *types):
@@ -277,7 +300,12 @@ class Case:
             self.err("the RCU reader timed out before release: %s" % self.module)
         v = [x for x in self.verdict if x.get("kind") == "stale_next" and x.get("shrinker") == a]
         if not v:
-            self.err("no stale_next on lab-a (%s)" % a)
+            snap = [e.get("next") for e in self.of("shrink_end", addr=a) if e.get("prev") == LIST_POISON2]
+            hint = ""
+            if snap and points_at(snap[0], b):
+                hint = "; its unlinked shrink_end snapshot has next=%s = lab-b + 0x%x (the list_head inside lab-b)" \
+                    % (snap[0], int(snap[0], 16) - int(b, 16))
+            self.err("no stale_next on lab-a (%s)%s" % (a, hint))
         elif not points_at(v[0].get("next"), b):
             self.err("stale_next on lab-a points at %s, lab-b is %s" % (v[0].get("next"), b))
         else:
