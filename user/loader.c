@@ -309,13 +309,27 @@ static bool in_kallsyms(const struct loader *l, const char *fn)
 	return ksyms_find(l->ks, fn) != NULL;
 }
 
+/* Append reason to the hook's list of failures ("; "-separated), skipping a
+ * repeat of the one before (the same missing symbol for every mechanism). */
+static void add_why(char *all, size_t len, char *last, size_t lastlen, const char *reason)
+{
+	size_t used = strlen(all);
+
+	if (!strcmp(last, reason))
+		return;
+	snprintf(last, lastlen, "%s", reason);
+	if (used + 3 < len)
+		snprintf(all + used, len - used, "%s%s", used ? "; " : "", reason);
+}
+
 /* Pick the implementation of hook h: the first mechanism (and target) that
- * really loads and attaches. */
+ * really loads and attaches.  When none does, hooks[h].why lists why. */
 static void choose(struct loader *l, enum st_hook h)
 {
 	struct loader_hook *lh = &l->hooks[h];
-	char why[160] = "no implementation for this backend";
+	char why[160], last[160] = "";
 
+	lh->why[0] = '\0';
 	for (size_t i = 0; i < NIMPLS; i++) {
 		const struct impl *im = &impls[i];
 
@@ -325,8 +339,8 @@ static void choose(struct loader *l, enum st_hook h)
 			continue;
 		if (!im->targets) {
 			if (h == ST_HOOK_ALLOC && !l->alloc_start) {
-				snprintf(why, sizeof(why), "shrinker_alloc not in /proc/kallsyms "
-					 "(kernels before 6.7 have none)");
+				add_why(lh->why, sizeof(lh->why), last, sizeof(last),
+					"shrinker_alloc not in /proc/kallsyms (kernels before 6.7 have none)");
 				continue;
 			}
 			if (calibrate(l, im, NULL, why, sizeof(why)) == 0) {
@@ -335,11 +349,13 @@ static void choose(struct loader *l, enum st_hook h)
 				lh->target = im->label;
 				return;
 			}
+			add_why(lh->why, sizeof(lh->why), last, sizeof(last), why);
 			continue;
 		}
 		for (const char *const *t = im->targets; *t; t++) {
 			if (!in_kallsyms(l, *t)) {
 				snprintf(why, sizeof(why), "%s not in /proc/kallsyms", *t);
+				add_why(lh->why, sizeof(lh->why), last, sizeof(last), why);
 				continue;
 			}
 			if (calibrate(l, im, *t, why, sizeof(why)) == 0) {
@@ -349,14 +365,16 @@ static void choose(struct loader *l, enum st_hook h)
 				lh->target = *t;
 				return;
 			}
+			add_why(lh->why, sizeof(lh->why), last, sizeof(last), why);
 			/* A refused mechanism fails the same way on every target. */
-			if (strstr(why, "load:") && !strstr(why, "No such"))
+			if (strstr(why, ": load: ") && !strstr(why, "No such"))
 				break;
 		}
 	}
 	lh->mech = ST_BACKEND_AUTO;
 	lh->target = NULL;
-	snprintf(lh->why, sizeof(lh->why), "%s", why);
+	if (!lh->why[0])
+		snprintf(lh->why, sizeof(lh->why), "no implementation for this backend");
 }
 
 /* ---- ring buffer ------------------------------------------------------- */

@@ -46,7 +46,7 @@ struct loader_opts {
 struct loader_hook {
 	enum st_backend mech;		/* ST_BACKEND_AUTO (0) when nothing serves it */
 	const char *target;		/* kernel function attached, or tracepoint name */
-	char why[160];			/* when unserved: the last failure */
+	char why[320];			/* when unserved: why each candidate failed */
 };
 
 /* Called for every event read from the ring buffer, in arrival order.
