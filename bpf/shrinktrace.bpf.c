@@ -86,6 +86,23 @@ struct {
 	__type(value, __u64);
 } frees SEC(".maps");
 
+/* In-flight register_shrinker() per task (6.0-6.6, kretprobe). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} regs SEC(".maps");
+
+/* Registered shrinkers, so that one registration is reported once when two
+ * hooks see it (register_shrinker() around register_shrinker_prepared()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} registered SEC(".maps");
+
 /* Shrinkers known to the inferring (tracepoint) backend, by address. */
 struct tracked {
 	__u8 registered;	/* seen with SHRINKER_REGISTERED (or already live when first seen) */
@@ -429,6 +446,11 @@ static __always_inline void emit_alloc(struct shrinker *s, __u32 extra)
 
 	if (!s)
 		return;
+	{
+		__u64 key = (__u64)s;
+
+		bpf_map_delete_elem(&registered, &key);
+	}
 	track((__u64)s, false);
 	e = ev_reserve(ST_EV_SHRINKER_ALLOC);
 	if (!e)
@@ -478,8 +500,14 @@ int BPF_PROG(tp_kmalloc, unsigned long call_site, const void *ptr, size_t_k byte
 
 static __always_inline void emit_register(struct shrinker *s, __u32 extra)
 {
-	struct st_event *e = ev_reserve(ST_EV_SHRINKER_REGISTER);
+	__u64 key = (__u64)s;
+	__u8 one = 1;
+	struct st_event *e;
 
+	if (bpf_map_lookup_elem(&registered, &key))
+		return;		/* already reported by the other hook */
+	bpf_map_update_elem(&registered, &key, &one, BPF_ANY);
+	e = ev_reserve(ST_EV_SHRINKER_REGISTER);
 	if (!e)
 		return;
 	if (extra & ST_F_INFERRED)
@@ -510,11 +538,48 @@ int BPF_KPROBE(kp_register, struct shrinker *s)
 	return 0;
 }
 
+/* 6.0-6.6: register_shrinker(shrinker, fmt, ...) is variadic and may have
+ * register_shrinker_prepared() inlined, so it gets a kprobe pair of its own. */
+SEC("kprobe/register_shrinker")
+int BPF_KPROBE(kp_register_var, struct shrinker *s)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 v = (__u64)s;
+
+	bpf_map_update_elem(&regs, &tid, &v, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe/register_shrinker")
+int BPF_KRETPROBE(krp_register_var, int ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *v = bpf_map_lookup_elem(&regs, &tid);
+	__u64 s;
+
+	if (!v)
+		return 0;
+	s = *v;
+	bpf_map_delete_elem(&regs, &tid);
+	if (ret == 0 && s) {
+		track(s, true);
+		emit_register((struct shrinker *)s, 0);
+	}
+	return 0;
+}
+
 /* ---- free: shrinker_free() / unregister_shrinker() ------------------------ */
 
 static __always_inline void emit_free(__u32 type, struct shrinker *s, __u32 extra)
 {
-	struct st_event *e = ev_reserve(type);
+	struct st_event *e;
+
+	if (type == ST_EV_FREE_END) {
+		__u64 key = (__u64)s;
+
+		bpf_map_delete_elem(&registered, &key);
+	}
+	e = ev_reserve(type);
 
 	if (!e)
 		return;

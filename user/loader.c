@@ -78,19 +78,34 @@ static const struct impl impls[] = {
 };
 #define NIMPLS (sizeof(impls) / sizeof(impls[0]))
 
+/* Before 6.7 drivers call register_shrinker(shrinker, fmt, ...), which is
+ * variadic (no fentry) and may have register_shrinker_prepared() inlined:
+ * when the register hook sits on register_shrinker_prepared, this kprobe
+ * pair is added so those registrations are seen too (the BPF side reports
+ * each registration once). */
+static const char *const t_register_var[] = { "register_shrinker", NULL };
+static const struct impl register_var_impl = {
+	ST_HOOK_REGISTER, ST_BACKEND_KPROBE,
+	{ { "kp_register_var", PK_KPROBE }, { "krp_register_var", PK_KRETPROBE } },
+	t_register_var, NULL,
+};
+
 struct choice {
 	const struct impl *impl;	/* NULL: hook unserved */
 	const char *target;
 };
 
 #define MAX_LINKS 32
+/* chosen[ST_NHOOKS] is the extra: register_shrinker() on 6.0-6.6. */
+#define NCHOICES (ST_NHOOKS + 1)
+#define EXTRA ST_NHOOKS
 
 struct loader {
 	struct shrinktrace_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[MAX_LINKS];
 	int nlinks;
-	struct choice chosen[ST_NHOOKS];
+	struct choice chosen[NCHOICES];
 	struct loader_hook hooks[ST_NHOOKS];
 	const struct ksyms *ks;
 	struct loader_opts opts;
@@ -176,7 +191,7 @@ static struct shrinktrace_bpf *open_with(const struct loader *l, const struct ch
 		return NULL;
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, false);
-	for (int h = 0; h < ST_NHOOKS; h++) {
+	for (int h = 0; h < NCHOICES; h++) {
 		if (!ch[h].impl)
 			continue;
 		for (int i = 0; i < 2; i++) {
@@ -272,7 +287,7 @@ static int attach_choice(struct shrinktrace_bpf *skel, const struct choice *c,
 static int calibrate(const struct loader *l, const struct impl *im, const char *target,
 		     char *why, size_t whylen)
 {
-	struct choice ch[ST_NHOOKS] = { 0 };
+	struct choice ch[NCHOICES] = { 0 };
 	struct bpf_link *links[4];
 	const char *attached[4];
 	int n = 0, na = 0, sfd = -1, err;
@@ -377,6 +392,24 @@ static void choose(struct loader *l, enum st_hook h)
 		snprintf(lh->why, sizeof(lh->why), "no implementation for this backend");
 }
 
+static void choose_register_var(struct loader *l)
+{
+	struct choice *reg = &l->chosen[ST_HOOK_REGISTER];
+	char why[160];
+
+	if (!reg->target || strcmp(reg->target, "register_shrinker_prepared"))
+		return;
+	if (l->opts.backend != ST_BACKEND_AUTO && l->opts.backend != ST_BACKEND_KPROBE)
+		return;
+	if (!in_kallsyms(l, "register_shrinker") ||
+	    calibrate(l, &register_var_impl, "register_shrinker", why, sizeof(why)))
+		return;
+	l->chosen[EXTRA].impl = &register_var_impl;
+	l->chosen[EXTRA].target = "register_shrinker";
+	l->hooks[ST_HOOK_REGISTER].target =
+		"register_shrinker_prepared + register_shrinker (kprobe)";
+}
+
 /* ---- ring buffer ------------------------------------------------------- */
 
 static int on_sample(void *ctx, void *data, size_t size)
@@ -424,6 +457,7 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 		if (l->chosen[h].impl)
 			nserved++;
 	}
+	choose_register_var(l);
 	if (!nserved || !l->chosen[ST_HOOK_SHRINK].impl) {
 		snprintf(err, errlen,
 			 "no shrinker hook could be attached with --backend %s (do_shrink_slab: %s); "
@@ -447,7 +481,7 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 		loader_close(l);
 		return NULL;
 	}
-	for (int h = 0; h < ST_NHOOKS; h++) {
+	for (int h = 0; h < NCHOICES; h++) {
 		char why[160];
 
 		if (!l->chosen[h].impl)
@@ -455,7 +489,7 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 		if (attach_choice(l->skel, &l->chosen[h], l->links, &l->nlinks, attached,
 				  &nattached, &l->scanner_fd, why, sizeof(why))) {
 			snprintf(err, errlen, "attaching the %s hook failed after calibration: %s",
-				 hook_names[h], why);
+				 hook_names[h < ST_NHOOKS ? h : ST_HOOK_REGISTER], why);
 			loader_close(l);
 			return NULL;
 		}

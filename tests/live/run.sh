@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# Live tests: tests/live/run.sh BINARY
+# Runs the tracer on this kernel (root; the tracepoint backend on the lockdown
+# hosts) and checks what it writes with tests/live/logcheck.py (python3 stdlib):
+#  - churn: 20 tmpfs mount/umount cycles + drop_caches under `-q -o LOG -- WORKLOAD`;
+#    the workload ends by polling LOG until every shrinker its mounts allocated has
+#    its rcu_free (lazy RCU), at most CHURN_RCU_WAIT seconds. Then: format of every
+#    line, no lost events and no violations, named shrink calls, shrink_end/begin
+#    pairs, walk events iff the banner has a walk hook, allocations and RCU frees.
+#  - -d 1, SIGINT, SIGTERM: exit 0 in time, the log whole and equal to the summary;
+#  - errors: --backend fentry (refused here), unknown option, unwritable -o,
+#    -o onto a symlink, a command that does not exist; `-- false` is not an error.
+# No tracefs is needed: the tracer attaches tp_btf programs through bpf() alone.
+# Prints PASS/FAIL per case and "N passed, M failed, K skipped"; SKIP (exit 0)
+# when not root, without BTF, or when bpf() is refused.
+set -u
+bin=${1:?usage: tests/live/run.sh BINARY}
+case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
+here=$(cd "$(dirname "$0")" && pwd)
+lc=$here/logcheck.py
+NMOUNTS=20
+CHURN_RCU_WAIT=${CHURN_RCU_WAIT:-20}
+pass=0 fail=0 skip=0
+bg_pids=()
+
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+ko() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+skip_all() { echo "SKIP live: $1"; echo "0 passed, 0 failed, 1 skipped"; exit 0; }
+# Count the PASS/FAIL lines python printed (already echoed).
+count() {
+	local p f
+	p=$(grep -c '^PASS ' "$1"); f=$(grep -c '^FAIL ' "$1")
+	pass=$((pass + p)); fail=$((fail + f))
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then ko "$2" "logcheck.py printed no result"; fi
+}
+
+[ "$(id -u)" -eq 0 ] || skip_all "not root"
+[ -r /sys/kernel/btf/vmlinux ] || skip_all "no /sys/kernel/btf/vmlinux (kernel without BTF)"
+if ! command -v python3 >/dev/null; then
+	ko live "python3 is needed for the JSON checks"
+	echo "$pass passed, $fail failed, $skip skipped"; exit 1
+fi
+why=$(python3 "$lc" probe-bpf) || skip_all "BPF unusable: $why"
+if [ ! -x "$bin" ]; then
+	ko live "no executable $bin"
+	echo "$pass passed, $fail failed, $skip skipped"; exit 1
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/shrinktrace-live.XXXXXX") || exit 1
+cleanup() {
+	local p m
+	for p in "${bg_pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	# a workload killed half-way may leave a mount under $tmp
+	for m in $(awk -v t="$tmp/" 'index($2, t) == 1 {print $2}' /proc/mounts); do
+		umount "$m" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+t_start=$(date +%s%N)
+
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+alive() {	# PID is running (a zombie is not)
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "${st%% *}" != Z ]
+}
+wait_exit() {	# PID SECONDS: the exit status, or 124 after SIGKILL when still running
+	local i
+	for ((i = 0; i < $2 * 20; i++)); do
+		alive "$1" || break
+		sleep 0.05
+	done
+	if alive "$1"; then kill -KILL "$1" 2>/dev/null; wait "$1"; return 124; fi
+	wait "$1"
+}
+wait_header() {	# LOG SECONDS: the tracer has attached and flushed its header
+	local i
+	for ((i = 0; i < $2 * 20; i++)); do
+		grep -q '"type":"header"' "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+tmpfs_cycles() {	# N mount/write/umount cycles of a tmpfs under $tmp
+	local i d
+	for ((i = 0; i < $1; i++)); do
+		d=$(mktemp -d "$tmp/mnt.XXXXXX") || return 1
+		mount -t tmpfs shrinktrace-live "$d" || return 1
+		echo hi >"$d/f"
+		umount "$d" || return 1
+		rmdir "$d"
+	done
+}
+one_line() { [ "$(grep -c . "$1")" -eq 1 ]; }
+first_line() { head -1 "$1" | cut -c1-200; }
+
+# ---- churn --------------------------------------------------------------------
+cat >"$tmp/churn.sh" <<'EOF'
+#!/bin/bash
+# churn.sh PIDS LOG NMOUNTS WAIT LOGCHECK DIR: the traced workload.
+set -u
+pids=$1 log=$2 n=$3 secs=$4 lc=$5 dir=$6
+sync
+for i in $(seq "$n"); do
+	d=$(mktemp -d "$dir/mnt.XXXXXX") || exit 10
+	# record the pid of each mount(8): its shrinker_alloc must be in the log
+	sh -c 'echo $$ >>"$1"; exec mount -t tmpfs shrinktrace-live "$2"' sh "$pids" "$d" || exit 11
+	echo hi >"$d/f" || { umount "$d"; exit 12; }
+	umount "$d" || exit 13
+	rmdir "$d"
+done
+sync
+echo 2 >/proc/sys/vm/drop_caches || exit 14
+# keep the trace running until the (lazy) RCU frees are in the log
+exec python3 "$lc" wait-rcu "$log" "$pids" "$n" "$secs" >"$dir/wait.txt"
+EOF
+log=$tmp/churn.jsonl
+t0=$(date +%s%N)
+timeout -s KILL $((CHURN_RCU_WAIT + 40)) "$bin" -q -o "$log" -- \
+	bash "$tmp/churn.sh" "$tmp/pids" "$log" "$NMOUNTS" "$CHURN_RCU_WAIT" "$lc" "$tmp" \
+	>"$tmp/churn.out" 2>"$tmp/churn.err"
+rc=$?
+churn_ms=$(ms_since "$t0")
+echo "# churn: tracer exit $rc after ${churn_ms} ms; $(cat "$tmp/wait.txt" 2>/dev/null)"
+if [ "$rc" -ne 0 ]; then
+	ko churn/exit "exit $rc, want 0: $(grep -v '^ ' "$tmp/churn.err" | grep -iE 'error|cannot|fail|VIOLATION' | head -2 | tr '\n' ' ')"
+elif ! grep -q 'command: bash exited with status 0$' "$tmp/churn.err"; then
+	ko churn/exit "the workload failed: $(grep 'command:' "$tmp/churn.err")"
+elif [ -s "$tmp/churn.out" ]; then
+	ko churn/exit "-q but stdout has: $(first_line "$tmp/churn.out")"
+else
+	ok churn/exit
+fi
+if [ -s "$log" ]; then
+	python3 "$lc" churn "$log" "$tmp/pids" "$NMOUNTS" "$tmp/churn.err" >"$tmp/churn.res" 2>&1
+	cat "$tmp/churn.res"
+	count "$tmp/churn.res" churn
+else
+	ko churn "no log written"
+fi
+
+# ---- -d 1 ---------------------------------------------------------------------
+log=$tmp/dur.jsonl
+t0=$(date +%s%N)
+timeout -s KILL 20 "$bin" -q -d 1 -o "$log" >"$tmp/dur.out" 2>"$tmp/dur.err"
+rc=$? ms=$(ms_since "$t0")
+secs=$(sed -n 's/.*summary: \([0-9.]*\) s traced.*/\1/p' "$tmp/dur.err")
+if [ "$rc" -ne 0 ]; then ko duration "exit $rc, want 0: $(first_line "$tmp/dur.err")"
+elif [ "$ms" -lt 1000 ] || [ "$ms" -gt 3000 ]; then ko duration "took $ms ms, want 1-3 s"
+elif ! python3 -c 'import sys; sys.exit(not 0.95 <= float(sys.argv[1]) <= 1.5)' "${secs:-0}"; then
+	ko duration "summary says '${secs}' s traced, want about 1"
+elif [ "$(stat -c %a "$log")" != 600 ]; then ko duration "log mode $(stat -c %a "$log"), want 600"
+elif [ -s "$tmp/dur.out" ]; then ko duration "-q but stdout has: $(first_line "$tmp/dur.out")"
+else
+	python3 "$lc" complete "$log" "$tmp/dur.err" "duration (-d 1: ${ms} ms)" >"$tmp/dur.res"
+	cat "$tmp/dur.res"; count "$tmp/dur.res" duration
+fi
+
+# ---- SIGINT / SIGTERM -----------------------------------------------------------
+# SIGINT while tracing system-wide, SIGTERM while a command runs (the command gets it too).
+signal_case() {	# NAME SIGNAL OPTIONS... (ending in "-- COMMAND ARG" when a command runs)
+	local name=$1 sig=$2 log=$tmp/$1.jsonl pid rc ms
+	shift 2
+	"$bin" -q -o "$log" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	pid=$!
+	bg_pids+=("$pid")
+	if ! wait_header "$log" 10; then
+		kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+		ko "$name" "no header in the log after 10 s: $(first_line "$tmp/$name.err")"; return
+	fi
+	tmpfs_cycles 3 || { ko "$name" "tmpfs mount/umount failed"; kill -KILL "$pid"; return; }
+	sleep 0.3
+	t0=$(date +%s%N)
+	kill "-$sig" "$pid"
+	wait_exit "$pid" 10
+	rc=$? ms=$(ms_since "$t0")
+	if [ "$rc" -ne 0 ]; then ko "$name" "exit $rc after SIG$sig, want 0 ($(first_line "$tmp/$name.err"))"; return; fi
+	if [ "$ms" -gt 2000 ]; then ko "$name" "took $ms ms to stop after SIG$sig"; return; fi
+	if [ "${*: -2:1}" = "--" ] && ! grep -q "command: .* killed by signal $(kill -l "$sig")$" "$tmp/$name.err"; then
+		ko "$name" "the command was not ended by SIG$sig: $(grep 'command:' "$tmp/$name.err")"; return
+	fi
+	if ! grep -q '"type":"shrinker_alloc"' "$log"; then
+		ko "$name" "the 3 tmpfs mounts before SIG$sig are not in the log"; return
+	fi
+	python3 "$lc" complete "$log" "$tmp/$name.err" "$name (stopped in $ms ms)" >"$tmp/$name.res"
+	cat "$tmp/$name.res"; count "$tmp/$name.res" "$name"
+}
+signal_case sigint INT -d 60
+signal_case sigterm TERM -- sleep 60
+
+# ---- errors ---------------------------------------------------------------------
+run() {	# NAME ARGS...: run the tracer, leave rc in $rc, output in $tmp/NAME.{out,err}
+	local name=$1
+	shift
+	timeout -s KILL 20 "$bin" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	rc=$?
+}
+
+run fentry --backend fentry -q -d 5
+if [ "$rc" -ne 1 ]; then ko backend-fentry "exit $rc, want 1 (fentry is refused on this host?)"
+elif ! one_line "$tmp/fentry.err"; then ko backend-fentry "stderr has $(grep -c . "$tmp/fentry.err") lines, want 1"
+elif ! grep -q fentry "$tmp/fentry.err"; then ko backend-fentry "error does not say fentry: $(first_line "$tmp/fentry.err")"
+else ok backend-fentry; fi
+
+run badopt --no-such-option -d 1
+if [ "$rc" -ne 2 ]; then ko unknown-option "exit $rc, want 2"
+elif ! grep -q -- '--no-such-option' "$tmp/badopt.err"; then ko unknown-option "stderr does not name the option"
+else ok unknown-option; fi
+
+run nodir -q -d 1 -o /nonexistent/dir/x
+if [ "$rc" -ne 1 ]; then ko output-unwritable "exit $rc, want 1"
+elif ! one_line "$tmp/nodir.err"; then ko output-unwritable "stderr has $(grep -c . "$tmp/nodir.err") lines, want 1"
+elif ! grep -q '/nonexistent/dir/x' "$tmp/nodir.err"; then ko output-unwritable "error does not name the path"
+else ok output-unwritable; fi
+
+echo keep >"$tmp/target"
+ln -s "$tmp/target" "$tmp/link"
+run symlink -q -d 1 -o "$tmp/link"
+if [ "$rc" -ne 1 ]; then ko output-symlink "exit $rc, want 1"
+elif [ "$(cat "$tmp/target")" != keep ]; then ko output-symlink "the symlink's target was written"
+elif ! one_line "$tmp/symlink.err"; then ko output-symlink "stderr has $(grep -c . "$tmp/symlink.err") lines, want 1"
+elif ! grep -q "$tmp/link" "$tmp/symlink.err"; then ko output-symlink "error does not name the path"
+else ok output-symlink; fi
+
+run nocmd -q -- /no/such/cmd
+if [ "$rc" -ne 1 ]; then ko command-missing "exit $rc, want 1"
+elif ! grep -q '/no/such/cmd.*No such file' "$tmp/nocmd.err"; then ko command-missing "no error naming /no/such/cmd"
+else ok command-missing; fi
+
+run false -q -- false
+if [ "$rc" -ne 0 ]; then ko command-false "exit $rc, want 0 (a failing command is no tracer error)"
+elif ! grep -q 'command: false exited with status 1$' "$tmp/false.err"; then
+	ko command-false "summary: $(grep 'command:' "$tmp/false.err" || echo 'no command line')"
+else ok command-false; fi
+
+echo "# live: $(ms_since "$t_start") ms in all (churn ${churn_ms} ms)"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
