@@ -245,7 +245,7 @@ static __always_inline void track(__u64 shrinker, bool registered)
 /* ---- shrink: do_shrink_slab() ------------------------------------------- */
 
 static __always_inline void emit_shrink_begin(struct shrinker *s, int nid, __u64 memcg,
-					      int priority, __u64 nr_to_scan, __u32 extra)
+					      int priority, __u64 nr_to_scan)
 {
 	struct st_event *e = ev_reserve(ST_EV_SHRINK_BEGIN);
 
@@ -256,7 +256,7 @@ static __always_inline void emit_shrink_begin(struct shrinker *s, int nid, __u64
 	e->memcg = memcg;
 	e->priority = priority;
 	e->nr_to_scan = nr_to_scan;
-	e->flags |= ST_F_WALK_INFO | ST_F_NR_TO_SCAN | extra;
+	e->flags |= ST_F_WALK_INFO | ST_F_NR_TO_SCAN;
 	fill_name(e, s);
 	fill_snapshot(e, s);
 	bpf_ringbuf_submit(e, 0);
@@ -301,15 +301,22 @@ static __always_inline __u64 call_exit(__u64 *duration)
 	return s;
 }
 
+/* Entry of do_shrink_slab() on every backend. */
+static __always_inline void shrink_enter(struct shrinker *s, struct shrink_control *sc,
+					 int priority, __u64 nr_to_scan)
+{
+	if (!task_wanted())
+		return;
+	track((__u64)s, true);
+	call_enter(s);
+	emit_shrink_begin(s, BPF_CORE_READ(sc, nid), (__u64)BPF_CORE_READ(sc, memcg), priority,
+			  nr_to_scan);
+}
+
 SEC("fentry/do_shrink_slab")
 int BPF_PROG(fe_shrink_begin, struct shrink_control *sc, struct shrinker *s, int priority)
 {
-	if (!task_wanted())
-		return 0;
-	track((__u64)s, true);
-	call_enter(s);
-	emit_shrink_begin(s, BPF_CORE_READ(sc, nid), (__u64)BPF_CORE_READ(sc, memcg),
-			  priority, BPF_CORE_READ(sc, nr_to_scan), 0);
+	shrink_enter(s, sc, priority, BPF_CORE_READ(sc, nr_to_scan));
 	return 0;
 }
 
@@ -329,12 +336,7 @@ int BPF_PROG(fx_shrink_end, struct shrink_control *sc, struct shrinker *s, int p
 SEC("kprobe/do_shrink_slab")
 int BPF_KPROBE(kp_shrink_begin, struct shrink_control *sc, struct shrinker *s, int priority)
 {
-	if (!task_wanted())
-		return 0;
-	track((__u64)s, true);
-	call_enter(s);
-	emit_shrink_begin(s, BPF_CORE_READ(sc, nid), (__u64)BPF_CORE_READ(sc, memcg),
-			  priority, BPF_CORE_READ(sc, nr_to_scan), 0);
+	shrink_enter(s, sc, priority, BPF_CORE_READ(sc, nr_to_scan));
 	return 0;
 }
 
@@ -358,12 +360,7 @@ int BPF_PROG(tp_shrink_begin, struct shrinker *s, struct shrink_control *sc,
 	     long nr_objects_to_shrink, unsigned long cache_items, unsigned long long delta,
 	     unsigned long total_scan, int priority)
 {
-	if (!task_wanted())
-		return 0;
-	track((__u64)s, true);
-	call_enter(s);
-	emit_shrink_begin(s, BPF_CORE_READ(sc, nid), (__u64)BPF_CORE_READ(sc, memcg),
-			  priority, total_scan, 0);
+	shrink_enter(s, sc, priority, total_scan);
 	return 0;
 }
 
