@@ -335,8 +335,8 @@ static int cmd_setup(enum lab_mode m)
 
 static int wait_walker(void)
 {
-	if (!wait_for_completion_timeout(&a_scan_started, 60 * HZ)) {
-		pr_err("shrinker_lab: no walk reached lab-a within 60 s\n");
+	if (!wait_for_completion_timeout(&a_scan_started, 20 * HZ)) {
+		pr_err("shrinker_lab: no walk reached lab-a within 20 s\n");
 		return -ETIMEDOUT;
 	}
 	return 0;
