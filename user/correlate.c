@@ -867,6 +867,21 @@ static void on_shrink_begin(struct corr *c, const struct st_rec *r)
 	task_push(c, t, g, r);
 }
 
+void corr_set_list_offset(struct corr *c, unsigned list_offset)
+{
+	c->o.list_offset = list_offset;
+}
+
+/* The shrinker a snapshot's list.next leads to (NULL if none is known):
+ * list.next points at the next shrinker's embedded list_head, or at the
+ * shrinker_list head itself at the end of the walk. */
+static struct gen *gen_of_next(struct corr *c, uint64_t next)
+{
+	if (next < c->o.list_offset)
+		return NULL;
+	return umap_get(&c->gens, next - c->o.list_offset);
+}
+
 static void on_shrink_end(struct corr *c, const struct st_rec *r)
 {
 	struct gen *g = gen_lookup(c, r);
@@ -878,7 +893,7 @@ static void on_shrink_end(struct corr *c, const struct st_rec *r)
 	if (g->state == G_FREED) {
 		v_use_after_free(c, g, r);
 	} else if ((r->has & ST_HAS_SNAPSHOT) && r->prev == ST_POISON2 &&
-		   (ng = umap_get(&c->gens, r->next)) && ng != g && ng->state >= G_QUEUED) {
+		   (ng = gen_of_next(c, r->next)) && ng != g && ng->state >= G_QUEUED) {
 		v_stale_next(c, g, r, ng);
 	}
 	t = umap_get(&c->tasks, (uint64_t)(uint32_t)r->pid);

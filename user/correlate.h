@@ -31,6 +31,10 @@ struct corr_opts {
 					 * 0 = no reordering (out-of-order events count as late) */
 	size_t max_tombstones;		/* queued/freed generations remembered for
 					 * use_after_free / stale_next; 0 = CORR_DEFAULT_TOMBSTONES */
+	unsigned list_offset;		/* offsetof(struct shrinker, list) in the traced kernel,
+					 * bytes: a snapshot `next` of N points at the shrinker at
+					 * N - list_offset.  0: `next` names the shrinker itself
+					 * (hand-written logs, headers without "list_offset") */
 };
 
 struct corr_cbs {
@@ -77,6 +81,9 @@ void corr_advance(struct corr *c, uint64_t now_ts);
 
 /* End of input: release every held event and run the final checks. */
 void corr_finish(struct corr *c);
+
+/* Change opts.list_offset (e.g. once a log's header has been read). */
+void corr_set_list_offset(struct corr *c, unsigned list_offset);
 
 /* Counters so far. */
 void corr_get_stats(const struct corr *c, struct corr_stats *out);

@@ -306,7 +306,7 @@ int st_jsonl_format_violation(char *buf, size_t len, const struct st_violation *
 }
 
 int st_jsonl_format_header(char *buf, size_t len, const char *kernel,
-			   const char *backend, uint64_t start_ts)
+			   const char *backend, uint64_t start_ts, int list_offset)
 {
 	struct jw w;
 
@@ -318,5 +318,9 @@ int st_jsonl_format_header(char *buf, size_t len, const char *kernel,
 	jw_str(&w, ",\"clock\":\"monotonic\"");
 	jw_key(&w, "start_ts");
 	jw_u64(&w, start_ts);
+	if (list_offset >= 0) {
+		jw_key(&w, "list_offset");
+		jw_u64(&w, (uint64_t)list_offset);
+	}
 	return jw_end(&w, buf);
 }

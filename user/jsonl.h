@@ -34,9 +34,11 @@ int st_jsonl_format_rec(char *buf, size_t len, const struct st_rec *r);
  * walker_pid, walker_comm, certain, detail). */
 int st_jsonl_format_violation(char *buf, size_t len, const struct st_violation *v);
 
-/* The header line.  kernel/backend may be NULL (written as ""); start_ts in ns. */
+/* The header line.  kernel/backend may be NULL (written as ""); start_ts in ns;
+ * list_offset = offsetof(struct shrinker, list) of the traced kernel in bytes,
+ * written as "list_offset" (how to read snapshot next/prev), or -1 to omit it. */
 int st_jsonl_format_header(char *buf, size_t len, const char *kernel,
-			   const char *backend, uint64_t start_ts);
+			   const char *backend, uint64_t start_ts, int list_offset);
 
 /* Escape src (at most srclen bytes, stops at NUL) as the body of a JSON string
  * (no quotes) into buf.  Returns bytes written without the NUL, or -1 when it

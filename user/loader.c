@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "loader.h"
@@ -303,7 +304,7 @@ static int calibrate(const struct loader *l, const struct impl *im, const char *
 	bpf_map__set_max_entries(skel->maps.tracked, 16);
 	bpf_map__set_max_entries(skel->maps.calls, 16);
 	bpf_map__set_max_entries(skel->maps.frees, 16);
-	quiet_libbpf = true;
+	quiet_libbpf = !verbose_libbpf;	/* -v shows why a candidate was refused */
 	err = shrinktrace_bpf__load(skel);
 	if (err) {
 		snprintf(why, whylen, "%s%s%s: load: %s", loader_backend_name(im->mech),
@@ -651,6 +652,32 @@ static uint64_t read_drops(const struct loader *l, bool take)
 	}
 	free(v);
 	return sum;
+}
+
+int loader_shrinker_list_offset(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_member *m;
+	const struct btf_type *t;
+	int id, off = -1;
+
+	if (!btf)
+		return -1;
+	id = btf__find_by_name_kind(btf, "shrinker", BTF_KIND_STRUCT);
+	if (id > 0) {
+		t = btf__type_by_id(btf, (__u32)id);
+		m = btf_members(t);
+		for (int i = 0; i < btf_vlen(t); i++, m++) {
+			const char *name = btf__name_by_offset(btf, m->name_off);
+
+			if (name && !strcmp(name, "list")) {
+				off = (int)(btf_member_bit_offset(t, (__u32)i) / 8);
+				break;
+			}
+		}
+	}
+	btf__free(btf);
+	return off;
 }
 
 uint64_t loader_lost_total(const struct loader *l)

@@ -84,6 +84,11 @@ int loader_poll(struct loader *l, int timeout_ms);
 /* Deliver whatever is in the ring buffer now, without waiting. */
 int loader_drain(struct loader *l);
 
+/* offsetof(struct shrinker, list) in the running kernel, from its BTF
+ * (include/linux/shrinker.h; 0x60 on Debian 6.12, 0x20 on 6.1), bytes; -1 if
+ * the BTF cannot be read.  Snapshot next/prev are raw pointers to list_heads. */
+int loader_shrinker_list_offset(void);
+
 /* Events the kernel side dropped so far (ring buffer full), all CPUs. */
 uint64_t loader_lost_total(const struct loader *l);
 

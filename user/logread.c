@@ -259,6 +259,11 @@ static int parse_header(json_object *obj, struct st_rec *out, char *reason, size
 	    json_object_get_int64(o) >= 0)
 		out->ts = json_object_get_uint64(o);
 	if (info) {
+		info->list_offset = -1;
+		if (json_object_object_get_ex(obj, "list_offset", &o) &&
+		    json_object_is_type(o, json_type_int) && json_object_get_int64(o) >= 0 &&
+		    json_object_get_int64(o) < 4096)
+			info->list_offset = (int)json_object_get_int64(o);
 		if (json_object_object_get_ex(obj, "kernel", &o) && json_object_is_type(o, json_type_string))
 			copy_str(info->kernel, sizeof(info->kernel), json_object_get_string(o),
 				 (size_t)json_object_get_string_len(o));
@@ -412,6 +417,7 @@ struct st_log {
 	uint64_t lineno;
 	struct st_log_stats st;
 	char kernel[64], backend[32];
+	unsigned list_offset;
 	char err[512];
 };
 
@@ -473,6 +479,7 @@ int st_log_next(struct st_log *lg, struct st_rec *out)
 			lg->st.headers++;
 			memcpy(lg->kernel, info.kernel, sizeof(lg->kernel));
 			memcpy(lg->backend, info.backend, sizeof(lg->backend));
+			lg->list_offset = info.list_offset > 0 ? (unsigned)info.list_offset : 0;
 			break;
 		case ST_PARSE_BLANK:
 			lg->st.blank++;
@@ -508,6 +515,11 @@ const char *st_log_kernel(const struct st_log *lg)
 const char *st_log_backend(const struct st_log *lg)
 {
 	return lg->backend;
+}
+
+unsigned st_log_list_offset(const struct st_log *lg)
+{
+	return lg->list_offset;
 }
 
 void st_log_close(struct st_log *lg)

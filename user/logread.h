@@ -29,6 +29,7 @@ struct st_parse_info {
 	unsigned unknown_fields;	/* fields this reader does not know (ignored) */
 	char kernel[64];		/* ST_PARSE_HEADER: "kernel" (truncated) */
 	char backend[32];		/* ST_PARSE_HEADER: "backend" (truncated) */
+	int list_offset;		/* ST_PARSE_HEADER: "list_offset", -1 when absent */
 };
 
 /*
@@ -75,6 +76,11 @@ const struct st_log_stats *st_log_get_stats(const struct st_log *lg);
 /* The header's "kernel" and "backend" ("" when the log has no header). */
 const char *st_log_kernel(const struct st_log *lg);
 const char *st_log_backend(const struct st_log *lg);
+/* The header's "list_offset" (offsetof(struct shrinker, list) in the traced
+ * kernel, bytes): snapshot `next`/`prev` values are raw list_head pointers.
+ * 0 when the log has no header or no such field (then `next` is taken to name
+ * the shrinker itself, as in hand-written logs). */
+unsigned st_log_list_offset(const struct st_log *lg);
 
 void st_log_close(struct st_log *lg);
 

@@ -425,7 +425,7 @@ static int trace_main(struct args *a)
 	char err[512];
 	uint64_t start, deadline = 0, lost;
 	pid_t child = -1;
-	int cmd_status = 0, err_pipe = -1, rc = EXIT_CLEAN, n;
+	int cmd_status = 0, err_pipe = -1, rc = EXIT_CLEAN, n, list_offset;
 
 	if (!has_caps_for_bpf()) {
 		fprintf(stderr, "shrinktrace: not permitted to load BPF programs: run as root "
@@ -478,8 +478,11 @@ static int trace_main(struct args *a)
 	if (!a->no_banner)
 		loader_banner(l, stderr);
 	uname(&un);
+	list_offset = loader_shrinker_list_offset();
+	if (list_offset > 0)
+		corr_set_list_offset(r.corr, (unsigned)list_offset);
 	write_line(&r, r.buf, st_jsonl_format_header(r.buf, sizeof(r.buf), un.release,
-						     loader_backend_summary(l), start));
+						     loader_backend_summary(l), start, list_offset));
 	if (!a->quiet)
 		text_out_header(r.text);
 	if (a->duration > 0)

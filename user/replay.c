@@ -196,6 +196,8 @@ static int replay_file(const struct replay_args *a, const char *path, struct rep
 	}
 	x->violations = 0;
 	while ((rc = st_log_next(lg, &r)) > 0) {
+		/* The header, read with the first event, says how to read `next`. */
+		corr_set_list_offset(c, st_log_list_offset(lg));
 		if (corr_push(c, &r)) {
 			fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
 			ret = ST_EXIT_ERROR;

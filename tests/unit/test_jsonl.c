@@ -239,14 +239,22 @@ static void test_violation_and_header(void **st)
 	/* violation records are ignored on input */
 	assert_int_equal(st_parse_line(buf, strlen(buf), &back, reason, sizeof(reason)), ST_PARSE_SKIP);
 
-	assert_true(st_jsonl_format_header(buf, sizeof(buf), "6.12.95", "fentry", 123) > 0);
+	assert_true(st_jsonl_format_header(buf, sizeof(buf), "6.12.95", "fentry", 123, 96) > 0);
 	assert_string_equal(buf, "{\"type\":\"header\",\"format\":\"shrinktrace/1\",\"kernel\":\"6.12.95\","
-				 "\"backend\":\"fentry\",\"clock\":\"monotonic\",\"start_ts\":123}\n");
+				 "\"backend\":\"fentry\",\"clock\":\"monotonic\",\"start_ts\":123,"
+				 "\"list_offset\":96}\n");
 	assert_int_equal(st_parse_line_info(buf, strlen(buf), &back, reason, sizeof(reason), &info),
 			 ST_PARSE_HEADER);
 	assert_int_equal(back.ts, 123);
 	assert_string_equal(info.kernel, "6.12.95");
 	assert_string_equal(info.backend, "fentry");
+	assert_int_equal(info.list_offset, 96);
+	/* omitted when unknown */
+	assert_true(st_jsonl_format_header(buf, sizeof(buf), "6.1", "kprobe", 1, -1) > 0);
+	assert_null(strstr(buf, "list_offset"));
+	assert_int_equal(st_parse_line_info(buf, strlen(buf), &back, reason, sizeof(reason), &info),
+			 ST_PARSE_HEADER);
+	assert_int_equal(info.list_offset, -1);
 }
 
 int main(void)
