@@ -3,6 +3,8 @@
 #   1. cmocka unit tests (BUILD_DIR/tests/test_*)
 #   2. replay tests: ../shared/scenarios, tests/replay/corpus, tests/replay/bad
 #   3. live tracing on this kernel (root; skipped with a reason otherwise)
+#   4. the real-kernel lab: Debian 6.12 and 6.1 kernels under QEMU with the
+#      test module (root; about 2 minutes warm; ST_SKIP_LAB=1 skips it)
 # Prints each suite's own lines, then one closing line "N passed, M failed, K skipped".
 set -u
 BUILD=${1:-build}
@@ -37,6 +39,13 @@ for t in "$BUILD"/tests/test_*; do
 done
 run_suite "replay" tests/replay/run.sh "$BUILD/shrinktrace"
 run_suite "live" tests/live/run.sh "$BUILD/shrinktrace"
+if [ -n "${ST_SKIP_LAB:-}" ]; then
+	echo "=== lab"; echo "SKIP lab: ST_SKIP_LAB is set"; skip=$((skip + 1))
+elif [ "$(id -u)" -ne 0 ]; then
+	echo "=== lab"; echo "SKIP lab: needs root (apt packages, module build, QEMU)"; skip=$((skip + 1))
+else
+	run_suite "lab" tools/lab/run 6.12 6.1
+fi
 
 echo
 [ ${#bad_suites[@]} -gt 0 ] && echo "failing suites: ${bad_suites[*]}"
