@@ -338,6 +338,16 @@ static void add_why(char *all, size_t len, char *last, size_t lastlen, const cha
 		snprintf(all + used, len - used, "%s%s", used ? "; " : "", reason);
 }
 
+static const char *not_in_kallsyms(const char *fn, char *buf, size_t len)
+{
+	bool new_api = !strcmp(fn, "shrinker_alloc") || !strcmp(fn, "shrinker_free_rcu_cb") ||
+		       !strcmp(fn, "shrinker_register") || !strcmp(fn, "shrinker_free");
+
+	snprintf(buf, len, "%s not in /proc/kallsyms%s", fn,
+		 new_api ? " (kernels before 6.7 have none)" : "");
+	return buf;
+}
+
 /* Pick the implementation of hook h: the first mechanism (and target) that
  * really loads and attaches.  When none does, hooks[h].why lists why. */
 static void choose(struct loader *l, enum st_hook h)
@@ -354,9 +364,13 @@ static void choose(struct loader *l, enum st_hook h)
 		if (l->opts.backend != ST_BACKEND_AUTO && im->mech != l->opts.backend)
 			continue;
 		if (!im->targets) {
-			if (h == ST_HOOK_ALLOC && !l->alloc_start) {
+			/* Before 6.7 shrinkers are embedded in their owners: there is
+			 * no shrinker_alloc() and no RCU free of a shrinker to see. */
+			if ((h == ST_HOOK_ALLOC || h == ST_HOOK_RCU_FREE) && !l->alloc_start) {
 				add_why(lh->why, sizeof(lh->why), last, sizeof(last),
-					"shrinker_alloc not in /proc/kallsyms (kernels before 6.7 have none)");
+					not_in_kallsyms(h == ST_HOOK_ALLOC ? "shrinker_alloc"
+									   : "shrinker_free_rcu_cb",
+							why, sizeof(why)));
 				continue;
 			}
 			if (calibrate(l, im, NULL, why, sizeof(why)) == 0) {
@@ -370,8 +384,8 @@ static void choose(struct loader *l, enum st_hook h)
 		}
 		for (const char *const *t = im->targets; *t; t++) {
 			if (!in_kallsyms(l, *t)) {
-				snprintf(why, sizeof(why), "%s not in /proc/kallsyms", *t);
-				add_why(lh->why, sizeof(lh->why), last, sizeof(last), why);
+				add_why(lh->why, sizeof(lh->why), last, sizeof(last),
+					not_in_kallsyms(*t, why, sizeof(why)));
 				continue;
 			}
 			if (calibrate(l, im, *t, why, sizeof(why)) == 0) {
