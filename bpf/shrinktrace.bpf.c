@@ -244,13 +244,16 @@ static __always_inline void track(__u64 shrinker, bool registered)
 
 /* ---- shrink: do_shrink_slab() ------------------------------------------- */
 
-static __always_inline void emit_shrink_begin(struct shrinker *s, int nid, __u64 memcg,
-					      int priority, __u64 nr_to_scan)
+/* Returns the event's timestamp (now, if the ring buffer was full). */
+static __always_inline __u64 emit_shrink_begin(struct shrinker *s, int nid, __u64 memcg,
+					       int priority, __u64 nr_to_scan)
 {
 	struct st_event *e = ev_reserve(ST_EV_SHRINK_BEGIN);
+	__u64 ts;
 
 	if (!e)
-		return;
+		return bpf_ktime_get_ns();
+	ts = e->ts;
 	e->shrinker = (__u64)s;
 	e->nid = nid;
 	e->memcg = memcg;
@@ -260,9 +263,11 @@ static __always_inline void emit_shrink_begin(struct shrinker *s, int nid, __u64
 	fill_name(e, s);
 	fill_snapshot(e, s);
 	bpf_ringbuf_submit(e, 0);
+	return ts;
 }
 
-static __always_inline void emit_shrink_end(struct shrinker *s, __u64 freed, __u64 duration)
+/* begin_ts: the shrink_begin's timestamp, 0 if unknown (no duration then). */
+static __always_inline void emit_shrink_end(struct shrinker *s, __u64 freed, __u64 begin_ts)
 {
 	struct st_event *e = ev_reserve(ST_EV_SHRINK_END);
 
@@ -270,24 +275,28 @@ static __always_inline void emit_shrink_end(struct shrinker *s, __u64 freed, __u
 		return;
 	e->shrinker = (__u64)s;
 	e->freed = freed;
-	e->duration_ns = duration;
-	e->flags |= ST_F_DURATION;
+	if (begin_ts && e->ts >= begin_ts) {
+		e->duration_ns = e->ts - begin_ts;
+		e->flags |= ST_F_DURATION;
+	}
 	/* The walker continues from list.next after this return: the snapshot
 	 * is what it will follow (stale_next rests on it). */
 	fill_snapshot(e, s);
 	bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline void call_enter(struct shrinker *s)
+/* Remember the call in flight: ts is its shrink_begin's timestamp. */
+static __always_inline void call_enter(struct shrinker *s, __u64 ts)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct call c = { .shrinker = (__u64)s, .ts = bpf_ktime_get_ns() };
+	struct call c = { .shrinker = (__u64)s, .ts = ts };
 
 	bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
 }
 
-/* Duration since call_enter(); returns the shrinker of the call (0 if none). */
-static __always_inline __u64 call_exit(__u64 *duration)
+/* End the call in flight: *begin_ts gets its start; returns its shrinker
+ * (0 if none is known). */
+static __always_inline __u64 call_exit(__u64 *begin_ts)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct call *c = bpf_map_lookup_elem(&calls, &tid);
@@ -296,7 +305,7 @@ static __always_inline __u64 call_exit(__u64 *duration)
 	if (!c)
 		return 0;
 	s = c->shrinker;
-	*duration = bpf_ktime_get_ns() - c->ts;
+	*begin_ts = c->ts;
 	bpf_map_delete_elem(&calls, &tid);
 	return s;
 }
@@ -308,9 +317,8 @@ static __always_inline void shrink_enter(struct shrinker *s, struct shrink_contr
 	if (!task_wanted())
 		return;
 	track((__u64)s, true);
-	call_enter(s);
-	emit_shrink_begin(s, BPF_CORE_READ(sc, nid), (__u64)BPF_CORE_READ(sc, memcg), priority,
-			  nr_to_scan);
+	call_enter(s, emit_shrink_begin(s, BPF_CORE_READ(sc, nid), (__u64)BPF_CORE_READ(sc, memcg),
+					priority, nr_to_scan));
 }
 
 SEC("fentry/do_shrink_slab")
@@ -324,12 +332,12 @@ SEC("fexit/do_shrink_slab")
 int BPF_PROG(fx_shrink_end, struct shrink_control *sc, struct shrinker *s, int priority,
 	     unsigned long ret)
 {
-	__u64 d = 0;
+	__u64 begin = 0;
 
 	if (!task_wanted())
 		return 0;
-	call_exit(&d);
-	emit_shrink_end(s, ret, d);
+	call_exit(&begin);
+	emit_shrink_end(s, ret, begin);
 	return 0;
 }
 
@@ -343,13 +351,13 @@ int BPF_KPROBE(kp_shrink_begin, struct shrink_control *sc, struct shrinker *s, i
 SEC("kretprobe/do_shrink_slab")
 int BPF_KRETPROBE(krp_shrink_end, unsigned long ret)
 {
-	__u64 d = 0, s;
+	__u64 begin = 0, s;
 
 	if (!task_wanted())
 		return 0;
-	s = call_exit(&d);
+	s = call_exit(&begin);
 	if (s)
-		emit_shrink_end((struct shrinker *)s, ret, d);
+		emit_shrink_end((struct shrinker *)s, ret, begin);
 	return 0;
 }
 
@@ -368,12 +376,12 @@ SEC("tp_btf/mm_shrink_slab_end")
 int BPF_PROG(tp_shrink_end, struct shrinker *s, int nid, int shrinker_retval,
 	     long unused_scan_cnt, long new_scan_cnt, long total_scan)
 {
-	__u64 d = 0;
+	__u64 begin = 0;
 
 	if (!task_wanted())
 		return 0;
-	call_exit(&d);
-	emit_shrink_end(s, (__u64)(long)shrinker_retval, d);
+	call_exit(&begin);
+	emit_shrink_end(s, (__u64)(long)shrinker_retval, begin);
 	return 0;
 }
 

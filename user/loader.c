@@ -636,9 +636,19 @@ int loader_poll(struct loader *l, int timeout_ms)
 	return n;
 }
 
+void loader_detach(struct loader *l)
+{
+	for (int i = 0; i < l->nlinks; i++)
+		bpf_link__destroy(l->links[i]);
+	l->nlinks = 0;
+}
+
 int loader_drain(struct loader *l)
 {
-	maybe_scan(l);
+	/* A last scan, so that a shrinker freed just before the stop has its
+	 * inferred free_begin/free_end. */
+	if (l->scanner_fd >= 0)
+		run_scanner(l->scanner_fd);
 	return ring_buffer__consume(l->rb);
 }
 

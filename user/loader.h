@@ -81,6 +81,9 @@ void loader_banner(const struct loader *l, FILE *f);
  * delivered, or a negative errno (-EINTR on a signal). */
 int loader_poll(struct loader *l, int timeout_ms);
 
+/* Detach every probe; the ring buffer stays readable. */
+void loader_detach(struct loader *l);
+
 /* Deliver whatever is in the ring buffer now, without waiting. */
 int loader_drain(struct loader *l);
 

@@ -104,7 +104,7 @@ static int parse_seconds(const char *s, double *out)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || v < 0 || v > 1e9)
+	if (errno || end == s || *end || !(v >= 0 && v <= 1e9))	/* also refuses NaN */
 		return -1;
 	*out = v;
 	return 0;
@@ -367,6 +367,28 @@ static pid_t start_command(char **argv, int *err_pipe_rd)
 	return pid;
 }
 
+/* End the command after the trace stopped: send sig, give it 2 s, then
+ * SIGKILL.  Returns true with *status set once it is reaped. */
+static bool reap_command(pid_t child, int sig, int *status)
+{
+	kill(child, sig);
+	for (int i = 0; i < 300; i++) {
+		pid_t w = waitpid(child, status, WNOHANG);
+
+		if (w == child)
+			return true;
+		if (w < 0 && errno != EINTR)
+			return false;
+		if (i == 200) {
+			fprintf(stderr, "shrinktrace: %d did not exit 2 s after signal %d: killing it\n",
+				(int)child, sig);
+			kill(child, SIGKILL);
+		}
+		usleep(10000);
+	}
+	return false;
+}
+
 static void print_summary(struct run *r, const struct corr_stats *cs, double secs,
 			  uint64_t kernel_lost, const char *cmd, int cmd_status)
 {
@@ -393,7 +415,9 @@ static void print_summary(struct run *r, const struct corr_stats *cs, double sec
 	fprintf(stderr, "%s\n", nviol ? "" : " (none)");
 	corr_report(r->corr, stderr);
 	if (cmd) {
-		if (WIFEXITED(cmd_status))
+		if (cmd_status == -1)
+			fprintf(stderr, "  command: %s could not be reaped\n", cmd);
+		else if (WIFEXITED(cmd_status))
 			fprintf(stderr, "  command: %s exited with status %d\n", cmd,
 				WEXITSTATUS(cmd_status));
 		else if (WIFSIGNALED(cmd_status))
@@ -538,12 +562,11 @@ static int trace_main(struct args *a)
 			}
 		}
 	}
-	if (child > 0) {
-		/* Stopped by a signal or the duration: end the command too. */
-		kill(child, stop_signal ? (int)stop_signal : SIGTERM);
-		waitpid(child, &cmd_status, 0);
-	}
+	if (child > 0 && !reap_command(child, stop_signal ? (int)stop_signal : SIGTERM,
+					&cmd_status))
+		cmd_status = -1;	/* not reaped: reported as such */
 	/* Detach first, then read what is left and flush the log completely. */
+	loader_detach(l);
 	loader_drain(l);
 	lost = loader_take_pending_lost(l);
 	if (lost) {
