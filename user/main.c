@@ -311,15 +311,18 @@ static FILE *open_output(const char *path)
 {
 	struct stat st;
 	FILE *f;
-	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	/* O_NONBLOCK: opening a FIFO must not wait for a reader. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		      0600);
 
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
-		errno = S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) ? EINVAL : EISDIR;
+		errno = EINVAL;		/* reported as "not a regular file" */
 		return NULL;
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if (ftruncate(fd, 0)) {
 		close(fd);
 		return NULL;
@@ -465,9 +468,12 @@ static int trace_main(struct args *a)
 	if (a->output) {
 		r.out = open_output(a->output);
 		if (!r.out) {
+			int e = errno;
+
 			fprintf(stderr, "shrinktrace: cannot write the log %s: %s: choose a writable "
 				"path for -o (a regular file, not a symlink)\n", a->output,
-				strerror(errno));
+				e == ELOOP ? "it is a symbolic link" :
+				e == EINVAL || e == ENXIO ? "it is not a regular file" : strerror(e));
 			return EXIT_ERROR;
 		}
 	}
@@ -537,8 +543,9 @@ static int trace_main(struct args *a)
 			break;
 		}
 		corr_advance(r.corr, mono_ns());
-		if (!a->quiet)
-			fflush(stdout);
+		/* Whoever read stdout is gone (| head): stop as on Ctrl-C. */
+		if (!a->quiet && (fflush(stdout) || ferror(stdout)) && errno == EPIPE)
+			break;
 		/* The log is readable while the trace runs: at most one poll late. */
 		if (r.out && !r.out_errno && fflush(r.out))
 			r.out_errno = errno ? errno : EIO;
