@@ -138,6 +138,14 @@ static __always_inline void fill_common(struct st_event *e, __u32 type)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
+static __always_inline void count_drop(struct drop_count *dc)
+{
+	if (dc) {
+		dc->pending++;
+		dc->total++;
+	}
+}
+
 /* Reserve an event; first flush a pending `lost` record on this CPU so the
  * loss shows up in the stream where it happened.  NULL when the ring is full
  * (counted). */
@@ -150,8 +158,7 @@ static __always_inline struct st_event *ev_reserve(__u32 type)
 	if (dc && dc->pending) {
 		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 		if (!e) {
-			dc->pending++;
-			dc->total++;
+			count_drop(dc);
 			return NULL;
 		}
 		fill_common(e, ST_EV_LOST);
@@ -161,10 +168,7 @@ static __always_inline struct st_event *ev_reserve(__u32 type)
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		if (dc) {
-			dc->pending++;
-			dc->total++;
-		}
+		count_drop(dc);
 		return NULL;
 	}
 	fill_common(e, type);
@@ -229,6 +233,35 @@ static __always_inline void anonymize(struct st_event *e)
 {
 	e->pid = 0;
 	__builtin_memcpy(e->comm, "[inferred]\0\0\0\0\0", sizeof(e->comm));
+}
+
+/* kprobe side of a kprobe/kretprobe pair: keep v for this task. */
+static __always_inline void save_task_arg(void *map, __u64 v)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_update_elem(map, &tid, &v, BPF_ANY);
+}
+
+/* kretprobe side: the value saved for this task (removed), 0 if none. */
+static __always_inline __u64 take_task_arg(void *map)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *v = bpf_map_lookup_elem(map, &tid);
+	__u64 s;
+
+	if (!v)
+		return 0;
+	s = *v;
+	bpf_map_delete_elem(map, &tid);
+	return s;
+}
+
+/* A registration is reported once per generation: forget it when the
+ * generation ends (free_end) or a new one starts at the address (alloc). */
+static __always_inline void forget_registration(__u64 s)
+{
+	bpf_map_delete_elem(&registered, &s);
 }
 
 static __always_inline void track(__u64 shrinker, bool registered)
@@ -451,11 +484,7 @@ static __always_inline void emit_alloc(struct shrinker *s, __u32 extra)
 
 	if (!s)
 		return;
-	{
-		__u64 key = (__u64)s;
-
-		bpf_map_delete_elem(&registered, &key);
-	}
+	forget_registration((__u64)s);
 	track((__u64)s, false);
 	e = ev_reserve(ST_EV_SHRINKER_ALLOC);
 	if (!e)
@@ -509,6 +538,7 @@ static __always_inline void emit_register(struct shrinker *s, __u32 extra)
 	__u8 one = 1;
 	struct st_event *e;
 
+	track(key, true);
 	if (bpf_map_lookup_elem(&registered, &key))
 		return;		/* already reported by the other hook */
 	bpf_map_update_elem(&registered, &key, &one, BPF_ANY);
@@ -530,7 +560,6 @@ static __always_inline void emit_register(struct shrinker *s, __u32 extra)
 SEC("fexit/shrinker_register")
 int BPF_PROG(fx_register, struct shrinker *s)
 {
-	track((__u64)s, true);
 	emit_register(s, 0);
 	return 0;
 }
@@ -538,7 +567,6 @@ int BPF_PROG(fx_register, struct shrinker *s)
 SEC("kprobe/shrinker_register")
 int BPF_KPROBE(kp_register, struct shrinker *s)
 {
-	track((__u64)s, true);
 	emit_register(s, 0);
 	return 0;
 }
@@ -548,28 +576,17 @@ int BPF_KPROBE(kp_register, struct shrinker *s)
 SEC("kprobe/register_shrinker")
 int BPF_KPROBE(kp_register_var, struct shrinker *s)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 v = (__u64)s;
-
-	bpf_map_update_elem(&regs, &tid, &v, BPF_ANY);
+	save_task_arg(&regs, (__u64)s);
 	return 0;
 }
 
 SEC("kretprobe/register_shrinker")
 int BPF_KRETPROBE(krp_register_var, int ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 *v = bpf_map_lookup_elem(&regs, &tid);
-	__u64 s;
+	__u64 s = take_task_arg(&regs);
 
-	if (!v)
-		return 0;
-	s = *v;
-	bpf_map_delete_elem(&regs, &tid);
-	if (ret == 0 && s) {
-		track(s, true);
+	if (ret == 0 && s)
 		emit_register((struct shrinker *)s, 0);
-	}
 	return 0;
 }
 
@@ -579,11 +596,8 @@ static __always_inline void emit_free(__u32 type, struct shrinker *s, __u32 extr
 {
 	struct st_event *e;
 
-	if (type == ST_EV_FREE_END) {
-		__u64 key = (__u64)s;
-
-		bpf_map_delete_elem(&registered, &key);
-	}
+	if (type == ST_EV_FREE_END)
+		forget_registration((__u64)s);
 	e = ev_reserve(type);
 
 	if (!e)
@@ -615,12 +629,9 @@ int BPF_PROG(fx_free_end, struct shrinker *s)
 SEC("kprobe/shrinker_free")
 int BPF_KPROBE(kp_free_begin, struct shrinker *s)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 v = (__u64)s;
-
 	if (!s)
 		return 0;
-	bpf_map_update_elem(&frees, &tid, &v, BPF_ANY);
+	save_task_arg(&frees, (__u64)s);
 	emit_free(ST_EV_FREE_BEGIN, s, 0);
 	return 0;
 }
@@ -628,15 +639,10 @@ int BPF_KPROBE(kp_free_begin, struct shrinker *s)
 SEC("kretprobe/shrinker_free")
 int BPF_KRETPROBE(krp_free_end)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 *v = bpf_map_lookup_elem(&frees, &tid);
-	__u64 s;
+	__u64 s = take_task_arg(&frees);
 
-	if (!v)
-		return 0;
-	s = *v;
-	bpf_map_delete_elem(&frees, &tid);
-	emit_free(ST_EV_FREE_END, (struct shrinker *)s, 0);
+	if (s)
+		emit_free(ST_EV_FREE_END, (struct shrinker *)s, 0);
 	return 0;
 }
 
