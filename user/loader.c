@@ -591,18 +591,26 @@ void loader_banner(const struct loader *l, FILE *f)
 		if (h[i].mech == ST_BACKEND_TRACEPOINT && i != ST_HOOK_SHRINK)
 			any = 1;
 	if (any) {
+		char item[160];
+		unsigned long long scan_ms = SCAN_INTERVAL_NS / 1000000;
+
 		fprintf(f, "shrinktrace: inferred (\"inferred\":true):");
+		any = 0;
 		if (h[ST_HOOK_ALLOC].mech == ST_BACKEND_TRACEPOINT)
-			fprintf(f, " shrinker_alloc (address only, from kmem:kmalloc);");
-		if (h[ST_HOOK_REGISTER].mech == ST_BACKEND_TRACEPOINT)
-			fprintf(f, " shrinker_register (found by a %llu ms scan; short-lived shrinkers "
-				"are missed);", (unsigned long long)(SCAN_INTERVAL_NS / 1000000));
-		if (h[ST_HOOK_FREE].mech == ST_BACKEND_TRACEPOINT)
-			fprintf(f, " free_begin/free_end (refcount 0 and LIST_POISON2 seen by the "
-				"scan, or at kfree: times are late by up to %llu ms);",
-				(unsigned long long)(SCAN_INTERVAL_NS / 1000000));
+			list_item(f, &any, "shrinker_alloc (address only, from kmem:kmalloc)");
+		if (h[ST_HOOK_REGISTER].mech == ST_BACKEND_TRACEPOINT) {
+			snprintf(item, sizeof(item), "shrinker_register (found by a %llu ms scan; "
+				 "short-lived shrinkers are missed)", scan_ms);
+			list_item(f, &any, item);
+		}
+		if (h[ST_HOOK_FREE].mech == ST_BACKEND_TRACEPOINT) {
+			snprintf(item, sizeof(item), "free_begin/free_end (refcount 0 and "
+				 "LIST_POISON2 seen by the scan, or at kfree: times are late by up "
+				 "to %llu ms)", scan_ms);
+			list_item(f, &any, item);
+		}
 		if (h[ST_HOOK_RCU_FREE].mech == ST_BACKEND_TRACEPOINT)
-			fprintf(f, " rcu_free (kmem:kfree of a tracked shrinker);");
+			list_item(f, &any, "rcu_free (kmem:kfree of a tracked shrinker)");
 		fprintf(f, "\n");
 	}
 }
