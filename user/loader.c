@@ -151,7 +151,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-static uint64_t now_ns(void)
+uint64_t loader_now_ns(void)
 {
 	struct timespec ts;
 
@@ -515,7 +515,7 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 		loader_close(l);
 		return NULL;
 	}
-	l->next_scan_ns = now_ns();
+	l->next_scan_ns = loader_now_ns();
 	return l;
 }
 
@@ -621,7 +621,7 @@ static void maybe_scan(struct loader *l)
 
 	if (l->scanner_fd < 0)
 		return;
-	now = now_ns();
+	now = loader_now_ns();
 	if (now < l->next_scan_ns)
 		return;
 	run_scanner(l->scanner_fd);
@@ -633,7 +633,7 @@ int loader_poll(struct loader *l, int timeout_ms)
 	int n;
 
 	if (l->scanner_fd >= 0) {
-		uint64_t now = now_ns();
+		uint64_t now = loader_now_ns();
 		int scan_ms = l->next_scan_ns > now ? (int)((l->next_scan_ns - now) / 1000000) : 0;
 
 		if (timeout_ms < 0 || scan_ms < timeout_ms)

@@ -92,6 +92,9 @@ int loader_drain(struct loader *l);
  * the BTF cannot be read.  Snapshot next/prev are raw pointers to list_heads. */
 int loader_shrinker_list_offset(void);
 
+/* CLOCK_MONOTONIC now, ns: the clock of bpf_ktime_get_ns() and of every ts. */
+uint64_t loader_now_ns(void);
+
 /* Events the kernel side dropped so far (ring buffer full), all CPUs. */
 uint64_t loader_lost_total(const struct loader *l);
 

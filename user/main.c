@@ -275,14 +275,6 @@ static void on_kernel_event(const struct st_rec *rec, void *ctx)
 		fprintf(stderr, "shrinktrace: out of memory in the correlator\n");
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- preflight ------------------------------------------------------------ */
 
 static bool has_caps_for_bpf(void)
@@ -450,7 +442,7 @@ static int trace_main(struct args *a)
 	struct corr_stats cs;
 	struct utsname un;
 	char err[512];
-	uint64_t start, deadline = 0, lost;
+	uint64_t start, deadline = 0, lost, now;
 	pid_t child = -1;
 	int cmd_status = 0, err_pipe = -1, rc = EXIT_CLEAN, n, list_offset;
 
@@ -492,7 +484,7 @@ static int trace_main(struct args *a)
 	signal(SIGPIPE, SIG_IGN);
 
 	r.corr = corr_new(&co, &cbs);
-	start = mono_ns();
+	start = loader_now_ns();
 	r.text = text_out_new(stdout, start);
 	if (!r.corr || !r.text) {
 		fprintf(stderr, "shrinktrace: out of memory\n");
@@ -542,7 +534,8 @@ static int trace_main(struct args *a)
 			rc = EXIT_ERROR;
 			break;
 		}
-		corr_advance(r.corr, mono_ns());
+		now = loader_now_ns();
+		corr_advance(r.corr, now);
 		/* Whoever read stdout is gone (| head): stop as on Ctrl-C. */
 		if (!a->quiet && (fflush(stdout) || ferror(stdout)) && errno == EPIPE)
 			break;
@@ -551,7 +544,7 @@ static int trace_main(struct args *a)
 			r.out_errno = errno ? errno : EIO;
 		if (r.out_errno)
 			break;
-		if (deadline && mono_ns() >= deadline)
+		if (deadline && now >= deadline)
 			break;
 		if (child > 0 && child_exited) {
 			pid_t w = waitpid(child, &cmd_status, WNOHANG);
@@ -577,7 +570,7 @@ static int trace_main(struct args *a)
 	loader_drain(l);
 	lost = loader_take_pending_lost(l);
 	if (lost) {
-		struct st_rec lr = { .type = ST_LOST, .has = ST_HAS_COUNT, .ts = mono_ns(),
+		struct st_rec lr = { .type = ST_LOST, .has = ST_HAS_COUNT, .ts = loader_now_ns(),
 				     .count = lost, .pid = 0 };
 
 		snprintf(lr.comm, sizeof(lr.comm), "shrinktrace");
@@ -586,7 +579,7 @@ static int trace_main(struct args *a)
 	corr_finish(r.corr);
 	fflush(stdout);		/* event lines before the summary on a shared terminal */
 	corr_get_stats(r.corr, &cs);
-	print_summary(&r, &cs, (double)(mono_ns() - start) / 1e9, loader_lost_total(l),
+	print_summary(&r, &cs, (double)(loader_now_ns() - start) / 1e9, loader_lost_total(l),
 		      a->command ? a->command[0] : NULL, cmd_status);
 	if (rc == EXIT_CLEAN && r.violations)
 		rc = EXIT_VIOLATIONS;
