@@ -14,7 +14,13 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
 	    -D_FORTIFY_SOURCE=2 -fstack-protector-strong -Ibpf -Iuser -I$(BUILD)
 LDLIBS   += -lbpf -lelf -lz -ljson-c -lm
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
+# The sanitizer build of `make check` (BUILD=$(BUILD)/asan ST_SAN=1, same rules):
+# -O1 and no FORTIFY (its __*_chk wrappers hide accesses from ASan).
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ifneq ($(ST_SAN),)
+CFLAGS   += -O1 -U_FORTIFY_SOURCE $(SAN_FLAGS)
+endif
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
 	      -I/usr/include/$(shell uname -m)-linux-gnu -Ibpf
 
 USER_SRCS := $(sort $(wildcard user/*.c))
@@ -24,11 +30,16 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BPF_OBJ   := $(BUILD)/shrinktrace.bpf.o
 SKEL      := $(BUILD)/shrinktrace.skel.h
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := tests/fuzz/fuzz_replay.c user/logread.c user/correlate.c user/event.c user/jsonl.c \
+	     user/stats.c user/export.c user/output_csv.c user/output_perfetto.c
+FUZZ_BIN  := $(BUILD)/fuzz/fuzz_replay
 
 .PHONY: all clean install uninstall check unit-test replay-test live-test deps static bench demo lab-test
+.PHONY: asan fuzz
 .DELETE_ON_ERROR:
 
-all: $(BUILD)/shrinktrace
+all: $(BUILD)/shrinktrace $(BUILD)/shrinkstress
 
 $(BPF_OBJ): bpf/shrinktrace.bpf.c bpf/shrinktrace.h bpf/shrinker_types.h | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -64,9 +75,27 @@ replay-test: $(BUILD)/shrinktrace
 live-test: $(BUILD)/shrinktrace
 	tests/live/run.sh $(BUILD)/shrinktrace
 
-# Everything: unit tests, replay corpus and scenarios, live tracing (root).
-check: $(BUILD)/shrinktrace $(UNIT_BINS)
-	tests/run-all.sh $(BUILD)
+# Everything: unit tests, replay corpus and scenarios (also under ASan+UBSan),
+# fuzz regressions and a FUZZ_SECONDS fuzz session (ST_SKIP_FUZZ=1 skips it),
+# live tracing (root).
+check: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(UNIT_BINS) asan $(FUZZ_BIN)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-all.sh $(BUILD)
+
+# The binary and unit tests built with ASan+UBSan into $(BUILD)/asan.
+asan:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan ST_SAN=1 $(BUILD)/asan/shrinktrace \
+		$(patsubst $(BUILD)/%,$(BUILD)/asan/%,$(UNIT_BINS))
+
+# libFuzzer target over the replay path (reader -> correlator -> writer), tests/fuzz/.
+# `make fuzz FUZZ_SECONDS=600`; a crash stops it with the input in $(BUILD)/fuzz/artifacts.
+$(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard user/*.h) bpf/shrinktrace.h
+	@mkdir -p $(@D)
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=all -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Ibpf -Iuser \
+		-o $@ $(FUZZ_SRCS) -ljson-c
+
+fuzz: $(FUZZ_BIN)
+	tests/fuzz/run.sh fuzz $(FUZZ_BIN) $(FUZZ_SECONDS)
 
 bench: $(BUILD)/shrinktrace $(BUILD)/genlog
 	tools/bench/replay_bench.sh $(BUILD)/shrinktrace
@@ -77,6 +106,18 @@ $(BUILD)/genlog: tools/bench/genlog.c user/jsonl.c user/event.c user/jsonl.h use
 
 deps:
 	tools/install-deps.sh
+
+# The stress generator: tmpfs/ramfs churn, disk + drop_caches, memcg reclaim (libc only).
+$(BUILD)/shrinkstress: tools/shrinkstress/shrinkstress.c | $(BUILD)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+.PHONY: stress-test soak
+stress-test: $(BUILD)/shrinktrace $(BUILD)/shrinkstress
+	tests/stress/run.sh $(BUILD)
+
+# Not part of `make check`: every workload for 10 minutes under the tracer (SOAK_ARGS=--minutes 2).
+soak: $(BUILD)/shrinktrace $(BUILD)/shrinkstress
+	tools/soak --build $(BUILD) $(SOAK_ARGS)
 
 install: $(BUILD)/shrinktrace
 	install -D -m 0755 $(BUILD)/shrinktrace $(DESTDIR)$(PREFIX)/sbin/shrinktrace

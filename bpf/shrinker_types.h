@@ -49,7 +49,23 @@ typedef struct refcount_struct {
 	atomic_t refs;
 } refcount_t;
 
-struct mem_cgroup;
+/* The memcg's cgroup id (the inode number of its cgroupfs directory) is
+ * mem_cgroup->css.cgroup->kn->id (include/linux/kernfs.h, u64 since 5.5). */
+struct kernfs_node {
+	__u64 id;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+};
+
+struct mem_cgroup {
+	struct cgroup_subsys_state css;
+};
 
 /* include/linux/shrinker.h */
 struct shrink_control {

@@ -40,6 +40,12 @@ const volatile bool track_shrinkers = false;	/* feed `tracked` for the inferring
 const volatile bool infer_register = false;	/* scanner reports registration */
 const volatile bool infer_free = false;		/* scanner/kfree report free_begin/free_end */
 const volatile __u32 filter_tgid = 0;		/* 0: every task */
+const volatile bool filter_comm_set = false;	/* trace only tasks named filter_comm */
+const volatile char filter_comm[ST_COMM_LEN] = {};
+const volatile __u64 filter_cgroup_id = 0;	/* only this memcg (its cgroup id); 0: all */
+const volatile __u64 min_latency_ns = 0;	/* do_shrink_slab() calls shorter are not output */
+const volatile bool stats_only = false;		/* aggregate calls and walks in maps instead
+						 * of emitting them */
 
 /* SHRINKER_REGISTERED is BIT(0) since 6.7 (include/linux/shrinker.h). */
 #define SHRINKER_REGISTERED_BIT 0x1
@@ -64,11 +70,31 @@ struct {
 	__type(value, struct drop_count);
 } drops SEC(".maps");
 
-/* In-flight do_shrink_slab() per task (kprobe and tracepoint backends: the
- * return side has no arguments, and duration needs the entry time). */
+/* In-flight do_shrink_slab() per task: the return side of kprobe and
+ * tracepoint has no arguments, duration needs the entry time, and a call whose
+ * shrink_begin was held back (filters, --min-latency, stats-only) keeps what
+ * that event needs, so it can still be written if the call turns out to
+ * matter for a violation. */
+struct snap {
+	__u64 next, prev;	/* shrinker->list.next / .prev */
+	__s32 refcount;		/* shrinker->refcount (6.7+) */
+	__u8 has_refcount;
+	__u8 pad[3];
+};
+
 struct call {
 	__u64 shrinker;
-	__u64 ts;
+	__u64 ts;		/* entry, ns */
+	__u64 nr_to_scan;
+	__u64 memcg;
+	struct snap snap;	/* at entry */
+	__s32 nid;
+	__s32 priority;
+	__u32 cpu;		/* of the entry, for a shrink_begin written later */
+	__u8 wanted;		/* passes -p/--comm/--memcg: counted and output */
+	__u8 emitted;		/* its shrink_begin is in the ring buffer */
+	__u8 pad[2];
+	char comm[ST_COMM_LEN];	/* of the caller, for a shrink_begin written later */
 };
 
 struct {
@@ -94,6 +120,60 @@ struct {
 	__type(value, __u64);
 } regs SEC(".maps");
 
+/* In-flight shrink_slab() walk per task (stats-only mode). */
+struct walk {
+	__u64 ts;
+	__u64 calls;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct walk);
+} walks SEC(".maps");
+
+/* Shrinkers inside shrinker_free(): a call on one of these always has its
+ * shrink_begin/shrink_end written, whatever the filters say. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} freeing SEC(".maps");
+
+/* Stats-only mode: shrinkers whose first call was written in full, so that
+ * user space learns their name and generation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} introduced SEC(".maps");
+
+/* Stats-only aggregation (struct st_call_stat etc. in shrinktrace.h).  User
+ * space sizes these to one entry when stats-only mode is off. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct st_call_stat);
+} call_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct st_walk_stat);
+} walk_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct st_task_stat);
+} task_stats SEC(".maps");
+
 /* Registered shrinkers, so that one registration is reported once when two
  * hooks see it (register_shrinker() around register_shrinker_prepared()). */
 struct {
@@ -103,12 +183,18 @@ struct {
 	__type(value, __u8);
 } registered SEC(".maps");
 
-/* Shrinkers known to the inferring (tracepoint) backend, by address. */
+/* Shrinkers known to the inferring (tracepoint) backend, by address.  The
+ * scanner (on one CPU) and kmem:kfree (on another) may infer the same event
+ * at once: each claims its T_* bit with an atomic fetch-or before writing it,
+ * and only the winner writes. */
+#define T_REGISTERED	0x1	/* seen with SHRINKER_REGISTERED (or live when first seen) */
+#define T_FREE_BEGIN	0x2	/* free_begin written */
+#define T_FREE_END	0x4	/* free_end written */
+#define T_GONE		0x8	/* kfree() seen: rcu_free written, entry being deleted */
+
 struct tracked {
-	__u8 registered;	/* seen with SHRINKER_REGISTERED (or already live when first seen) */
-	__u8 free_begin;	/* free_begin reported */
-	__u8 free_end;		/* free_end reported */
-	__u8 pad[5];
+	__u32 state;		/* T_* */
+	__u32 pad;
 };
 
 struct {
@@ -120,11 +206,51 @@ struct {
 
 /* ------------------------------------------------------------------------ */
 
+/* -p and --comm. */
 static __always_inline bool task_wanted(void)
 {
-	if (!filter_tgid)
+	if (filter_tgid && (bpf_get_current_pid_tgid() >> 32) != filter_tgid)
+		return false;
+	if (filter_comm_set) {
+		char comm[ST_COMM_LEN];
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		for (int i = 0; i < ST_COMM_LEN; i++) {
+			if (comm[i] != filter_comm[i])
+				return false;
+			if (!comm[i])
+				break;
+		}
+	}
+	return true;
+}
+
+/* --memcg: the cgroup id of a struct mem_cgroup * (NULL: no memcg). */
+static __always_inline bool memcg_wanted(struct mem_cgroup *memcg)
+{
+	if (!filter_cgroup_id)
 		return true;
-	return (bpf_get_current_pid_tgid() >> 32) == filter_tgid;
+	if (!memcg)
+		return false;
+	return BPF_CORE_READ(memcg, css.cgroup, kn, id) == filter_cgroup_id;
+}
+
+/* Log2 slot of a duration (ST_HIST_SLOTS in shrinktrace.h): 0 for 0 ns,
+ * else 1 + floor(log2(ns)), capped at the last slot. */
+static __always_inline __u32 hist_slot(__u64 v)
+{
+	__u32 r = 0;
+
+	if (!v)
+		return 0;
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) r += 1;
+	r += 1;
+	return r < ST_HIST_SLOTS ? r : ST_HIST_SLOTS - 1;
 }
 
 static __always_inline void fill_common(struct st_event *e, __u32 type)
@@ -210,15 +336,32 @@ static __always_inline void fill_name(struct st_event *e, struct shrinker *s)
 }
 
 /* Snapshot of the shrinker's own refcount (6.7+) and list linkage. */
-static __always_inline void fill_snapshot(struct st_event *e, struct shrinker *s)
+static __always_inline void read_snap(struct shrinker *s, struct snap *sn)
 {
-	e->next = (__u64)BPF_CORE_READ(s, list.next);
-	e->prev = (__u64)BPF_CORE_READ(s, list.prev);
+	sn->next = (__u64)BPF_CORE_READ(s, list.next);
+	sn->prev = (__u64)BPF_CORE_READ(s, list.prev);
+	sn->has_refcount = bpf_core_field_exists(s->refcount);
+	if (sn->has_refcount)
+		sn->refcount = BPF_CORE_READ(s, refcount.refs.counter);
+}
+
+static __always_inline void put_snap(struct st_event *e, const struct snap *sn)
+{
+	e->next = sn->next;
+	e->prev = sn->prev;
 	e->flags |= ST_F_SNAPSHOT;
-	if (bpf_core_field_exists(s->refcount)) {
-		e->refcount = BPF_CORE_READ(s, refcount.refs.counter);
+	if (sn->has_refcount) {
+		e->refcount = sn->refcount;
 		e->flags |= ST_F_REFCOUNT;
 	}
+}
+
+static __always_inline void fill_snapshot(struct st_event *e, struct shrinker *s)
+{
+	struct snap sn;
+
+	read_snap(s, &sn);
+	put_snap(e, &sn);
 }
 
 static __always_inline void fill_ids(struct st_event *e, struct shrinker *s)
@@ -266,7 +409,7 @@ static __always_inline void forget_registration(__u64 s)
 
 static __always_inline void track(__u64 shrinker, bool registered)
 {
-	struct tracked t = { .registered = registered };
+	struct tracked t = { .state = registered ? T_REGISTERED : 0 };
 
 	if (!track_shrinkers || !shrinker)
 		return;
@@ -277,26 +420,37 @@ static __always_inline void track(__u64 shrinker, bool registered)
 
 /* ---- shrink: do_shrink_slab() ------------------------------------------- */
 
-/* Returns the event's timestamp (now, if the ring buffer was full). */
-static __always_inline __u64 emit_shrink_begin(struct shrinker *s, int nid, __u64 memcg,
-					       int priority, __u64 nr_to_scan)
+/* Anything held back?  Without filters, --min-latency or stats-only every
+ * call is written as it happens. */
+#define HOLDING_BACK (stats_only || min_latency_ns || filter_tgid || filter_comm_set || \
+		      filter_cgroup_id)
+
+/* Write the shrink_begin of call c made by task tid: its entry time,
+ * arguments and entry snapshot.  extra: ST_F_DEFERRED when written after the
+ * fact, possibly from another task (shrinker_free()). */
+static __always_inline void emit_shrink_begin(struct shrinker *s, struct call *c, __u32 tid,
+					      __u32 extra)
 {
 	struct st_event *e = ev_reserve(ST_EV_SHRINK_BEGIN);
-	__u64 ts;
 
+	c->emitted = 1;		/* a full ring buffer shows up as `lost` instead */
 	if (!e)
-		return bpf_ktime_get_ns();
-	ts = e->ts;
+		return;
+	if (extra & ST_F_DEFERRED) {
+		e->pid = tid;
+		e->cpu = c->cpu;
+		__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
+	}
+	e->ts = c->ts;
 	e->shrinker = (__u64)s;
-	e->nid = nid;
-	e->memcg = memcg;
-	e->priority = priority;
-	e->nr_to_scan = nr_to_scan;
-	e->flags |= ST_F_WALK_INFO | ST_F_NR_TO_SCAN;
+	e->nid = c->nid;
+	e->memcg = c->memcg;
+	e->priority = c->priority;
+	e->nr_to_scan = c->nr_to_scan;
+	e->flags |= ST_F_WALK_INFO | ST_F_NR_TO_SCAN | extra;
+	put_snap(e, &c->snap);
 	fill_name(e, s);
-	fill_snapshot(e, s);
 	bpf_ringbuf_submit(e, 0);
-	return ts;
 }
 
 /* begin_ts: the shrink_begin's timestamp, 0 if unknown (no duration then). */
@@ -318,40 +472,164 @@ static __always_inline void emit_shrink_end(struct shrinker *s, __u64 freed, __u
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* Remember the call in flight: ts is its shrink_begin's timestamp. */
-static __always_inline void call_enter(struct shrinker *s, __u64 ts)
+/* Does a call on s matter to the correlator whatever the filters say?  Yes
+ * when shrinker_free() has begun on s or list_del_rcu() has unlinked it. */
+static __always_inline bool shrinker_dying(__u64 s, __u64 prev)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct call c = { .shrinker = (__u64)s, .ts = ts };
-
-	bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
+	return prev == ST_LIST_POISON2 || bpf_map_lookup_elem(&freeing, &s);
 }
 
-/* End the call in flight: *begin_ts gets its start; returns its shrinker
- * (0 if none is known). */
-static __always_inline __u64 call_exit(__u64 *begin_ts)
+static __always_inline void hist_add(__u64 *hist, __u64 ns)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct call *c = bpf_map_lookup_elem(&calls, &tid);
-	__u64 s;
+	__u32 slot = hist_slot(ns);
 
-	if (!c)
-		return 0;
-	s = c->shrinker;
-	*begin_ts = c->ts;
-	bpf_map_delete_elem(&calls, &tid);
-	return s;
+	if (slot < ST_HIST_SLOTS)
+		hist[slot]++;
 }
 
-/* Entry of do_shrink_slab() on every backend. */
+/* An all-zero value to create aggregation entries from (never written). */
+struct zero_val {
+	struct st_call_stat call;
+	struct st_task_stat task;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct zero_val);
+} zero SEC(".maps");
+
+/* Look key up in an aggregation map, creating a zeroed entry first. */
+static __always_inline void *agg_get(void *map, void *key, void *zeroed)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v || !zeroed)
+		return v;
+	bpf_map_update_elem(map, key, zeroed, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* Stats-only mode: add one do_shrink_slab() call to call_stats and
+ * task_stats. */
+static __always_inline void account_call(__u64 s, __u64 scanned, __u64 freed, __u64 dur)
+{
+	__u32 zkey = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	struct zero_val *z = bpf_map_lookup_elem(&zero, &zkey);
+	struct st_call_stat *cs;
+	struct st_task_stat *ts;
+
+	if (!z)
+		return;
+	cs = agg_get(&call_stats, &s, &z->call);
+	if (cs) {
+		cs->calls++;
+		cs->scanned += scanned;
+		if (freed == ST_SHRINK_EMPTY)
+			cs->empty_calls++;
+		else if (!freed)
+			cs->zero_calls++;
+		else
+			cs->freed += freed;
+		cs->total_ns += dur;
+		if (dur > cs->max_ns)
+			cs->max_ns = dur;
+		hist_add(cs->hist, dur);
+	}
+	ts = agg_get(&task_stats, &tid, &z->task);
+	if (ts) {
+		ts->calls++;
+		ts->total_ns += dur;
+		if (dur > ts->max_ns)
+			ts->max_ns = dur;
+		bpf_get_current_comm(ts->comm, sizeof(ts->comm));
+	}
+}
+
+/* Stats-only mode writes the first call of each shrinker in full: it names
+ * the shrinker (and starts its generation) for user space. */
+static __always_inline bool first_call(__u64 s)
+{
+	__u8 one = 1;
+
+	if (bpf_map_lookup_elem(&introduced, &s))
+		return false;
+	bpf_map_update_elem(&introduced, &s, &one, BPF_ANY);
+	return true;
+}
+
+/* Entry of do_shrink_slab() on every backend.  The call is remembered even
+ * when it is not written, so that it can still be if shrinker_free() starts
+ * on its shrinker meanwhile (filters never hide violations). */
 static __always_inline void shrink_enter(struct shrinker *s, struct shrink_control *sc,
 					 int priority, __u64 nr_to_scan)
 {
-	if (!task_wanted())
-		return;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mem_cgroup *memcg = BPF_CORE_READ(sc, memcg);
+	struct call c = {
+		.shrinker = (__u64)s,
+		.ts = bpf_ktime_get_ns(),
+		.nr_to_scan = nr_to_scan,
+		.memcg = (__u64)memcg,
+		.nid = BPF_CORE_READ(sc, nid),
+		.priority = priority,
+	};
+
+	read_snap(s, &c.snap);
+	if (HOLDING_BACK) {
+		c.cpu = bpf_get_smp_processor_id();
+		bpf_get_current_comm(c.comm, sizeof(c.comm));
+	}
+	c.wanted = task_wanted() && memcg_wanted(memcg);
 	track((__u64)s, true);
-	call_enter(s, emit_shrink_begin(s, BPF_CORE_READ(sc, nid), (__u64)BPF_CORE_READ(sc, memcg),
-					priority, nr_to_scan));
+	if ((c.wanted && !stats_only && !min_latency_ns) || shrinker_dying(c.shrinker, c.snap.prev) ||
+	    (stats_only && c.wanted && first_call(c.shrinker)))
+		emit_shrink_begin(s, &c, tid, 0);
+	bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
+}
+
+/* Return of do_shrink_slab() on every backend; s is NULL where the return
+ * side has no arguments (kretprobe). */
+static __always_inline void shrink_exit(struct shrinker *s, __u64 freed)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct call *c = bpf_map_lookup_elem(&calls, &tid);
+	__u64 dur;
+
+	if (!c) {
+		/* Entry not seen (tracing began inside the call): no duration. */
+		if (s && !HOLDING_BACK)
+			emit_shrink_end(s, freed, 0);
+		return;
+	}
+	if (!s)
+		s = (struct shrinker *)c->shrinker;
+	dur = bpf_ktime_get_ns() - c->ts;
+	if (c->wanted) {
+		struct walk *w = bpf_map_lookup_elem(&walks, &tid);
+
+		if (w)
+			w->calls++;
+		if (stats_only)
+			account_call((__u64)s, c->nr_to_scan, freed, dur);
+	}
+	if (c->emitted || (c->wanted && !stats_only && dur >= min_latency_ns) ||
+	    shrinker_dying((__u64)s, (__u64)BPF_CORE_READ(s, list.prev))) {
+		if (!c->emitted)
+			emit_shrink_begin(s, c, tid, ST_F_DEFERRED);
+		emit_shrink_end(s, freed, c->ts);
+	}
+	bpf_map_delete_elem(&calls, &tid);
+}
+
+/* shrinker_free() has begun on s: write the held-back shrink_begin of every
+ * call in flight on it, so that free_while_running can be seen. */
+static long flush_one(void *map, __u32 *tid, struct call *c, __u64 *s)
+{
+	if (c->shrinker == *s && !c->emitted)
+		emit_shrink_begin((struct shrinker *)*s, c, *tid, ST_F_DEFERRED);
+	return 0;
 }
 
 SEC("fentry/do_shrink_slab")
@@ -365,12 +643,7 @@ SEC("fexit/do_shrink_slab")
 int BPF_PROG(fx_shrink_end, struct shrink_control *sc, struct shrinker *s, int priority,
 	     unsigned long ret)
 {
-	__u64 begin = 0;
-
-	if (!task_wanted())
-		return 0;
-	call_exit(&begin);
-	emit_shrink_end(s, ret, begin);
+	shrink_exit(s, ret);
 	return 0;
 }
 
@@ -384,13 +657,7 @@ int BPF_KPROBE(kp_shrink_begin, struct shrink_control *sc, struct shrinker *s, i
 SEC("kretprobe/do_shrink_slab")
 int BPF_KRETPROBE(krp_shrink_end, unsigned long ret)
 {
-	__u64 begin = 0, s;
-
-	if (!task_wanted())
-		return 0;
-	s = call_exit(&begin);
-	if (s)
-		emit_shrink_end((struct shrinker *)s, ret, begin);
+	shrink_exit(NULL, ret);
 	return 0;
 }
 
@@ -409,12 +676,7 @@ SEC("tp_btf/mm_shrink_slab_end")
 int BPF_PROG(tp_shrink_end, struct shrinker *s, int nid, int shrinker_retval,
 	     long unused_scan_cnt, long new_scan_cnt, long total_scan)
 {
-	__u64 begin = 0;
-
-	if (!task_wanted())
-		return 0;
-	call_exit(&begin);
-	emit_shrink_end(s, (__u64)(long)shrinker_retval, begin);
+	shrink_exit(s, (__u64)(long)shrinker_retval);
 	return 0;
 }
 
@@ -443,11 +705,47 @@ static __always_inline void emit_walk_end(__u64 freed)
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* Entry of shrink_slab(): walks of unwanted tasks/memcgs are not followed. */
+static __always_inline void walk_enter(int nid, struct mem_cgroup *memcg, int priority)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct walk w = { .ts = bpf_ktime_get_ns() };
+
+	if (!task_wanted() || !memcg_wanted(memcg))
+		return;
+	bpf_map_update_elem(&walks, &tid, &w, BPF_ANY);
+	if (!stats_only)
+		emit_walk_begin(nid, (__u64)memcg, priority);
+}
+
+static __always_inline void walk_exit(__u64 freed)
+{
+	__u32 zkey = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	struct walk *w = bpf_map_lookup_elem(&walks, &tid);
+	struct st_walk_stat *ws;
+	__u64 dur;
+
+	if (!w)
+		return;
+	if (!stats_only) {
+		emit_walk_end(freed);
+	} else if ((ws = bpf_map_lookup_elem(&walk_stats, &zkey))) {
+		dur = bpf_ktime_get_ns() - w->ts;
+		ws->walks++;
+		ws->calls += w->calls;
+		ws->freed += freed;
+		ws->total_ns += dur;
+		if (dur > ws->max_ns)
+			ws->max_ns = dur;
+		hist_add(ws->hist, dur);
+	}
+	bpf_map_delete_elem(&walks, &tid);
+}
+
 SEC("fentry/shrink_slab")
 int BPF_PROG(fe_walk_begin, gfp_t gfp_mask, int nid, struct mem_cgroup *memcg, int priority)
 {
-	if (task_wanted())
-		emit_walk_begin(nid, (__u64)memcg, priority);
+	walk_enter(nid, memcg, priority);
 	return 0;
 }
 
@@ -455,24 +753,21 @@ SEC("fexit/shrink_slab")
 int BPF_PROG(fx_walk_end, gfp_t gfp_mask, int nid, struct mem_cgroup *memcg, int priority,
 	     unsigned long ret)
 {
-	if (task_wanted())
-		emit_walk_end(ret);
+	walk_exit(ret);
 	return 0;
 }
 
 SEC("kprobe/shrink_slab")
 int BPF_KPROBE(kp_walk_begin, gfp_t gfp_mask, int nid, struct mem_cgroup *memcg, int priority)
 {
-	if (task_wanted())
-		emit_walk_begin(nid, (__u64)memcg, priority);
+	walk_enter(nid, memcg, priority);
 	return 0;
 }
 
 SEC("kretprobe/shrink_slab")
 int BPF_KRETPROBE(krp_walk_end, unsigned long ret)
 {
-	if (task_wanted())
-		emit_walk_end(ret);
+	walk_exit(ret);
 	return 0;
 }
 
@@ -485,6 +780,8 @@ static __always_inline void emit_alloc(struct shrinker *s, __u32 extra)
 	if (!s)
 		return;
 	forget_registration((__u64)s);
+	bpf_map_delete_elem(&freeing, &s);	/* a new generation at this address */
+	bpf_map_delete_elem(&introduced, &s);
 	track((__u64)s, false);
 	e = ev_reserve(ST_EV_SHRINKER_ALLOC);
 	if (!e)
@@ -542,6 +839,7 @@ static __always_inline void emit_register(struct shrinker *s, __u32 extra)
 	if (bpf_map_lookup_elem(&registered, &key))
 		return;		/* already reported by the other hook */
 	bpf_map_update_elem(&registered, &key, &one, BPF_ANY);
+	bpf_map_delete_elem(&freeing, &key);
 	e = ev_reserve(ST_EV_SHRINKER_REGISTER);
 	if (!e)
 		return;
@@ -592,21 +890,67 @@ int BPF_KRETPROBE(krp_register_var, int ret)
 
 /* ---- free: shrinker_free() / unregister_shrinker() ------------------------ */
 
-static __always_inline void emit_free(__u32 type, struct shrinker *s, __u32 extra)
+/* What the kernel side keeps about a shrinker's free_begin/free_end. */
+static __always_inline void note_free(__u32 type, __u64 key, __u32 extra)
 {
-	struct st_event *e;
+	__u8 one = 1;
 
-	if (type == ST_EV_FREE_END)
-		forget_registration((__u64)s);
-	e = ev_reserve(type);
+	if (type == ST_EV_FREE_END) {
+		forget_registration(key);
+		bpf_map_delete_elem(&introduced, &key);
+	}
+	if (type == ST_EV_FREE_BEGIN) {
+		bpf_map_update_elem(&freeing, &key, &one, BPF_ANY);
+		/* Not from the scanner (a callback itself): it cannot nest
+		 * bpf_for_each_map_elem(). */
+		if (HOLDING_BACK && !(extra & ST_F_INFERRED))
+			bpf_for_each_map_elem(&calls, flush_one, &key, 0);
+	}
+}
 
-	if (!e)
-		return;
+static __always_inline void fill_free(struct st_event *e, struct shrinker *s, __u32 extra)
+{
 	if (extra & ST_F_INFERRED)
 		anonymize(e);
 	e->shrinker = (__u64)s;
 	e->flags |= extra;
 	fill_snapshot(e, s);
+}
+
+static __always_inline void emit_free(__u32 type, struct shrinker *s, __u32 extra)
+{
+	struct st_event *e;
+
+	note_free(type, (__u64)s, extra);
+	e = ev_reserve(type);
+	if (!e)
+		return;
+	fill_free(e, s, extra);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Inferred free_begin/free_end (bit T_FREE_BEGIN/T_FREE_END): written only by
+ * whoever claims the bit first, and not after kfree().  The event is reserved
+ * (timestamped) before the claim, so it sorts before the rcu_free of a kfree()
+ * that loses the race on another CPU. */
+static __always_inline void claim_inferred_free(__u32 type, __u32 bit, __u64 s, struct tracked *t)
+{
+	struct st_event *e;
+	__u32 old;
+
+	if (t->state & (bit | T_GONE))
+		return;
+	e = ev_reserve(type);
+	old = __sync_fetch_and_or(&t->state, bit);
+	if (old & (bit | T_GONE)) {
+		if (e)
+			bpf_ringbuf_discard(e, 0);
+		return;
+	}
+	note_free(type, s, ST_F_INFERRED);
+	if (!e)
+		return;
+	fill_free(e, (struct shrinker *)s, ST_F_INFERRED);
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -650,7 +994,10 @@ int BPF_KRETPROBE(krp_free_end)
 
 static __always_inline void emit_rcu_free(__u64 s, __u32 extra)
 {
-	struct st_event *e = ev_reserve(ST_EV_RCU_FREE);
+	struct st_event *e;
+
+	bpf_map_delete_elem(&freeing, &s);
+	e = ev_reserve(ST_EV_RCU_FREE);
 
 	if (!e)
 		return;
@@ -686,14 +1033,8 @@ static __always_inline void infer_free_events(__u64 s, struct tracked *t)
 {
 	if (!infer_free)
 		return;
-	if (!t->free_begin) {
-		emit_free(ST_EV_FREE_BEGIN, (struct shrinker *)s, ST_F_INFERRED);
-		t->free_begin = 1;
-	}
-	if (!t->free_end) {
-		emit_free(ST_EV_FREE_END, (struct shrinker *)s, ST_F_INFERRED);
-		t->free_end = 1;
-	}
+	claim_inferred_free(ST_EV_FREE_BEGIN, T_FREE_BEGIN, s, t);
+	claim_inferred_free(ST_EV_FREE_END, T_FREE_END, s, t);
 }
 
 /* In 6.18 shrinker_free_rcu_cb() ends in a tail call to kfree(), so the
@@ -708,6 +1049,10 @@ int BPF_PROG(tp_kfree, unsigned long call_site, const void *ptr)
 	if (!t)
 		return 0;
 	infer_free_events(s, t);
+	/* Claimed before the rcu_free is timestamped: a scanner that claims
+	 * nothing after this writes nothing later in the stream. */
+	if (__sync_fetch_and_or(&t->state, T_GONE) & T_GONE)
+		return 0;
 	{
 		/* The memory is still intact here: name it for the reader. */
 		struct st_event *e = ev_reserve(ST_EV_RCU_FREE);
@@ -720,6 +1065,7 @@ int BPF_PROG(tp_kfree, unsigned long call_site, const void *ptr)
 		}
 	}
 	bpf_map_delete_elem(&tracked, &s);
+	bpf_map_delete_elem(&freeing, &s);
 	return 0;
 }
 
@@ -730,20 +1076,21 @@ static long scan_one(void *map, __u64 *key, struct tracked *t, void *ctx)
 	__u64 prev = (__u64)BPF_CORE_READ(s, list.prev);
 	bool unlinked = prev == ST_LIST_POISON2;
 
-	if (!t->registered && (flags & SHRINKER_REGISTERED_BIT) && !unlinked) {
-		t->registered = 1;
+	/* Only the scanner sets T_REGISTERED after creation, and one scan runs
+	 * at a time. */
+	if (!(t->state & (T_REGISTERED | T_GONE)) && (flags & SHRINKER_REGISTERED_BIT) &&
+	    !unlinked) {
+		__sync_fetch_and_or(&t->state, T_REGISTERED);
 		if (infer_register)
 			emit_register(s, ST_F_INFERRED);
 	}
-	if (!infer_free || t->free_end)
+	if (!infer_free || (t->state & (T_FREE_END | T_GONE)))
 		return 0;
 	/* shrinker_free() drops the initial reference first: a registered
 	 * shrinker at refcount 0 is being freed (6.7+). */
-	if (!t->free_begin && t->registered && bpf_core_field_exists(s->refcount) &&
-	    BPF_CORE_READ(s, refcount.refs.counter) == 0) {
-		emit_free(ST_EV_FREE_BEGIN, s, ST_F_INFERRED);
-		t->free_begin = 1;
-	}
+	if ((t->state & T_REGISTERED) && bpf_core_field_exists(s->refcount) &&
+	    BPF_CORE_READ(s, refcount.refs.counter) == 0)
+		claim_inferred_free(ST_EV_FREE_BEGIN, T_FREE_BEGIN, *key, t);
 	/* list_del_rcu() has run: shrinker_free() is past its wait and about
 	 * to call_rcu(). */
 	if (unlinked)

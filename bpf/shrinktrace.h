@@ -38,6 +38,9 @@ enum st_event_type {
 #define ST_F_WALK_INFO	(1u << 6)	/* nid/memcg/priority are valid */
 #define ST_F_NR_TO_SCAN	(1u << 7)	/* nr_to_scan is valid */
 #define ST_F_DURATION	(1u << 8)	/* duration_ns is valid */
+#define ST_F_DEFERRED	(1u << 9)	/* shrink_begin written after the fact (at the call's
+					 * return or at shrinker_free()): it was held back
+					 * by filters or stats-only mode; ts is still the entry */
 
 /* SHRINK_EMPTY from include/linux/shrinker.h: count_objects() found nothing. */
 #define ST_SHRINK_EMPTY (~0ULL - 1)
@@ -74,6 +77,46 @@ struct st_event {
 	__u32 pad;
 	char comm[ST_COMM_LEN];
 	char name[ST_NAME_LEN];	/* see ST_F_NAME / ST_F_FSTYPE */
+};
+
+/* ---- kernel-side aggregation (stats-only mode, --stats-only) ------------ */
+
+/* Log2 latency histogram over nanoseconds: slot 0 counts 0 ns, slot k >= 1
+ * counts [2^(k-1), 2^k) ns; the last slot also takes everything longer
+ * (2^38 ns = 275 s and up). */
+#define ST_HIST_SLOTS 40
+
+/* do_shrink_slab() calls of one shrinker.  Map `call_stats` (per CPU, key:
+ * struct shrinker *) in the kernel; the same struct is summed per shrinker
+ * generation and per name in user space (user/stats.c). */
+struct st_call_stat {
+	__u64 calls;		/* do_shrink_slab() returns seen */
+	__u64 zero_calls;	/* ... that freed 0 objects */
+	__u64 empty_calls;	/* ... that returned SHRINK_EMPTY */
+	__u64 scanned;		/* sum of nr_to_scan (fentry/kprobe) or total_scan (tracepoint) */
+	__u64 freed;		/* sum of objects freed; SHRINK_EMPTY adds 0 */
+	__u64 total_ns;		/* time inside do_shrink_slab(), ns */
+	__u64 max_ns;
+	__u64 hist[ST_HIST_SLOTS];	/* duration, ns, log2 slots as above */
+};
+
+/* shrink_slab() walks.  Map `walk_stats` (per-CPU array, one entry). */
+struct st_walk_stat {
+	__u64 walks;		/* shrink_slab() returns seen */
+	__u64 calls;		/* do_shrink_slab() calls inside walks */
+	__u64 freed;		/* sum of shrink_slab()'s return value */
+	__u64 total_ns;		/* time inside shrink_slab(), ns */
+	__u64 max_ns;
+	__u64 hist[ST_HIST_SLOTS];
+};
+
+/* Time a task spent in do_shrink_slab().  Map `task_stats` (per CPU, key:
+ * __u32 task id). */
+struct st_task_stat {
+	__u64 calls;
+	__u64 total_ns;
+	__u64 max_ns;
+	char comm[ST_COMM_LEN];	/* comm at the latest call */
 };
 
 #endif /* SHRINKTRACE_H */

@@ -149,8 +149,7 @@ struct name_stats {
 	char name[ST_REC_NAME_LEN];
 	uint64_t hash;
 	struct name_stats *hnext;
-	uint64_t generations, calls, empty_calls, objects_freed;
-	uint64_t call_ns_total, call_ns_max, calls_timed;
+	uint64_t generations;
 	uint64_t frees, free_wait_total, free_wait_max;
 	uint64_t rcu_frees, rcu_wait_total, rcu_wait_max;
 	uint64_t inferred_frees, violations;
@@ -192,6 +191,9 @@ struct call {
 	uint64_t ts, lost_at;
 	int cpu, pid;
 	char comm[ST_REC_COMM_LEN];
+	uint32_t has;			/* the shrink_begin's ST_HAS_* */
+	uint64_t nr_to_scan, memcg;
+	int nid;
 	struct call *tnext;		/* the task's stack, top first */
 	struct call *gnext, *gprev;	/* the generation's list */
 };
@@ -203,6 +205,10 @@ struct task {
 	char comm[ST_REC_COMM_LEN];
 	bool in_walk;
 	uint64_t walk_ts;
+	bool walk_info;			/* walk_begin had nid/memcg/priority */
+	int walk_nid, walk_priority;
+	uint64_t walk_memcg;
+	uint64_t walk_calls, walk_calls_freed;	/* shrink_ends inside the walk */
 	struct call *top;
 	unsigned depth;
 };
@@ -778,9 +784,10 @@ static void call_free(struct corr *c, struct call *k)
 	free(k);
 }
 
-/* Pop the task's calls down to and including the newest one on addr.
+/* Pop the task's calls down to and including the newest one on addr; a copy
+ * of that call goes into *out (may be NULL; its list pointers are not valid).
  * Returns true when there was one. */
-static bool task_pop(struct corr *c, struct task *t, uint64_t addr)
+static bool task_pop(struct corr *c, struct task *t, uint64_t addr, struct call *out)
 {
 	struct call *k;
 
@@ -798,6 +805,8 @@ static bool task_pop(struct corr *c, struct task *t, uint64_t addr)
 	}
 	t->top = k->tnext;
 	t->depth--;
+	if (out)
+		*out = *k;
 	call_free(c, k);
 	return true;
 }
@@ -808,7 +817,7 @@ static void task_push(struct corr *c, struct task *t, struct gen *g, const struc
 
 	/* a shrink_begin on a shrinker this task is already inside: that call's
 	 * shrink_end was not seen (lost, or invisible to the backend) */
-	task_pop(c, t, r->shrinker);
+	task_pop(c, t, r->shrinker, NULL);
 	if (t->depth >= TASK_MAX_DEPTH)
 		return;
 	k = calloc(1, sizeof(*k));
@@ -823,6 +832,10 @@ static void task_push(struct corr *c, struct task *t, struct gen *g, const struc
 	k->cpu = r->cpu;
 	k->pid = r->pid;
 	copy_name(k->comm, sizeof(k->comm), r->comm);
+	k->has = r->has;
+	k->nr_to_scan = r->nr_to_scan;
+	k->memcg = r->memcg;
+	k->nid = r->nid;
 	k->tnext = t->top;
 	t->top = k;
 	t->depth++;
@@ -882,11 +895,55 @@ static struct gen *gen_of_next(struct corr *c, uint64_t next)
 	return umap_get(&c->gens, next - c->o.list_offset);
 }
 
+/* Report the call r ends through on_call; k is its shrink_begin, or NULL. */
+static void emit_call(struct corr *c, const struct gen *g, const struct st_rec *r,
+		      const struct call *k, bool in_walk)
+{
+	struct corr_call ci = {
+		.serial = g->serial,
+		.shrinker = g->addr,
+		.name = g->name,
+		.pid = r->pid,
+		.end_ts = r->ts,
+		.nid = -1,
+	};
+
+	copy_name(ci.comm, sizeof(ci.comm), r->comm);
+	if (k) {
+		ci.flags |= CORR_CALL_BEGIN;
+		ci.begin_ts = k->ts;
+		if (k->has & ST_HAS_NR_TO_SCAN) {
+			ci.flags |= CORR_CALL_NR_TO_SCAN;
+			ci.nr_to_scan = k->nr_to_scan;
+		}
+		if (k->has & ST_HAS_WALK) {
+			ci.nid = k->nid;
+			ci.memcg = k->memcg;
+		}
+	}
+	if (r->has & ST_HAS_DURATION) {
+		ci.flags |= CORR_CALL_DURATION;
+		ci.duration_ns = r->duration_ns;
+	} else if (k) {
+		ci.flags |= CORR_CALL_DURATION;
+		ci.duration_ns = r->ts >= k->ts ? r->ts - k->ts : 0;
+	}
+	if (r->has & ST_HAS_FREED) {
+		ci.flags |= CORR_CALL_FREED;
+		ci.freed = r->freed;
+	}
+	if (in_walk)
+		ci.flags |= CORR_CALL_IN_WALK;
+	c->cb.on_call(&ci, c->cb.ctx);
+}
+
 static void on_shrink_end(struct corr *c, const struct st_rec *r)
 {
 	struct gen *g = gen_lookup(c, r);
 	struct task *t;
 	struct gen *ng;
+	struct call k;
+	bool paired = false, in_walk = false;
 
 	if (!g)
 		return;
@@ -898,26 +955,17 @@ static void on_shrink_end(struct corr *c, const struct st_rec *r)
 	}
 	t = umap_get(&c->tasks, (uint64_t)(uint32_t)r->pid);
 	if (t) {
-		task_pop(c, t, r->shrinker);
+		paired = task_pop(c, t, r->shrinker, &k);
+		if (t->in_walk) {
+			in_walk = true;
+			t->walk_calls++;
+			if ((r->has & ST_HAS_FREED) && r->freed != ST_FREED_EMPTY)
+				t->walk_calls_freed += r->freed;
+		}
 		task_put(c, t);
 	}
-	if (g->ns) {
-		struct name_stats *ns = g->ns;
-
-		ns->calls++;
-		if (r->has & ST_HAS_FREED) {
-			if (r->freed == ST_FREED_EMPTY)
-				ns->empty_calls++;
-			else
-				ns->objects_freed += r->freed;
-		}
-		if (r->has & ST_HAS_DURATION) {
-			ns->calls_timed++;
-			ns->call_ns_total += r->duration_ns;
-			if (r->duration_ns > ns->call_ns_max)
-				ns->call_ns_max = r->duration_ns;
-		}
-	}
+	if (c->cb.on_call)
+		emit_call(c, g, r, paired ? &k : NULL, in_walk);
 }
 
 static void on_free_begin(struct corr *c, const struct st_rec *r)
@@ -1009,6 +1057,48 @@ static void on_rcu_free(struct corr *c, const struct st_rec *r)
 	fifo_add(c, g);
 }
 
+static void on_walk_end(struct corr *c, const struct st_rec *r)
+{
+	struct task *t = umap_get(&c->tasks, (uint64_t)(uint32_t)r->pid);
+	struct corr_walk w = {
+		.pid = r->pid,
+		.end_ts = r->ts,
+		.nid = -1,
+		.priority = -1,
+	};
+
+	copy_name(w.comm, sizeof(w.comm), r->comm);
+	if (t && t->in_walk) {
+		w.flags |= CORR_WALK_BEGIN;
+		w.begin_ts = t->walk_ts;
+		w.calls = t->walk_calls;
+		w.calls_freed = t->walk_calls_freed;
+		if (t->walk_info) {
+			w.nid = t->walk_nid;
+			w.memcg = t->walk_memcg;
+			w.priority = t->walk_priority;
+		}
+	}
+	if (r->has & ST_HAS_DURATION) {
+		w.flags |= CORR_WALK_DURATION;
+		w.duration_ns = r->duration_ns;
+	} else if (w.flags & CORR_WALK_BEGIN) {
+		w.flags |= CORR_WALK_DURATION;
+		w.duration_ns = r->ts >= w.begin_ts ? r->ts - w.begin_ts : 0;
+	}
+	if (r->has & ST_HAS_FREED) {
+		w.flags |= CORR_WALK_FREED;
+		w.freed = r->freed;
+	}
+	if (t) {
+		t->in_walk = false;
+		t->walk_calls = t->walk_calls_freed = 0;
+		task_put(c, t);
+	}
+	if (c->cb.on_walk)
+		c->cb.on_walk(&w, c->cb.ctx);
+}
+
 static void process(struct corr *c, const struct st_rec *r)
 {
 	struct task *t;
@@ -1035,17 +1125,19 @@ static void process(struct corr *c, const struct st_rec *r)
 	case ST_WALK_BEGIN:
 		t = task_get(c, r);
 		if (t) {
+			/* a walk_begin while in a walk: that walk's end was not seen */
 			copy_name(t->comm, sizeof(t->comm), r->comm);
 			t->in_walk = true;
 			t->walk_ts = r->ts;
+			t->walk_info = r->has & ST_HAS_WALK;
+			t->walk_nid = r->nid;
+			t->walk_memcg = r->memcg;
+			t->walk_priority = r->priority;
+			t->walk_calls = t->walk_calls_freed = 0;
 		}
 		break;
 	case ST_WALK_END:
-		t = umap_get(&c->tasks, (uint64_t)(uint32_t)r->pid);
-		if (t) {
-			t->in_walk = false;
-			task_put(c, t);
-		}
+		on_walk_end(c, r);
 		break;
 	case ST_SHRINK_BEGIN:
 		on_shrink_begin(c, r);
@@ -1228,10 +1320,13 @@ int corr_push(struct corr *c, const struct st_rec *r)
 	c->st.events++;
 	c->st.by_type[r->type]++;
 	if (c->released_any && r->ts < c->released_ts) {
-		/* older than what already left the window: process it now */
-		c->st.late++;
-		if (c->cb.on_late)
-			c->cb.on_late(r, c->released_ts, c->cb.ctx);
+		/* older than what already left the window: process it now.  A
+		 * deferred shrink_begin is late by design, not by reordering. */
+		if (!r->deferred) {
+			c->st.late++;
+			if (c->cb.on_late)
+				c->cb.on_late(r, c->released_ts, c->cb.ctx);
+		}
 		process(c, r);
 	} else {
 		if (heap_push(c, r)) {
@@ -1279,6 +1374,20 @@ void corr_get_stats(const struct corr *c, struct corr_stats *out)
 	out->held = c->nheap;
 }
 
+int corr_lookup(const struct corr *c, uint64_t addr, uint64_t *serial, char *name,
+		size_t namesz)
+{
+	const struct gen *g = umap_get(&c->gens, addr);
+
+	if (!g)
+		return -1;
+	if (serial)
+		*serial = g->serial;
+	if (name && namesz)
+		copy_name(name, namesz, g->name);
+	return 0;
+}
+
 static int cmp_names(const void *a, const void *b)
 {
 	const struct name_stats *x = *(const struct name_stats *const *)a;
@@ -1291,17 +1400,12 @@ static void report_one(const struct name_stats *ns, FILE *f)
 {
 	char a[48], b[48];
 
-	if (!ns->generations && !ns->calls && !ns->frees && !ns->inferred_frees &&
+	if (!ns->generations && !ns->frees && !ns->inferred_frees &&
 	    !ns->rcu_frees && !ns->violations)
 		return;	/* e.g. "(unnamed)" left behind when register named an alloc */
 
-	fprintf(f, "shrinker %s: %" PRIu64 " generation%s, %" PRIu64 " call%s (%" PRIu64
-		" empty), %" PRIu64 " objects freed",
-		ns->name, ns->generations, ns->generations == 1 ? "" : "s",
-		ns->calls, ns->calls == 1 ? "" : "s", ns->empty_calls, ns->objects_freed);
-	if (ns->calls_timed)
-		fprintf(f, ", call avg %s max %s", dur(ns->call_ns_total / ns->calls_timed, a, sizeof(a)),
-			dur(ns->call_ns_max, b, sizeof(b)));
+	fprintf(f, "shrinker %s: %" PRIu64 " generation%s",
+		ns->name, ns->generations, ns->generations == 1 ? "" : "s");
 	if (ns->frees)
 		fprintf(f, "; %" PRIu64 " free%s, shrinker_free() wait avg %s max %s", ns->frees,
 			ns->frees == 1 ? "" : "s", dur(ns->free_wait_total / ns->frees, a, sizeof(a)),

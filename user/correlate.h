@@ -37,6 +37,57 @@ struct corr_opts {
 					 * (hand-written logs, headers without "list_offset") */
 };
 
+/* struct corr_call.flags: which of its fields are known. */
+#define CORR_CALL_BEGIN		(1u << 0)	/* the shrink_begin was seen: begin_ts,
+						 * nr_to_scan, nid, memcg */
+#define CORR_CALL_DURATION	(1u << 1)	/* duration_ns is known */
+#define CORR_CALL_FREED		(1u << 2)	/* freed is known (the shrink_end has it) */
+#define CORR_CALL_NR_TO_SCAN	(1u << 3)	/* nr_to_scan is known (from the shrink_begin) */
+#define CORR_CALL_IN_WALK	(1u << 4)	/* it ended inside a traced shrink_slab() walk */
+
+/* One do_shrink_slab() call, reported at its shrink_end (paired with the
+ * task's shrink_begin on the same shrinker when that was seen). */
+struct corr_call {
+	uint64_t serial;		/* the generation's serial (st_violation.generation) */
+	uint64_t shrinker;		/* struct shrinker * */
+	const char *name;		/* the generation's name, "" if unknown; valid
+					 * during the callback only */
+	int pid;
+	char comm[ST_REC_COMM_LEN];
+	uint32_t flags;			/* CORR_CALL_* */
+	uint64_t begin_ts;		/* ns; 0 without CORR_CALL_BEGIN */
+	uint64_t end_ts;		/* ns */
+	uint64_t duration_ns;		/* the record's duration_ns, else end_ts - begin_ts;
+					 * 0 without CORR_CALL_DURATION */
+	uint64_t freed;			/* raw: ST_FREED_EMPTY for SHRINK_EMPTY */
+	uint64_t nr_to_scan;
+	int nid;			/* from the shrink_begin (CORR_CALL_BEGIN with
+					 * the walk fields), else -1 */
+	uint64_t memcg;			/* likewise, else 0 */
+};
+
+/* struct corr_walk.flags */
+#define CORR_WALK_BEGIN		(1u << 0)	/* the walk_begin was seen: begin_ts,
+						 * nid, memcg, priority */
+#define CORR_WALK_DURATION	(1u << 1)	/* duration_ns is known */
+#define CORR_WALK_FREED		(1u << 2)	/* freed (walk_end's own) is known */
+
+/* One shrink_slab() walk, reported at its walk_end. */
+struct corr_walk {
+	int pid;
+	char comm[ST_REC_COMM_LEN];
+	uint32_t flags;			/* CORR_WALK_* */
+	uint64_t begin_ts;		/* ns; 0 without CORR_WALK_BEGIN */
+	uint64_t end_ts;		/* ns */
+	uint64_t duration_ns;		/* the record's duration_ns, else end_ts - begin_ts */
+	uint64_t calls;			/* shrink_end events of this task inside the walk */
+	uint64_t calls_freed;		/* their summed freed (SHRINK_EMPTY adds 0) */
+	uint64_t freed;			/* walk_end's freed (shrink_slab()'s return value) */
+	int nid;			/* -1 when unknown */
+	uint64_t memcg;
+	int priority;			/* -1 when unknown */
+};
+
 struct corr_cbs {
 	/* An event leaves the reorder window (timestamp order).  May be NULL. */
 	void (*on_event)(const struct st_rec *r, void *ctx);
@@ -47,6 +98,11 @@ struct corr_cbs {
 	 * window): counted in stats.late and still processed, right away.
 	 * released_ts is the newest ts already released.  May be NULL. */
 	void (*on_late)(const struct st_rec *r, uint64_t released_ts, void *ctx);
+	/* A do_shrink_slab() call ended (every shrink_end), after the event's
+	 * violation checks.  ci is valid during the call only.  May be NULL. */
+	void (*on_call)(const struct corr_call *ci, void *ctx);
+	/* A shrink_slab() walk ended (every walk_end).  May be NULL. */
+	void (*on_walk)(const struct corr_walk *wi, void *ctx);
 };
 
 /* Counters for the exit summary. */
@@ -88,8 +144,18 @@ void corr_set_list_offset(struct corr *c, unsigned list_offset);
 /* Counters so far. */
 void corr_get_stats(const struct corr *c, struct corr_stats *out);
 
-/* Print the per-shrinker summary (calls, freed, free wait, queue-to-RCU time)
- * as text to f.  Call after corr_finish(). */
+/* The current generation at shrinker address addr (for aggregates keyed by
+ * address, e.g. the kernel's call_stats map): its serial into *serial and its
+ * name ("" if none yet) into name (namesz bytes, NUL-terminated; name may be
+ * NULL when namesz is 0).  Returns 0, or -1 when no generation is known there
+ * (never seen, or forgotten as an old tombstone). */
+int corr_lookup(const struct corr *c, uint64_t addr, uint64_t *serial, char *name,
+		size_t namesz);
+
+/* Print the per-shrinker lifecycle summary (generations, frees and the
+ * shrinker_free() wait, queue-to-RCU time, inferred frees, violations) as
+ * text to f, one line per name.  Call statistics are user/stats.c's (fed by
+ * on_call/on_walk).  Call after corr_finish(). */
 void corr_report(const struct corr *c, FILE *f);
 
 /* Default window: how far (ns) events from different CPUs may arrive out of order. */

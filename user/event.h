@@ -54,6 +54,9 @@ struct st_rec {
 	int pid;		/* kernel task id */
 	char comm[ST_REC_COMM_LEN];
 	bool inferred;		/* "inferred": true */
+	bool deferred;		/* "deferred": true: a shrink_begin written at the call's
+				 * end or at shrinker_free(), after being held back by
+				 * filters or stats-only mode (ts is still the entry) */
 
 	uint64_t shrinker;	/* struct shrinker * */
 	char name[ST_REC_NAME_LEN];

@@ -217,6 +217,8 @@ int st_jsonl_format_rec(char *buf, size_t len, const struct st_rec *r)
 	jw_kstr(&w, "comm", r->comm, sizeof(r->comm));
 	if (r->inferred)
 		jw_str(&w, ",\"inferred\":true");
+	if (r->deferred)
+		jw_str(&w, ",\"deferred\":true");
 	if (has & ST_HAS_SHRINKER) {
 		jw_key(&w, "shrinker");
 		jw_ptr(&w, r->shrinker);

@@ -177,7 +177,24 @@ static void configure(struct shrinktrace_bpf *skel, const struct loader *l,
 	skel->rodata->infer_register = tp_register;
 	skel->rodata->infer_free = tp_free;
 	skel->rodata->filter_tgid = l->opts.filter_tgid;
+	if (l->opts.filter_comm[0]) {
+		skel->rodata->filter_comm_set = true;
+		memcpy((char *)skel->rodata->filter_comm, l->opts.filter_comm,
+		       sizeof(skel->rodata->filter_comm));
+	}
+	skel->rodata->filter_cgroup_id = l->opts.filter_cgroup_id;
+	skel->rodata->min_latency_ns = l->opts.min_latency_ns;
+	skel->rodata->stats_only = l->opts.stats_only;
 	bpf_map__set_max_entries(skel->maps.events, ringbuf);
+	if (!l->opts.stats_only) {
+		/* Per-CPU aggregation maps are preallocated: keep them tiny
+		 * when nothing aggregates into them. */
+		int n = libbpf_num_possible_cpus();
+
+		n = n > 0 ? n : 1;	/* LRU maps want an entry per CPU */
+		bpf_map__set_max_entries(skel->maps.call_stats, (uint32_t)n);
+		bpf_map__set_max_entries(skel->maps.task_stats, (uint32_t)n);
+	}
 }
 
 /* Open a fresh object with only the programs of the chosen impls autoloaded
@@ -684,6 +701,173 @@ static uint64_t read_drops(const struct loader *l, bool take)
 	}
 	free(v);
 	return sum;
+}
+
+/* Per-CPU map values come as one slot per possible CPU, each rounded up to
+ * 8 bytes. */
+static size_t percpu_stride(size_t value_size)
+{
+	return (value_size + 7) & ~(size_t)7;
+}
+
+static void add_call_stat(struct st_call_stat *sum, const struct st_call_stat *v)
+{
+	sum->calls += v->calls;
+	sum->zero_calls += v->zero_calls;
+	sum->empty_calls += v->empty_calls;
+	sum->scanned += v->scanned;
+	sum->freed += v->freed;
+	sum->total_ns += v->total_ns;
+	if (v->max_ns > sum->max_ns)
+		sum->max_ns = v->max_ns;
+	for (int i = 0; i < ST_HIST_SLOTS; i++)
+		sum->hist[i] += v->hist[i];
+}
+
+/* Walk a per-CPU hash map: fn(key, the CPUs' values, ctx) per key.  Keys that
+ * vanish meanwhile (LRU eviction, deletion) are skipped. */
+static int for_each_percpu(int fd, size_t ksz, size_t vsz,
+			   void (*fn)(const void *key, const char *vals, int ncpu, void *ctx),
+			   void *ctx)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t key[2] = { 0 }, next[2] = { 0 };
+	void *prev = NULL;
+	char *vals;
+	int e = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc((size_t)ncpu, percpu_stride(vsz));
+	if (!vals)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, ksz);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, vals)) {
+			if (errno == ENOENT)
+				continue;
+			e = -errno;
+			break;
+		}
+		fn(key, vals, ncpu, ctx);
+	}
+	free(vals);
+	return e;
+}
+
+struct call_walk {
+	loader_call_stat_fn fn;
+	void *ctx;
+};
+
+static void sum_call(const void *key, const char *vals, int ncpu, void *ctx)
+{
+	struct call_walk *w = ctx;
+	struct st_call_stat sum = { 0 };
+
+	for (int i = 0; i < ncpu; i++)
+		add_call_stat(&sum, (const void *)(vals + i * percpu_stride(sizeof(sum))));
+	w->fn(*(const uint64_t *)key, &sum, w->ctx);
+}
+
+int loader_read_call_stats(const struct loader *l, loader_call_stat_fn fn, void *ctx)
+{
+	struct call_walk w = { fn, ctx };
+
+	return for_each_percpu(bpf_map__fd(l->skel->maps.call_stats), sizeof(uint64_t),
+			       sizeof(struct st_call_stat), sum_call, &w);
+}
+
+int loader_read_walk_stats(const struct loader *l, struct st_walk_stat *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	size_t stride = percpu_stride(sizeof(*out));
+	uint32_t zero = 0;
+	char *vals;
+	int e = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc((size_t)ncpu, stride);
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.walk_stats), &zero, vals)) {
+		e = -errno;
+	} else {
+		for (int i = 0; i < ncpu; i++) {
+			const struct st_walk_stat *v = (const void *)(vals + i * stride);
+
+			out->walks += v->walks;
+			out->calls += v->calls;
+			out->freed += v->freed;
+			out->total_ns += v->total_ns;
+			if (v->max_ns > out->max_ns)
+				out->max_ns = v->max_ns;
+			for (int k = 0; k < ST_HIST_SLOTS; k++)
+				out->hist[k] += v->hist[k];
+		}
+	}
+	free(vals);
+	return e;
+}
+
+struct task_walk {
+	loader_task_stat_fn fn;
+	void *ctx;
+};
+
+static void sum_task(const void *key, const char *vals, int ncpu, void *ctx)
+{
+	struct task_walk *w = ctx;
+	struct st_task_stat sum = { 0 };
+
+	for (int i = 0; i < ncpu; i++) {
+		const struct st_task_stat *v = (const void *)(vals + i * percpu_stride(sizeof(sum)));
+
+		sum.calls += v->calls;
+		sum.total_ns += v->total_ns;
+		if (v->max_ns > sum.max_ns)
+			sum.max_ns = v->max_ns;
+		if (v->comm[0])
+			memcpy(sum.comm, v->comm, sizeof(sum.comm));
+	}
+	sum.comm[sizeof(sum.comm) - 1] = '\0';
+	w->fn(*(const uint32_t *)key, &sum, w->ctx);
+}
+
+int loader_read_task_stats(const struct loader *l, loader_task_stat_fn fn, void *ctx)
+{
+	struct task_walk w = { fn, ctx };
+
+	return for_each_percpu(bpf_map__fd(l->skel->maps.task_stats), sizeof(uint32_t),
+			       sizeof(struct st_task_stat), sum_task, &w);
+}
+
+int loader_take_call_stats(const struct loader *l, uint64_t shrinker, struct st_call_stat *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(l->skel->maps.call_stats);
+	size_t stride = percpu_stride(sizeof(*out));
+	char *vals;
+	int e = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc((size_t)ncpu, stride);
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_and_delete_elem(fd, &shrinker, vals) &&
+	    bpf_map_lookup_elem(fd, &shrinker, vals)) {	/* per-CPU LRU: no atomic take */
+		e = -errno;
+	} else {
+		bpf_map_delete_elem(fd, &shrinker);
+		for (int i = 0; i < ncpu; i++)
+			add_call_stat(out, (const void *)(vals + i * stride));
+	}
+	free(vals);
+	return e;
 }
 
 int loader_shrinker_list_offset(void)

@@ -14,8 +14,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <linux/types.h>
+
 #include "event.h"
 #include "ksyms.h"
+#include "shrinktrace.h"
 
 enum st_hook {
 	ST_HOOK_WALK,		/* shrink_slab() */
@@ -38,7 +41,14 @@ enum st_backend {
 struct loader_opts {
 	enum st_backend backend;	/* AUTO: best per hook */
 	uint32_t ringbuf_bytes;		/* power of two >= page size; 0: 8 MiB */
-	uint32_t filter_tgid;		/* trace only this process (0: all) */
+	uint32_t filter_tgid;		/* -p: only this process's walks and calls (0: all) */
+	char filter_comm[16];		/* --comm: only tasks of this name ("": all) */
+	uint64_t filter_cgroup_id;	/* --memcg: only this memcg, by the cgroup id of
+					 * mem_cgroup->css.cgroup->kn (0: all) */
+	uint64_t min_latency_ns;	/* --min-latency: do_shrink_slab() calls shorter
+					 * than this are neither written nor counted */
+	bool stats_only;		/* aggregate calls and walks in BPF maps; write only
+					 * lifecycle events and calls that matter to a violation */
 	bool verbose;			/* libbpf's own messages on stderr */
 };
 
@@ -94,6 +104,27 @@ int loader_shrinker_list_offset(void);
 
 /* CLOCK_MONOTONIC now, ns: the clock of bpf_ktime_get_ns() and of every ts. */
 uint64_t loader_now_ns(void);
+
+/* Stats-only mode: the kernel's aggregates, summed over CPUs.  Each returns
+ * 0 or a negative errno; they read maps the BPF programs keep updating, so
+ * a sum is a consistent snapshot per shrinker/task, not across them. */
+
+/* fn(shrinker, sum, ctx) for every struct shrinker * in call_stats. */
+typedef void (*loader_call_stat_fn)(uint64_t shrinker, const struct st_call_stat *sum, void *ctx);
+int loader_read_call_stats(const struct loader *l, loader_call_stat_fn fn, void *ctx);
+
+/* Totals of the walk_stats map into *out. */
+int loader_read_walk_stats(const struct loader *l, struct st_walk_stat *out);
+
+/* fn(task id, sum, ctx) for every task in task_stats. */
+typedef void (*loader_task_stat_fn)(uint32_t pid, const struct st_task_stat *sum, void *ctx);
+int loader_read_task_stats(const struct loader *l, loader_task_stat_fn fn, void *ctx);
+
+/* Read one shrinker's totals into *out and drop its entry from call_stats,
+ * once its generation has ended (rcu_free): the next generation at that
+ * address starts from 0.  Returns 0, or a negative errno (-ENOENT when the
+ * shrinker has no entry). */
+int loader_take_call_stats(const struct loader *l, uint64_t shrinker, struct st_call_stat *out);
 
 /* Events the kernel side dropped so far (ring buffer full), all CPUs. */
 uint64_t loader_lost_total(const struct loader *l);

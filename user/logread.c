@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "jsonl.h"
 #include "logread.h"
 
 static void setreason(char *reason, size_t len, const char *fmt, ...)
@@ -71,11 +72,20 @@ static void copy_str(char *dst, size_t size, const char *src, size_t n)
 	dst[n] = '\0';
 }
 
+/* A JSON string's value, or NULL when it holds a NUL byte ("\u0000"): such a
+ * value is none of the format's names, though strcmp() would see its prefix. */
+static const char *jstr(json_object *o)
+{
+	const char *s = json_object_get_string(o);
+
+	return strlen(s) == (size_t)json_object_get_string_len(o) ? s : NULL;
+}
+
 enum ftype { F_PTR, F_U64, F_INT, F_STR, F_FREED, F_BOOL };
 
 /* The fields this reader knows, with where they go. */
 enum fid {
-	FI_TS, FI_CPU, FI_PID, FI_COMM, FI_INFERRED,
+	FI_TS, FI_CPU, FI_PID, FI_COMM, FI_INFERRED, FI_DEFERRED,
 	FI_SHRINKER, FI_NAME, FI_FLAGS, FI_ID, FI_NID, FI_MEMCG, FI_PRIORITY,
 	FI_NR_TO_SCAN, FI_REFCOUNT, FI_NEXT, FI_PREV, FI_FREED, FI_DURATION,
 	FI_COUNT, FI_N,
@@ -91,6 +101,7 @@ static const struct field {
 	[FI_PID] = { "pid", F_INT, 0, INT_MAX },
 	[FI_COMM] = { "comm", F_STR, 0, 0 },
 	[FI_INFERRED] = { "inferred", F_BOOL, 0, 0 },
+	[FI_DEFERRED] = { "deferred", F_BOOL, 0, 0 },
 	[FI_SHRINKER] = { "shrinker", F_PTR, 0, 0 },
 	[FI_NAME] = { "name", F_STR, 0, 0 },
 	[FI_FLAGS] = { "flags", F_INT, 0, UINT32_MAX },
@@ -162,7 +173,8 @@ static int store(struct st_rec *r, enum fid f, json_object *o, char *reason, siz
 		break;
 	case F_FREED:
 		if (json_object_is_type(o, json_type_string)) {
-			if (strcmp(json_object_get_string(o), "empty") != 0) {
+			s = jstr(o);
+			if (!s || strcmp(s, "empty") != 0) {
 				setreason(reason, rlen, "\"%s\": expected an integer or \"empty\"", fd->key);
 				return -1;
 			}
@@ -217,6 +229,7 @@ static int store(struct st_rec *r, enum fid f, json_object *o, char *reason, siz
 			 (size_t)json_object_get_string_len(o));
 		break;
 	case FI_INFERRED: r->inferred = json_object_get_boolean(o); break;
+	case FI_DEFERRED: r->deferred = json_object_get_boolean(o); break;
 	case FI_SHRINKER: r->shrinker = u; r->has |= ST_HAS_SHRINKER; break;
 	case FI_NAME:
 		copy_str(r->name, sizeof(r->name), json_object_get_string(o),
@@ -244,14 +257,22 @@ static int parse_header(json_object *obj, struct st_rec *out, char *reason, size
 			struct st_parse_info *info)
 {
 	json_object *o;
+	const char *s;
+	char q[64 * 6 + 1];	/* 64 bytes escaped: one line whatever the input */
 
 	if (!json_object_object_get_ex(obj, "format", &o) || !json_object_is_type(o, json_type_string)) {
 		setreason(reason, rlen, "header: missing \"format\" string");
 		return ST_PARSE_ERROR;
 	}
-	if (strcmp(json_object_get_string(o), "shrinktrace/1") != 0) {
-		setreason(reason, rlen, "header: unsupported format \"%.64s\" (this reader knows shrinktrace/1)",
-			  json_object_get_string(o));
+	s = jstr(o);
+	if (!s) {
+		setreason(reason, rlen, "header: \"format\" holds a NUL byte (this reader knows shrinktrace/1)");
+		return ST_PARSE_ERROR;
+	}
+	if (strcmp(s, "shrinktrace/1") != 0) {
+		if (st_json_escape(q, sizeof(q), json_object_get_string(o), 64) < 0)
+			q[0] = '\0';
+		setreason(reason, rlen, "header: unsupported format \"%s\" (this reader knows shrinktrace/1)", q);
 		return ST_PARSE_ERROR;
 	}
 	out->type = ST_HEADER;
@@ -289,7 +310,7 @@ static int field_id(const char *key)
 	case 'f': f = key[1] == 'l' ? FI_FLAGS : FI_FREED; break;
 	case 'm': f = FI_MEMCG; break;
 	case 'r': f = FI_REFCOUNT; break;
-	case 'd': f = FI_DURATION; break;
+	case 'd': f = key[1] == 'e' ? FI_DEFERRED : FI_DURATION; break;
 	default: return -1;
 	}
 	return strcmp(key, fields[f].key) == 0 ? f : -1;
@@ -363,13 +384,13 @@ int st_parse_line_info(const char *line, size_t len, struct st_rec *out,
 		setreason(reason, rlen, "\"type\": expected a string, got %s", jtype_name(o));
 		goto out;
 	}
-	t = st_type_from_name(json_object_get_string(o));
+	t = jstr(o) ? st_type_from_name(jstr(o)) : ST_UNKNOWN;
 	if (t == ST_HEADER) {
 		ret = parse_header(obj, out, reason, rlen, info);
 		goto out;
 	}
 	if (t == ST_UNKNOWN || t == ST_VIOLATION) {
-		setreason(reason, rlen, "%.64s", json_object_get_string(o));
+		setreason(reason, rlen, "%.64s", jstr(o) ? jstr(o) : "(a name with a NUL byte)");
 		ret = ST_PARSE_SKIP;
 		goto out;
 	}
@@ -410,7 +431,7 @@ int st_parse_line(const char *line, size_t len, struct st_rec *out,
 
 struct st_log {
 	FILE *f;
-	bool is_stdin;
+	bool borrowed;		/* stdin or the caller's stream: not closed here */
 	char *path;
 	char *line;
 	size_t cap;
@@ -418,37 +439,45 @@ struct st_log {
 	struct st_log_stats st;
 	char kernel[64], backend[32];
 	unsigned list_offset;
+	uint64_t start_ts;	/* the header's start_ts, 0 when none */
 	char err[512];
 };
 
-struct st_log *st_log_open(const char *path, char *err, size_t err_len)
+static struct st_log *log_new(FILE *f, const char *name, bool borrowed, char *err, size_t err_len)
 {
 	struct st_log *lg = calloc(1, sizeof(*lg));
 
-	if (!lg || !(lg->path = strdup(path))) {
-		setreason(err, err_len, "%s: %s", path, strerror(ENOMEM));
+	if (!lg || !(lg->path = strdup(name))) {
+		setreason(err, err_len, "%s: %s", name, strerror(ENOMEM));
 		free(lg);
 		return NULL;
 	}
-	if (strcmp(path, "-") == 0) {
-		lg->f = stdin;
-		lg->is_stdin = true;
-		free(lg->path);
-		lg->path = strdup("<stdin>");
-		if (!lg->path) {
-			free(lg);
-			return NULL;
-		}
-	} else {
-		lg->f = fopen(path, "r");
-		if (!lg->f) {
-			setreason(err, err_len, "%s: %s", path, strerror(errno));
-			free(lg->path);
-			free(lg);
-			return NULL;
-		}
-	}
+	lg->f = f;
+	lg->borrowed = borrowed;
 	return lg;
+}
+
+struct st_log *st_log_open(const char *path, char *err, size_t err_len)
+{
+	struct st_log *lg;
+	FILE *f;
+
+	if (strcmp(path, "-") == 0)
+		return log_new(stdin, "<stdin>", true, err, err_len);
+	f = fopen(path, "r");
+	if (!f) {
+		setreason(err, err_len, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	lg = log_new(f, path, false, err, err_len);
+	if (!lg)
+		fclose(f);
+	return lg;
+}
+
+struct st_log *st_log_open_stream(FILE *f, const char *name, char *err, size_t err_len)
+{
+	return log_new(f, name, true, err, err_len);
 }
 
 int st_log_next(struct st_log *lg, struct st_rec *out)
@@ -480,6 +509,7 @@ int st_log_next(struct st_log *lg, struct st_rec *out)
 			memcpy(lg->kernel, info.kernel, sizeof(lg->kernel));
 			memcpy(lg->backend, info.backend, sizeof(lg->backend));
 			lg->list_offset = info.list_offset > 0 ? (unsigned)info.list_offset : 0;
+			lg->start_ts = out->ts;
 			break;
 		case ST_PARSE_BLANK:
 			lg->st.blank++;
@@ -522,11 +552,16 @@ unsigned st_log_list_offset(const struct st_log *lg)
 	return lg->list_offset;
 }
 
+uint64_t st_log_start_ts(const struct st_log *lg)
+{
+	return lg->start_ts;
+}
+
 void st_log_close(struct st_log *lg)
 {
 	if (!lg)
 		return;
-	if (lg->f && !lg->is_stdin)
+	if (lg->f && !lg->borrowed)
 		fclose(lg->f);
 	free(lg->line);
 	free(lg->path);

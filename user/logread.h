@@ -65,6 +65,9 @@ struct st_log;
 /* Open a log: a path, or "-" for stdin (not closed by st_log_close).  On
  * failure returns NULL and writes "PATH: strerror" into err. */
 struct st_log *st_log_open(const char *path, char *err, size_t err_len);
+/* The same over a stream the caller opened (a pipe, fmemopen() over a buffer);
+ * name stands for FILE in errors.  f is not closed by st_log_close. */
+struct st_log *st_log_open_stream(FILE *f, const char *name, char *err, size_t err_len);
 
 /* Next event record.  Returns 1 with *out filled, 0 at end of file, -1 on an
  * error: st_log_error() then gives "FILE:LINE: reason" (valid until the next
@@ -81,6 +84,9 @@ const char *st_log_backend(const struct st_log *lg);
  * 0 when the log has no header or no such field (then `next` is taken to name
  * the shrinker itself, as in hand-written logs). */
 unsigned st_log_list_offset(const struct st_log *lg);
+/* The header's "start_ts" (ns, CLOCK_MONOTONIC), 0 when the log has no header
+ * or the header has none. */
+uint64_t st_log_start_ts(const struct st_log *lg);
 
 void st_log_close(struct st_log *lg);
 

@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fnmatch.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,11 +27,15 @@
 
 #include "correlate.h"
 #include "event.h"
+#include "export.h"
 #include "jsonl.h"
 #include "ksyms.h"
 #include "loader.h"
+#include "outfile.h"
 #include "output_text.h"
 #include "replay.h"
+#include "stats.h"
+#include "top.h"
 
 #define EXIT_CLEAN 0
 #define EXIT_ERROR 1
@@ -65,11 +72,21 @@ enum {
 	OPT_STUCK,
 	OPT_WINDOW,
 	OPT_NO_BANNER,
+	OPT_TOP,
+	OPT_SORT,
+	OPT_COMM,
+	OPT_SHRINKER,
+	OPT_MIN_LATENCY,
+	OPT_MEMCG,
+	OPT_STATS_ONLY,
 };
 
 static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write the event log to FILE (JSON Lines, format "
 	  "shrinktrace/1, header first; mode 0600, never through a symlink)", 0 },
+	{ "format", 'f', "FMT", 0, "Format of the -o FILE: jsonl (default, the shrinktrace/1 "
+	  "log), csv (a header row, then one row per event and per violation) or perfetto "
+	  "(Chrome trace-event JSON to open in ui.perfetto.dev)", 0 },
 	{ "quiet", 'q', NULL, 0, "No per-event lines on stdout (violations and the summary "
 	  "are still shown)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (decimal allowed)", 0 },
@@ -83,19 +100,80 @@ static const struct argp_option options[] = {
 	{ "window", OPT_WINDOW, "MS", 0, "Hold events MS milliseconds to put events "
 	  "from different CPUs in timestamp order (default 50)", 0 },
 	{ "no-banner", OPT_NO_BANNER, NULL, 0, "Do not print the hook banner", 0 },
+	{ "top", OPT_TOP, "INTERVAL", OPTION_ARG_OPTIONAL, "Instead of event lines, show the "
+	  "table of shrinkers (calls, freed, time, latency) every INTERVAL seconds (default 1, "
+	  "decimals allowed, 0.1 to 86400; `--top 0.5` or `--top=0.5`): redrawn in place on a "
+	  "terminal, else one timestamped table per interval. Violations still go to stderr", 0 },
+	{ "sort", OPT_SORT, "KEY", 0, "Sort the table of shrinkers (--top and the summary) by "
+	  "KEY: time (default), calls, freed, max, p99, zero (calls that freed nothing), name", 0 },
+	{ NULL, 0, NULL, 0, "Filters (they select walks and do_shrink_slab() calls for output and "
+	  "statistics; shrinker lifecycle events, and any call on a shrinker that is being "
+	  "freed, are always traced, so filters never hide a violation):", 1 },
+	{ "pid", 'p', "PID", 0, "Only walks and calls made by process PID (all its threads)", 1 },
+	{ "comm", OPT_COMM, "NAME", 0, "Only walks and calls made by tasks named NAME (exact, at "
+	  "most 15 bytes, as in /proc/PID/comm)", 1 },
+	{ "memcg", OPT_MEMCG, "ID|PATH", 0, "Only walks and calls for one memory cgroup: its "
+	  "cgroup id (the inode number of its directory, `stat -c %i`) or that directory, "
+	  "e.g. /sys/fs/cgroup/system.slice (v1: /sys/fs/cgroup/memory/...)", 1 },
+	{ "shrinker", OPT_SHRINKER, "GLOB", 0, "Only calls of shrinkers whose name matches GLOB "
+	  "(fnmatch(3), e.g. 'sb-*'); applied in user space, to output and statistics", 1 },
+	{ "min-latency", OPT_MIN_LATENCY, "USEC", 0, "Only do_shrink_slab() calls that took at "
+	  "least USEC microseconds (decimal allowed); decided in the kernel at the call's return",
+	  1 },
+	{ "stats-only", OPT_STATS_ONLY, NULL, 0, "Aggregate do_shrink_slab() calls and walks in "
+	  "BPF maps instead of sending one event per call: for busy machines. The log and the "
+	  "live lines keep lifecycle events, the first call of each shrinker (to name it) and "
+	  "calls that matter to a violation", 1 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages (verifier logs, attach errors)", 0 },
 	{ 0 }
 };
 
 struct args {
 	const char *output;
+	enum st_export_fmt format;	/* of -o */
 	bool quiet, verbose, no_banner;
 	double duration;	/* seconds, 0: until Ctrl-C / command exit */
 	enum st_backend backend;
 	uint32_t ringbuf;
 	uint64_t stuck_ns, window_ns;
 	char **command;		/* NULL-terminated, or NULL */
+	double top;		/* --top interval, seconds; 0: no --top */
+	bool top_bare;		/* --top without =INTERVAL: the next argument may be it */
+	enum stats_sort sort;	/* --sort */
+	uint32_t pid;		/* -p, 0: all */
+	char comm[16];		/* --comm, "": all */
+	uint64_t cgroup_id;	/* --memcg, 0: all */
+	const char *shrinker_glob;	/* --shrinker, NULL: all */
+	uint64_t min_latency_ns;
+	bool stats_only;
 };
+
+/* --memcg ID|PATH: a number is a cgroup id; anything else must be a
+ * directory of the cgroup v2 hierarchy, whose inode number is its id. */
+static int parse_memcg(const char *s, uint64_t *out, char *why, size_t len)
+{
+	struct statfs sfs;
+	struct stat st;
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (!errno && end != s && !*end && *out > 0)
+		return 0;
+	if (stat(s, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "'%s' is neither a cgroup id nor a cgroup directory", s);
+		return -1;
+	}
+	/* cgroup v2, or the v1 memory controller's hierarchy */
+	if (statfs(s, &sfs) || (sfs.f_type != CGROUP2_SUPER_MAGIC &&
+				sfs.f_type != CGROUP_SUPER_MAGIC)) {
+		snprintf(why, len, "'%s' is not in a cgroup file system (/sys/fs/cgroup, or "
+			 "/sys/fs/cgroup/memory with cgroup v1)", s);
+		return -1;
+	}
+	*out = st.st_ino;
+	return 0;
+}
 
 static int parse_seconds(const char *s, double *out)
 {
@@ -133,10 +211,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct args *a = state->input;
 	double sec;
+	bool top_bare = a->top_bare;
 
+	a->top_bare = false;
 	switch (key) {
 	case 'o':
 		a->output = arg;
+		break;
+	case 'f':
+		if (st_export_fmt_parse(arg) < 0)
+			argp_error(state, "--format: '%s' is not one of jsonl, csv, perfetto", arg);
+		a->format = (enum st_export_fmt)st_export_fmt_parse(arg);
 		break;
 	case 'q':
 		a->quiet = true;
@@ -181,7 +266,68 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_BANNER:
 		a->no_banner = true;
 		break;
+	case OPT_TOP:
+		a->top = TOP_DEFAULT_INTERVAL;
+		a->top_bare = !arg;
+		if (arg && top_parse_interval(arg, &a->top))
+			argp_error(state, "--top: '%s' is not an interval in seconds (0.1 to 86400)",
+				   arg);
+		a->quiet = true;	/* the table replaces the event lines */
+		break;
+	case OPT_SORT: {
+		int k = stats_sort_from_name(arg);
+
+		if (k < 0)
+			argp_error(state, "--sort: '%s' is not one of " STATS_SORT_KEYS, arg);
+		a->sort = (enum stats_sort)k;
+		break;
+	}
+	case 'p': {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || v == 0 || v > INT32_MAX)
+			argp_error(state, "--pid: '%s' is not a process id", arg);
+		if (kill((pid_t)v, 0) && errno == ESRCH)
+			argp_error(state, "--pid: no process %lu is running", v);
+		a->pid = (uint32_t)v;
+		break;
+	}
+	case OPT_COMM:
+		if (!*arg || strlen(arg) >= sizeof(a->comm))
+			argp_error(state, "--comm: '%s' must be 1 to 15 bytes (the kernel keeps "
+				   "only 15 of a task's name)", arg);
+		strcpy(a->comm, arg);
+		break;
+	case OPT_MEMCG: {
+		char why[320];
+
+		if (parse_memcg(arg, &a->cgroup_id, why, sizeof(why)))
+			argp_error(state, "--memcg: %s", why);
+		break;
+	}
+	case OPT_SHRINKER:
+		a->shrinker_glob = arg;
+		break;
+	case OPT_MIN_LATENCY:
+		if (parse_seconds(arg, &sec) || sec > 1e9)
+			argp_error(state, "--min-latency: '%s' is not a number of microseconds", arg);
+		a->min_latency_ns = (uint64_t)(sec * 1e3 + 0.5);
+		break;
+	case OPT_STATS_ONLY:
+		a->stats_only = true;
+		break;
 	case ARGP_KEY_ARG:
+		/* `--top 0.5`: a number right after a bare --top is its interval */
+		if (top_bare && state->next >= 2 && !strcmp(state->argv[state->next - 2], "--top") &&
+		    strspn(arg, "0123456789.") == strlen(arg)) {
+			if (top_parse_interval(arg, &a->top))
+				argp_error(state, "--top: '%s' is not an interval in seconds (0.1 to "
+					   "86400)", arg);
+			break;
+		}
 		/* Everything from the first non-option on is the command. */
 		a->command = &state->argv[state->next - 1];
 		state->next = state->argc;
@@ -212,10 +358,16 @@ struct run {
 	struct args *a;
 	struct corr *corr;
 	struct text_out *text;
-	FILE *out;		/* JSONL log, or NULL */
+	FILE *out;		/* -o FILE, or NULL */
+	struct st_export *exp;	/* --format csv/perfetto writer on out, or NULL: JSONL */
 	int out_errno;		/* first write error */
 	char buf[4096];
 	uint64_t violations;
+	struct stats *stats;	/* per-shrinker statistics, from on_call/on_walk */
+	bool stats_oom;
+	struct top *top;	/* --top, or NULL */
+	struct loader *l;	/* for stats-only reads of the kernel's maps */
+	bool kstats_err;	/* reported once */
 };
 
 static void write_line(struct run *r, const char *line, int len)
@@ -226,15 +378,34 @@ static void write_line(struct run *r, const char *line, int len)
 		r->out_errno = errno ? errno : EIO;
 }
 
+static void set_kernel_call(struct run *r, uint64_t addr, const struct st_call_stat *sum);
+static bool event_selected(const struct run *r, const struct st_rec *rec);
+
 static void on_event(const struct st_rec *rec, void *ctx)
 {
 	struct run *r = ctx;
 
+	if (rec->type == ST_RCU_FREE && r->a->stats_only && r->l) {
+		struct st_call_stat sum;
+
+		/* The generation ends: its final totals, and a fresh start for
+		 * the next one at this address. */
+		if (!loader_take_call_stats(r->l, rec->shrinker, &sum))
+			set_kernel_call(r, rec->shrinker, &sum);
+	}
+	if (!event_selected(r, rec)) {
+		if (rec->has & ST_HAS_NAME)
+			text_out_learn_name(r->text, rec->shrinker, rec->name);
+		return;
+	}
 	if (!r->a->quiet)
 		text_out_event(r->text, rec);
 	else if (rec->has & ST_HAS_NAME)
 		text_out_learn_name(r->text, rec->shrinker, rec->name);
-	write_line(r, r->buf, st_jsonl_format_rec(r->buf, sizeof(r->buf), rec));
+	if (r->exp)
+		st_export_event(r->exp, rec);
+	else
+		write_line(r, r->buf, st_jsonl_format_rec(r->buf, sizeof(r->buf), rec));
 }
 
 static void on_violation(const struct st_violation *v, void *ctx)
@@ -250,7 +421,10 @@ static void on_violation(const struct st_violation *v, void *ctx)
 	fprintf(stderr, "shrinktrace: VIOLATION %s on %s (0x%" PRIx64 ")%s: %s\n",
 		st_vkind_name(v->kind), v->name[0] ? v->name : "?", v->shrinker,
 		v->certain ? "" : " [uncertain: events were lost]", v->detail);
-	write_line(r, r->buf, st_jsonl_format_violation(r->buf, sizeof(r->buf), v));
+	if (r->exp)
+		st_export_violation(r->exp, v);
+	else
+		write_line(r, r->buf, st_jsonl_format_violation(r->buf, sizeof(r->buf), v));
 }
 
 /* An event older than what the reorder window already released: it is still
@@ -264,6 +438,98 @@ static void on_late(const struct st_rec *rec, uint64_t released_ts, void *ctx)
 		fprintf(stderr, "shrinktrace: %s at ts %" PRIu64 " arrived %.3f ms behind events "
 			"already released; it is still correlated (raise --window)\n",
 			st_type_name(rec->type), rec->ts, (double)(released_ts - rec->ts) / 1e6);
+}
+
+/* --shrinker GLOB: is the shrinker at addr (named name, "" if unknown yet)
+ * selected?  An unknown name is looked up in the correlator. */
+static bool shrinker_selected(const struct run *r, uint64_t addr, const char *name)
+{
+	char buf[ST_REC_NAME_LEN];
+	uint64_t serial;
+
+	if (!r->a->shrinker_glob)
+		return true;
+	if (!name[0] && !corr_lookup(r->corr, addr, &serial, buf, sizeof(buf)))
+		name = buf;
+	return fnmatch(r->a->shrinker_glob, name, 0) == 0;
+}
+
+/* Output and per-event statistics skip the calls --shrinker leaves out; a
+ * shrink_begin written late (deferred: it mattered to a violation) stays. */
+static bool event_selected(const struct run *r, const struct st_rec *rec)
+{
+	if (rec->type != ST_SHRINK_BEGIN && rec->type != ST_SHRINK_END)
+		return true;
+	return rec->deferred ||
+	       shrinker_selected(r, rec->shrinker, rec->has & ST_HAS_NAME ? rec->name : "");
+}
+
+static void on_call(const struct corr_call *ci, void *ctx)
+{
+	struct run *r = ctx;
+
+	/* stats-only: the kernel's maps are the source (merge_kernel_stats) */
+	if (r->a->stats_only || !shrinker_selected(r, ci->shrinker, ci->name))
+		return;
+	if (stats_add_call(r->stats, ci))
+		r->stats_oom = true;
+}
+
+static void on_walk(const struct corr_walk *wi, void *ctx)
+{
+	struct run *r = ctx;
+
+	if (r->a->stats_only)
+		return;
+	if (stats_add_walk(r->stats, wi))
+		r->stats_oom = true;
+}
+
+/* ---- stats-only: the kernel's aggregates ------------------------------- */
+
+static void set_kernel_call(struct run *r, uint64_t addr, const struct st_call_stat *sum)
+{
+	char name[ST_REC_NAME_LEN];
+	uint64_t serial;
+
+	/* Not known yet: its first call (written in full) is still in the
+	 * reorder window; the next merge gets it. */
+	if (corr_lookup(r->corr, addr, &serial, name, sizeof(name)))
+		return;
+	if (!shrinker_selected(r, addr, name))
+		return;
+	if (stats_set_kernel_call(r->stats, serial, addr, name, sum))
+		r->stats_oom = true;
+}
+
+static void kernel_call_cb(uint64_t addr, const struct st_call_stat *sum, void *ctx)
+{
+	set_kernel_call(ctx, addr, sum);
+}
+
+static void kernel_task_cb(uint32_t pid, const struct st_task_stat *sum, void *ctx)
+{
+	struct run *r = ctx;
+
+	if (stats_set_kernel_task(r->stats, pid, sum))
+		r->stats_oom = true;
+}
+
+/* Copy the kernel's call, walk and task aggregates into r->stats. */
+static void merge_kernel_stats(struct run *r, struct loader *l)
+{
+	struct st_walk_stat w;
+
+	if (loader_read_call_stats(l, kernel_call_cb, r) ||
+	    loader_read_walk_stats(l, &w) ||
+	    loader_read_task_stats(l, kernel_task_cb, r)) {
+		if (!r->kstats_err)
+			fprintf(stderr, "shrinktrace: reading the kernel's statistics maps failed: "
+				"%s; the numbers shown may be stale\n", strerror(errno));
+		r->kstats_err = true;
+		return;
+	}
+	stats_set_kernel_walk(r->stats, &w);
 }
 
 /* Events from the ring buffer go into the correlator's reorder window. */
@@ -295,37 +561,6 @@ static bool has_caps_for_bpf(void)
 #define CAP_PERFMON 38
 #endif
 	return (eff & (1ULL << CAP_BPF)) && (eff & (1ULL << CAP_PERFMON));
-}
-
-/* Open the log for writing: never through a symlink at the final path, never
- * truncating something that is not a regular file, mode 0600 when created. */
-static FILE *open_output(const char *path)
-{
-	struct stat st;
-	FILE *f;
-	/* O_NONBLOCK: opening a FIFO must not wait for a reader. */
-	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-		      0600);
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;		/* reported as "not a regular file" */
-		return NULL;
-	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	if (ftruncate(fd, 0)) {
-		close(fd);
-		return NULL;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return NULL;
-	}
-	setvbuf(f, NULL, _IOFBF, 1 << 16);
-	return f;
 }
 
 static pid_t start_command(char **argv, int *err_pipe_rd)
@@ -409,6 +644,18 @@ static void print_summary(struct run *r, const struct corr_stats *cs, double sec
 	}
 	fprintf(stderr, "%s\n", nviol ? "" : " (none)");
 	corr_report(r->corr, stderr);
+	if (r->stats) {
+		struct stats_print_opts so = {
+			.sort = r->a->sort, .span_ns = cs->last_ts - cs->first_ts,
+			.show_lost = true, .lost = cs->lost,
+		};
+
+		fputc('\n', stderr);
+		stats_print_report(r->stats, stderr, &so);
+		if (r->stats_oom)
+			fprintf(stderr, "shrinktrace: out of memory: the statistics are incomplete\n");
+		fputc('\n', stderr);
+	}
 	if (cmd) {
 		if (cmd_status == -1)
 			fprintf(stderr, "  command: %s could not be reaped\n", cmd);
@@ -432,9 +679,12 @@ static int trace_main(struct args *a)
 								 : CORR_DEFAULT_WINDOW_NS,
 	};
 	struct corr_cbs cbs = { .on_event = on_event, .on_violation = on_violation,
-				 .on_late = on_late, .ctx = &r };
+				 .on_late = on_late, .ctx = &r,
+				 .on_call = on_call, .on_walk = on_walk };
 	struct loader_opts lo = { .backend = a->backend, .ringbuf_bytes = a->ringbuf,
-				  .verbose = a->verbose };
+				  .verbose = a->verbose, .filter_tgid = a->pid,
+				  .filter_cgroup_id = a->cgroup_id,
+				  .min_latency_ns = a->min_latency_ns, .stats_only = a->stats_only };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct sigaction sc = { .sa_handler = on_sigchld, .sa_flags = SA_NOCLDSTOP };
 	struct loader *l = NULL;
@@ -458,14 +708,16 @@ static int trace_main(struct args *a)
 		return EXIT_ERROR;
 	}
 	if (a->output) {
-		r.out = open_output(a->output);
+		r.out = st_open_output(a->output);
 		if (!r.out) {
-			int e = errno;
-
 			fprintf(stderr, "shrinktrace: cannot write the log %s: %s: choose a writable "
 				"path for -o (a regular file, not a symlink)\n", a->output,
-				e == ELOOP ? "it is a symbolic link" :
-				e == EINVAL || e == ENXIO ? "it is not a regular file" : strerror(e));
+				st_output_strerror(errno));
+			return EXIT_ERROR;
+		}
+		if (a->format != ST_EXPORT_JSONL && !(r.exp = st_export_new(a->format, r.out))) {
+			fprintf(stderr, "shrinktrace: out of memory\n");
+			fclose(r.out);
 			return EXIT_ERROR;
 		}
 	}
@@ -486,25 +738,35 @@ static int trace_main(struct args *a)
 	r.corr = corr_new(&co, &cbs);
 	start = loader_now_ns();
 	r.text = text_out_new(stdout, start);
-	if (!r.corr || !r.text) {
+	r.stats = stats_new(NULL);
+	if (a->top > 0)
+		r.top = top_new(stdout, a->top, a->sort, start);
+	if (!r.corr || !r.text || !r.stats || (a->top > 0 && !r.top)) {
 		fprintf(stderr, "shrinktrace: out of memory\n");
 		rc = EXIT_ERROR;
 		goto out;
 	}
+	memcpy(lo.filter_comm, a->comm, sizeof(lo.filter_comm));
 	l = loader_open(&lo, ks, on_kernel_event, &r, err, sizeof(err));
 	if (!l) {
 		fprintf(stderr, "shrinktrace: %s\n", err);
 		rc = EXIT_ERROR;
 		goto out;
 	}
+	r.l = l;
 	if (!a->no_banner)
 		loader_banner(l, stderr);
 	uname(&un);
 	list_offset = loader_shrinker_list_offset();
 	if (list_offset > 0)
 		corr_set_list_offset(r.corr, (unsigned)list_offset);
-	write_line(&r, r.buf, st_jsonl_format_header(r.buf, sizeof(r.buf), un.release,
-						     loader_backend_summary(l), start, list_offset));
+	if (r.exp) {
+		st_export_header(r.exp, un.release, loader_backend_summary(l), start);
+		st_export_begin(r.exp);
+	} else
+		write_line(&r, r.buf, st_jsonl_format_header(r.buf, sizeof(r.buf), un.release,
+							     loader_backend_summary(l), start,
+							     list_offset));
 	if (!a->quiet)
 		text_out_header(r.text);
 	if (a->duration > 0)
@@ -536,12 +798,32 @@ static int trace_main(struct args *a)
 		}
 		now = loader_now_ns();
 		corr_advance(r.corr, now);
+		if (r.top && top_due(r.top, now)) {
+			struct corr_stats ts;
+			struct top_state tst;
+
+			if (a->stats_only)
+				merge_kernel_stats(&r, l);
+			corr_get_stats(r.corr, &ts);
+			tst = (struct top_state){
+				.elapsed_s = (double)(now - start) / 1e9,
+				.span_ns = ts.last_ts - ts.first_ts,
+				.backend = loader_backend_summary(l),
+				.events = ts.events, .lost = loader_lost_total(l), .late = ts.late,
+				.violations = r.violations,
+			};
+			/* whoever read the table is gone: stop as on Ctrl-C */
+			if (top_draw(r.top, r.stats, &tst) && errno == EPIPE)
+				break;
+		}
 		/* Whoever read stdout is gone (| head): stop as on Ctrl-C. */
 		if (!a->quiet && (fflush(stdout) || ferror(stdout)) && errno == EPIPE)
 			break;
 		/* The log is readable while the trace runs: at most one poll late. */
 		if (r.out && !r.out_errno && fflush(r.out))
 			r.out_errno = errno ? errno : EIO;
+		if (r.exp && !r.out_errno)
+			r.out_errno = st_export_error(r.exp);
 		if (r.out_errno)
 			break;
 		if (deadline && now >= deadline)
@@ -577,6 +859,8 @@ static int trace_main(struct args *a)
 		corr_push(r.corr, &lr);
 	}
 	corr_finish(r.corr);
+	if (a->stats_only)
+		merge_kernel_stats(&r, l);
 	fflush(stdout);		/* event lines before the summary on a shared terminal */
 	corr_get_stats(r.corr, &cs);
 	print_summary(&r, &cs, (double)(loader_now_ns() - start) / 1e9, loader_lost_total(l),
@@ -585,6 +869,13 @@ static int trace_main(struct args *a)
 		rc = EXIT_VIOLATIONS;
 out:
 	loader_close(l);
+	if (r.exp) {
+		/* close open slices, the trace's closing "]" */
+		st_export_finish(r.exp);
+		if (!r.out_errno)
+			r.out_errno = st_export_error(r.exp);
+		st_export_free(r.exp);
+	}
 	if (r.out) {
 		if (fflush(r.out) && !r.out_errno)
 			r.out_errno = errno;
@@ -603,6 +894,8 @@ out:
 	if (err_pipe >= 0)
 		close(err_pipe);
 	text_out_free(r.text);
+	top_free(r.top);
+	stats_free(r.stats);
 	corr_free(r.corr);
 	ksyms_free(ks);
 	return rc;
@@ -618,5 +911,10 @@ int main(int argc, char **argv)
 	argp_err_exit_status = EXIT_USAGE;
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return EXIT_USAGE;
+	if (a.format != ST_EXPORT_JSONL && !a.output) {
+		fprintf(stderr, "shrinktrace: --format %s is the format of the -o FILE: add -o FILE\n",
+			st_export_fmt_name(a.format));
+		return EXIT_USAGE;
+	}
 	return trace_main(&a);
 }

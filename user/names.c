@@ -62,6 +62,7 @@ void st_rec_from_event(struct st_rec *r, const struct st_event *e, const struct 
 	r->pid = (int)e->pid;
 	copy_kstr(r->comm, sizeof(r->comm), e->comm, sizeof(e->comm));
 	r->inferred = e->flags & ST_F_INFERRED;
+	r->deferred = e->flags & ST_F_DEFERRED;
 	r->id = -1;
 
 	switch (r->type) {

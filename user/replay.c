@@ -18,11 +18,14 @@
 #include <time.h>
 
 #include "correlate.h"
+#include "export.h"
 #include "jsonl.h"
 #include "logread.h"
+#include "outfile.h"
 #include "replay.h"
+#include "stats.h"
 
-enum fmt { FMT_TEXT, FMT_JSONL };
+enum fmt { FMT_TEXT, FMT_JSONL, FMT_CSV, FMT_PERFETTO };	/* CSV, PERFETTO: conversions */
 
 struct replay_args {
 	enum fmt fmt;
@@ -30,6 +33,8 @@ struct replay_args {
 	double window_ms;
 	const char *out;
 	bool stats;
+	enum stats_sort sort;		/* --sort */
+	unsigned top_n;			/* --top-n, 0: all rows */
 	char **files;
 	int nfiles;
 };
@@ -39,16 +44,25 @@ struct replay_ctx {
 	enum fmt fmt;
 	uint64_t violations;
 	int write_err;
+	struct st_export *exp;		/* FMT_CSV, FMT_PERFETTO: the converter */
+	struct stats *calls;		/* per-shrinker statistics of the current file */
+	bool calls_oom;
 	char buf[ST_JSONL_MAX];
 };
 
 #define OPT_STATS 1000
+#define OPT_SORT 0x5301
+#define OPT_TOP_N 0x5302
 
 static const struct argp_option options[] = {
 	{ "format", 'f', "FORMAT", 0,
 	  "Output format: 'text' (default) prints each violation as a block, then one summary "
-	  "line per shrinker name; 'jsonl' prints exactly the violation records of the "
-	  "shrinktrace/1 format, one JSON object per line, and nothing else", 0 },
+	  "line per shrinker name and the statistics report (calls, freed, time and latency "
+	  "per shrinker, generation, task and walk); 'jsonl' prints exactly the violation "
+	  "records of the shrinktrace/1 format, one JSON object per line, and nothing else; "
+	  "'csv' and 'perfetto' convert one log: every event and every violation as CSV "
+	  "rows, or as a Chrome trace-event JSON trace to open in ui.perfetto.dev (to OUT or "
+	  "standard output; the exit status still says whether there were violations)", 0 },
 	{ "stuck-after", 's', "SECONDS", 0,
 	  "Raise stuck_free when shrinker_free() has not returned after SECONDS of trace time "
 	  "(default 10; fractions allowed)", 0 },
@@ -56,9 +70,17 @@ static const struct argp_option options[] = {
 	  "Reorder window in milliseconds of trace time (default 50): events are sorted by ts "
 	  "within it; events older than that are counted as late, reported on stderr, and "
 	  "still processed", 0 },
-	{ "output", 'o', "OUT", 0, "Write the report to OUT instead of standard output", 0 },
+	{ "output", 'o', "OUT", 0, "Write the report or conversion to OUT instead of standard "
+	  "output ('-'); created with mode 0600, never through a symlink, never truncating a "
+	  "file that is not a regular file", 0 },
 	{ "stats", OPT_STATS, NULL, 0,
 	  "Print per-file counters, events/s and the peak RSS of this process to stderr", 0 },
+	{ "sort", OPT_SORT, "KEY", 0,
+	  "Sort the text report's table of shrinkers by KEY: time (default: total time in "
+	  "do_shrink_slab()), calls, freed, max, p99, zero (calls that freed nothing), name", 0 },
+	{ "top-n", OPT_TOP_N, "N", 0,
+	  "Text report: show the top N generations and tasks (default 10); the table of "
+	  "shrinker names always has every row", 0 },
 	{ 0 }
 };
 
@@ -88,8 +110,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			a->fmt = FMT_TEXT;
 		else if (strcmp(arg, "jsonl") == 0)
 			a->fmt = FMT_JSONL;
+		else if (strcmp(arg, "csv") == 0)
+			a->fmt = FMT_CSV;
+		else if (strcmp(arg, "perfetto") == 0)
+			a->fmt = FMT_PERFETTO;
 		else
-			argp_error(state, "--format: '%s' is not one of text, jsonl", arg);
+			argp_error(state, "--format: '%s' is not one of text, jsonl, csv, perfetto", arg);
 		break;
 	case 's':
 		errno = 0;
@@ -111,6 +137,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_STATS:
 		a->stats = true;
 		break;
+	case OPT_SORT: {
+		int k = stats_sort_from_name(arg);
+
+		if (k < 0)
+			argp_error(state, "--sort: '%s' is not one of " STATS_SORT_KEYS, arg);
+		a->sort = (enum stats_sort)k;
+		break;
+	}
+	case OPT_TOP_N: {
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || *arg == '-' || v == 0 || v > 100000)
+			argp_error(state, "--top-n: '%s' is not a number of rows (1..100000)", arg);
+		a->top_n = (unsigned)v;
+		break;
+	}
 	case ARGP_KEY_ARGS:
 		a->files = state->argv + state->next;
 		a->nfiles = state->argc - state->next;
@@ -136,6 +180,10 @@ static void print_violation(const struct st_violation *v, void *ctx)
 	int n;
 
 	x->violations++;
+	if (x->exp) {
+		st_export_violation(x->exp, v);
+		return;
+	}
 	if (x->fmt == FMT_JSONL) {
 		n = st_jsonl_format_violation(x->buf, sizeof(x->buf), v);
 		if (n > 0)
@@ -159,6 +207,30 @@ static void note_late(const struct st_rec *r, uint64_t released_ts, void *ctx)
 	(void)ctx;
 }
 
+/* FMT_CSV, FMT_PERFETTO: every event, in timestamp order. */
+static void export_event(const struct st_rec *r, void *ctx)
+{
+	struct replay_ctx *x = ctx;
+
+	st_export_event(x->exp, r);
+}
+
+static void on_call(const struct corr_call *ci, void *ctx)
+{
+	struct replay_ctx *x = ctx;
+
+	if (x->calls && stats_add_call(x->calls, ci))
+		x->calls_oom = true;
+}
+
+static void on_walk(const struct corr_walk *wi, void *ctx)
+{
+	struct replay_ctx *x = ctx;
+
+	if (x->calls && stats_add_walk(x->calls, wi))
+		x->calls_oom = true;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -174,15 +246,18 @@ static int replay_file(const struct replay_args *a, const char *path, struct rep
 		.stuck_after_ns = (uint64_t)(a->stuck_after_s * 1e9 + 0.5),
 		.reorder_window_ns = (uint64_t)(a->window_ms * 1e6 + 0.5),
 	};
-	struct corr_cbs cb = { .on_violation = print_violation, .on_late = note_late, .ctx = x };
+	struct corr_cbs cb = { .on_violation = print_violation, .on_late = note_late, .ctx = x,
+			       .on_call = on_call, .on_walk = on_walk };
 	struct corr_stats st;
 	struct st_rec r;
 	struct st_log *lg;
 	struct corr *c;
 	char err[512];
 	double t0 = now_s();
-	int rc, ret = ST_EXIT_CLEAN;
+	int rc = 0, ret = ST_EXIT_CLEAN;
 
+	if (x->exp)
+		cb.on_event = export_event;
 	lg = st_log_open(path, err, sizeof(err));
 	if (!lg) {
 		fprintf(stderr, "shrinktrace replay: %s\n", err);
@@ -195,9 +270,18 @@ static int replay_file(const struct replay_args *a, const char *path, struct rep
 		return ST_EXIT_ERROR;
 	}
 	x->violations = 0;
-	while ((rc = st_log_next(lg, &r)) > 0) {
+	x->calls_oom = false;
+	x->calls = x->fmt == FMT_TEXT ? stats_new(NULL) : NULL;
+	if (x->fmt == FMT_TEXT && !x->calls) {
+		fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
+		ret = ST_EXIT_ERROR;
+	}
+	while (ret == ST_EXIT_CLEAN && (rc = st_log_next(lg, &r)) > 0) {
 		/* The header, read with the first event, says how to read `next`. */
 		corr_set_list_offset(c, st_log_list_offset(lg));
+		if (x->exp && st_log_get_stats(lg)->events == 1)
+			st_export_header(x->exp, st_log_kernel(lg), st_log_backend(lg),
+					 st_log_start_ts(lg));
 		if (corr_push(c, &r)) {
 			fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
 			ret = ST_EXIT_ERROR;
@@ -209,6 +293,8 @@ static int replay_file(const struct replay_args *a, const char *path, struct rep
 		ret = ST_EXIT_ERROR;
 	}
 	corr_finish(c);
+	if (x->exp)
+		st_export_finish(x->exp);
 	corr_get_stats(c, &st);
 	if (st.late)
 		fprintf(stderr, "%s: warning: %" PRIu64 " event%s arrived later than the %.3f ms reorder "
@@ -223,6 +309,20 @@ static int replay_file(const struct replay_args *a, const char *path, struct rep
 		if (!nv)
 			fprintf(x->out, "no violations\n\n");
 		corr_report(c, x->out);
+		if (x->calls) {
+			struct stats_print_opts so = {
+				.sort = a->sort, .top_n = a->top_n,
+				.span_ns = st.last_ts - st.first_ts,
+				.show_lost = true, .lost = st.lost,
+			};
+
+			fputc('\n', x->out);
+			stats_print_report(x->calls, x->out, &so);
+			fputc('\n', x->out);
+		}
+		if (x->calls_oom)
+			fprintf(stderr, "shrinktrace replay: %s: out of memory: the statistics are "
+				"incomplete\n", path);
 		fprintf(x->out, "%s: %" PRIu64 " events over %" PRIu64 ".%06" PRIu64 " ms, %" PRIu64
 			" shrinker generations, %" PRIu64 " violation%s",
 			path, st.events, (st.last_ts - st.first_ts) / 1000000,
@@ -252,6 +352,8 @@ static int replay_file(const struct replay_args *a, const char *path, struct rep
 	}
 	if (ret == ST_EXIT_CLEAN && x->violations)
 		ret = ST_EXIT_VIOLATIONS;
+	stats_free(x->calls);
+	x->calls = NULL;
 	corr_free(c);
 	st_log_close(lg);
 	return ret;
@@ -292,13 +394,29 @@ int replay_main(int argc, char **argv)
 	}
 	x->fmt = a.fmt;
 	x->out = stdout;
+	if ((a.fmt == FMT_CSV || a.fmt == FMT_PERFETTO) && a.nfiles > 1) {
+		fprintf(stderr, "shrinktrace replay: --format %s converts one log at a time, "
+			"%d given\n", a.fmt == FMT_CSV ? "csv" : "perfetto", a.nfiles);
+		free(x);
+		free(av);
+		return ST_EXIT_USAGE;
+	}
 	if (a.out && strcmp(a.out, "-") != 0) {
-		x->out = fopen(a.out, "w");
+		x->out = st_open_output(a.out);
 		if (!x->out) {
-			fprintf(stderr, "shrinktrace replay: %s: %s\n", a.out, strerror(errno));
+			fprintf(stderr, "shrinktrace replay: cannot write %s: %s: choose a writable "
+				"path for -o (a regular file, not a symlink)\n", a.out,
+				st_output_strerror(errno));
 			free(x);
 			free(av);
 			return ST_EXIT_ERROR;
+		}
+	}
+	if (a.fmt == FMT_CSV || a.fmt == FMT_PERFETTO) {
+		x->exp = st_export_new(a.fmt == FMT_CSV ? ST_EXPORT_CSV : ST_EXPORT_PERFETTO, x->out);
+		if (!x->exp) {
+			fprintf(stderr, "shrinktrace replay: out of memory\n");
+			ret = ST_EXIT_ERROR;
 		}
 	}
 	for (int i = 0; i < a.nfiles && ret != ST_EXIT_ERROR; i++) {
@@ -314,12 +432,18 @@ int replay_main(int argc, char **argv)
 		if (a.fmt == FMT_TEXT && a.nfiles > 1 && i + 1 < a.nfiles)
 			fputc('\n', x->out);
 	}
+	if (x->exp && !x->write_err)
+		x->write_err = st_export_error(x->exp);
 	if (fflush(x->out) || ferror(x->out) || x->write_err) {
-		fprintf(stderr, "shrinktrace replay: %s: write error\n", a.out ? a.out : "<stdout>");
+		fprintf(stderr, "shrinktrace replay: %s: write error%s%s\n", a.out ? a.out : "<stdout>",
+			x->write_err ? ": " : "", x->write_err ? strerror(x->write_err) : "");
 		ret = ST_EXIT_ERROR;
 	}
-	if (x->out != stdout)
-		fclose(x->out);
+	if (x->out != stdout && fclose(x->out) && ret != ST_EXIT_ERROR) {
+		fprintf(stderr, "shrinktrace replay: %s: write error: %s\n", a.out, strerror(errno));
+		ret = ST_EXIT_ERROR;
+	}
+	st_export_free(x->exp);
 	free(x);
 	free(av);
 	if (ret == ST_EXIT_CLEAN && viol)

@@ -10,6 +10,8 @@
 #  - -d 1, SIGINT, SIGTERM: exit 0 in time, the log whole and equal to the summary;
 #  - errors: --backend fentry (refused here), unknown option, unwritable -o,
 #    -o onto a symlink, a command that does not exist; `-- false` is not an error.
+#  - --format perfetto / csv of the built-in workload, and a SIGKILLed tracer's
+#    Perfetto trace (tests/live/export.sh).
 # No tracefs is needed: the tracer attaches tp_btf programs through bpf() alone.
 # Prints PASS/FAIL per case and "N passed, M failed, K skipped"; SKIP (exit 0)
 # when not root, without BTF, or when bpf() is refused.
@@ -140,6 +142,48 @@ else
 	ko churn "no log written"
 fi
 
+# ---- --top 0.5, stdout not a terminal ------------------------------------------
+# The churn workload, then 2.5 s more: timestamped tables on stdout every 0.5 s and
+# no event lines; `replay` of the -o log gives the per-name calls and freed of the
+# tracer's exit summary.
+calls_table() {	# FILE: "NAME CALLS FREED" of the first table of shrinker calls
+	awk '/^do_shrink_slab\(\) calls per shrinker/ { on = 1; next }
+	     on && /^$/ { exit }
+	     on && $1 == "NAME" { for (i = 1; i <= NF; i++) col[$i] = i; hdr = 1; next }
+	     on && hdr { print $1, $col["CALLS"], $col["FREED"] }' "$1"
+}
+log=$tmp/top.jsonl
+timeout -s KILL 60 "$bin" --top 0.5 -o "$log" -- \
+	sh -c "'$here/../../tools/workload/tmpfs-churn' 20 && sleep 2.5" \
+	>"$tmp/top.out" 2>"$tmp/top.err"
+rc=$?
+frames=$(grep -c '^--- [0-9-]* [0-9:]*, [0-9.]* s: backend ' "$tmp/top.out")
+tables=$(grep -c '^NAME  *GENS  *CALLS  *ZERO  *EMPTY  *SCANNED  *FREED  *TOTAL  *AVG  *MAX  *P50  *P99$' "$tmp/top.out")
+last_rows=$(awk '/^--- / { n = 0; hdr = 0; next } /^NAME / { hdr = 1; next } hdr && NF { n++ } END { print n + 0 }' "$tmp/top.out")
+if [ "$rc" -ne 0 ]; then ko top/tables "exit $rc, want 0: $(first_line "$tmp/top.err")"
+elif [ "$frames" -lt 3 ] || [ "$tables" -ne "$frames" ]; then
+	ko top/tables "$frames timestamp lines and $tables table headers on stdout, want >= 3 of each: $(first_line "$tmp/top.out")"
+elif [ "$last_rows" -lt 1 ]; then ko top/tables "the last table has no shrinker rows after the workload's drop_caches"
+elif grep -q -e 'shrink_begin' -e '^TIME' "$tmp/top.out"; then ko top/tables "--top printed event lines: $(grep -m1 -e shrink_begin -e '^TIME' "$tmp/top.out")"
+else ok "top/tables ($frames tables, $last_rows rows in the last)"; fi
+if [ "$rc" -eq 0 ]; then
+	calls_table "$tmp/top.err" >"$tmp/top.live"
+	"$bin" replay "$log" >"$tmp/top.replay" 2>"$tmp/top.replay.err"
+	rrc=$?
+	calls_table "$tmp/top.replay" >"$tmp/top.rep"
+	if [ "$rrc" -ne 0 ]; then ko top/replay-same "replay exit $rrc: $(first_line "$tmp/top.replay.err")"
+	elif [ ! -s "$tmp/top.live" ]; then ko top/replay-same "no table of shrinker calls in the exit summary"
+	elif ! cmp -s "$tmp/top.live" "$tmp/top.rep"; then
+		ko top/replay-same "summary and replay differ: $(diff "$tmp/top.live" "$tmp/top.rep" | grep '^[<>]' | head -4 | tr '\n' ' ')"
+	else ok "top/replay-same ($(wc -l <"$tmp/top.live") shrinker names, same calls and freed)"; fi
+fi
+run_top_bad() { timeout -s KILL 20 "$bin" --top "$1" -d 1 >"$tmp/topbad.out" 2>"$tmp/topbad.err"; }
+run_top_bad 0
+rc=$?
+if [ "$rc" -ne 2 ]; then ko top/bad-interval "--top 0: exit $rc, want 2"
+elif ! grep -q -- "--top: '0' is not an interval" "$tmp/topbad.err"; then ko top/bad-interval "error: $(first_line "$tmp/topbad.err")"
+else ok top/bad-interval; fi
+
 # ---- -d 1 ---------------------------------------------------------------------
 log=$tmp/dur.jsonl
 t0=$(date +%s%N)
@@ -233,6 +277,9 @@ if [ "$rc" -ne 0 ]; then ko command-false "exit $rc, want 0 (a failing command i
 elif ! grep -q 'command: false exited with status 1$' "$tmp/false.err"; then
 	ko command-false "summary: $(grep 'command:' "$tmp/false.err" || echo 'no command line')"
 else ok command-false; fi
+
+# ---- --format perfetto / csv ----------------------------------------------------
+. "$here/export.sh"
 
 echo "# live: $(ms_since "$t_start") ms in all (churn ${churn_ms} ms)"
 echo "$pass passed, $fail failed, $skip skipped"

@@ -79,6 +79,25 @@ for f in tests/replay/bad/*.jsonl; do
 	ok "$name"
 done
 
+# statistics: the text report of hand-written logs, byte for byte
+# (tests/replay/stats/cases: "EXPECTED LOG [OPTIONS...]" per line)
+while read -r exp log args; do
+	case $exp in '' | '#'*) continue ;; esac
+	name="stats/${exp%.expect}"
+	# shellcheck disable=SC2086 # the options are words
+	"$bin" replay $args "tests/replay/stats/$log" >"$tmp/out" 2>"$tmp/err" </dev/null
+	rc=$?
+	if [ "$rc" != 0 ]; then ko "$name" "exit $rc, want 0 ($(head -1 "$tmp/err"))"; continue; fi
+	if ! cmp -s "tests/replay/stats/$exp" "$tmp/out"; then
+		ko "$name" "output differs: $(diff "tests/replay/stats/$exp" "$tmp/out" | grep '^[<>]' | head -4 | tr '\n' ' ')"
+		continue
+	fi
+	ok "$name"
+done <tests/replay/stats/cases
+"$bin" replay --sort nope tests/replay/stats/known.jsonl >/dev/null 2>&1
+rc=$?
+if [ "$rc" = 2 ]; then ok "usage/bad-sort"; else ko "usage/bad-sort" "exit $rc, want 2"; fi
+
 # usage errors and stdin
 "$bin" replay --format nope x >/dev/null 2>&1
 rc=$?
@@ -93,6 +112,9 @@ if [ "$rc" = 3 ] && [ "$(verdicts "$tmp/out")" = "use_after_free 0xffff888104a1c
 else
 	ko "stdin" "exit $rc, verdicts: $(verdicts "$tmp/out" | tr '\n' ';')"
 fi
+
+# --format csv / perfetto conversions of the same logs, and their checkers
+. tests/replay/export.sh
 
 summary="$pass passed, $fail failed"
 [ "$skip" -gt 0 ] && summary="$summary, $skip skipped"

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * fuzz_replay.c - libFuzzer target over the replay path (`make fuzz`).
+ *
+ * The input is a log file.  It is read through fmemopen() by the reader
+ * `shrinktrace replay` uses (st_log_open_stream/st_log_next, user/logread.c),
+ * and every event is pushed into two correlators the way replay_file() does
+ * (corr_set_list_offset + corr_push, then corr_finish/corr_report), each
+ * feeding a stats engine through on_call/on_walk (user/stats.c) and an
+ * exporter through on_event/on_violation (user/export.c):
+ *
+ *   A: the replay defaults (50 ms window, 10 s stuck threshold), default
+ *      stats limits, CSV export;
+ *   B: no reorder window, a 1 us stuck threshold, 2 tombstones and
+ *      corr_advance() after every event (the live tracer's path), stats
+ *      capped at 2 names/generations/tasks, Perfetto export into memory:
+ *      late events, stuck_free, tombstone eviction and stats folding on
+ *      small inputs.
+ *
+ * Oracles beyond ASan/UBSan/LSan and libFuzzer's hang detection:
+ *   - a reader error is one line "<fuzz>:LINE: reason";
+ *   - every violation formats with the jsonl writer (user/jsonl.c) and reads
+ *     back as a "violation" record; its strings are NUL-terminated;
+ *   - every event leaving the window formats and reads back to the same
+ *     record, which formats to the same line;
+ *   - the engine's counters agree with what was pushed, nothing is held
+ *     after corr_finish();
+ *   - the stats totals count every call reported by on_call, and the names'
+ *     rows sum to them (folding keeps the sums);
+ *   - the Perfetto trace is valid JSON.
+ *
+ * Run inputs by hand: build/fuzz/fuzz_replay FILE...
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "correlate.h"
+#include "export.h"
+#include "jsonl.h"
+#include "logread.h"
+#include "stats.h"
+
+#define NAME "<fuzz>"
+
+static FILE *devnull;
+
+static void fail(const char *what, const char *detail)
+{
+	fprintf(stderr, "fuzz_replay: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+	abort();
+}
+
+static void check_str(const char *s, size_t size, const char *what)
+{
+	if (strnlen(s, size) == size)
+		fail(what, "not NUL-terminated");
+}
+
+struct fctx {
+	struct stats *stats;
+	struct st_export *exp;
+	uint64_t violations, calls, walks;
+	char buf[ST_JSONL_MAX], buf2[ST_JSONL_MAX];
+};
+
+static void on_violation(const struct st_violation *v, void *ctx)
+{
+	struct fctx *x = ctx;
+	struct st_rec back;
+	char reason[256];
+	int n, pr;
+
+	x->violations++;
+	if ((unsigned)v->kind >= ST_V_NKINDS)
+		fail("violation kind out of range", NULL);
+	check_str(v->comm, sizeof(v->comm), "violation comm");
+	check_str(v->walker_comm, sizeof(v->walker_comm), "violation walker_comm");
+	check_str(v->name, sizeof(v->name), "violation name");
+	check_str(v->detail, sizeof(v->detail), "violation detail");
+	n = st_jsonl_format_violation(x->buf, sizeof(x->buf), v);
+	if (n <= 0 || (size_t)n != strlen(x->buf) || x->buf[n - 1] != '\n')
+		fail("violation does not format", v->detail);
+	pr = st_parse_line(x->buf, (size_t)n, &back, reason, sizeof(reason));
+	if (pr != ST_PARSE_SKIP || strcmp(reason, "violation") != 0)
+		fail("violation record does not read back", x->buf);
+	st_export_violation(x->exp, v);
+}
+
+static void on_event(const struct st_rec *r, void *ctx)
+{
+	struct fctx *x = ctx;
+	struct st_rec b;
+	char reason[256];
+	int n, n2, pr;
+
+	n = st_jsonl_format_rec(x->buf, sizeof(x->buf), r);
+	if (n <= 0 || (size_t)n != strlen(x->buf))
+		fail("event does not format", NULL);
+	pr = st_parse_line(x->buf, (size_t)n, &b, reason, sizeof(reason));
+	if (pr != ST_PARSE_EVENT)
+		fail(reason, x->buf);
+	if (b.type != r->type || b.has != r->has || b.ts != r->ts || b.cpu != r->cpu ||
+	    b.pid != r->pid || strcmp(b.comm, r->comm) || b.inferred != r->inferred ||
+	    b.deferred != r->deferred ||
+	    b.shrinker != r->shrinker || strcmp(b.name, r->name) || b.flags != r->flags ||
+	    b.id != r->id || b.nid != r->nid || b.memcg != r->memcg || b.priority != r->priority ||
+	    b.nr_to_scan != r->nr_to_scan || b.refcount != r->refcount || b.next != r->next ||
+	    b.prev != r->prev || b.freed != r->freed || b.duration_ns != r->duration_ns ||
+	    b.count != r->count)
+		fail("event does not read back to the same record", x->buf);
+	n2 = st_jsonl_format_rec(x->buf2, sizeof(x->buf2), &b);
+	if (n2 != n || memcmp(x->buf, x->buf2, (size_t)n) != 0)
+		fail("event read back formats differently", x->buf2);
+	st_export_event(x->exp, r);
+}
+
+static void on_late(const struct st_rec *r, uint64_t released_ts, void *ctx)
+{
+	(void)ctx;
+	if (r->ts >= released_ts)
+		fail("late event is not older than the released ones", NULL);
+}
+
+static void on_call(const struct corr_call *ci, void *ctx)
+{
+	struct fctx *x = ctx;
+
+	x->calls++;
+	if (!ci->name)
+		fail("call without a name string", NULL);
+	check_str(ci->name, ST_REC_NAME_LEN, "call name");
+	check_str(ci->comm, sizeof(ci->comm), "call comm");
+	if (!(ci->flags & CORR_CALL_BEGIN) && ci->begin_ts)
+		fail("call begin_ts without CORR_CALL_BEGIN", NULL);
+	if (stats_add_call(x->stats, ci))
+		fail("stats_add_call", "out of memory");
+}
+
+static void on_walk(const struct corr_walk *wi, void *ctx)
+{
+	struct fctx *x = ctx;
+
+	x->walks++;
+	check_str(wi->comm, sizeof(wi->comm), "walk comm");
+	if (stats_add_walk(x->stats, wi))
+		fail("stats_add_walk", "out of memory");
+}
+
+static void check_stats(const struct fctx *x)
+{
+	struct stats_print_opts po = { .sort = STATS_SORT_P99, .top_n = 3, .width = 60,
+				       .span_ns = 1000, .show_lost = true, .lost = 1 };
+	struct stats_print_opts ro = { .sort = STATS_SORT_NAME };
+	const struct stats_name *v[8];
+	struct stats_totals t;
+	struct stats_walk w;
+	uint64_t sum = 0;
+	size_t n;
+
+	stats_get_totals(x->stats, &t);
+	stats_get_walk(x->stats, &w);
+	if (t.calls != x->calls)
+		fail("stats totals miss calls", NULL);
+	if (w.walks != x->walks)
+		fail("stats walk count misses walks", NULL);
+	n = stats_sorted_names(x->stats, STATS_SORT_TIME, v, 8);
+	if (n > 8) {
+		const struct stats_name **all = malloc(n * sizeof(*all));
+
+		if (!all || stats_sorted_names(x->stats, STATS_SORT_TIME, all, n) != n)
+			fail("stats_sorted_names", NULL);
+		for (size_t i = 0; i < n; i++)
+			sum += all[i]->c.calls;
+		free(all);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			sum += v[i]->c.calls;
+	}
+	if (sum != t.calls)
+		fail("the names' calls do not sum to the totals", NULL);
+	stats_print_top(x->stats, devnull, &po);
+	stats_print_report(x->stats, devnull, &ro);
+}
+
+static void finish(struct corr *c, struct fctx *x, uint64_t pushed, const uint64_t *by_type)
+{
+	struct corr_stats st;
+	uint64_t sum = 0;
+
+	corr_finish(c);
+	corr_get_stats(c, &st);
+	for (int t = 0; t < ST_NTYPES; t++)
+		sum += st.by_type[t];
+	if (st.events != pushed || sum != pushed)
+		fail("event counters disagree with the events pushed", NULL);
+	for (int t = 0; t < ST_NTYPES; t++)
+		if (st.by_type[t] != by_type[t])
+			fail("per-type counters disagree with the events pushed", st_type_name(t));
+	if (st.held)
+		fail("events still held after corr_finish()", NULL);
+	if (pushed && st.first_ts > st.last_ts)
+		fail("first_ts after last_ts", NULL);
+	if (x->calls != st.by_type[ST_SHRINK_END])
+		fail("on_call count differs from the shrink_end events", NULL);
+	if (x->walks != st.by_type[ST_WALK_END])
+		fail("on_walk count differs from the walk_end events", NULL);
+	corr_report(c, devnull);
+	check_stats(x);
+	st_export_finish(x->exp);
+	if (st_export_error(x->exp))
+		fail("export write error", NULL);
+	corr_free(c);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct stats_limits tiny = { 2, 2, 2 };
+	struct fctx *xa, *xb;
+	struct corr_opts oa = { .stuck_after_ns = 10ULL * 1000 * 1000 * 1000,
+				.reorder_window_ns = 50ULL * 1000 * 1000 };
+	struct corr_opts ob = { .stuck_after_ns = 1000, .reorder_window_ns = 0, .max_tombstones = 2 };
+	uint64_t pushed = 0, by_type[ST_NTYPES] = { 0 };
+	struct corr *a, *b;
+	struct st_log *lg;
+	struct st_rec r;
+	char err[512], *pf = NULL;
+	size_t pflen = 0;
+	const char *e;
+	json_object *trace;
+	FILE *f, *pff;
+	int rc;
+
+	if (!devnull && !(devnull = fopen("/dev/null", "w")))
+		fail("/dev/null", NULL);
+	if (size == 0)
+		return 0;	/* fmemopen() wants a buffer; an empty log is covered by the replay tests */
+	f = fmemopen((void *)data, size, "r");
+	pff = open_memstream(&pf, &pflen);
+	xa = calloc(1, sizeof(*xa));
+	xb = calloc(1, sizeof(*xb));
+	if (!f || !pff || !xa || !xb)
+		fail("fmemopen/open_memstream/calloc", NULL);
+	lg = st_log_open_stream(f, NAME, err, sizeof(err));
+	if (!lg)
+		fail("st_log_open_stream", err);
+	xa->stats = stats_new(NULL);
+	xb->stats = stats_new(&tiny);
+	xa->exp = st_export_new(ST_EXPORT_CSV, devnull);
+	xb->exp = st_export_new(ST_EXPORT_PERFETTO, pff);
+	if (!xa->stats || !xb->stats || !xa->exp || !xb->exp)
+		fail("stats_new/st_export_new", NULL);
+	a = corr_new(&oa, &(struct corr_cbs){ .on_event = on_event, .on_violation = on_violation,
+					      .on_late = on_late, .on_call = on_call,
+					      .on_walk = on_walk, .ctx = xa });
+	b = corr_new(&ob, &(struct corr_cbs){ .on_event = on_event, .on_violation = on_violation,
+					      .on_late = on_late, .on_call = on_call,
+					      .on_walk = on_walk, .ctx = xb });
+	if (!a || !b)
+		fail("corr_new", NULL);
+	while ((rc = st_log_next(lg, &r)) > 0) {
+		corr_set_list_offset(a, st_log_list_offset(lg));
+		corr_set_list_offset(b, st_log_list_offset(lg));
+		if (st_log_get_stats(lg)->events == 1) {
+			st_export_header(xa->exp, st_log_kernel(lg), st_log_backend(lg), st_log_start_ts(lg));
+			st_export_header(xb->exp, st_log_kernel(lg), st_log_backend(lg), st_log_start_ts(lg));
+		}
+		if (corr_push(a, &r) || corr_push(b, &r))
+			fail("corr_push", "out of memory");
+		corr_advance(b, r.ts);
+		if (r.type > ST_UNKNOWN && r.type < ST_VIOLATION) {
+			pushed++;
+			by_type[r.type]++;
+		}
+	}
+	if (rc < 0) {
+		/* the one-line "FILE:LINE: reason" of README */
+		e = st_log_error(lg);
+		if (strncmp(e, NAME ":", sizeof(NAME)) != 0 || strchr(e, '\n') ||
+		    e[sizeof(NAME)] < '1' || e[sizeof(NAME)] > '9' ||
+		    !strstr(e + sizeof(NAME), ": ") || strlen(e) < sizeof(NAME) + 4)
+			fail("reader error is not one FILE:LINE: reason line", e);
+	}
+	finish(a, xa, pushed, by_type);
+	finish(b, xb, pushed, by_type);
+	if (fclose(pff))
+		fail("open_memstream", NULL);
+	if (pflen) {
+		json_tokener *tok = json_tokener_new();
+
+		if (!tok)
+			fail("json_tokener_new", NULL);
+		trace = json_tokener_parse_ex(tok, pf, (int)pflen);
+		for (size_t i = trace ? json_tokener_get_parse_end(tok) : 0; trace && i < pflen; i++)
+			if (pf[i] != '\n' && pf[i] != ' ')
+				fail("the Perfetto trace has trailing characters", pf + i);
+		if (!trace || !json_object_is_type(trace, json_type_array))
+			fail("the Perfetto trace is not one JSON array",
+			     json_tokener_error_desc(json_tokener_get_error(tok)));
+		json_object_put(trace);
+		json_tokener_free(tok);
+	}
+	free(pf);
+	stats_free(xa->stats);
+	stats_free(xb->stats);
+	st_export_free(xa->exp);
+	st_export_free(xb->exp);
+	free(xa);
+	free(xb);
+	st_log_close(lg);
+	fclose(f);
+	return 0;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * top.c - `shrinktrace --top` frames (see top.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "top.h"
+
+struct top {
+	FILE *f;
+	bool tty;
+	uint64_t interval_ns, next_ns;
+	enum stats_sort sort;
+};
+
+int top_parse_interval(const char *arg, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v < TOP_MIN_INTERVAL ||
+	    v > TOP_MAX_INTERVAL)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+struct top *top_new(FILE *f, double interval_s, enum stats_sort sort, uint64_t start_ns)
+{
+	struct top *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->f = f;
+	t->tty = isatty(fileno(f));
+	t->interval_ns = (uint64_t)(interval_s * 1e9 + 0.5);
+	t->next_ns = start_ns + t->interval_ns;
+	t->sort = sort;
+	return t;
+}
+
+void top_free(struct top *t)
+{
+	free(t);
+}
+
+bool top_due(struct top *t, uint64_t now_ns)
+{
+	if (now_ns < t->next_ns)
+		return false;
+	t->next_ns += t->interval_ns;
+	if (t->next_ns <= now_ns)	/* fell behind: no burst of frames */
+		t->next_ns = now_ns + t->interval_ns;
+	return true;
+}
+
+static void state_line(FILE *f, const struct top_state *st, const char *when, bool tty,
+		       enum stats_sort sort)
+{
+	fprintf(f, "%s %s, %.1f s: backend %s, %" PRIu64 " events, %" PRIu64 " lost, ",
+		tty ? "shrinktrace" : "---", when, st->elapsed_s,
+		st->backend ? st->backend : "?", st->events, st->lost);
+	if (st->late)
+		fprintf(f, "%" PRIu64 " late, ", st->late);
+	fprintf(f, "%" PRIu64 " violation%s%s, sorted by %s", st->violations,
+		st->violations == 1 ? "" : "s", st->violations ? " (on stderr)" : "",
+		stats_sort_name(sort));
+}
+
+int top_draw(struct top *t, const struct stats *s, const struct top_state *st)
+{
+	struct stats_print_opts o = {
+		.sort = t->sort, .span_ns = st->span_ns, .show_lost = true, .lost = st->lost,
+	};
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	if (!t->tty) {
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		state_line(t->f, st, when, false, t->sort);
+		fputc('\n', t->f);
+		stats_print_top(s, t->f, &o);
+		fputc('\n', t->f);
+	} else {
+		struct winsize ws = { 0 };
+		unsigned rows = 24, cols = 80;
+		char *buf = NULL, *p, *nl;
+		size_t len = 0;
+		FILE *m;
+
+		if (!ioctl(fileno(t->f), TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col) {
+			rows = ws.ws_row;
+			cols = ws.ws_col;
+		}
+		o.width = cols;
+		/* state line, totals, table header, "... more", and the cursor's line */
+		o.top_n = rows > 6 ? rows - 5 : 1;
+		m = open_memstream(&buf, &len);
+		if (!m)
+			return -1;
+		strftime(when, sizeof(when), "%H:%M:%S", &tm);
+		state_line(m, st, when, true, t->sort);
+		fputc('\n', m);
+		stats_print_top(s, m, &o);
+		if (fclose(m)) {
+			free(buf);
+			return -1;
+		}
+		/* home; each line cut to the width and cleared to its end; clear below */
+		fputs("\033[H", t->f);
+		for (p = buf; *p; p = nl + 1) {
+			unsigned c = 0;
+			char *q;
+
+			nl = strchr(p, '\n');
+			if (!nl)
+				nl = p + strlen(p);
+			for (q = p; q < nl; q++)
+				if (((unsigned char)*q & 0xc0) != 0x80 && ++c > cols)
+					break;
+			fwrite(p, 1, (size_t)(q - p), t->f);
+			fputs("\033[K\n", t->f);
+			if (!*nl)
+				break;
+		}
+		fputs("\033[J", t->f);
+		free(buf);
+	}
+	if (fflush(t->f) || ferror(t->f)) {
+		if (!errno)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}
