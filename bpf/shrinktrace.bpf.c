@@ -44,6 +44,8 @@ const volatile bool filter_comm_set = false;	/* trace only tasks named filter_co
 const volatile char filter_comm[ST_COMM_LEN] = {};
 const volatile __u64 filter_cgroup_id = 0;	/* only this memcg (its cgroup id); 0: all */
 const volatile __u64 min_latency_ns = 0;	/* do_shrink_slab() calls shorter are not output */
+const volatile __u64 wakeup_bytes = 0;		/* wake the reader only once this much is
+						 * waiting (it also polls); 0: every event */
 const volatile bool stats_only = false;		/* aggregate calls and walks in maps instead
 						 * of emitting them */
 
@@ -197,9 +199,12 @@ struct tracked {
 	__u32 pad;
 };
 
+/* bpf_for_each_map_elem() visits every bucket (as many as max_entries,
+ * rounded up to a power of two) on each scan: 16384 buckets cost the scanner
+ * about 75 us every 10 ms, 65536 cost 300 us. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct tracked);
 } tracked SEC(".maps");
@@ -272,6 +277,19 @@ static __always_inline void count_drop(struct drop_count *dc)
 	}
 }
 
+/* Submit an event.  Waking the reader costs an irq_work and an epoll wake-up
+ * per event, several microseconds: wake it only when the ring fills up, and
+ * let its periodic poll (user/loader.c) collect the rest. */
+static __always_inline void ev_submit(struct st_event *e)
+{
+	__u64 flags = 0;
+
+	if (wakeup_bytes)
+		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+}
+
 /* Reserve an event; first flush a pending `lost` record on this CPU so the
  * loss shows up in the stream where it happened.  NULL when the ring is full
  * (counted). */
@@ -290,7 +308,7 @@ static __always_inline struct st_event *ev_reserve(__u32 type)
 		fill_common(e, ST_EV_LOST);
 		e->freed = dc->pending;
 		dc->pending = 0;
-		bpf_ringbuf_submit(e, 0);
+		ev_submit(e);
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -450,7 +468,7 @@ static __always_inline void emit_shrink_begin(struct shrinker *s, struct call *c
 	e->flags |= ST_F_WALK_INFO | ST_F_NR_TO_SCAN | extra;
 	put_snap(e, &c->snap);
 	fill_name(e, s);
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 }
 
 /* begin_ts: the shrink_begin's timestamp, 0 if unknown (no duration then). */
@@ -469,7 +487,7 @@ static __always_inline void emit_shrink_end(struct shrinker *s, __u64 freed, __u
 	/* The walker continues from list.next after this return: the snapshot
 	 * is what it will follow (stale_next rests on it). */
 	fill_snapshot(e, s);
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 }
 
 /* Does a call on s matter to the correlator whatever the filters say?  Yes
@@ -692,7 +710,7 @@ static __always_inline void emit_walk_begin(int nid, __u64 memcg, int priority)
 	e->memcg = memcg;
 	e->priority = priority;
 	e->flags |= ST_F_WALK_INFO;
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 }
 
 static __always_inline void emit_walk_end(__u64 freed)
@@ -702,7 +720,7 @@ static __always_inline void emit_walk_end(__u64 freed)
 	if (!e)
 		return;
 	e->freed = freed;
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 }
 
 /* Entry of shrink_slab(): walks of unwanted tasks/memcgs are not followed. */
@@ -792,7 +810,7 @@ static __always_inline void emit_alloc(struct shrinker *s, __u32 extra)
 		fill_ids(e, s);
 		fill_name(e, s);
 	}
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 }
 
 /* shrinker_alloc(flags, fmt, ...) is variadic: the verifier refuses a
@@ -849,7 +867,7 @@ static __always_inline void emit_register(struct shrinker *s, __u32 extra)
 	e->flags |= extra;
 	fill_ids(e, s);
 	fill_name(e, s);
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 }
 
 /* fexit: the shrinker is on the list and SHRINKER_REGISTERED is set.  The
@@ -926,7 +944,7 @@ static __always_inline void emit_free(__u32 type, struct shrinker *s, __u32 extr
 	if (!e)
 		return;
 	fill_free(e, s, extra);
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 }
 
 /* Inferred free_begin/free_end (bit T_FREE_BEGIN/T_FREE_END): written only by
@@ -951,7 +969,7 @@ static __always_inline void claim_inferred_free(__u32 type, __u32 bit, __u64 s, 
 	if (!e)
 		return;
 	fill_free(e, (struct shrinker *)s, ST_F_INFERRED);
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 }
 
 SEC("fentry/shrinker_free")
@@ -1003,7 +1021,7 @@ static __always_inline void emit_rcu_free(__u64 s, __u32 extra)
 		return;
 	e->shrinker = s;
 	e->flags |= extra;
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 }
 
 static __always_inline __u64 shrinker_of_rcu(struct callback_head *head)
@@ -1061,7 +1079,7 @@ int BPF_PROG(tp_kfree, unsigned long call_site, const void *ptr)
 			e->shrinker = s;
 			e->flags |= ST_F_INFERRED;
 			fill_name(e, (struct shrinker *)s);
-			bpf_ringbuf_submit(e, 0);
+			ev_submit(e);
 		}
 	}
 	bpf_map_delete_elem(&tracked, &s);

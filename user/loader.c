@@ -185,6 +185,9 @@ static void configure(struct shrinktrace_bpf *skel, const struct loader *l,
 	skel->rodata->filter_cgroup_id = l->opts.filter_cgroup_id;
 	skel->rodata->min_latency_ns = l->opts.min_latency_ns;
 	skel->rodata->stats_only = l->opts.stats_only;
+	/* Wake the reader when a quarter of the ring is waiting; loader_poll()
+	 * collects the rest at least every poll timeout. */
+	skel->rodata->wakeup_bytes = ringbuf / 4;
 	bpf_map__set_max_entries(skel->maps.events, ringbuf);
 	if (!l->opts.stats_only) {
 		/* Per-CPU aggregation maps are preallocated: keep them tiny
@@ -651,12 +654,22 @@ int loader_poll(struct loader *l, int timeout_ms)
 
 	if (l->scanner_fd >= 0) {
 		uint64_t now = loader_now_ns();
-		int scan_ms = l->next_scan_ns > now ? (int)((l->next_scan_ns - now) / 1000000) : 0;
+		/* rounded up: a sub-millisecond remainder must not become a
+		 * busy loop of zero timeouts */
+		int scan_ms = l->next_scan_ns > now ?
+			      (int)((l->next_scan_ns - now + 999999) / 1000000) : 0;
 
 		if (timeout_ms < 0 || scan_ms < timeout_ms)
 			timeout_ms = scan_ms;
 	}
 	n = ring_buffer__poll(l->rb, timeout_ms);
+	if (n >= 0) {
+		/* Events are submitted without a wake-up until the ring fills
+		 * (bpf/shrinktrace.bpf.c ev_submit): collect them now. */
+		int m = ring_buffer__consume(l->rb);
+
+		n = m < 0 ? m : n + m;
+	}
 	maybe_scan(l);
 	return n;
 }
