@@ -97,7 +97,10 @@ $(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard user/*.h) bpf/shrinktrace.h
 fuzz: $(FUZZ_BIN)
 	tests/fuzz/run.sh fuzz $(FUZZ_BIN) $(FUZZ_SECONDS)
 
-bench: $(BUILD)/shrinktrace $(BUILD)/genlog
+# What tracing costs (root): the overhead table of tools/bench/overhead.sh, then
+# the replay throughput.  Neither is a test: they print numbers.
+bench: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog
+	tools/bench/overhead.sh $(BUILD)
 	tools/bench/replay_bench.sh $(BUILD)/shrinktrace
 
 # The benchmark's log generator (not part of the tool).

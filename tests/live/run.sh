@@ -12,6 +12,7 @@
 #    -o onto a symlink, a command that does not exist; `-- false` is not an error.
 #  - --format perfetto / csv of the built-in workload, and a SIGKILLed tracer's
 #    Perfetto trace (tests/live/export.sh).
+#  - filters (-p, --comm, --min-latency, --shrinker) and --stats-only (tests/live/filters.sh).
 # No tracefs is needed: the tracer attaches tp_btf programs through bpf() alone.
 # Prints PASS/FAIL per case and "N passed, M failed, K skipped"; SKIP (exit 0)
 # when not root, without BTF, or when bpf() is refused.
@@ -280,6 +281,9 @@ else ok command-false; fi
 
 # ---- --format perfetto / csv ----------------------------------------------------
 . "$here/export.sh"
+
+# ---- filters and --stats-only ---------------------------------------------------
+. "$here/filters.sh"
 
 echo "# live: $(ms_since "$t_start") ms in all (churn ${churn_ms} ms)"
 echo "$pass passed, $fail failed, $skip skipped"

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""measure.py OUT.json [--tracer-pid PID] [--storm SECONDS] -- COMMAND [ARG...]
+"""measure.py OUT.json [--tracer-pid PID] [--storm SECONDS [--storm-jobs N]] -- COMMAND [ARG...]
 
 One measurement of the overhead benchmark (tools/bench/overhead.sh): runs
-COMMAND (or, with --storm, a drop_caches loop on every CPU for SECONDS) and
+COMMAND (or, with --storm, N parallel drop_caches loops for SECONDS) and
 writes to OUT.json its wall time and CPU time (user + sys of the command and
 its children) and, when a tracer is running, the tracer's own CPU time and
 peak RSS (from /proc) and the BPF run-time stats of every program loaded now
@@ -50,11 +50,11 @@ def comm(pid):
         return ""
 
 
-def storm(seconds):
-    """drop_caches in a loop on every CPU: as many walks as the kernel does."""
+def storm(seconds, jobs):
+    """drop_caches in `jobs` loops: as many walks as the kernel does."""
     end = time.monotonic() + seconds
     kids = []
-    for _ in range(os.cpu_count() or 1):
+    for _ in range(jobs):
         pid = os.fork()
         if pid == 0:
             n = 0
@@ -76,12 +76,15 @@ def main():
     out = args.pop(0)
     tracer = None
     storm_s = None
+    jobs = os.cpu_count() or 1
     while args and args[0] != "--":
         opt = args.pop(0)
         if opt == "--tracer-pid":
             tracer = int(args.pop(0))
         elif opt == "--storm":
             storm_s = float(args.pop(0))
+        elif opt == "--storm-jobs":
+            jobs = int(args.pop(0))
         else:
             print("measure.py: unknown option %s" % opt, file=sys.stderr)
             return 2
@@ -94,7 +97,7 @@ def main():
     t0 = time.monotonic()
     rc = 0
     if storm_s is not None:
-        storm(storm_s)
+        storm(storm_s, jobs)
     else:
         rc = subprocess.call(cmd)
     t1 = time.monotonic()
