@@ -15,6 +15,7 @@ import base64
 import gzip
 import json
 import os
+import subprocess
 import re
 import sys
 
@@ -194,12 +195,33 @@ class Case:
         bad = [e for e in self.events if e.get("type") == "_unparsable"]
         if bad:
             self.err("%d unparsable log lines, first: %s" % (len(bad), bad[0]["text"]))
+        self.perfetto()
         if os.environ.get("LAB_VERDICT_ONLY"):
             # Filtered runs (LAB_TRACER_ARGS with --comm, --stats-only...): the
             # events a case expects may be filtered out, but never a verdict.
             return
         self.consistency()
         getattr(self, "case_" + self.case)()
+
+    def perfetto(self):
+        """The guest's log, converted on the host to a Perfetto trace, must pass
+        tests/tools/check_perfetto.py: real walks and calls nest per task."""
+        root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+        host = os.environ.get("LAB_HOST_TRACER", os.path.join(root, "build", "shrinktrace"))
+        log = os.path.join(self.d, "log.jsonl")
+        if not os.access(host, os.X_OK) or not os.path.exists(log):
+            self.notes.append("perfetto not checked (no %s)" % host)
+            return
+        trace = os.path.join(self.d, "trace.json")
+        r = subprocess.run([host, "replay", "--format", "perfetto", "-o", trace, log],
+                           capture_output=True, text=True)
+        if r.returncode not in (0, 3):
+            self.err("replay --format perfetto exited %d: %s" % (r.returncode, r.stderr.strip()[:200]))
+            return
+        r = subprocess.run([sys.executable, os.path.join(root, "tests", "tools", "check_perfetto.py"),
+                            trace, "--source", log], capture_output=True, text=True)
+        if r.returncode:
+            self.err((r.stdout + r.stderr).strip()[:300])
 
     def consistency(self):
         """Every shrink_begin has its shrink_end; a walk's freed is the sum of its calls'."""
