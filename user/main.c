@@ -417,10 +417,19 @@ static void on_violation(const struct st_violation *v, void *ctx)
 		text_out_violation(r->text, v);
 		fflush(stdout);
 	}
-	/* Also on stderr, so that a redirected stdout does not hide it. */
-	fprintf(stderr, "shrinktrace: VIOLATION %s on %s (0x%" PRIx64 ")%s: %s\n",
-		st_vkind_name(v->kind), v->name[0] ? v->name : "?", v->shrinker,
-		v->certain ? "" : " [uncertain: events were lost]", v->detail);
+	/* Also on stderr, so that a redirected stdout does not hide it; under a
+	 * --top drawn on the terminal, below its table and after it ends. */
+	{
+		char line[TOP_NOTE_LEN];
+
+		snprintf(line, sizeof(line), "shrinktrace: VIOLATION %s on %s (0x%" PRIx64 ")%s: %s",
+			 st_vkind_name(v->kind), v->name[0] ? v->name : "?", v->shrinker,
+			 v->certain ? "" : " [uncertain: events were lost]", v->detail);
+		if (top_on_tty(r->top))
+			top_note(r->top, line);
+		else
+			fprintf(stderr, "%s\n", line);
+	}
 	if (r->exp)
 		st_export_violation(r->exp, v);
 	else
@@ -859,6 +868,7 @@ static int trace_main(struct args *a)
 		corr_push(r.corr, &lr);
 	}
 	corr_finish(r.corr);
+	top_end(r.top);		/* back to the normal screen, violations noted there */
 	if (a->stats_only)
 		merge_kernel_stats(&r, l);
 	fflush(stdout);		/* event lines before the summary on a shared terminal */

@@ -17,9 +17,15 @@
 struct top {
 	FILE *f;
 	bool tty;
+	bool alt;		/* on the alternate screen */
 	uint64_t interval_ns, next_ns;
 	enum stats_sort sort;
+	char notes[TOP_NOTES_KEPT][TOP_NOTE_LEN];
+	unsigned nnotes;	/* ever noted; the first TOP_NOTES_KEPT are kept */
 };
+
+/* Violations shown under the table. */
+#define TOP_NOTES_SHOWN 3
 
 int top_parse_interval(const char *arg, double *out)
 {
@@ -49,9 +55,41 @@ struct top *top_new(FILE *f, double interval_s, enum stats_sort sort, uint64_t s
 	return t;
 }
 
+void top_end(struct top *t)
+{
+	if (!t)
+		return;
+	if (t->alt) {
+		fputs("\033[?25h\033[?1049l", t->f);
+		fflush(t->f);
+		t->alt = false;
+	}
+	if (!t->tty)
+		return;
+	for (unsigned i = 0; i < t->nnotes && i < TOP_NOTES_KEPT; i++)
+		fprintf(stderr, "%s\n", t->notes[i]);
+	if (t->nnotes > TOP_NOTES_KEPT)
+		fprintf(stderr, "shrinktrace: %u more violations: see the summary and the log\n",
+			t->nnotes - TOP_NOTES_KEPT);
+	t->nnotes = 0;
+}
+
 void top_free(struct top *t)
 {
+	top_end(t);
 	free(t);
+}
+
+bool top_on_tty(const struct top *t)
+{
+	return t && t->tty;
+}
+
+void top_note(struct top *t, const char *line)
+{
+	if (t->nnotes < TOP_NOTES_KEPT)
+		snprintf(t->notes[t->nnotes], TOP_NOTE_LEN, "%s", line);
+	t->nnotes++;
 }
 
 bool top_due(struct top *t, uint64_t now_ns)
@@ -73,7 +111,7 @@ static void state_line(FILE *f, const struct top_state *st, const char *when, bo
 	if (st->late)
 		fprintf(f, "%" PRIu64 " late, ", st->late);
 	fprintf(f, "%" PRIu64 " violation%s%s, sorted by %s", st->violations,
-		st->violations == 1 ? "" : "s", st->violations ? " (on stderr)" : "",
+		st->violations == 1 ? "" : "s", st->violations && !tty ? " (on stderr)" : "",
 		stats_sort_name(sort));
 }
 
@@ -104,9 +142,12 @@ int top_draw(struct top *t, const struct stats *s, const struct top_state *st)
 			rows = ws.ws_row;
 			cols = ws.ws_col;
 		}
+		unsigned shown = t->nnotes < TOP_NOTES_SHOWN ? t->nnotes : TOP_NOTES_SHOWN;
+
 		o.width = cols;
-		/* state line, totals, table header, "... more", and the cursor's line */
-		o.top_n = rows > 6 ? rows - 5 : 1;
+		/* state line, totals, table header, "... more", the violations
+		 * and their blank line, and the cursor's line */
+		o.top_n = rows > 6 + shown + !!shown ? rows - 5 - shown - !!shown : 1;
 		m = open_memstream(&buf, &len);
 		if (!m)
 			return -1;
@@ -114,9 +155,20 @@ int top_draw(struct top *t, const struct stats *s, const struct top_state *st)
 		state_line(m, st, when, true, t->sort);
 		fputc('\n', m);
 		stats_print_top(s, m, &o);
+		if (shown) {
+			unsigned last = (t->nnotes < TOP_NOTES_KEPT ? t->nnotes : TOP_NOTES_KEPT);
+
+			fputc('\n', m);
+			for (unsigned i = last - shown; i < last; i++)
+				fprintf(m, "%s\n", t->notes[i]);
+		}
 		if (fclose(m)) {
 			free(buf);
 			return -1;
+		}
+		if (!t->alt) {	/* the alternate screen, cursor hidden */
+			fputs("\033[?1049h\033[?25l", t->f);
+			t->alt = true;
 		}
 		/* home; each line cut to the width and cleared to its end; clear below */
 		fputs("\033[H", t->f);

@@ -2,9 +2,11 @@
 /*
  * top.h - `shrinktrace --top [INTERVAL]`: the live table of shrinkers.
  *
- * On a terminal each frame redraws the screen in place (cursor home, every
- * line cleared to its end, the rest of the screen cleared), fitted to the
- * terminal's width and height (TIOCGWINSZ, read at every frame).  Elsewhere
+ * On a terminal the frames use the alternate screen (as top(1) does, so the
+ * banner before and the summary after stay on the normal one); each frame
+ * redraws it in place (cursor home, every line cleared to its end, the rest
+ * cleared), fitted to the terminal's width and height (TIOCGWINSZ, read at
+ * every frame), with the latest violations under the table.  Elsewhere
  * (a pipe, a file) each frame is a timestamp line and the whole table, then
  * an empty line.
  */
@@ -35,7 +37,22 @@ struct top;
  * (borrowed; a terminal when isatty(fileno(f))), the first one interval_s
  * after start_ns (CLOCK_MONOTONIC ns).  Rows sorted by sort.  NULL on ENOMEM. */
 struct top *top_new(FILE *f, double interval_s, enum stats_sort sort, uint64_t start_ns);
+/* top_end(), then free.  NULL is ignored. */
 void top_free(struct top *t);
+
+/* On a terminal: is t drawing there (so that other output would be drawn
+ * over and must go through top_note())? */
+bool top_on_tty(const struct top *t);
+
+/* A violation line (copied; cut at TOP_NOTE_LEN) to show under the table and
+ * to print on stderr by top_end(). */
+void top_note(struct top *t, const char *line);
+#define TOP_NOTE_LEN 640	/* a violation line: detail is at most 512 */
+#define TOP_NOTES_KEPT 64	/* printed again by top_end(); more are counted */
+
+/* Leave the alternate screen (restore the cursor) and print the noted
+ * violation lines to stderr.  Idempotent. */
+void top_end(struct top *t);
 
 /* Is a frame due at now_ns?  When it is, the next one is scheduled. */
 bool top_due(struct top *t, uint64_t now_ns);
