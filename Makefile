@@ -31,8 +31,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BPF_OBJ   := $(BUILD)/shrinktrace.bpf.o
 SKEL      := $(BUILD)/shrinktrace.skel.h
 FUZZ_SECONDS ?= 60
-FUZZ_SRCS := tests/fuzz/fuzz_replay.c user/logread.c user/correlate.c user/event.c user/jsonl.c \
-	     user/stats.c user/export.c user/output_csv.c user/output_perfetto.c
+# the replay path's code: everything but the CLI entry and the BPF loader (libbpf)
+FUZZ_SRCS := tests/fuzz/fuzz_replay.c $(filter-out user/main.c user/loader.c,$(USER_SRCS))
 FUZZ_BIN  := $(BUILD)/fuzz/fuzz_replay
 
 .PHONY: all clean install uninstall check unit-test replay-test live-test deps static bench demo lab-test
@@ -78,7 +78,7 @@ live-test: $(BUILD)/shrinktrace
 # Everything: unit tests, replay corpus and scenarios (also under ASan+UBSan),
 # fuzz regressions and a FUZZ_SECONDS fuzz session (ST_SKIP_FUZZ=1 skips it),
 # live tracing (root).
-check: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(UNIT_BINS) asan $(FUZZ_BIN)
+check: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog $(UNIT_BINS) asan $(FUZZ_BIN)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-all.sh $(BUILD)
 
 # The binary and unit tests built with ASan+UBSan into $(BUILD)/asan.
@@ -92,7 +92,7 @@ $(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard user/*.h) bpf/shrinktrace.h
 	@mkdir -p $(@D)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
 		-fno-sanitize-recover=all -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Ibpf -Iuser \
-		-o $@ $(FUZZ_SRCS) -ljson-c
+		-o $@ $(FUZZ_SRCS) -ljson-c -lm
 
 fuzz: $(FUZZ_BIN)
 	tests/fuzz/run.sh fuzz $(FUZZ_BIN) $(FUZZ_SECONDS)
@@ -104,8 +104,9 @@ bench: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog
 	tools/bench/replay_bench.sh $(BUILD)/shrinktrace
 
 # The benchmark's log generator (not part of the tool).
-$(BUILD)/genlog: tools/bench/genlog.c user/jsonl.c user/event.c user/jsonl.h user/event.h | $(BUILD)
-	$(CC) $(CFLAGS) -o $@ tools/bench/genlog.c user/jsonl.c user/event.c
+$(BUILD)/genlog: tools/bench/genlog.c user/jsonl.c user/jsonw.c user/event.c user/jsonl.h \
+		user/jsonw.h user/event.h | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ tools/bench/genlog.c user/jsonl.c user/jsonw.c user/event.c
 
 deps:
 	tools/install-deps.sh
@@ -135,6 +136,12 @@ clean:
 .PHONY: lab-test
 lab-test:
 	tools/lab/run 6.12 6.1
+
+# The real race: our own 6.12 kernel, stock and with shrinker_free() unlinking before it waits,
+# KASAN as the referee (tools/lab/race; LAB_RACE_N iterations per image, default 20).
+.PHONY: lab-race
+lab-race:
+	tools/lab/race
 
 # The quick-start demo: trace the built-in workload (tmpfs churn + drop_caches).
 demo: $(BUILD)/shrinktrace

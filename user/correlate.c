@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "correlate.h"
+#include "util.h"
 
 /* ---- open addressing map: uint64 key -> non-NULL pointer ---------------- */
 
@@ -32,21 +33,11 @@ struct umap {
 	size_t n;
 };
 
-static inline size_t mix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return (size_t)k;
-}
-
 static void *umap_get(const struct umap *m, uint64_t key)
 {
 	if (!m->cap)
 		return NULL;
-	for (size_t i = mix64(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+	for (size_t i = st_mix64(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
 		if (!m->vals[i])
 			return NULL;
 		if (m->keys[i] == key)
@@ -68,7 +59,7 @@ static int umap_grow(struct umap *m)
 	for (size_t j = 0; j < m->cap; j++) {
 		if (!m->vals[j])
 			continue;
-		size_t i = mix64(m->keys[j]) & (ncap - 1);
+		size_t i = st_mix64(m->keys[j]) & (ncap - 1);
 
 		while (nv[i])
 			i = (i + 1) & (ncap - 1);
@@ -88,7 +79,7 @@ static int umap_put(struct umap *m, uint64_t key, void *val)
 {
 	if ((m->n + 1) * 4 > m->cap * 3 && umap_grow(m))
 		return -1;
-	for (size_t i = mix64(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+	for (size_t i = st_mix64(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
 		if (!m->vals[i]) {
 			m->keys[i] = key;
 			m->vals[i] = val;
@@ -109,14 +100,14 @@ static void umap_del(struct umap *m, uint64_t key)
 
 	if (!m->cap)
 		return;
-	for (i = mix64(key) & mask;; i = (i + 1) & mask) {
+	for (i = st_mix64(key) & mask;; i = (i + 1) & mask) {
 		if (!m->vals[i])
 			return;
 		if (m->keys[i] == key)
 			break;
 	}
 	for (j = (i + 1) & mask; m->vals[j]; j = (j + 1) & mask) {
-		size_t home = mix64(m->keys[j]) & mask;
+		size_t home = st_mix64(m->keys[j]) & mask;
 
 		/* move j back into the hole at i unless its home lies in (i, j] */
 		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
@@ -198,8 +189,6 @@ struct call {
 	struct call *gnext, *gprev;	/* the generation's list */
 };
 
-#define TASK_MAX_DEPTH 16
-
 struct task {
 	int pid;
 	char comm[ST_REC_COMM_LEN];
@@ -248,18 +237,18 @@ struct corr {
 	size_t nnames;
 	struct name_stats *other;
 
+	size_t nreports;		/* dedupe entries remembered, all generations */
 	bool oom;
 };
 
-/* ---- helpers ------------------------------------------------------------ */
-
-static void copy_name(char *dst, size_t size, const char *src)
+/* A cap of struct corr_opts left something out: count it, tell once. */
+static void cap_hit(struct corr *c, enum corr_cap cap, uint64_t limit)
 {
-	size_t n = strnlen(src, size - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
+	if (!c->st.cap_hits[cap]++ && c->cb.on_cap)
+		c->cb.on_cap(cap, limit, c->cb.ctx);
 }
+
+/* ---- helpers ------------------------------------------------------------ */
 
 /* A trace time as "12.000300100 s" (the log's ts, in seconds). */
 static const char *tstr(const struct corr *c, uint64_t ts, char *buf, size_t len)
@@ -275,15 +264,6 @@ static const char *dur(uint64_t ns, char *buf, size_t len)
 	return buf;
 }
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
-}
-
 #define NAME_BUCKETS (CORR_MAX_NAMES * 2)
 
 /* The summary entry of a shrinker name ("(unnamed)" for ""); NULL on ENOMEM. */
@@ -294,7 +274,7 @@ static struct name_stats *name_get(struct corr *c, const char *name)
 
 	if (!name[0])
 		name = "(unnamed)";
-	h = fnv1a(name);
+	h = st_fnv1a(name);
 	for (ns = c->name_buckets[h % NAME_BUCKETS]; ns; ns = ns->hnext)
 		if (ns->hash == h && strcmp(ns->name, name) == 0)
 			return ns;
@@ -310,7 +290,7 @@ static struct name_stats *name_get(struct corr *c, const char *name)
 	ns = calloc(1, sizeof(*ns));
 	if (!ns)
 		return NULL;
-	copy_name(ns->name, sizeof(ns->name), name);
+	st_copy_str(ns->name, sizeof(ns->name), name, SIZE_MAX);
 	ns->hash = h;
 	ns->hnext = c->name_buckets[h % NAME_BUCKETS];
 	c->name_buckets[h % NAME_BUCKETS] = ns;
@@ -324,7 +304,7 @@ static void gen_set_name(struct corr *c, struct gen *g, const struct st_rec *r)
 
 	if (!(r->has & ST_HAS_NAME) || !r->name[0] || strcmp(g->name, r->name) == 0)
 		return;
-	copy_name(g->name, sizeof(g->name), r->name);
+	st_copy_str(g->name, sizeof(g->name), r->name, SIZE_MAX);
 	ns = name_get(c, g->name);
 	if (!ns) {
 		c->oom = true;
@@ -400,6 +380,7 @@ static void gen_destroy(struct corr *c, struct gen *g)
 	for (struct call *k = g->calls; k; k = k->gnext)
 		k->g = NULL;
 	pending_del(c, g);
+	c->nreports -= g->nrep;
 	free(g->rep);
 	free(g);
 }
@@ -453,16 +434,33 @@ static void fifo_add(struct corr *c, struct gen *g)
 static struct gen *gen_new(struct corr *c, const struct st_rec *r)
 {
 	struct gen *old = umap_get(&c->gens, r->shrinker);
-	struct gen *g = calloc(1, sizeof(*g));
+	struct gen *g;
 
-	if (!g)
+	/* live generations: the table less the tombstones (queued, freed) */
+	if (c->gens.n - c->nfifo >= c->o.max_generations) {
+		cap_hit(c, CORR_CAP_GENERATIONS, c->o.max_generations);
+		/* a new generation at old's address ends old: no event names
+		 * old any more (nor must it look like a use after free) */
+		if (old) {
+			umap_del(&c->gens, old->addr);
+			if (old->in_fifo)
+				fifo_unlink(c, old);
+			gen_destroy(c, old);
+		}
 		return NULL;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		c->oom = true;
+		return NULL;
+	}
 	g->addr = r->shrinker;
 	g->serial = ++c->next_serial;
 	g->first_ts = r->ts;
 	g->pend_idx = -1;
 	if (umap_put(&c->gens, g->addr, g)) {
 		free(g);
+		c->oom = true;
 		return NULL;
 	}
 	if (old) {
@@ -483,7 +481,8 @@ static struct gen *gen_new(struct corr *c, const struct st_rec *r)
 	return g;
 }
 
-/* The generation an event names: the current one, or a first sighting. */
+/* The generation an event names: the current one, or a first sighting.
+ * NULL when it cannot be tracked (out of memory, or the generations cap). */
 static struct gen *gen_lookup(struct corr *c, const struct st_rec *r)
 {
 	struct gen *g = umap_get(&c->gens, r->shrinker);
@@ -492,8 +491,6 @@ static struct gen *gen_lookup(struct corr *c, const struct st_rec *r)
 		g = gen_new(c, r);
 	else
 		gen_set_name(c, g, r);
-	if (!g)
-		c->oom = true;
 	return g;
 }
 
@@ -509,6 +506,10 @@ static bool already(struct gen *g, enum st_vkind k, int pid)
 
 static void remember(struct corr *c, struct gen *g, enum st_vkind k, int pid)
 {
+	if (c->nreports >= c->o.max_reports) {
+		cap_hit(c, CORR_CAP_REPORTS, c->o.max_reports);
+		return;		/* reported all the same; it may be again */
+	}
 	if (g->nrep == g->caprep) {
 		unsigned ncap = g->caprep ? g->caprep * 2 : 4;
 		struct dedupe *n = realloc(g->rep, ncap * sizeof(*n));
@@ -521,6 +522,7 @@ static void remember(struct corr *c, struct gen *g, enum st_vkind k, int pid)
 		g->caprep = ncap;
 	}
 	g->rep[g->nrep++] = (struct dedupe){ k, pid };
+	c->nreports++;
 }
 
 /* Fill the common part of a violation; the caller writes detail. */
@@ -533,14 +535,14 @@ static void vinit(struct st_violation *v, enum st_vkind k, const struct gen *g,
 	v->ts = ts;
 	v->cpu = cpu;
 	v->pid = pid;
-	copy_name(v->comm, sizeof(v->comm), comm);
+	st_copy_str(v->comm, sizeof(v->comm), comm, SIZE_MAX);
 	v->generation = g->serial;
 	v->shrinker = g->addr;
 	v->walker_pid = walker_pid;
 	if (walker_comm)
-		copy_name(v->walker_comm, sizeof(v->walker_comm), walker_comm);
+		st_copy_str(v->walker_comm, sizeof(v->walker_comm), walker_comm, SIZE_MAX);
 	v->certain = certain;
-	copy_name(v->name, sizeof(v->name), g->name);
+	st_copy_str(v->name, sizeof(v->name), g->name, SIZE_MAX);
 }
 
 static void vemit(struct corr *c, struct gen *g, struct st_violation *v)
@@ -751,6 +753,10 @@ static struct task *task_get(struct corr *c, const struct st_rec *r)
 
 	if (t)
 		return t;
+	if (c->tasks.n >= c->o.max_tasks) {
+		cap_hit(c, CORR_CAP_TASKS, c->o.max_tasks);
+		return NULL;
+	}
 	t = calloc(1, sizeof(*t));
 	if (!t || umap_put(&c->tasks, (uint64_t)(uint32_t)r->pid, t)) {
 		free(t);
@@ -758,7 +764,7 @@ static struct task *task_get(struct corr *c, const struct st_rec *r)
 		return NULL;
 	}
 	t->pid = r->pid;
-	copy_name(t->comm, sizeof(t->comm), r->comm);
+	st_copy_str(t->comm, sizeof(t->comm), r->comm, SIZE_MAX);
 	return t;
 }
 
@@ -818,8 +824,10 @@ static void task_push(struct corr *c, struct task *t, struct gen *g, const struc
 	/* a shrink_begin on a shrinker this task is already inside: that call's
 	 * shrink_end was not seen (lost, or invisible to the backend) */
 	task_pop(c, t, r->shrinker, NULL);
-	if (t->depth >= TASK_MAX_DEPTH)
+	if (t->depth >= c->o.max_depth) {
+		cap_hit(c, CORR_CAP_DEPTH, c->o.max_depth);
 		return;
+	}
 	k = calloc(1, sizeof(*k));
 	if (!k) {
 		c->oom = true;
@@ -831,7 +839,7 @@ static void task_push(struct corr *c, struct task *t, struct gen *g, const struc
 	k->lost_at = c->lost_seq;
 	k->cpu = r->cpu;
 	k->pid = r->pid;
-	copy_name(k->comm, sizeof(k->comm), r->comm);
+	st_copy_str(k->comm, sizeof(k->comm), r->comm, SIZE_MAX);
 	k->has = r->has;
 	k->nr_to_scan = r->nr_to_scan;
 	k->memcg = r->memcg;
@@ -854,11 +862,9 @@ static void on_alloc(struct corr *c, const struct st_rec *r)
 
 	/* a new generation unless the current one is still alive (register after alloc) */
 	if (!g || g->state >= G_QUEUED)
-		g = gen_new(c, r);
+		gen_new(c, r);
 	else
 		gen_set_name(c, g, r);
-	if (!g)
-		c->oom = true;
 }
 
 static void on_shrink_begin(struct corr *c, const struct st_rec *r)
@@ -876,7 +882,7 @@ static void on_shrink_begin(struct corr *c, const struct st_rec *r)
 	t = task_get(c, r);
 	if (!t)
 		return;
-	copy_name(t->comm, sizeof(t->comm), r->comm);
+	st_copy_str(t->comm, sizeof(t->comm), r->comm, SIZE_MAX);
 	task_push(c, t, g, r);
 }
 
@@ -908,7 +914,7 @@ static void emit_call(struct corr *c, const struct gen *g, const struct st_rec *
 		.nid = -1,
 	};
 
-	copy_name(ci.comm, sizeof(ci.comm), r->comm);
+	st_copy_str(ci.comm, sizeof(ci.comm), r->comm, SIZE_MAX);
 	if (k) {
 		ci.flags |= CORR_CALL_BEGIN;
 		ci.begin_ts = k->ts;
@@ -988,7 +994,7 @@ static void on_free_begin(struct corr *c, const struct st_rec *r)
 	g->lost_at_free_begin = c->lost_seq;
 	g->free_pid = r->pid;
 	g->free_cpu = r->cpu;
-	copy_name(g->free_comm, sizeof(g->free_comm), r->comm);
+	st_copy_str(g->free_comm, sizeof(g->free_comm), r->comm, SIZE_MAX);
 	if (g->state == G_LIVE) {
 		g->state = G_FREEING;
 		if (pending_add(c, g))
@@ -1016,7 +1022,7 @@ static void on_free_end(struct corr *c, const struct st_rec *r)
 	g->free_end_ts = r->ts;
 	g->lost_at_free_end = c->lost_seq;
 	g->free_end_pid = r->pid;
-	copy_name(g->free_end_comm, sizeof(g->free_end_comm), r->comm);
+	st_copy_str(g->free_end_comm, sizeof(g->free_end_comm), r->comm, SIZE_MAX);
 	if (g->ns && g->seen_free_begin) {
 		if (g->free_inferred || r->inferred) {
 			g->ns->inferred_frees++;
@@ -1067,7 +1073,7 @@ static void on_walk_end(struct corr *c, const struct st_rec *r)
 		.priority = -1,
 	};
 
-	copy_name(w.comm, sizeof(w.comm), r->comm);
+	st_copy_str(w.comm, sizeof(w.comm), r->comm, SIZE_MAX);
 	if (t && t->in_walk) {
 		w.flags |= CORR_WALK_BEGIN;
 		w.begin_ts = t->walk_ts;
@@ -1126,7 +1132,7 @@ static void process(struct corr *c, const struct st_rec *r)
 		t = task_get(c, r);
 		if (t) {
 			/* a walk_begin while in a walk: that walk's end was not seen */
-			copy_name(t->comm, sizeof(t->comm), r->comm);
+			st_copy_str(t->comm, sizeof(t->comm), r->comm, SIZE_MAX);
 			t->in_walk = true;
 			t->walk_ts = r->ts;
 			t->walk_info = r->has & ST_HAS_WALK;
@@ -1226,16 +1232,30 @@ static void heap_pop(struct corr *c, struct st_rec *out)
 		c->heap[i] = last;
 }
 
-static void release_until(struct corr *c, uint64_t limit, bool all)
+/* Release the oldest held event. */
+static void release_one(struct corr *c)
 {
 	struct st_rec r;
 
-	while (c->nheap && (all || c->heap[0].r.ts <= limit)) {
-		heap_pop(c, &r);
-		if (!c->released_any || r.ts > c->released_ts)
-			c->released_ts = r.ts;
-		c->released_any = true;
-		process(c, &r);
+	heap_pop(c, &r);
+	if (!c->released_any || r.ts > c->released_ts)
+		c->released_ts = r.ts;
+	c->released_any = true;
+	process(c, &r);
+}
+
+static void release_until(struct corr *c, uint64_t limit, bool all)
+{
+	while (c->nheap && (all || c->heap[0].r.ts <= limit))
+		release_one(c);
+}
+
+/* The window holds max_held events: release the oldest before it takes one more. */
+static void release_for_room(struct corr *c)
+{
+	while (c->nheap && c->nheap >= c->o.max_held) {
+		cap_hit(c, CORR_CAP_HELD, c->o.max_held);
+		release_one(c);
 	}
 }
 
@@ -1256,7 +1276,23 @@ struct corr *corr_new(const struct corr_opts *opts, const struct corr_cbs *cbs)
 		c->o.reorder_window_ns = opts->reorder_window_ns;
 		if (opts->max_tombstones)
 			c->o.max_tombstones = opts->max_tombstones;
+		c->o.list_offset = opts->list_offset;
+		c->o.max_generations = opts->max_generations;
+		c->o.max_tasks = opts->max_tasks;
+		c->o.max_depth = opts->max_depth;
+		c->o.max_held = opts->max_held;
+		c->o.max_reports = opts->max_reports;
 	}
+	if (!c->o.max_generations)
+		c->o.max_generations = CORR_MAX_GENERATIONS;
+	if (!c->o.max_tasks)
+		c->o.max_tasks = CORR_MAX_TASKS;
+	if (!c->o.max_depth)
+		c->o.max_depth = CORR_MAX_DEPTH;
+	if (!c->o.max_held)
+		c->o.max_held = CORR_MAX_HELD;
+	if (!c->o.max_reports)
+		c->o.max_reports = CORR_MAX_REPORTS;
 	if (cbs)
 		c->cb = *cbs;
 	c->stuck_next = UINT64_MAX;
@@ -1329,6 +1365,7 @@ int corr_push(struct corr *c, const struct st_rec *r)
 		}
 		process(c, r);
 	} else {
+		release_for_room(c);
 		if (heap_push(c, r)) {
 			errno = ENOMEM;
 			return -1;
@@ -1384,7 +1421,7 @@ int corr_lookup(const struct corr *c, uint64_t addr, uint64_t *serial, char *nam
 	if (serial)
 		*serial = g->serial;
 	if (name && namesz)
-		copy_name(name, namesz, g->name);
+		st_copy_str(name, namesz, g->name, SIZE_MAX);
 	return 0;
 }
 
@@ -1441,4 +1478,129 @@ void corr_report(const struct corr *c, FILE *f)
 	}
 	if (c->other)
 		report_one(c->other, f);
+}
+
+/* ---- caps --------------------------------------------------------------- */
+
+static uint64_t cap_limit(const struct corr_opts *o, enum corr_cap cap)
+{
+	switch (cap) {
+	case CORR_CAP_GENERATIONS:
+		return o->max_generations;
+	case CORR_CAP_TASKS:
+		return o->max_tasks;
+	case CORR_CAP_DEPTH:
+		return o->max_depth;
+	case CORR_CAP_HELD:
+		return o->max_held;
+	default:
+		return o->max_reports;
+	}
+}
+
+int corr_print_caps(const struct corr *c, FILE *f)
+{
+	static const char *const what[CORR_NCAPS][2] = {
+		[CORR_CAP_GENERATIONS] = { "events on shrinker generations not tracked",
+					   "live generations" },
+		[CORR_CAP_TASKS] = { "events of tasks not tracked", "tasks in a walk or call" },
+		[CORR_CAP_DEPTH] = { "do_shrink_slab() calls not tracked", "nested calls per task" },
+		[CORR_CAP_HELD] = { "events released early from the reorder window",
+				    "held events" },
+		[CORR_CAP_REPORTS] = { "violations not remembered as reported (they may repeat)",
+				       "reports" },
+	};
+	bool any = false;
+
+	for (int k = 0; k < CORR_NCAPS; k++) {
+		if (!c->st.cap_hits[k])
+			continue;
+		fprintf(f, "%s%" PRIu64 " %s (cap %" PRIu64 " %s)", any ? "; " : "caps hit: ",
+			c->st.cap_hits[k], what[k][0], cap_limit(&c->o, (enum corr_cap)k), what[k][1]);
+		any = true;
+	}
+	if (any)
+		fputc('\n', f);
+	return any;
+}
+
+const char *corr_cap_warning(enum corr_cap cap, uint64_t limit, char *buf, size_t len)
+{
+	switch (cap) {
+	case CORR_CAP_GENERATIONS:
+		snprintf(buf, len, "more than %" PRIu64 " live shrinker generations: events on "
+			 "further shrinkers are not correlated", limit);
+		break;
+	case CORR_CAP_TASKS:
+		snprintf(buf, len, "more than %" PRIu64 " tasks in a walk or a do_shrink_slab() "
+			 "call at once: events of further tasks are not correlated", limit);
+		break;
+	case CORR_CAP_DEPTH:
+		snprintf(buf, len, "a task is more than %" PRIu64 " do_shrink_slab() calls deep: "
+			 "deeper calls are not tracked", limit);
+		break;
+	case CORR_CAP_HELD:
+		snprintf(buf, len, "more than %" PRIu64 " events in the reorder window: the oldest "
+			 "are released early (some may then arrive late)", limit);
+		break;
+	default:
+		snprintf(buf, len, "more than %" PRIu64 " violation reports remembered: further "
+			 "violations may be reported more than once", limit);
+		break;
+	}
+	return buf;
+}
+
+int corr_parse_caps(const char *spec, struct corr_opts *o, char *err, size_t errlen)
+{
+	static const char *const names[] = { "generations", "tasks", "depth", "held", "reports",
+					     "tombstones" };
+	const char *p = spec;
+
+	if (!spec)
+		return 0;
+	while (*p) {
+		const char *eq = strchr(p, '='), *end;
+		unsigned long long v = 0;
+		size_t n;
+		int k;
+
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (!eq) {
+			snprintf(err, errlen, "'%s': expected NAME=N", p);
+			return -1;
+		}
+		n = (size_t)(eq - p);
+		for (k = 0; k < (int)(sizeof(names) / sizeof(names[0])); k++)
+			if (strlen(names[k]) == n && !strncmp(p, names[k], n))
+				break;
+		if (k == (int)(sizeof(names) / sizeof(names[0]))) {
+			snprintf(err, errlen, "'%.*s' is not one of generations, tasks, depth, held, "
+				 "reports, tombstones", (int)n, p);
+			return -1;
+		}
+		for (end = eq + 1; *end >= '0' && *end <= '9'; end++) {
+			v = v * 10 + (unsigned)(*end - '0');
+			if (v > (1ULL << 32))
+				break;
+		}
+		if (end == eq + 1 || (*end && *end != ',') || v == 0 || v > (1ULL << 32)) {
+			snprintf(err, errlen, "%s: '%.*s' is not a number from 1 to 4294967296",
+				 names[k], (int)strcspn(eq + 1, ","), eq + 1);
+			return -1;
+		}
+		switch (k) {
+		case 0: o->max_generations = (size_t)v; break;
+		case 1: o->max_tasks = (size_t)v; break;
+		case 2: o->max_depth = v > 65536 ? 65536 : (unsigned)v; break;
+		case 3: o->max_held = (size_t)v; break;
+		case 4: o->max_reports = (size_t)v; break;
+		default: o->max_tombstones = (size_t)v; break;
+		}
+		p = end;
+	}
+	return 0;
 }

@@ -35,6 +35,32 @@ struct corr_opts {
 					 * bytes: a snapshot `next` of N points at the shrinker at
 					 * N - list_offset.  0: `next` names the shrinker itself
 					 * (hand-written logs, headers without "list_offset") */
+	/* Caps on what is tracked, so that memory stays bounded whatever the
+	 * input (0 = the CORR_MAX_* default).  What a cap leaves out is counted
+	 * in corr_stats.cap_hits, reported once through on_cap, and printed by
+	 * corr_print_caps(). */
+	size_t max_generations;		/* live generations (allocated/registered/seen, not
+					 * yet queued): events naming a shrinker beyond it
+					 * are not correlated */
+	size_t max_tasks;		/* tasks with a walk or a call in flight: events of
+					 * further tasks are not correlated */
+	unsigned max_depth;		/* in-flight do_shrink_slab() calls per task: deeper
+					 * calls are not tracked (their shrink_end is unpaired) */
+	size_t max_held;		/* events held in the reorder window: beyond it the
+					 * oldest is released early (later ones may be late) */
+	size_t max_reports;		/* (kind, generation, walker pid) reports remembered
+					 * for "reported once": beyond it violations are
+					 * still reported, but may repeat */
+};
+
+/* The caps of struct corr_opts, for corr_stats.cap_hits and on_cap. */
+enum corr_cap {
+	CORR_CAP_GENERATIONS = 0,
+	CORR_CAP_TASKS,
+	CORR_CAP_DEPTH,
+	CORR_CAP_HELD,
+	CORR_CAP_REPORTS,
+	CORR_NCAPS,
 };
 
 /* struct corr_call.flags: which of its fields are known. */
@@ -103,6 +129,9 @@ struct corr_cbs {
 	void (*on_call)(const struct corr_call *ci, void *ctx);
 	/* A shrink_slab() walk ended (every walk_end).  May be NULL. */
 	void (*on_walk)(const struct corr_walk *wi, void *ctx);
+	/* A cap of struct corr_opts was reached for the first time (once per
+	 * cap); limit is its value.  corr_cap_warning() words it.  May be NULL. */
+	void (*on_cap)(enum corr_cap cap, uint64_t limit, void *ctx);
 };
 
 /* Counters for the exit summary. */
@@ -120,6 +149,10 @@ struct corr_stats {
 	uint64_t inflight_calls;	/* do_shrink_slab() calls in flight now */
 	uint64_t held;			/* events held in the reorder window now */
 	uint64_t held_max;		/* the most ever held at once */
+	uint64_t cap_hits[CORR_NCAPS];	/* what each cap left out: events not correlated
+					 * (generations, tasks), calls not tracked (depth),
+					 * events released early (held), reports not
+					 * remembered (reports) */
 };
 
 /* Create an engine.  opts may be NULL for defaults; opts and cbs are copied.  Returns
@@ -158,10 +191,32 @@ int corr_lookup(const struct corr *c, uint64_t addr, uint64_t *serial, char *nam
  * on_call/on_walk).  Call after corr_finish(). */
 void corr_report(const struct corr *c, FILE *f);
 
+/* Print "caps hit: ..." (one line, with each cap's count and limit) to f when
+ * any cap of struct corr_opts was reached; nothing otherwise.  Returns 1 when
+ * it printed, else 0. */
+int corr_print_caps(const struct corr *c, FILE *f);
+
+/* One line (no '\n') for the first hit of cap: what it is and what it leaves
+ * out, e.g. "more than 1048576 live shrinker generations: events on further
+ * shrinkers are not correlated".  Into buf (len bytes); returns buf. */
+const char *corr_cap_warning(enum corr_cap cap, uint64_t limit, char *buf, size_t len);
+
+/* Parse a caps specification, "NAME=N[,NAME=N...]" with NAME one of
+ * generations, tasks, depth, held, reports, tombstones and N a positive
+ * integer, into o's max_* fields (a debugging and testing knob: the
+ * SHRINKTRACE_CAPS environment variable of the tracer and of replay).  NULL or
+ * "" changes nothing.  Returns 0, or -1 with a reason in err (errlen bytes). */
+int corr_parse_caps(const char *spec, struct corr_opts *o, char *err, size_t errlen);
+
 /* Default window: how far (ns) events from different CPUs may arrive out of order. */
 #define CORR_DEFAULT_WINDOW_NS (50ULL * 1000 * 1000)
 #define CORR_DEFAULT_STUCK_NS (10ULL * 1000 * 1000 * 1000)
 #define CORR_DEFAULT_TOMBSTONES 65536
+#define CORR_MAX_GENERATIONS (1u << 20)
+#define CORR_MAX_TASKS 65536
+#define CORR_MAX_DEPTH 16
+#define CORR_MAX_HELD (1u << 18)
+#define CORR_MAX_REPORTS (1u << 20)
 /* Distinct shrinker names with their own summary line; more go into "(other)". */
 #define CORR_MAX_NAMES 4096
 

@@ -2,150 +2,11 @@
 /*
  * jsonl.c - hand-rolled JSON Lines writer for the shrinktrace/1 log.
  *
- * A bounded cursor (struct jw) collects the line; every append checks the
- * room left and sets ovf instead of writing past the end.
+ * A bounded cursor (struct jw, jsonw.h) collects the line; every append checks
+ * the room left and sets ovf instead of writing past the end.
  */
-#include <string.h>
-
 #include "jsonl.h"
-
-struct jw {
-	char *p;
-	size_t left;	/* bytes left, the final NUL included */
-	size_t n;	/* bytes written */
-	int ovf;
-};
-
-static void jw_raw(struct jw *w, const char *s, size_t n)
-{
-	if (w->ovf || n >= w->left) {
-		w->ovf = 1;
-		return;
-	}
-	memcpy(w->p, s, n);
-	w->p += n;
-	w->left -= n;
-	w->n += n;
-}
-
-static void jw_str(struct jw *w, const char *s)
-{
-	jw_raw(w, s, strlen(s));
-}
-
-static void jw_u64(struct jw *w, uint64_t v)
-{
-	char tmp[24];
-	int i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	jw_raw(w, tmp + i, sizeof(tmp) - i);
-}
-
-static void jw_i64(struct jw *w, int64_t v)
-{
-	if (v < 0) {
-		jw_raw(w, "-", 1);
-		jw_u64(w, (uint64_t)0 - (uint64_t)v);
-	} else {
-		jw_u64(w, (uint64_t)v);
-	}
-}
-
-static void jw_ptr(struct jw *w, uint64_t v)
-{
-	static const char hex[] = "0123456789abcdef";
-	char tmp[20];
-	int i = sizeof(tmp);
-
-	tmp[--i] = '"';
-	do {
-		tmp[--i] = hex[v & 15];
-		v >>= 4;
-	} while (v);
-	tmp[--i] = 'x';
-	tmp[--i] = '0';
-	tmp[--i] = '"';
-	jw_raw(w, tmp + i, sizeof(tmp) - i);
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t need;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		need = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
-
-static void jw_esc(struct jw *w, const char *src, size_t srclen)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)src;
-	size_t n = strnlen(src, srclen);
-	size_t i = 0, run = 0;
-
-	while (i < n) {
-		unsigned c = s[i];
-		size_t l;
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			run++;
-			i++;
-			continue;
-		}
-		jw_raw(w, (const char *)s + i - run, run);
-		run = 0;
-		if (c == '"' || c == '\\') {
-			char e[2] = { '\\', (char)c };
-			jw_raw(w, e, 2);
-			i++;
-			continue;
-		}
-		if (c == '\n') { jw_raw(w, "\\n", 2); i++; continue; }
-		if (c == '\t') { jw_raw(w, "\\t", 2); i++; continue; }
-		if (c == '\r') { jw_raw(w, "\\r", 2); i++; continue; }
-		l = c >= 0x80 ? utf8_len(s + i, n - i) : 0;
-		if (l) {
-			jw_raw(w, (const char *)s + i, l);
-			i += l;
-			continue;
-		}
-		/* control char, DEL, or a byte outside valid UTF-8 */
-		char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-		jw_raw(w, u, 6);
-		i++;
-	}
-	jw_raw(w, (const char *)s + i - run, run);
-}
+#include "jsonw.h"
 
 static void jw_key(struct jw *w, const char *key)
 {
@@ -157,28 +18,20 @@ static void jw_key(struct jw *w, const char *key)
 static void jw_kstr(struct jw *w, const char *key, const char *s, size_t max)
 {
 	jw_key(w, key);
-	jw_raw(w, "\"", 1);
-	jw_esc(w, s, max);
-	jw_raw(w, "\"", 1);
+	jw_qstr(w, s, max);
 }
 
 static int jw_end(struct jw *w, char *buf)
 {
 	jw_raw(w, "}\n", 2);
-	if (w->ovf)
-		return -1;
-	*w->p = '\0';
 	(void)buf;
-	return (int)w->n;
+	return jw_finish(w);
 }
 
 static int jw_begin(struct jw *w, char *buf, size_t len, const char *type)
 {
-	w->p = buf;
-	w->left = len;
-	w->n = 0;
-	w->ovf = 0;
-	if (!buf || len == 0)
+	jw_init(w, buf, len);
+	if (w->ovf)
 		return -1;
 	jw_str(w, "{\"type\":\"");
 	jw_str(w, type);
@@ -188,15 +41,11 @@ static int jw_begin(struct jw *w, char *buf, size_t len, const char *type)
 
 int st_json_escape(char *buf, size_t len, const char *src, size_t srclen)
 {
-	struct jw w = { buf, len, 0, 0 };
+	struct jw w;
 
-	if (!buf || len == 0)
-		return -1;
+	jw_init(&w, buf, len);
 	jw_esc(&w, src, srclen);
-	if (w.ovf)
-		return -1;
-	*w.p = '\0';
-	return (int)w.n;
+	return jw_finish(&w);
 }
 
 int st_jsonl_format_rec(char *buf, size_t len, const struct st_rec *r)
@@ -310,6 +159,12 @@ int st_jsonl_format_violation(char *buf, size_t len, const struct st_violation *
 int st_jsonl_format_header(char *buf, size_t len, const char *kernel,
 			   const char *backend, uint64_t start_ts, int list_offset)
 {
+	return st_jsonl_format_header_ext(buf, len, kernel, backend, start_ts, list_offset, NULL);
+}
+
+int st_jsonl_format_header_ext(char *buf, size_t len, const char *kernel, const char *backend,
+			       uint64_t start_ts, int list_offset, const char *redacted)
+{
 	struct jw w;
 
 	if (jw_begin(&w, buf, len, "header"))
@@ -324,5 +179,7 @@ int st_jsonl_format_header(char *buf, size_t len, const char *kernel,
 		jw_key(&w, "list_offset");
 		jw_u64(&w, (uint64_t)list_offset);
 	}
+	if (redacted)
+		jw_kstr(&w, "redacted", redacted, 16);
 	return jw_end(&w, buf);
 }

@@ -39,6 +39,10 @@ int st_jsonl_format_violation(char *buf, size_t len, const struct st_violation *
  * written as "list_offset" (how to read snapshot next/prev), or -1 to omit it. */
 int st_jsonl_format_header(char *buf, size_t len, const char *kernel,
 			   const char *backend, uint64_t start_ts, int list_offset);
+/* The same, with "redacted": redacted (e.g. "addrs", "all": see redact.h)
+ * last when redacted is not NULL. */
+int st_jsonl_format_header_ext(char *buf, size_t len, const char *kernel, const char *backend,
+			       uint64_t start_ts, int list_offset, const char *redacted);
 
 /* Escape src (at most srclen bytes, stops at NUL) as the body of a JSON string
  * (no quotes) into buf.  Returns bytes written without the NUL, or -1 when it

@@ -75,7 +75,7 @@ static const struct impl impls[] = {
 	{ ST_HOOK_FREE, ST_BACKEND_TRACEPOINT, { { "scanner", PK_SCANNER }, { "tp_kfree", PK_TRACE } }, NULL, "LIST_POISON2/refcount scan + kmem:kfree" },
 	{ ST_HOOK_RCU_FREE, ST_BACKEND_FENTRY, { { "fe_rcu_free", PK_TRACE }, { NULL, PK_NONE } }, t_rcu, NULL },
 	{ ST_HOOK_RCU_FREE, ST_BACKEND_KPROBE, { { "kp_rcu_free", PK_KPROBE }, { NULL, PK_NONE } }, t_rcu, NULL },
-	{ ST_HOOK_RCU_FREE, ST_BACKEND_TRACEPOINT, { { "tp_kfree", PK_TRACE }, { NULL, PK_NONE } }, NULL, "kmem:kfree of a tracked shrinker" },
+	{ ST_HOOK_RCU_FREE, ST_BACKEND_TRACEPOINT, { { "tp_kfree", PK_TRACE }, { "tp_kfree_nested", PK_TRACE } }, NULL, "kmem:kfree of a tracked shrinker" },
 };
 #define NIMPLS (sizeof(impls) / sizeof(impls[0]))
 
@@ -690,32 +690,6 @@ int loader_drain(struct loader *l)
 	return ring_buffer__consume(l->rb);
 }
 
-static uint64_t read_drops(const struct loader *l, bool take)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct { uint64_t pending, total; } *v;
-	uint32_t zero = 0;
-	uint64_t sum = 0;
-	int fd = bpf_map__fd(l->skel->maps.drops);
-
-	if (ncpu <= 0)
-		return 0;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return 0;
-	if (!bpf_map_lookup_elem(fd, &zero, v)) {
-		for (int i = 0; i < ncpu; i++) {
-			sum += take ? v[i].pending : v[i].total;
-			if (take)
-				v[i].pending = 0;
-		}
-		if (take)
-			bpf_map_update_elem(fd, &zero, v, BPF_ANY);
-	}
-	free(v);
-	return sum;
-}
-
 /* Per-CPU map values come as one slot per possible CPU, each rounded up to
  * 8 bytes. */
 static size_t percpu_stride(size_t value_size)
@@ -723,8 +697,74 @@ static size_t percpu_stride(size_t value_size)
 	return (value_size + 7) & ~(size_t)7;
 }
 
-static void add_call_stat(struct st_call_stat *sum, const struct st_call_stat *v)
+/* The value of key in the per-CPU map fd (vsz bytes a CPU), one slot a
+ * possible CPU at percpu_stride(vsz) apart, in a new buffer the caller
+ * frees; *ncpu = the number of slots.  With take the key is deleted too
+ * (a per-CPU LRU map has no atomic lookup-and-delete: lookup, then delete).
+ * NULL with *err = a negative errno. */
+static char *percpu_lookup(int fd, const void *key, size_t vsz, bool take, int *ncpu, int *err)
 {
+	char *vals;
+
+	*ncpu = libbpf_num_possible_cpus();
+	if (*ncpu <= 0) {
+		*err = *ncpu ? *ncpu : -EINVAL;
+		return NULL;
+	}
+	vals = calloc((size_t)*ncpu, percpu_stride(vsz));
+	if (!vals) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (take ? bpf_map_lookup_and_delete_elem(fd, key, vals) &&
+		   bpf_map_lookup_elem(fd, key, vals)
+		 : bpf_map_lookup_elem(fd, key, vals)) {
+		*err = -errno;
+		free(vals);
+		return NULL;
+	}
+	if (take)
+		bpf_map_delete_elem(fd, key);
+	return vals;
+}
+
+/* Zero sum (vsz bytes, the caller's), then add(sum, value) for each of the
+ * ncpu values in vals (laid out as percpu_lookup() returns them). */
+static void percpu_sum(void *sum, size_t vsz, const char *vals, int ncpu,
+		       void (*add)(void *sum, const void *value))
+{
+	memset(sum, 0, vsz);
+	for (int i = 0; i < ncpu; i++)
+		add(sum, vals + (size_t)i * percpu_stride(vsz));
+}
+
+static uint64_t read_drops(const struct loader *l, bool take)
+{
+	struct drops { uint64_t pending, total; } *v;
+	uint32_t zero = 0;
+	uint64_t sum = 0;
+	int fd = bpf_map__fd(l->skel->maps.drops), ncpu, e;
+
+	_Static_assert(sizeof(struct drops) % 8 == 0, "drops slots are not packed");
+	v = (struct drops *)percpu_lookup(fd, &zero, sizeof(*v), false, &ncpu, &e);
+	if (!v)
+		return 0;
+	for (int i = 0; i < ncpu; i++) {
+		sum += take ? v[i].pending : v[i].total;
+		if (take)
+			v[i].pending = 0;
+	}
+	if (take)
+		bpf_map_update_elem(fd, &zero, v, BPF_ANY);
+	free(v);
+	return sum;
+}
+
+static void add_call_stat(void *sum_, const void *v_)
+{
+	struct st_call_stat *sum = sum_;
+	const struct st_call_stat *v = v_;
+
 	sum->calls += v->calls;
 	sum->zero_calls += v->zero_calls;
 	sum->empty_calls += v->empty_calls;
@@ -735,6 +775,36 @@ static void add_call_stat(struct st_call_stat *sum, const struct st_call_stat *v
 		sum->max_ns = v->max_ns;
 	for (int i = 0; i < ST_HIST_SLOTS; i++)
 		sum->hist[i] += v->hist[i];
+}
+
+static void add_walk_stat(void *sum_, const void *v_)
+{
+	struct st_walk_stat *sum = sum_;
+	const struct st_walk_stat *v = v_;
+
+	sum->walks += v->walks;
+	sum->calls += v->calls;
+	sum->freed += v->freed;
+	sum->total_ns += v->total_ns;
+	if (v->max_ns > sum->max_ns)
+		sum->max_ns = v->max_ns;
+	for (int k = 0; k < ST_HIST_SLOTS; k++)
+		sum->hist[k] += v->hist[k];
+}
+
+/* comm: the last CPU's that has one (NUL-terminated) */
+static void add_task_stat(void *sum_, const void *v_)
+{
+	struct st_task_stat *sum = sum_;
+	const struct st_task_stat *v = v_;
+
+	sum->calls += v->calls;
+	sum->total_ns += v->total_ns;
+	if (v->max_ns > sum->max_ns)
+		sum->max_ns = v->max_ns;
+	if (v->comm[0])
+		memcpy(sum->comm, v->comm, sizeof(sum->comm));
+	sum->comm[sizeof(sum->comm) - 1] = '\0';
 }
 
 /* Walk a per-CPU hash map: fn(key, the CPUs' values, ctx) per key.  Keys that
@@ -777,10 +847,9 @@ struct call_walk {
 static void sum_call(const void *key, const char *vals, int ncpu, void *ctx)
 {
 	struct call_walk *w = ctx;
-	struct st_call_stat sum = { 0 };
+	struct st_call_stat sum;
 
-	for (int i = 0; i < ncpu; i++)
-		add_call_stat(&sum, (const void *)(vals + i * percpu_stride(sizeof(sum))));
+	percpu_sum(&sum, sizeof(sum), vals, ncpu, add_call_stat);
 	w->fn(*(const uint64_t *)key, &sum, w->ctx);
 }
 
@@ -794,34 +863,12 @@ int loader_read_call_stats(const struct loader *l, loader_call_stat_fn fn, void 
 
 int loader_read_walk_stats(const struct loader *l, struct st_walk_stat *out)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	size_t stride = percpu_stride(sizeof(*out));
 	uint32_t zero = 0;
-	char *vals;
-	int e = 0;
+	int ncpu, e = 0;
+	char *vals = percpu_lookup(bpf_map__fd(l->skel->maps.walk_stats), &zero, sizeof(*out),
+				   false, &ncpu, &e);
 
-	memset(out, 0, sizeof(*out));
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	vals = calloc((size_t)ncpu, stride);
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.walk_stats), &zero, vals)) {
-		e = -errno;
-	} else {
-		for (int i = 0; i < ncpu; i++) {
-			const struct st_walk_stat *v = (const void *)(vals + i * stride);
-
-			out->walks += v->walks;
-			out->calls += v->calls;
-			out->freed += v->freed;
-			out->total_ns += v->total_ns;
-			if (v->max_ns > out->max_ns)
-				out->max_ns = v->max_ns;
-			for (int k = 0; k < ST_HIST_SLOTS; k++)
-				out->hist[k] += v->hist[k];
-		}
-	}
+	percpu_sum(out, sizeof(*out), vals, vals ? ncpu : 0, add_walk_stat);
 	free(vals);
 	return e;
 }
@@ -834,19 +881,9 @@ struct task_walk {
 static void sum_task(const void *key, const char *vals, int ncpu, void *ctx)
 {
 	struct task_walk *w = ctx;
-	struct st_task_stat sum = { 0 };
+	struct st_task_stat sum;
 
-	for (int i = 0; i < ncpu; i++) {
-		const struct st_task_stat *v = (const void *)(vals + i * percpu_stride(sizeof(sum)));
-
-		sum.calls += v->calls;
-		sum.total_ns += v->total_ns;
-		if (v->max_ns > sum.max_ns)
-			sum.max_ns = v->max_ns;
-		if (v->comm[0])
-			memcpy(sum.comm, v->comm, sizeof(sum.comm));
-	}
-	sum.comm[sizeof(sum.comm) - 1] = '\0';
+	percpu_sum(&sum, sizeof(sum), vals, ncpu, add_task_stat);
 	w->fn(*(const uint32_t *)key, &sum, w->ctx);
 }
 
@@ -860,27 +897,30 @@ int loader_read_task_stats(const struct loader *l, loader_task_stat_fn fn, void 
 
 int loader_take_call_stats(const struct loader *l, uint64_t shrinker, struct st_call_stat *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(l->skel->maps.call_stats);
-	size_t stride = percpu_stride(sizeof(*out));
-	char *vals;
-	int e = 0;
+	int ncpu, e = 0;
+	char *vals = percpu_lookup(bpf_map__fd(l->skel->maps.call_stats), &shrinker, sizeof(*out),
+				   true, &ncpu, &e);
 
-	memset(out, 0, sizeof(*out));
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	vals = calloc((size_t)ncpu, stride);
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_and_delete_elem(fd, &shrinker, vals) &&
-	    bpf_map_lookup_elem(fd, &shrinker, vals)) {	/* per-CPU LRU: no atomic take */
-		e = -errno;
-	} else {
-		bpf_map_delete_elem(fd, &shrinker);
-		for (int i = 0; i < ncpu; i++)
-			add_call_stat(out, (const void *)(vals + i * stride));
-	}
+	percpu_sum(out, sizeof(*out), vals, vals ? ncpu : 0, add_call_stat);
 	free(vals);
 	return e;
+}
+
+uint64_t loader_recursion_misses(const struct loader *l)
+{
+	struct bpf_program *p;
+	uint64_t sum = 0;
+
+	bpf_object__for_each_program(p, l->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			sum += info.recursion_misses;
+	}
+	return sum;
 }
 
 int loader_shrinker_list_offset(void)

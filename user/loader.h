@@ -126,6 +126,12 @@ int loader_read_task_stats(const struct loader *l, loader_task_stat_fn fn, void 
  * shrinker has no entry). */
 int loader_take_call_stats(const struct loader *l, uint64_t shrinker, struct st_call_stat *out);
 
+/* Runs of our attached programs the kernel skipped because the program was
+ * already running on that CPU (bpf_prog_info.recursion_misses, 5.12+): a
+ * kmem:kfree in softirq that interrupts our kfree program in a task, for
+ * example, whose shrinker rcu_free may then be missing.  0 when unknown. */
+uint64_t loader_recursion_misses(const struct loader *l);
+
 /* Events the kernel side dropped so far (ring buffer full), all CPUs. */
 uint64_t loader_lost_total(const struct loader *l);
 

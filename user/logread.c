@@ -363,6 +363,11 @@ int st_parse_line_info(const char *line, size_t len, struct st_rec *out,
 		else
 			setreason(reason, rlen, "bad JSON: %s at column %zu", json_tokener_error_desc(jerr),
 				  json_tokener_get_parse_end(tok) + 1);
+		/* json_tokener_reset() keeps the high surrogate of an unfinished
+		 * "\ud8xx" escape (json-c 0.16, 0.17): the next line's first \u
+		 * escape would read as U+FFFD + itself.  Start afresh. */
+		json_tokener_free(tok);
+		tok = NULL;
 		return ST_PARSE_ERROR;
 	}
 	for (end = json_tokener_get_parse_end(tok); end < len; end++)

@@ -25,6 +25,7 @@
 #include <linux/capability.h>
 #include <sys/syscall.h>
 
+#include "cli.h"
 #include "correlate.h"
 #include "event.h"
 #include "export.h"
@@ -33,6 +34,7 @@
 #include "loader.h"
 #include "outfile.h"
 #include "output_text.h"
+#include "redact.h"
 #include "replay.h"
 #include "stats.h"
 #include "top.h"
@@ -50,6 +52,7 @@ static const char doc[] =
 	"\n"
 	"  shrinktrace [OPTION...] [-- COMMAND [ARG...]]\n"
 	"  shrinktrace replay [OPTION...] FILE...     (see `shrinktrace replay --help`)\n"
+	"  shrinktrace redact [--all] [-o OUT] FILE   (a log with pseudonyms for addresses)\n"
 	"\n"
 	"Prints one line per event (shrinker_alloc, shrinker_register, walk_begin/_end, "
 	"shrink_begin/_end, free_begin/_end, rcu_free, lost) and every violation the "
@@ -79,11 +82,19 @@ enum {
 	OPT_MIN_LATENCY,
 	OPT_MEMCG,
 	OPT_STATS_ONLY,
+	OPT_MODE,
+	OPT_REDACT,
 };
 
 static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write the event log to FILE (JSON Lines, format "
 	  "shrinktrace/1, header first; mode 0600, never through a symlink)", 0 },
+	{ "mode", OPT_MODE, "OCTAL", 0, "Permissions of the -o FILE (default 0600). The file "
+	  "gets exactly this mode, an existing file too (it is reset before it is truncated)", 0 },
+	{ "redact", OPT_REDACT, "WHAT", OPTION_ARG_OPTIONAL, "Replace kernel addresses by "
+	  "per-run pseudonyms everywhere (log, event lines, violations, summary), for logs to "
+	  "share: --redact or --redact=addrs for pointers only, --redact=all also drops task "
+	  "names and replaces task ids. Verdicts are the same as without", 0 },
 	{ "format", 'f', "FMT", 0, "Format of the -o FILE: jsonl (default, the shrinktrace/1 "
 	  "log), csv (a header row, then one row per event and per violation) or perfetto "
 	  "(Chrome trace-event JSON to open in ui.perfetto.dev)", 0 },
@@ -146,6 +157,9 @@ struct args {
 	const char *shrinker_glob;	/* --shrinker, NULL: all */
 	uint64_t min_latency_ns;
 	bool stats_only;
+	mode_t mode;		/* --mode of -o FILE */
+	bool mode_set;
+	enum st_redact_mode redact;	/* --redact */
 };
 
 /* --memcg ID|PATH: a number is a cgroup id; anything else must be a
@@ -172,19 +186,6 @@ static int parse_memcg(const char *s, uint64_t *out, char *why, size_t len)
 		return -1;
 	}
 	*out = st.st_ino;
-	return 0;
-}
-
-static int parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= 0 && v <= 1e9))	/* also refuses NaN */
-		return -1;
-	*out = v;
 	return 0;
 }
 
@@ -230,7 +231,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->verbose = true;
 		break;
 	case 'd':
-		if (parse_seconds(arg, &a->duration) || a->duration == 0)
+		if (cli_parse_number(arg, 0, 1e9, &a->duration) || a->duration == 0)
 			argp_error(state, "--duration: '%s' is not a positive number of seconds", arg);
 		break;
 	case 'b':
@@ -252,13 +253,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   "and 1024M", arg);
 		break;
 	case OPT_STUCK:
-		if (parse_seconds(arg, &sec) || sec == 0)
+		if (cli_parse_number(arg, 0, 1e9, &sec) || sec == 0)
 			argp_error(state, "--stuck-after: '%s' is not a positive number of seconds",
 				   arg);
 		a->stuck_ns = (uint64_t)(sec * 1e9);
 		break;
 	case OPT_WINDOW:
-		if (parse_seconds(arg, &sec) || sec > 60000)
+		if (cli_parse_number(arg, 0, 60000, &sec))
 			argp_error(state, "--window: '%s' is not a number of milliseconds "
 				   "(0..60000)", arg);
 		a->window_ns = (uint64_t)(sec * 1e6);
@@ -274,14 +275,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   arg);
 		a->quiet = true;	/* the table replaces the event lines */
 		break;
-	case OPT_SORT: {
-		int k = stats_sort_from_name(arg);
-
-		if (k < 0)
-			argp_error(state, "--sort: '%s' is not one of " STATS_SORT_KEYS, arg);
-		a->sort = (enum stats_sort)k;
+	case OPT_SORT:
+		a->sort = cli_parse_sort(state, arg);
 		break;
-	}
 	case 'p': {
 		char *end;
 		unsigned long v;
@@ -312,12 +308,27 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->shrinker_glob = arg;
 		break;
 	case OPT_MIN_LATENCY:
-		if (parse_seconds(arg, &sec) || sec > 1e9)
+		if (cli_parse_number(arg, 0, 1e9, &sec))
 			argp_error(state, "--min-latency: '%s' is not a number of microseconds", arg);
 		a->min_latency_ns = (uint64_t)(sec * 1e3 + 0.5);
 		break;
 	case OPT_STATS_ONLY:
 		a->stats_only = true;
+		break;
+	case OPT_REDACT: {
+		int m = st_redact_mode_parse(arg);
+
+		if (m < 0)
+			argp_failure(state, ST_USAGE_STATUS, 0, "--redact: '%s' is not one of addrs, "
+				     "all (write --redact=all)", arg);
+		a->redact = (enum st_redact_mode)m;
+		break;
+	}
+	case OPT_MODE:
+		if (st_parse_mode(arg, &a->mode))
+			argp_failure(state, ST_USAGE_STATUS, 0, "--mode: '%s' is not an octal file "
+				     "mode from 0 to 0777 (e.g. 0600, 0640)", arg);
+		a->mode_set = true;
 		break;
 	case ARGP_KEY_ARG:
 		/* `--top 0.5`: a number right after a bare --top is its interval */
@@ -326,6 +337,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			if (top_parse_interval(arg, &a->top))
 				argp_error(state, "--top: '%s' is not an interval in seconds (0.1 to "
 					   "86400)", arg);
+			break;
+		}
+		/* `--redact all`: not a command named "all" */
+		if (state->next >= 2 && !strcmp(state->argv[state->next - 2], "--redact") &&
+		    (!strcmp(arg, "all") || !strcmp(arg, "addrs"))) {
+			a->redact = (enum st_redact_mode)st_redact_mode_parse(arg);
 			break;
 		}
 		/* Everything from the first non-option on is the command. */
@@ -368,6 +385,8 @@ struct run {
 	struct top *top;	/* --top, or NULL */
 	struct loader *l;	/* for stats-only reads of the kernel's maps */
 	bool kstats_err;	/* reported once */
+	struct st_redact red;	/* --redact: every event is redacted before the correlator */
+	unsigned red_list_offset;	/* the kernel's list_offset, for next/prev */
 };
 
 static void write_line(struct run *r, const char *line, int len)
@@ -390,7 +409,7 @@ static void on_event(const struct st_rec *rec, void *ctx)
 
 		/* The generation ends: its final totals, and a fresh start for
 		 * the next one at this address. */
-		if (!loader_take_call_stats(r->l, rec->shrinker, &sum))
+		if (!loader_take_call_stats(r->l, st_redact_unaddr(&r->red, rec->shrinker), &sum))
 			set_kernel_call(r, rec->shrinker, &sum);
 	}
 	if (!event_selected(r, rec)) {
@@ -513,14 +532,21 @@ static void set_kernel_call(struct run *r, uint64_t addr, const struct st_call_s
 
 static void kernel_call_cb(uint64_t addr, const struct st_call_stat *sum, void *ctx)
 {
-	set_kernel_call(ctx, addr, sum);
+	struct run *r = ctx;
+
+	set_kernel_call(r, st_redact_addr(&r->red, addr), sum);
 }
 
 static void kernel_task_cb(uint32_t pid, const struct st_task_stat *sum, void *ctx)
 {
 	struct run *r = ctx;
+	struct st_task_stat t = *sum;
 
-	if (stats_set_kernel_task(r->stats, pid, sum))
+	if (r->red.mode == ST_REDACT_ALL) {
+		memset(t.comm, 0, sizeof(t.comm));
+		pid = (uint32_t)st_redact_pid(&r->red, (int)pid);
+	}
+	if (stats_set_kernel_task(r->stats, pid, &t))
 		r->stats_oom = true;
 }
 
@@ -545,9 +571,25 @@ static void merge_kernel_stats(struct run *r, struct loader *l)
 static void on_kernel_event(const struct st_rec *rec, void *ctx)
 {
 	struct run *r = ctx;
+	struct st_rec red;
 
+	if (r->red.mode != ST_REDACT_NONE) {
+		red = *rec;
+		st_redact_rec(&r->red, &red, r->red_list_offset);
+		rec = &red;
+	}
 	if (corr_push(r->corr, rec))
 		fprintf(stderr, "shrinktrace: out of memory in the correlator\n");
+}
+
+/* A cap of the correlator was reached: once per cap, on stderr. */
+static void on_cap(enum corr_cap cap, uint64_t limit, void *ctx)
+{
+	char buf[256];
+
+	(void)ctx;
+	fprintf(stderr, "shrinktrace: warning: %s (counted in the summary)\n",
+		corr_cap_warning(cap, limit, buf, sizeof(buf)));
 }
 
 /* ---- preflight ------------------------------------------------------------ */
@@ -645,6 +687,14 @@ static void print_summary(struct run *r, const struct corr_stats *cs, double sec
 	fprintf(stderr, "\n  lost: %" PRIu64 " events dropped by the kernel side (ring buffer "
 		"full)%s; %" PRIu64 " arrived after the reorder window\n", kernel_lost,
 		kernel_lost ? ": raise --ringbuf-size" : "", cs->late);
+	if (r->l) {
+		uint64_t miss = loader_recursion_misses(r->l);
+
+		if (miss)
+			fprintf(stderr, "  skipped: the kernel skipped %" PRIu64 " runs of our programs "
+				"that would have nested on a CPU (an interrupt during one of them); "
+				"an inferred rcu_free may be missing\n", miss);
+	}
 	fprintf(stderr, "  shrinkers seen: %" PRIu64 "\n", cs->shrinkers_seen);
 	fprintf(stderr, "  violations:");
 	for (int k = 0; k < ST_V_NKINDS; k++) {
@@ -652,6 +702,13 @@ static void print_summary(struct run *r, const struct corr_stats *cs, double sec
 		nviol += cs->violations[k];
 	}
 	fprintf(stderr, "%s\n", nviol ? "" : " (none)");
+	for (int k = 0; k < CORR_NCAPS; k++) {
+		if (cs->cap_hits[k]) {
+			fputs("  ", stderr);
+			corr_print_caps(r->corr, stderr);
+			break;
+		}
+	}
 	corr_report(r->corr, stderr);
 	if (r->stats) {
 		struct stats_print_opts so = {
@@ -689,7 +746,7 @@ static int trace_main(struct args *a)
 	};
 	struct corr_cbs cbs = { .on_event = on_event, .on_violation = on_violation,
 				 .on_late = on_late, .ctx = &r,
-				 .on_call = on_call, .on_walk = on_walk };
+				 .on_call = on_call, .on_walk = on_walk, .on_cap = on_cap };
 	struct loader_opts lo = { .backend = a->backend, .ringbuf_bytes = a->ringbuf,
 				  .verbose = a->verbose, .filter_tgid = a->pid,
 				  .filter_cgroup_id = a->cgroup_id,
@@ -705,6 +762,16 @@ static int trace_main(struct args *a)
 	pid_t child = -1;
 	int cmd_status = 0, err_pipe = -1, rc = EXIT_CLEAN, n, list_offset;
 
+	/* a debugging and testing knob: small caps of the correlator (README) */
+	if (corr_parse_caps(getenv("SHRINKTRACE_CAPS"), &co, err, sizeof(err))) {
+		fprintf(stderr, "shrinktrace: SHRINKTRACE_CAPS: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (st_redact_init(&r.red, a->redact, NULL)) {
+		fprintf(stderr, "shrinktrace: --redact: no random key from getrandom(): %s\n",
+			strerror(errno));
+		return EXIT_ERROR;
+	}
 	if (!has_caps_for_bpf()) {
 		fprintf(stderr, "shrinktrace: not permitted to load BPF programs: run as root "
 			"(sudo shrinktrace ...) or grant CAP_BPF and CAP_PERFMON\n");
@@ -717,7 +784,7 @@ static int trace_main(struct args *a)
 		return EXIT_ERROR;
 	}
 	if (a->output) {
-		r.out = st_open_output(a->output);
+		r.out = st_open_output_mode(a->output, a->mode_set ? a->mode : ST_OUTPUT_MODE);
 		if (!r.out) {
 			fprintf(stderr, "shrinktrace: cannot write the log %s: %s: choose a writable "
 				"path for -o (a regular file, not a symlink)\n", a->output,
@@ -767,15 +834,17 @@ static int trace_main(struct args *a)
 		loader_banner(l, stderr);
 	uname(&un);
 	list_offset = loader_shrinker_list_offset();
-	if (list_offset > 0)
+	if (list_offset > 0) {
 		corr_set_list_offset(r.corr, (unsigned)list_offset);
+		r.red_list_offset = (unsigned)list_offset;
+	}
 	if (r.exp) {
 		st_export_header(r.exp, un.release, loader_backend_summary(l), start);
 		st_export_begin(r.exp);
 	} else
-		write_line(&r, r.buf, st_jsonl_format_header(r.buf, sizeof(r.buf), un.release,
-							     loader_backend_summary(l), start,
-							     list_offset));
+		write_line(&r, r.buf, st_jsonl_format_header_ext(r.buf, sizeof(r.buf), un.release,
+						loader_backend_summary(l), start, list_offset,
+						a->redact ? st_redact_mode_name(a->redact) : NULL));
 	if (!a->quiet)
 		text_out_header(r.text);
 	if (a->duration > 0)
@@ -829,7 +898,7 @@ static int trace_main(struct args *a)
 		if (!a->quiet && (fflush(stdout) || ferror(stdout)) && errno == EPIPE)
 			break;
 		/* The log is readable while the trace runs: at most one poll late. */
-		if (r.out && !r.out_errno && fflush(r.out))
+		if (r.out && !r.out_errno && st_output_flush(r.out))
 			r.out_errno = errno ? errno : EIO;
 		if (r.exp && !r.out_errno)
 			r.out_errno = st_export_error(r.exp);
@@ -865,7 +934,7 @@ static int trace_main(struct args *a)
 				     .count = lost, .pid = 0 };
 
 		snprintf(lr.comm, sizeof(lr.comm), "shrinktrace");
-		corr_push(r.corr, &lr);
+		on_kernel_event(&lr, &r);
 	}
 	corr_finish(r.corr);
 	top_end(r.top);		/* back to the normal screen, violations noted there */
@@ -888,8 +957,6 @@ out:
 	}
 	if (r.out) {
 		if (fflush(r.out) && !r.out_errno)
-			r.out_errno = errno;
-		if (fsync(fileno(r.out)) && errno != EINVAL && !r.out_errno)
 			r.out_errno = errno;
 		if (fclose(r.out) && !r.out_errno)
 			r.out_errno = errno;
@@ -918,9 +985,15 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "replay"))
 		return replay_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "redact"))
+		return redact_main(argc - 1, argv + 1);
 	argp_err_exit_status = EXIT_USAGE;
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return EXIT_USAGE;
+	if (a.mode_set && !a.output) {
+		fprintf(stderr, "shrinktrace: --mode is the mode of the -o FILE: add -o FILE\n");
+		return EXIT_USAGE;
+	}
 	if (a.format != ST_EXPORT_JSONL && !a.output) {
 		fprintf(stderr, "shrinktrace: --format %s is the format of the -o FILE: add -o FILE\n",
 			st_export_fmt_name(a.format));

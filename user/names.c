@@ -4,16 +4,7 @@
 #include <string.h>
 
 #include "names.h"
-
-/* Copy a NUL-terminated kernel string of at most n bytes. */
-static void copy_kstr(char *out, size_t len, const char *in, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len && i < n && in[i]; i++)
-		out[i] = in[i];
-	out[i] = '\0';
-}
+#include "util.h"
 
 int st_shrinker_name(const struct st_event *e, const struct ksyms *ks, char *out, size_t len)
 {
@@ -21,11 +12,11 @@ int st_shrinker_name(const struct st_event *e, const struct ksyms *ks, char *out
 
 	out[0] = '\0';
 	if (e->flags & ST_F_NAME) {
-		copy_kstr(out, len, e->name, sizeof(e->name));
+		st_copy_str(out, len, e->name, sizeof(e->name));
 		return 0;
 	}
 	if (e->flags & ST_F_FSTYPE) {
-		copy_kstr(tmp, sizeof(tmp), e->name, sizeof(e->name));
+		st_copy_str(tmp, sizeof(tmp), e->name, sizeof(e->name));
 		snprintf(out, len, "sb-%s", tmp);
 		return 0;
 	}
@@ -60,7 +51,7 @@ void st_rec_from_event(struct st_rec *r, const struct st_event *e, const struct 
 	r->ts = e->ts;
 	r->cpu = (int)e->cpu;
 	r->pid = (int)e->pid;
-	copy_kstr(r->comm, sizeof(r->comm), e->comm, sizeof(e->comm));
+	st_copy_str(r->comm, sizeof(r->comm), e->comm, sizeof(e->comm));
 	r->inferred = e->flags & ST_F_INFERRED;
 	r->deferred = e->flags & ST_F_DEFERRED;
 	r->id = -1;

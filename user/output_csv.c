@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonw.h"
 #include "output_csv.h"
 
 enum col {
@@ -71,58 +72,7 @@ static void set_ptr(struct row *w, enum col c, uint64_t v)
 	set_str(w, c, p, sizeof(w->num[c]));
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t need;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		need = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
-
-struct cur {
-	char *p;
-	size_t left;	/* the final NUL included */
-	bool ovf;
-};
-
-static void put(struct cur *o, const void *s, size_t n)
-{
-	if (o->ovf || n >= o->left) {
-		o->ovf = true;
-		return;
-	}
-	memcpy(o->p, s, n);
-	o->p += n;
-	o->left -= n;
-}
-
-static void put_cell(struct cur *o, const char *src, size_t max)
+static void put_cell(struct jw *o, const char *src, size_t max)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	size_t n = strnlen(src, max), i = 0;
@@ -134,45 +84,41 @@ static void put_cell(struct cur *o, const char *src, size_t max)
 			break;
 		}
 	if (quote)
-		put(o, "\"", 1);
+		jw_raw(o, "\"", 1);
 	while (i < n) {
-		size_t l = utf8_len(s + i, n - i);
+		size_t l = st_utf8_len(s + i, n - i);
 
 		if (s[i] == '"') {
-			put(o, "\"\"", 2);
+			jw_raw(o, "\"\"", 2);
 			i++;
 		} else if (l) {
-			put(o, s + i, l);
+			jw_raw(o, s + i, l);
 			i += l;
 		} else {
 			/* not valid UTF-8: the character of its Latin-1 reading */
 			unsigned char u[2] = { (unsigned char)(0xc0 | (s[i] >> 6)),
 					       (unsigned char)(0x80 | (s[i] & 0x3f)) };
-			put(o, u, 2);
+			jw_raw(o, u, 2);
 			i++;
 		}
 	}
 	if (quote)
-		put(o, "\"", 1);
+		jw_raw(o, "\"", 1);
 }
 
 static int emit(char *buf, size_t len, const struct row *w)
 {
-	struct cur o = { buf, len, false };
+	struct jw o;
 
-	if (!buf || !len)
-		return -1;
+	jw_init(&o, buf, len);
 	for (int c = 0; c < C_N; c++) {
 		if (c)
-			put(&o, ",", 1);
+			jw_raw(&o, ",", 1);
 		if (w->s[c])
 			put_cell(&o, w->s[c], w->max[c]);
 	}
-	put(&o, "\r\n", 2);
-	if (o.ovf)
-		return -1;
-	*o.p = '\0';
-	return (int)(len - o.left);
+	jw_raw(&o, "\r\n", 2);
+	return jw_finish(&o);
 }
 
 static void common(struct row *w, const char *type, uint64_t ts, int cpu, int pid,

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonl.h"
+#include "jsonw.h"
 #include "output_perfetto.h"
 
 #define PF_LINE_MAX 8192	/* one event object: detail (512 bytes, 6 each) + the rest */
@@ -45,11 +45,8 @@ struct name_slot {
 
 /* Bounded builder of one JSON object. */
 struct jb {
-	char *p;
-	size_t left;		/* the final NUL included */
-	bool ovf;
+	struct jw w;
 	bool args;		/* ,"args":{ written */
-	bool first_arg;
 };
 
 struct pf_out {
@@ -72,70 +69,6 @@ struct pf_out {
 
 /* ---- JSON building -------------------------------------------------------- */
 
-static void jb_raw(struct jb *b, const char *s, size_t n)
-{
-	if (b->ovf || n >= b->left) {
-		b->ovf = true;
-		return;
-	}
-	memcpy(b->p, s, n);
-	b->p += n;
-	b->left -= n;
-}
-
-static void jb_str(struct jb *b, const char *s)
-{
-	jb_raw(b, s, strlen(s));
-}
-
-static void jb_u64(struct jb *b, uint64_t v)
-{
-	char tmp[24];
-	int i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	jb_raw(b, tmp + i, sizeof(tmp) - i);
-}
-
-static void jb_i64(struct jb *b, int64_t v)
-{
-	if (v < 0) {
-		jb_raw(b, "-", 1);
-		jb_u64(b, (uint64_t)0 - (uint64_t)v);
-	} else {
-		jb_u64(b, (uint64_t)v);
-	}
-}
-
-/* A JSON string: src (at most max bytes, stops at NUL) escaped, quoted. */
-static void jb_qstr(struct jb *b, const char *src, size_t max)
-{
-	int n;
-
-	jb_raw(b, "\"", 1);
-	if (b->ovf)
-		return;
-	n = st_json_escape(b->p, b->left, src, max);
-	if (n < 0) {
-		b->ovf = true;
-		return;
-	}
-	b->p += n;
-	b->left -= (size_t)n;
-	jb_raw(b, "\"", 1);
-}
-
-static void jb_ptr(struct jb *b, uint64_t v)
-{
-	char tmp[24];
-
-	snprintf(tmp, sizeof(tmp), "\"0x%" PRIx64 "\"", v);
-	jb_str(b, tmp);
-}
-
 /* Microseconds with three decimals since base. */
 static void jb_ts(struct jb *b, uint64_t base, uint64_t ts)
 {
@@ -144,50 +77,50 @@ static void jb_ts(struct jb *b, uint64_t base, uint64_t ts)
 
 	snprintf(tmp, sizeof(tmp), "%s%" PRIu64 ".%03" PRIu64, ts >= base ? "" : "-",
 		 d / 1000, d % 1000);
-	jb_str(b, tmp);
+	jw_str(&b->w, tmp);
 }
 
 static void jb_key(struct jb *b, const char *key)
 {
 	if (!b->args) {
-		jb_str(b, ",\"args\":{");
+		jw_str(&b->w, ",\"args\":{");
 		b->args = true;
 	} else {
-		jb_raw(b, ",", 1);
+		jw_raw(&b->w, ",", 1);
 	}
-	jb_raw(b, "\"", 1);
-	jb_str(b, key);
-	jb_raw(b, "\":", 2);
+	jw_raw(&b->w, "\"", 1);
+	jw_str(&b->w, key);
+	jw_raw(&b->w, "\":", 2);
 }
 
 static void arg_u64(struct jb *b, const char *key, uint64_t v)
 {
 	jb_key(b, key);
-	jb_u64(b, v);
+	jw_u64(&b->w, v);
 }
 
 static void arg_i64(struct jb *b, const char *key, int64_t v)
 {
 	jb_key(b, key);
-	jb_i64(b, v);
+	jw_i64(&b->w, v);
 }
 
 static void arg_ptr(struct jb *b, const char *key, uint64_t v)
 {
 	jb_key(b, key);
-	jb_ptr(b, v);
+	jw_ptr(&b->w, v);
 }
 
 static void arg_str(struct jb *b, const char *key, const char *s, size_t max)
 {
 	jb_key(b, key);
-	jb_qstr(b, s, max);
+	jw_qstr(&b->w, s, max);
 }
 
 static void arg_bool(struct jb *b, const char *key, bool v)
 {
 	jb_key(b, key);
-	jb_str(b, v ? "true" : "false");
+	jw_str(&b->w, v ? "true" : "false");
 }
 
 static void arg_freed(struct jb *b, const char *key, uint64_t freed)
@@ -211,7 +144,8 @@ static void write_raw(struct pf_out *p, const char *s, size_t n)
 
 static void obj_open(struct pf_out *p)
 {
-	p->b = (struct jb){ .p = p->line, .left = sizeof(p->line) };
+	p->b.args = false;
+	jw_init(&p->b.w, p->line, sizeof(p->line));
 }
 
 static void obj_close(struct pf_out *p)
@@ -219,12 +153,15 @@ static void obj_close(struct pf_out *p)
 	struct jb *b = &p->b;
 
 	if (b->args)
-		jb_raw(b, "}", 1);
-	jb_raw(b, "}", 1);
-	if (b->ovf)	/* cannot happen with the bounded fields; never write half an object */
+		jw_raw(&b->w, "}", 1);
+	jw_raw(&b->w, "}", 1);
+	if (b->w.ovf)	/* cannot happen with the bounded fields; never write half an object */
 		return;
-	write_raw(p, ",\n", 2);
-	write_raw(p, p->line, (size_t)(b->p - p->line));
+	/* one whole line per object, the separating comma leading it: the
+	 * file ends in a complete line whenever it is flushed */
+	write_raw(p, ",", 1);
+	write_raw(p, p->line, b->w.n);
+	write_raw(p, "\n", 1);
 }
 
 /* {"ph":PH,"cat":CAT,"name":NAME,"pid":PF_PID,"tid":TID,"ts":TS ... */
@@ -234,17 +171,17 @@ static void obj_begin(struct pf_out *p, const char *ph, const char *cat, const c
 	struct jb *b = &p->b;
 
 	obj_open(p);
-	jb_str(b, "{\"ph\":\"");
-	jb_str(b, ph);
-	jb_str(b, "\",\"cat\":\"");
-	jb_str(b, cat);
-	jb_str(b, "\",\"name\":");
-	jb_qstr(b, name, PF_LABEL_LEN + 32);
-	jb_str(b, ",\"pid\":");
-	jb_u64(b, PF_PID);
-	jb_str(b, ",\"tid\":");
-	jb_i64(b, tid);
-	jb_str(b, ",\"ts\":");
+	jw_str(&b->w, "{\"ph\":\"");
+	jw_str(&b->w, ph);
+	jw_str(&b->w, "\",\"cat\":\"");
+	jw_str(&b->w, cat);
+	jw_str(&b->w, "\",\"name\":");
+	jw_qstr(&b->w, name, PF_LABEL_LEN + 32);
+	jw_str(&b->w, ",\"pid\":");
+	jw_u64(&b->w, PF_PID);
+	jw_str(&b->w, ",\"tid\":");
+	jw_i64(&b->w, tid);
+	jw_str(&b->w, ",\"ts\":");
 	jb_ts(b, p->base, ts);
 }
 
@@ -259,19 +196,21 @@ static void start(struct pf_out *p, uint64_t first_ts)
 	p->base = p->start_ts && p->start_ts <= first_ts ? p->start_ts : first_ts;
 	write_raw(p, "[\n", 2);
 	obj_open(p);
-	jb_str(b, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":");
-	jb_u64(b, PF_PID);
-	jb_str(b, ",\"args\":{\"name\":\"shrinktrace\"");
+	jw_str(&b->w, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":");
+	jw_u64(&b->w, PF_PID);
+	jw_str(&b->w, ",\"args\":{\"name\":\"shrinktrace\"");
 	b->args = true;
 	if (p->kernel[0])
 		arg_str(b, "kernel", p->kernel, sizeof(p->kernel));
 	if (p->backend[0])
 		arg_str(b, "backend", p->backend, sizeof(p->backend));
 	arg_u64(b, "base_ts_ns", p->base);
-	jb_raw(b, "}}", 2);
+	jw_raw(&b->w, "}}", 2);
 	/* the first object has no comma before it */
-	if (!b->ovf)
-		write_raw(p, p->line, (size_t)(b->p - p->line));
+	if (!b->w.ovf) {
+		write_raw(p, p->line, b->w.n);
+		write_raw(p, "\n", 1);
+	}
 }
 
 /* ---- shrinker names --------------------------------------------------------- */
@@ -386,12 +325,12 @@ static void thread_name(struct pf_out *p, struct task *t, const char *name)
 	strncpy(t->comm, name, sizeof(t->comm) - 1);
 	t->comm[sizeof(t->comm) - 1] = '\0';
 	obj_open(p);
-	jb_str(b, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":");
-	jb_u64(b, PF_PID);
-	jb_str(b, ",\"tid\":");
-	jb_i64(b, t->tid);
-	jb_str(b, ",\"args\":{\"name\":");
-	jb_qstr(b, name, 64);
+	jw_str(&b->w, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":");
+	jw_u64(&b->w, PF_PID);
+	jw_str(&b->w, ",\"tid\":");
+	jw_i64(&b->w, t->tid);
+	jw_str(&b->w, ",\"args\":{\"name\":");
+	jw_qstr(&b->w, name, 64);
 	b->args = true;
 	obj_close(p);
 }
@@ -539,7 +478,7 @@ static void instant(struct pf_out *p, int tid, const char *cat, const char *name
 		    const struct st_rec *r)
 {
 	obj_begin(p, "i", cat, name, tid, r->ts);
-	jb_str(&p->b, ",\"s\":\"t\"");
+	jw_str(&p->b.w, ",\"s\":\"t\"");
 	arg_moved(p, r->ts, r->ts);
 	common_args(p, r);
 }
@@ -620,7 +559,7 @@ static void on_shrink_end(struct pf_out *p, struct task *t, int tid, const struc
 		start = t->stack[t->depth - 1].begin_ts + 1;
 	end = r->ts > start ? r->ts : start;
 	obj_begin(p, "X", "shrink", label(p, r->shrinker, buf, sizeof(buf)), tid, start);
-	jb_str(&p->b, ",\"dur\":");
+	jw_str(&p->b.w, ",\"dur\":");
 	jb_ts(&p->b, 0, end - start);
 	arg_moved(p, start, want);
 	common_args(p, r);
@@ -660,7 +599,7 @@ static void on_lost(struct pf_out *p, int tid, const struct st_rec *r)
 
 	snprintf(nm, sizeof(nm), "lost %" PRIu64 " event%s", r->count, r->count == 1 ? "" : "s");
 	obj_begin(p, "i", "lost", nm, tid, r->ts);
-	jb_str(&p->b, ",\"s\":\"g\"");
+	jw_str(&p->b.w, ",\"s\":\"g\"");
 	arg_u64(&p->b, "count", r->count);
 	arg_moved(p, r->ts, r->ts);
 	common_args(p, r);
@@ -759,7 +698,7 @@ void pf_out_violation(struct pf_out *p, const struct st_violation *v)
 		 v->name[0] ? v->name : label(p, v->shrinker, buf, sizeof(buf)));
 	obj_begin(p, "i", "violation", nm, v->pid > 0 ? v->pid : PF_LIFECYCLE_TID,
 		  v->ts > p->base ? v->ts : p->base);
-	jb_str(b, ",\"s\":\"g\"");
+	jw_str(&b->w, ",\"s\":\"g\"");
 	arg_str(b, "kind", st_vkind_name(v->kind), 32);
 	arg_ptr(b, "shrinker", v->shrinker);
 	if (v->has_next)
@@ -787,7 +726,7 @@ void pf_out_finish(struct pf_out *p)
 		if (t->tid && t->depth)
 			unwind_to(p, t, 0, p->last_ts, "trace ended before its end");
 	}
-	write_raw(p, "\n]\n", 3);
+	write_raw(p, "]\n", 2);
 	p->finished = true;
 }
 

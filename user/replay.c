@@ -9,19 +9,22 @@
 #include <argp.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "cli.h"
 #include "correlate.h"
 #include "export.h"
 #include "jsonl.h"
 #include "logread.h"
 #include "outfile.h"
+#include "redact.h"
 #include "replay.h"
 #include "stats.h"
 
@@ -37,6 +40,10 @@ struct replay_args {
 	unsigned top_n;			/* --top-n, 0: all rows */
 	char **files;
 	int nfiles;
+	mode_t mode;			/* --mode of -o OUT */
+	bool mode_set;
+	enum st_redact_mode redact;	/* --redact */
+	struct corr_opts caps;		/* SHRINKTRACE_CAPS */
 };
 
 struct replay_ctx {
@@ -47,12 +54,16 @@ struct replay_ctx {
 	struct st_export *exp;		/* FMT_CSV, FMT_PERFETTO: the converter */
 	struct stats *calls;		/* per-shrinker statistics of the current file */
 	bool calls_oom;
+	struct st_redact red;		/* --redact: input events are redacted first */
+	const char *path;		/* the file being replayed (warnings) */
 	char buf[ST_JSONL_MAX];
 };
 
 #define OPT_STATS 1000
 #define OPT_SORT 0x5301
 #define OPT_TOP_N 0x5302
+#define OPT_MODE 0x5303
+#define OPT_REDACT 0x5304
 
 static const struct argp_option options[] = {
 	{ "format", 'f', "FORMAT", 0,
@@ -73,6 +84,12 @@ static const struct argp_option options[] = {
 	{ "output", 'o', "OUT", 0, "Write the report or conversion to OUT instead of standard "
 	  "output ('-'); created with mode 0600, never through a symlink, never truncating a "
 	  "file that is not a regular file", 0 },
+	{ "mode", OPT_MODE, "OCTAL", 0, "Permissions of OUT (default 0600), exactly; an "
+	  "existing OUT is reset to it before it is truncated", 0 },
+	{ "redact", OPT_REDACT, "WHAT", OPTION_ARG_OPTIONAL, "Replace kernel addresses by "
+	  "pseudonyms in everything printed (--redact or --redact=addrs; --redact=all also drops "
+	  "task names and replaces task ids); the verdicts are the same. To rewrite a log "
+	  "itself, see `shrinktrace redact`", 0 },
 	{ "stats", OPT_STATS, NULL, 0,
 	  "Print per-file counters, events/s and the peak RSS of this process to stderr", 0 },
 	{ "sort", OPT_SORT, "KEY", 0,
@@ -118,17 +135,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--format: '%s' is not one of text, jsonl, csv, perfetto", arg);
 		break;
 	case 's':
-		errno = 0;
-		a->stuck_after_s = strtod(arg, &end);
-		if (errno || end == arg || *end || !isfinite(a->stuck_after_s) ||
-		    a->stuck_after_s <= 0 || a->stuck_after_s > 1e9)
+		if (cli_parse_number(arg, 0, 1e9, &a->stuck_after_s) || a->stuck_after_s == 0)
 			argp_error(state, "--stuck-after: '%s' is not a number of seconds > 0", arg);
 		break;
 	case 'w':
-		errno = 0;
-		a->window_ms = strtod(arg, &end);
-		if (errno || end == arg || *end || !isfinite(a->window_ms) ||
-		    a->window_ms < 0 || a->window_ms > 1e9)
+		if (cli_parse_number(arg, 0, 1e9, &a->window_ms))
 			argp_error(state, "--window: '%s' is not a number of milliseconds >= 0", arg);
 		break;
 	case 'o':
@@ -137,14 +148,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_STATS:
 		a->stats = true;
 		break;
-	case OPT_SORT: {
-		int k = stats_sort_from_name(arg);
+	case OPT_MODE:
+		if (st_parse_mode(arg, &a->mode))
+			argp_failure(state, ST_USAGE_STATUS, 0, "--mode: '%s' is not an octal file "
+				     "mode from 0 to 0777 (e.g. 0600, 0640)", arg);
+		a->mode_set = true;
+		break;
+	case OPT_REDACT: {
+		int m = st_redact_mode_parse(arg);
 
-		if (k < 0)
-			argp_error(state, "--sort: '%s' is not one of " STATS_SORT_KEYS, arg);
-		a->sort = (enum stats_sort)k;
+		if (m < 0)
+			argp_failure(state, ST_USAGE_STATUS, 0, "--redact: '%s' is not one of addrs, "
+				     "all (write --redact=all)", arg);
+		a->redact = (enum st_redact_mode)m;
 		break;
 	}
+	case OPT_SORT:
+		a->sort = cli_parse_sort(state, arg);
+		break;
 	case OPT_TOP_N: {
 		unsigned long v;
 
@@ -231,6 +252,15 @@ static void on_walk(const struct corr_walk *wi, void *ctx)
 		x->calls_oom = true;
 }
 
+static void on_cap(enum corr_cap cap, uint64_t limit, void *ctx)
+{
+	struct replay_ctx *x = ctx;
+	char buf[256];
+
+	fprintf(stderr, "%s: warning: %s (see \"caps hit\")\n", x->path,
+		corr_cap_warning(cap, limit, buf, sizeof(buf)));
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -242,12 +272,9 @@ static double now_s(void)
 /* Replay one file.  Returns ST_EXIT_CLEAN, ST_EXIT_VIOLATIONS or ST_EXIT_ERROR. */
 static int replay_file(const struct replay_args *a, const char *path, struct replay_ctx *x)
 {
-	struct corr_opts o = {
-		.stuck_after_ns = (uint64_t)(a->stuck_after_s * 1e9 + 0.5),
-		.reorder_window_ns = (uint64_t)(a->window_ms * 1e6 + 0.5),
-	};
+	struct corr_opts o = a->caps;
 	struct corr_cbs cb = { .on_violation = print_violation, .on_late = note_late, .ctx = x,
-			       .on_call = on_call, .on_walk = on_walk };
+			       .on_call = on_call, .on_walk = on_walk, .on_cap = on_cap };
 	struct corr_stats st;
 	struct st_rec r;
 	struct st_log *lg;
@@ -256,6 +283,9 @@ static int replay_file(const struct replay_args *a, const char *path, struct rep
 	double t0 = now_s();
 	int rc = 0, ret = ST_EXIT_CLEAN;
 
+	o.stuck_after_ns = (uint64_t)(a->stuck_after_s * 1e9 + 0.5);
+	o.reorder_window_ns = (uint64_t)(a->window_ms * 1e6 + 0.5);
+	x->path = path;
 	if (x->exp)
 		cb.on_event = export_event;
 	lg = st_log_open(path, err, sizeof(err));
@@ -276,9 +306,11 @@ static int replay_file(const struct replay_args *a, const char *path, struct rep
 		fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
 		ret = ST_EXIT_ERROR;
 	}
-	while (ret == ST_EXIT_CLEAN && (rc = st_log_next(lg, &r)) > 0) {
+	/* stop early once the output is gone (| head) or failed (disk full) */
+	while (ret == ST_EXIT_CLEAN && !ferror(x->out) && (rc = st_log_next(lg, &r)) > 0) {
 		/* The header, read with the first event, says how to read `next`. */
 		corr_set_list_offset(c, st_log_list_offset(lg));
+		st_redact_rec(&x->red, &r, st_log_list_offset(lg));
 		if (x->exp && st_log_get_stats(lg)->events == 1)
 			st_export_header(x->exp, st_log_kernel(lg), st_log_backend(lg),
 					 st_log_start_ts(lg));
@@ -334,6 +366,7 @@ static int replay_file(const struct replay_args *a, const char *path, struct rep
 		if (ls->skipped_types)
 			fprintf(x->out, ", %" PRIu64 " records of unknown type ignored", ls->skipped_types);
 		fprintf(x->out, "\n");
+		corr_print_caps(c, x->out);
 	}
 	if (a->stats) {
 		const struct st_log_stats *ls = st_log_get_stats(lg);
@@ -364,8 +397,9 @@ int replay_main(int argc, char **argv)
 	struct replay_args a = { .fmt = FMT_TEXT, .stuck_after_s = 10, .window_ms = 50 };
 	struct argp argp = { options, parse_opt, "FILE...", doc, NULL, NULL, NULL };
 	struct replay_ctx *x;
-	int ret = ST_EXIT_CLEAN;
-	bool viol = false;
+	int ret = ST_EXIT_CLEAN, werr;
+	bool viol = false, to_stdout;
+	char err[256];
 
 	char *name = "shrinktrace replay";
 	char **av;
@@ -393,7 +427,6 @@ int replay_main(int argc, char **argv)
 		return ST_EXIT_ERROR;
 	}
 	x->fmt = a.fmt;
-	x->out = stdout;
 	if ((a.fmt == FMT_CSV || a.fmt == FMT_PERFETTO) && a.nfiles > 1) {
 		fprintf(stderr, "shrinktrace replay: --format %s converts one log at a time, "
 			"%d given\n", a.fmt == FMT_CSV ? "csv" : "perfetto", a.nfiles);
@@ -401,8 +434,40 @@ int replay_main(int argc, char **argv)
 		free(av);
 		return ST_EXIT_USAGE;
 	}
-	if (a.out && strcmp(a.out, "-") != 0) {
-		x->out = st_open_output(a.out);
+	to_stdout = !a.out || !strcmp(a.out, "-");
+	if (a.mode_set && to_stdout) {
+		fprintf(stderr, "shrinktrace replay: --mode is the mode of -o OUT: add -o OUT\n");
+		free(x);
+		free(av);
+		return ST_EXIT_USAGE;
+	}
+	/* a debugging and testing knob: small caps of the correlator (README) */
+	if (corr_parse_caps(getenv("SHRINKTRACE_CAPS"), &a.caps, err, sizeof(err))) {
+		fprintf(stderr, "shrinktrace replay: SHRINKTRACE_CAPS: %s\n", err);
+		free(x);
+		free(av);
+		return ST_EXIT_USAGE;
+	}
+	if (st_redact_init(&x->red, a.redact, NULL)) {
+		fprintf(stderr, "shrinktrace replay: --redact: no random key from getrandom(): %s\n",
+			strerror(errno));
+		free(x);
+		free(av);
+		return ST_EXIT_ERROR;
+	}
+	/* A reader that goes away (| head) is not an error: EPIPE, then a quiet end. */
+	signal(SIGPIPE, SIG_IGN);
+	if (to_stdout) {
+		fflush(stdout);
+		x->out = st_output_stream(STDOUT_FILENO);
+		if (!x->out) {
+			fprintf(stderr, "shrinktrace replay: out of memory\n");
+			free(x);
+			free(av);
+			return ST_EXIT_ERROR;
+		}
+	} else {
+		x->out = st_open_output_mode(a.out, a.mode_set ? a.mode : ST_OUTPUT_MODE);
 		if (!x->out) {
 			fprintf(stderr, "shrinktrace replay: cannot write %s: %s: choose a writable "
 				"path for -o (a regular file, not a symlink)\n", a.out,
@@ -419,7 +484,7 @@ int replay_main(int argc, char **argv)
 			ret = ST_EXIT_ERROR;
 		}
 	}
-	for (int i = 0; i < a.nfiles && ret != ST_EXIT_ERROR; i++) {
+	for (int i = 0; i < a.nfiles && ret != ST_EXIT_ERROR && !ferror(x->out); i++) {
 		int r;
 
 		if (a.fmt == FMT_TEXT && a.nfiles > 1)
@@ -432,15 +497,22 @@ int replay_main(int argc, char **argv)
 		if (a.fmt == FMT_TEXT && a.nfiles > 1 && i + 1 < a.nfiles)
 			fputc('\n', x->out);
 	}
-	if (x->exp && !x->write_err)
-		x->write_err = st_export_error(x->exp);
-	if (fflush(x->out) || ferror(x->out) || x->write_err) {
-		fprintf(stderr, "shrinktrace replay: %s: write error%s%s\n", a.out ? a.out : "<stdout>",
-			x->write_err ? ": " : "", x->write_err ? strerror(x->write_err) : "");
-		ret = ST_EXIT_ERROR;
-	}
-	if (x->out != stdout && fclose(x->out) && ret != ST_EXIT_ERROR) {
-		fprintf(stderr, "shrinktrace replay: %s: write error: %s\n", a.out, strerror(errno));
+	fflush(x->out);
+	werr = st_output_error(x->out);
+	if (!werr && x->exp)
+		werr = st_export_error(x->exp);
+	if (!werr)
+		werr = x->write_err;
+	if (!werr && ferror(x->out))
+		werr = EIO;
+	if (fclose(x->out) && !werr)
+		werr = errno;
+	if (werr == EPIPE && to_stdout) {
+		/* whoever read the output is gone: what they read was whole */
+	} else if (werr) {
+		fprintf(stderr, "shrinktrace replay: writing %s failed: %s: the lines written "
+			"before are complete\n", to_stdout ? "standard output" : a.out,
+			strerror(werr));
 		ret = ST_EXIT_ERROR;
 	}
 	st_export_free(x->exp);

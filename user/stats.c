@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "stats.h"
+#include "util.h"
 
 /* ---- chained hash on a 64-bit key, growing ------------------------------ */
 
@@ -31,16 +32,6 @@ struct htab {
 	size_t n;
 };
 
-static size_t hmix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return (size_t)k;
-}
-
 /* The first entry with key (continue with ht_next), or NULL. */
 static struct hent *ht_first(const struct htab *t, uint64_t key)
 {
@@ -48,7 +39,7 @@ static struct hent *ht_first(const struct htab *t, uint64_t key)
 
 	if (!t->cap)
 		return NULL;
-	for (e = t->b[hmix(key) & (t->cap - 1)]; e && e->key != key; e = e->hnext)
+	for (e = t->b[st_mix64(key) & (t->cap - 1)]; e && e->key != key; e = e->hnext)
 		;
 	return e;
 }
@@ -74,7 +65,7 @@ static int ht_add(struct htab *t, struct hent *e)
 			struct hent *x = t->b[i], *nx;
 
 			for (; x; x = nx) {
-				size_t j = hmix(x->key) & (ncap - 1);
+				size_t j = st_mix64(x->key) & (ncap - 1);
 
 				nx = x->hnext;
 				x->hnext = nb[j];
@@ -85,7 +76,7 @@ static int ht_add(struct htab *t, struct hent *e)
 		t->b = nb;
 		t->cap = ncap;
 	}
-	size_t j = hmix(e->key) & (t->cap - 1);
+	size_t j = st_mix64(e->key) & (t->cap - 1);
 
 	e->hnext = t->b[j];
 	t->b[j] = e;
@@ -99,7 +90,7 @@ static void ht_del(struct htab *t, struct hent *e)
 
 	if (!t->cap)
 		return;
-	for (pp = &t->b[hmix(e->key) & (t->cap - 1)]; *pp; pp = &(*pp)->hnext) {
+	for (pp = &t->b[st_mix64(e->key) & (t->cap - 1)]; *pp; pp = &(*pp)->hnext) {
 		if (*pp == e) {
 			*pp = e->hnext;
 			t->n--;
@@ -113,7 +104,7 @@ static void ht_del(struct htab *t, struct hent *e)
 /* ---- state -------------------------------------------------------------- */
 
 struct sname {
-	struct hent h;			/* key: fnv1a(name) */
+	struct hent h;			/* key: st_fnv1a(name) */
 	struct stats_name pub;
 };
 
@@ -159,23 +150,6 @@ struct stats {
 	struct stats_totals tot;
 	struct stats_folded folded;
 };
-
-static void copy_str(char *dst, size_t size, const char *src)
-{
-	size_t n = strnlen(src, size - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
-}
 
 /* ---- histogram and percentiles ----------------------------------------- */
 
@@ -305,7 +279,7 @@ static struct sname *name_get(struct stats *s, const char *name, bool *other)
 	*other = false;
 	if (!name || !name[0])
 		name = STATS_UNNAMED;
-	h = fnv1a(name);
+	h = st_fnv1a(name);
 	for (struct hent *e = ht_first(&s->names, h); e; e = ht_next(e)) {
 		n = container_of(e, struct sname, h);
 		if (!strcmp(n->pub.name, name))
@@ -329,7 +303,7 @@ static struct sname *name_get(struct stats *s, const char *name, bool *other)
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
-	copy_str(n->pub.name, sizeof(n->pub.name), name);
+	st_copy_str(n->pub.name, sizeof(n->pub.name), name, SIZE_MAX);
 	n->h.key = h;
 	if (list_add_name(s, n)) {
 		free(n);
@@ -350,7 +324,7 @@ const struct stats_name *stats_get_name(const struct stats *s, const char *name)
 		name = STATS_UNNAMED;
 	if (!strcmp(name, STATS_OTHER_NAME))
 		return s->other ? &s->other->pub : NULL;
-	for (struct hent *e = ht_first(&s->names, fnv1a(name)); e; e = ht_next(e)) {
+	for (struct hent *e = ht_first(&s->names, st_fnv1a(name)); e; e = ht_next(e)) {
 		struct sname *n = container_of(e, struct sname, h);
 
 		if (!strcmp(n->pub.name, name))
@@ -496,7 +470,7 @@ static void gen_rename(struct sgen *g, struct sname *n)
 		g->name->pub.gens--;
 	n->pub.gens++;
 	g->name = n;
-	copy_str(g->pub.name, sizeof(g->pub.name), n->pub.name);
+	st_copy_str(g->pub.name, sizeof(g->pub.name), n->pub.name, SIZE_MAX);
 }
 
 /* ---- tasks -------------------------------------------------------------------- */
@@ -664,7 +638,7 @@ int stats_add_call(struct stats *s, const struct corr_call *ci)
 		if (other)
 			s->folded.other_task_calls++;
 		else
-			copy_str(t->pub.comm, sizeof(t->pub.comm), ci->comm);
+			st_copy_str(t->pub.comm, sizeof(t->pub.comm), ci->comm, SIZE_MAX);
 		t->pub.calls++;
 		if (timed) {
 			t->pub.total_ns += ci->duration_ns;
@@ -763,7 +737,7 @@ int stats_set_kernel_task(struct stats *s, uint32_t pid, const struct st_task_st
 	t->k_calls = k->calls;
 	t->k_total = k->total_ns;
 	t->kern = true;
-	copy_str(t->pub.comm, sizeof(t->pub.comm), k->comm);
+	st_copy_str(t->pub.comm, sizeof(t->pub.comm), k->comm, SIZE_MAX);
 	return 0;
 }
 
@@ -999,7 +973,7 @@ static void name_cells(const struct stats_name *n, char cells[NCOL][CELL])
 {
 	uint64_t timed = n->c.calls - n->untimed;
 
-	copy_str(cells[C_NAME], CELL, n->name);
+	st_copy_str(cells[C_NAME], CELL, n->name, SIZE_MAX);
 	snprintf(cells[C_GENS], CELL, "%" PRIu64, n->gens);
 	snprintf(cells[C_CALLS], CELL, "%" PRIu64, (uint64_t)n->c.calls);
 	snprintf(cells[C_ZERO], CELL, "%" PRIu64, (uint64_t)n->c.zero_calls);
@@ -1274,7 +1248,7 @@ static void print_gens(const struct stats *s, FILE *f, unsigned top, unsigned wi
 
 			snprintf(cells[i][0], CELL, "%" PRIu64, g->serial);
 			snprintf(cells[i][1], CELL, "0x%" PRIx64, g->addr);
-			copy_str(cells[i][2], CELL, g->name);
+			st_copy_str(cells[i][2], CELL, g->name, SIZE_MAX);
 			snprintf(cells[i][3], CELL, "%" PRIu64, g->calls);
 			snprintf(cells[i][4], CELL, "%" PRIu64, g->zero_calls);
 			snprintf(cells[i][5], CELL, "%" PRIu64, g->freed);

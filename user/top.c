@@ -5,13 +5,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "top.h"
 
 struct top {
@@ -29,16 +29,7 @@ struct top {
 
 int top_parse_interval(const char *arg, double *out)
 {
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(arg, &end);
-	if (errno || end == arg || *end || !isfinite(v) || v < TOP_MIN_INTERVAL ||
-	    v > TOP_MAX_INTERVAL)
-		return -1;
-	*out = v;
-	return 0;
+	return cli_parse_number(arg, TOP_MIN_INTERVAL, TOP_MAX_INTERVAL, out);
 }
 
 struct top *top_new(FILE *f, double interval_s, enum stats_sort sort, uint64_t start_ns)

@@ -11,11 +11,16 @@
  *
  *   A: the replay defaults (50 ms window, 10 s stuck threshold), default
  *      stats limits, CSV export;
- *   B: no reorder window, a 1 us stuck threshold, 2 tombstones and
- *      corr_advance() after every event (the live tracer's path), stats
- *      capped at 2 names/generations/tasks, Perfetto export into memory:
- *      late events, stuck_free, tombstone eviction and stats folding on
- *      small inputs.
+ *   B: no reorder window, a 1 us stuck threshold, 2 tombstones, every
+ *      other cap of corr_opts tiny, and corr_advance() after every event
+ *      (the live tracer's path), stats capped at 2 names/generations/tasks,
+ *      Perfetto export into memory: late events, stuck_free, tombstone
+ *      eviction, the caps and stats folding on small inputs;
+ *   C: the replay defaults fed COPIES copies of every event, copy i with
+ *      shrinker and next moved by i << 44 and pid ^ (i << 24): as many
+ *      times the shrinkers and tasks, so that the correlator's and the
+ *      stats engine's tables grow, rehash and delete across their probe
+ *      chains, which a small log alone never makes them do.
  *
  * Oracles beyond ASan/UBSan/LSan and libFuzzer's hang detection:
  *   - a reader error is one line "<fuzz>:LINE: reason";
@@ -47,6 +52,7 @@
 #include "stats.h"
 
 #define NAME "<fuzz>"
+#define COPIES 6
 
 static FILE *devnull;
 
@@ -105,15 +111,14 @@ static void on_event(const struct st_rec *r, void *ctx)
 	pr = st_parse_line(x->buf, (size_t)n, &b, reason, sizeof(reason));
 	if (pr != ST_PARSE_EVENT)
 		fail(reason, x->buf);
-	if (b.type != r->type || b.has != r->has || b.ts != r->ts || b.cpu != r->cpu ||
-	    b.pid != r->pid || strcmp(b.comm, r->comm) || b.inferred != r->inferred ||
-	    b.deferred != r->deferred ||
-	    b.shrinker != r->shrinker || strcmp(b.name, r->name) || b.flags != r->flags ||
-	    b.id != r->id || b.nid != r->nid || b.memcg != r->memcg || b.priority != r->priority ||
-	    b.nr_to_scan != r->nr_to_scan || b.refcount != r->refcount || b.next != r->next ||
-	    b.prev != r->prev || b.freed != r->freed || b.duration_ns != r->duration_ns ||
-	    b.count != r->count)
-		fail("event does not read back to the same record", x->buf);
+#define SAME(f) if (b.f != r->f) fail("event does not read back to the same " #f, x->buf)
+#define SAMESTR(f) if (strcmp(b.f, r->f)) fail("event does not read back to the same " #f, x->buf)
+	SAME(type); SAME(has); SAME(ts); SAME(cpu); SAME(pid); SAMESTR(comm); SAME(inferred);
+	SAME(deferred); SAME(shrinker); SAMESTR(name); SAME(flags); SAME(id); SAME(nid);
+	SAME(memcg); SAME(priority); SAME(nr_to_scan); SAME(refcount); SAME(next); SAME(prev);
+	SAME(freed); SAME(duration_ns); SAME(count);
+#undef SAME
+#undef SAMESTR
 	n2 = st_jsonl_format_rec(x->buf2, sizeof(x->buf2), &b);
 	if (n2 != n || memcmp(x->buf, x->buf2, (size_t)n) != 0)
 		fail("event read back formats differently", x->buf2);
@@ -152,6 +157,13 @@ static void on_walk(const struct corr_walk *wi, void *ctx)
 		fail("stats_add_walk", "out of memory");
 }
 
+/* Engine C's callbacks: no export, no round trip (A does those). */
+static void on_violation_c(const struct st_violation *v, void *ctx)
+{
+	(void)v;
+	((struct fctx *)ctx)->violations++;
+}
+
 static void check_stats(const struct fctx *x)
 {
 	struct stats_print_opts po = { .sort = STATS_SORT_P99, .top_n = 3, .width = 60,
@@ -188,33 +200,40 @@ static void check_stats(const struct fctx *x)
 	stats_print_report(x->stats, devnull, &ro);
 }
 
-static void finish(struct corr *c, struct fctx *x, uint64_t pushed, const uint64_t *by_type)
+static void finish(struct corr *c, struct fctx *x, uint64_t copies, uint64_t pushed,
+		   const uint64_t *by_type)
 {
 	struct corr_stats st;
 	uint64_t sum = 0;
+	bool capped = false;
 
 	corr_finish(c);
 	corr_get_stats(c, &st);
 	for (int t = 0; t < ST_NTYPES; t++)
 		sum += st.by_type[t];
-	if (st.events != pushed || sum != pushed)
+	if (st.events != copies * pushed || sum != copies * pushed)
 		fail("event counters disagree with the events pushed", NULL);
 	for (int t = 0; t < ST_NTYPES; t++)
-		if (st.by_type[t] != by_type[t])
+		if (st.by_type[t] != copies * by_type[t])
 			fail("per-type counters disagree with the events pushed", st_type_name(t));
 	if (st.held)
 		fail("events still held after corr_finish()", NULL);
 	if (pushed && st.first_ts > st.last_ts)
 		fail("first_ts after last_ts", NULL);
-	if (x->calls != st.by_type[ST_SHRINK_END])
+	for (int k = 0; k < CORR_NCAPS; k++)
+		capped |= st.cap_hits[k] != 0;
+	if (!capped && x->calls != st.by_type[ST_SHRINK_END])
 		fail("on_call count differs from the shrink_end events", NULL);
-	if (x->walks != st.by_type[ST_WALK_END])
+	if (!capped && x->walks != st.by_type[ST_WALK_END])
 		fail("on_walk count differs from the walk_end events", NULL);
 	corr_report(c, devnull);
+	corr_print_caps(c, devnull);
 	check_stats(x);
-	st_export_finish(x->exp);
-	if (st_export_error(x->exp))
-		fail("export write error", NULL);
+	if (x->exp) {
+		st_export_finish(x->exp);
+		if (st_export_error(x->exp))
+			fail("export write error", NULL);
+	}
 	corr_free(c);
 }
 
@@ -223,12 +242,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct stats_limits tiny = { 2, 2, 2 };
-	struct fctx *xa, *xb;
+	struct fctx *xa, *xb, *xc;
 	struct corr_opts oa = { .stuck_after_ns = 10ULL * 1000 * 1000 * 1000,
 				.reorder_window_ns = 50ULL * 1000 * 1000 };
-	struct corr_opts ob = { .stuck_after_ns = 1000, .reorder_window_ns = 0, .max_tombstones = 2 };
+	struct corr_opts ob = { .stuck_after_ns = 1000, .reorder_window_ns = 0, .max_tombstones = 2,
+				.max_generations = 3, .max_tasks = 2, .max_depth = 2, .max_held = 3,
+				.max_reports = 2 };
 	uint64_t pushed = 0, by_type[ST_NTYPES] = { 0 };
-	struct corr *a, *b;
+	struct corr *a, *b, *cc;
 	struct st_log *lg;
 	struct st_rec r;
 	char err[512], *pf = NULL;
@@ -246,16 +267,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pff = open_memstream(&pf, &pflen);
 	xa = calloc(1, sizeof(*xa));
 	xb = calloc(1, sizeof(*xb));
-	if (!f || !pff || !xa || !xb)
+	xc = calloc(1, sizeof(*xc));
+	if (!f || !pff || !xa || !xb || !xc)
 		fail("fmemopen/open_memstream/calloc", NULL);
 	lg = st_log_open_stream(f, NAME, err, sizeof(err));
 	if (!lg)
 		fail("st_log_open_stream", err);
 	xa->stats = stats_new(NULL);
 	xb->stats = stats_new(&tiny);
+	xc->stats = stats_new(NULL);
 	xa->exp = st_export_new(ST_EXPORT_CSV, devnull);
 	xb->exp = st_export_new(ST_EXPORT_PERFETTO, pff);
-	if (!xa->stats || !xb->stats || !xa->exp || !xb->exp)
+	if (!xa->stats || !xb->stats || !xc->stats || !xa->exp || !xb->exp)
 		fail("stats_new/st_export_new", NULL);
 	a = corr_new(&oa, &(struct corr_cbs){ .on_event = on_event, .on_violation = on_violation,
 					      .on_late = on_late, .on_call = on_call,
@@ -263,7 +286,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	b = corr_new(&ob, &(struct corr_cbs){ .on_event = on_event, .on_violation = on_violation,
 					      .on_late = on_late, .on_call = on_call,
 					      .on_walk = on_walk, .ctx = xb });
-	if (!a || !b)
+	cc = corr_new(&oa, &(struct corr_cbs){ .on_violation = on_violation_c, .on_call = on_call,
+					       .on_walk = on_walk, .ctx = xc });
+	if (!a || !b || !cc)
 		fail("corr_new", NULL);
 	while ((rc = st_log_next(lg, &r)) > 0) {
 		corr_set_list_offset(a, st_log_list_offset(lg));
@@ -275,6 +300,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (corr_push(a, &r) || corr_push(b, &r))
 			fail("corr_push", "out of memory");
 		corr_advance(b, r.ts);
+		corr_set_list_offset(cc, st_log_list_offset(lg));
+		for (uint64_t i = 0; i < COPIES; i++) {
+			struct st_rec rc2 = r;
+
+			rc2.shrinker += i << 44;
+			rc2.next += i << 44;
+			rc2.pid ^= (int)(i << 24);
+			if (corr_push(cc, &rc2))
+				fail("corr_push", "out of memory");
+		}
 		if (r.type > ST_UNKNOWN && r.type < ST_VIOLATION) {
 			pushed++;
 			by_type[r.type]++;
@@ -288,8 +323,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    !strstr(e + sizeof(NAME), ": ") || strlen(e) < sizeof(NAME) + 4)
 			fail("reader error is not one FILE:LINE: reason line", e);
 	}
-	finish(a, xa, pushed, by_type);
-	finish(b, xb, pushed, by_type);
+	finish(a, xa, 1, pushed, by_type);
+	finish(b, xb, 1, pushed, by_type);
+	finish(cc, xc, COPIES, pushed, by_type);
 	if (fclose(pff))
 		fail("open_memstream", NULL);
 	if (pflen) {
@@ -310,10 +346,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(pf);
 	stats_free(xa->stats);
 	stats_free(xb->stats);
+	stats_free(xc->stats);
 	st_export_free(xa->exp);
 	st_export_free(xb->exp);
 	free(xa);
 	free(xb);
+	free(xc);
 	st_log_close(lg);
 	fclose(f);
 	return 0;

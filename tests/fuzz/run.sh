@@ -8,7 +8,9 @@
 #       crash, leak, sanitizer report or timeout fails; the input is kept in
 #       BIN's dir/artifacts/.  The full log is BIN's dir/fuzz.log.
 #   tests/fuzz/run.sh regress BIN [SHRINKTRACE]
-#       every tests/fuzz/regressions/* through BIN (one run each), and through
+#       every tests/fuzz/regressions/* through BIN (one process each, then all
+#       in one process in name order: NAME-1-..., NAME-2-... pairs reproduce
+#       state left from one input to the next), and through
 #       `SHRINKTRACE replay` (a sanitizer build, see tests/sanitized.sh) when
 #       given: exit 0, 1 (with one FILE:LINE: reason line) or 3, never a crash.
 # Prints PASS/FAIL lines and "N passed, M failed".
@@ -35,20 +37,22 @@ fuzz)
 	mkdir -p "$dir/corpus" "$dir/artifacts"
 	log=$dir/fuzz.log
 	echo "fuzz: $secs s of $bin, log in ${log#"$root"/}"
+	tmplog=$(mktemp "$dir/fuzz.log.XXXXXX")	# sessions may run side by side
 	# shellcheck disable=SC2086
 	${FUZZ_NICE-nice -n 19} "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-max_len=16384 -dict=tests/fuzz/shrinktrace.dict -print_final_stats=1 \
-		-artifact_prefix="$dir/artifacts/" "$dir/corpus" tests/fuzz/seeds >"$log" 2>&1
+		-artifact_prefix="$dir/artifacts/" "$dir/corpus" tests/fuzz/seeds >"$tmplog" 2>&1
 	rc=$?
-	grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^Done [0-9]+ runs|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb|new_units_added)' "$log" |
+	grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^Done [0-9]+ runs|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb|new_units_added)' "$tmplog" |
 		sed 's/^/  /'
 	echo "  corpus: $(find "$dir/corpus" -type f | wc -l) inputs in ${dir#"$root"/}/corpus"
 	if [ "$rc" -eq 0 ]; then
 		ok "fuzz session ($secs s)"
 	else
-		grep -E '^==[0-9]+==ERROR|SUMMARY:|runtime error|^fuzz_replay:|Test unit written to|ALARM|timeout' "$log" | head -20 | sed 's/^/  /'
+		grep -E '^==[0-9]+==ERROR|SUMMARY:|runtime error|^fuzz_replay:|Test unit written to|ALARM|timeout' "$tmplog" | head -20 | sed 's/^/  /'
 		ko "fuzz session" "libFuzzer exit $rc: fix the code, then keep the input above in tests/fuzz/regressions/ (see ${log#"$root"/})"
 	fi
+	mv -f "$tmplog" "$log"
 	;;
 regress)
 	st=${3:-}
@@ -76,7 +80,18 @@ regress)
 		fi
 		ok "$name"
 	done
-	[ "$pass" -eq 0 ] && [ "$fail" -eq 0 ] && echo "(no regression inputs in tests/fuzz/regressions)"
+	# all in one process, in name order: state one input leaves behind (the
+	# parser's, the engine's statics) must not change how the next one reads
+	set -- tests/fuzz/regressions/*
+	if [ -f "$1" ]; then
+		if "$bin" "$@" >"$tmp/log" 2>&1; then
+			ok "regress/all-in-one-process"
+		else
+			ko "regress/all-in-one-process" "fuzz target: $(grep -E 'ERROR|SUMMARY|runtime error|^fuzz_replay:' "$tmp/log" | head -3 | tr '\n' ' ')"
+		fi
+	else
+		echo "(no regression inputs in tests/fuzz/regressions)"
+	fi
 	;;
 *)
 	ko "fuzz" "unknown mode $mode"

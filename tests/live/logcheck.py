@@ -343,14 +343,26 @@ def churn(log, pidfile, nmounts, errpath):
         why = "alloc comm %r" % [a["comm"] for a, _ in gens if a["comm"] != "mount"][0]
     c.result("churn/alloc (%d from %d mounts)" % (len(gens), len(pids)), why)
 
-    # 7. ... freed (free_begin/free_end) and RCU-freed as sb-tmpfs
+    # 7. ... freed (free_begin/free_end) and RCU-freed as sb-tmpfs.  An rcu_free
+    # may be missing only when the summary says the kernel skipped that many
+    # runs of our programs (a kmem:kfree in softirq nested in one: README,
+    # Backends); any other missing rcu_free fails.
     why = None
     nrcu = 0
+    missing = []
+    try:
+        m = re.search(r"^  skipped: the kernel skipped (\d+) runs", open(errpath).read(), re.M)
+    except OSError:
+        m = None
+    skipped = int(m.group(1)) if m else 0
     for a, g in gens:
         rf = [d for d in g if d["type"] == "rcu_free"]
         if not rf:
-            why = "%s (alloc line %d): no rcu_free" % (a["shrinker"], a["_line"])
-            break
+            missing.append("%s (alloc line %d): no rcu_free" % (a["shrinker"], a["_line"]))
+            if len(missing) > skipped:
+                why = missing[0] + (" (the summary counts %d skipped runs)" % skipped)
+                break
+            continue
         nrcu += 1
         if rf[0].get("name") != "sb-tmpfs":
             why = "%s: rcu_free name %r, want sb-tmpfs" % (a["shrinker"], rf[0].get("name"))
@@ -366,7 +378,8 @@ def churn(log, pidfile, nmounts, errpath):
             break
     if not gens and not why:
         why = "no allocations to check"
-    c.result("churn/rcu-free (%d of %d)" % (nrcu, len(gens)), why)
+    c.result("churn/rcu-free (%d of %d%s)" % (nrcu, len(gens), ", %d missing with %d skipped "
+             "kfree runs counted" % (len(missing), skipped) if missing else ""), why)
     return 1 if c.failed else 0
 
 

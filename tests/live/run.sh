@@ -13,6 +13,8 @@
 #  - --format perfetto / csv of the built-in workload, and a SIGKILLed tracer's
 #    Perfetto trace (tests/live/export.sh).
 #  - filters (-p, --comm, --min-latency, --shrinker) and --stats-only (tests/live/filters.sh).
+#  - --mode, a full file system, stdout's reader gone, --redact=all, and nothing
+#    left attached after SIGKILL (tests/live/hardening.sh).
 # No tracefs is needed: the tracer attaches tp_btf programs through bpf() alone.
 # Prints PASS/FAIL per case and "N passed, M failed, K skipped"; SKIP (exit 0)
 # when not root, without BTF, or when bpf() is refused.
@@ -284,6 +286,9 @@ else ok command-false; fi
 
 # ---- filters and --stats-only ---------------------------------------------------
 . "$here/filters.sh"
+
+# ---- output files, --redact, SIGKILL ----------------------------------------------
+. "$here/hardening.sh"
 
 echo "# live: $(ms_since "$t_start") ms in all (churn ${churn_ms} ms)"
 echo "$pass passed, $fail failed, $skip skipped"

@@ -143,7 +143,7 @@ else
 	sed '0,/"ph":"E","cat":"shrink"/s/"ph":"E","cat":"shrink","name":"[^"]*"/"ph":"E","cat":"shrink","name":"other"/' \
 		"$tmp/g.json" >"$tmp/d.json"
 	expect_refused perfetto-e-name perfetto "$tmp/d.json" "$src" "$tmp/s.viol"
-	grep -v '"ph":"M","name":"process_name"' "$tmp/g.json" | sed '1a{"ph":"M","name":"process_name","pid":1,"args":{"name":"shrinktrace"}},' >"$tmp/d.json"
+	grep -v '"ph":"M","name":"process_name"' "$tmp/g.json" | sed '1a{"ph":"M","name":"process_name","pid":1,"args":{"name":"shrinktrace"}}' >"$tmp/d.json"
 	if res=$(export_check perfetto "$tmp/d.json" "$src" "$tmp/s.viol"); then ok checker/perfetto-control
 	else ko checker/perfetto-control "an undamaged rewrite was refused: $res"; fi
 fi

@@ -116,6 +116,9 @@ fi
 # --format csv / perfetto conversions of the same logs, and their checkers
 . tests/replay/export.sh
 
+# redact, output files (--mode, reader gone, full disk), caps
+. tests/replay/hardening.sh
+
 summary="$pass passed, $fail failed"
 [ "$skip" -gt 0 ] && summary="$summary, $skip skipped"
 echo "$summary"

@@ -737,6 +737,195 @@ static void test_bounded_by_live_state(void **st)
 	corr_free(c);
 }
 
+/* ---- caps: memory stays bounded under any input ------------------------- */
+
+static int cap_calls[CORR_NCAPS];
+static uint64_t cap_limits[CORR_NCAPS];
+
+static void on_cap(enum corr_cap cap, uint64_t limit, void *ctx)
+{
+	(void)ctx;
+	cap_calls[cap]++;
+	cap_limits[cap] = limit;
+}
+
+static struct corr *mk_caps(struct sink *s, const struct corr_opts *o)
+{
+	struct corr_cbs cb = { .on_event = on_ev, .on_violation = on_v, .on_late = on_late,
+			       .on_cap = on_cap, .ctx = s };
+
+	memset(s, 0, sizeof(*s));
+	memset(cap_calls, 0, sizeof(cap_calls));
+	memset(cap_limits, 0, sizeof(cap_limits));
+	struct corr *c = corr_new(o, &cb);
+	assert_non_null(c);
+	return c;
+}
+
+/* Live generations beyond the cap are not tracked; room comes back when one
+ * is queued; a new generation refused at a tombstone's address ends it. */
+static void test_cap_generations(void **st)
+{
+	struct corr_opts o = { .reorder_window_ns = 0, .max_generations = 4 };
+	struct sink s;
+	struct corr *c = mk_caps(&s, &o);
+	struct corr_stats cs;
+	uint64_t ts = 1000;
+
+	for (uint64_t i = 0; i < 10; i++)
+		push(c, ev(ST_SHRINKER_ALLOC, ts++, 1, "mount", 0xffff888200000000ULL + i * 0x400));
+	corr_get_stats(c, &cs);
+	assert_int_equal(cs.live_generations, 4);
+	assert_int_equal(cs.cap_hits[CORR_CAP_GENERATIONS], 6);
+	assert_int_equal(cap_calls[CORR_CAP_GENERATIONS], 1);	/* warned once */
+	assert_int_equal(cap_limits[CORR_CAP_GENERATIONS], 4);
+	/* events on an untracked shrinker: not correlated, nothing raised */
+	fbegin(c, ts++, 200, 0xffff888200000000ULL + 9 * 0x400);
+	fbegin(c, ts++, 200, 0xffff888200000000ULL + 9 * 0x400);
+	assert_int_equal(s.n, 0);
+	/* queue one: a new shrinker is tracked again, and caught */
+	fbegin(c, ts++, 200, 0xffff888200000000ULL);
+	fend(c, ts++, 200, 0xffff888200000000ULL);
+	rcu(c, ts++, 0xffff888200000000ULL);
+	push(c, ev(ST_SHRINKER_ALLOC, ts++, 1, "mount", A));
+	fbegin(c, ts++, 200, A);
+	fbegin(c, ts++, 201, A);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.v[0].kind, ST_V_DOUBLE_FREE);
+	/* full again: an allocation at the tombstone's address is not tracked,
+	 * and later events there are no use after free */
+	push(c, ev(ST_SHRINKER_ALLOC, ts++, 1, "mount", 0xffff888200000000ULL));
+	sbegin(c, ts++, 100, 0xffff888200000000ULL, HEAD, HEAD);
+	assert_int_equal(s.n, 1);
+	corr_get_stats(c, &cs);
+	assert_int_equal(cs.cap_hits[CORR_CAP_GENERATIONS], 6 + 2 + 2);
+	assert_int_equal(cap_calls[CORR_CAP_GENERATIONS], 1);
+	corr_finish(c);
+	corr_free(c);
+}
+
+/* Tasks in flight and calls per task. */
+static void test_cap_tasks_depth(void **st)
+{
+	struct corr_opts o = { .reorder_window_ns = 0, .max_tasks = 3, .max_depth = 2 };
+	struct sink s;
+	struct corr *c = mk_caps(&s, &o);
+	struct corr_stats cs;
+	uint64_t ts = 10 * MS;
+
+	three(c);
+	for (int pid = 100; pid < 110; pid++)
+		sbegin(c, ts++, pid, A, B, HEAD);
+	corr_get_stats(c, &cs);
+	assert_int_equal(cs.inflight_calls, 3);
+	assert_int_equal(cs.cap_hits[CORR_CAP_TASKS], 7);
+	assert_int_equal(cap_calls[CORR_CAP_TASKS], 1);
+	/* pid 100 nests: A, then B, then C is one too deep */
+	sbegin(c, ts++, 100, B, C, A);
+	sbegin(c, ts++, 100, C, HEAD, B);
+	corr_get_stats(c, &cs);
+	assert_int_equal(cs.inflight_calls, 4);
+	assert_int_equal(cs.cap_hits[CORR_CAP_DEPTH], 1);
+	assert_int_equal(cap_limits[CORR_CAP_DEPTH], 2);
+	/* a tracked call still catches free_while_running */
+	fbegin(c, ts++, 300, A);
+	fend(c, ts++, 300, A);
+	assert_true(s.n >= 1);
+	assert_int_equal(s.v[0].kind, ST_V_FREE_WHILE_RUNNING);
+	corr_finish(c);
+	corr_free(c);
+}
+
+/* The reorder window holds at most max_held events. */
+static void test_cap_held(void **st)
+{
+	struct corr_opts o = { .reorder_window_ns = 1000 * SEC, .max_held = 8 };
+	struct sink s;
+	struct corr *c = mk_caps(&s, &o);
+	struct corr_stats cs;
+
+	for (uint64_t i = 0; i < 100; i++)
+		push(c, ev(ST_SHRINKER_ALLOC, 1000 + i, 1, "mount", 0xffff888200000000ULL + i * 0x400));
+	corr_get_stats(c, &cs);
+	assert_int_equal(cs.held, 8);
+	assert_int_equal(cs.held_max, 8);
+	assert_int_equal(cs.cap_hits[CORR_CAP_HELD], 92);
+	assert_int_equal(cap_calls[CORR_CAP_HELD], 1);
+	assert_int_equal(s.events_out, 92);
+	/* older than what the shortened window released: late, still processed */
+	push(c, ev(ST_SHRINKER_ALLOC, 1000, 1, "mount", A));
+	corr_finish(c);
+	corr_get_stats(c, &cs);
+	assert_int_equal(cs.late, 1);
+	assert_int_equal(s.events_out, 101);
+	assert_int_equal(s.out_of_order, 1);
+	corr_free(c);
+}
+
+/* Remembered reports: beyond the cap violations are still reported. */
+static void test_cap_reports(void **st)
+{
+	struct corr_opts o = { .reorder_window_ns = 0, .max_reports = 2 };
+	struct sink s;
+	struct corr *c = mk_caps(&s, &o);
+	struct corr_stats cs;
+	char buf[512] = "";
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	assert_non_null(f);
+	three(c);
+	fbegin(c, 10 * MS, 200, A);
+	fend(c, 11 * MS, 200, A);
+	rcu(c, 12 * MS, A);
+	sbegin(c, 13 * MS, 100, A, B, HEAD);	/* reported, remembered */
+	sbegin(c, 14 * MS, 101, A, B, HEAD);	/* reported, remembered */
+	sbegin(c, 15 * MS, 102, A, B, HEAD);	/* reported, not remembered */
+	sbegin(c, 16 * MS, 102, A, B, HEAD);	/* so again */
+	sbegin(c, 17 * MS, 100, A, B, HEAD);	/* remembered: not again */
+	assert_int_equal(s.n, 4);
+	corr_get_stats(c, &cs);
+	assert_int_equal(cs.cap_hits[CORR_CAP_REPORTS], 2);
+	assert_int_equal(cap_calls[CORR_CAP_REPORTS], 1);
+	corr_finish(c);
+	assert_int_equal(corr_print_caps(c, f), 1);
+	fclose(f);
+	assert_non_null(strstr(buf, "caps hit: 2 violations not remembered"));
+	assert_non_null(strstr(buf, "(cap 2 reports)"));
+	corr_free(c);
+}
+
+/* No cap hit: nothing printed; the defaults are the CORR_MAX_* values. */
+static void test_caps_quiet_and_parse(void **st)
+{
+	struct corr_opts o = { 0 };
+	struct sink s;
+	struct corr *c = mk_caps(&s, NULL);
+	char err[160], buf[160];
+
+	three(c);
+	corr_finish(c);
+	assert_int_equal(corr_print_caps(c, stderr), 0);
+	corr_free(c);
+	assert_int_equal(corr_parse_caps("generations=4,tasks=2,depth=3,held=5,reports=6,"
+					 "tombstones=7", &o, err, sizeof(err)), 0);
+	assert_int_equal(o.max_generations, 4);
+	assert_int_equal(o.max_tasks, 2);
+	assert_int_equal(o.max_depth, 3);
+	assert_int_equal(o.max_held, 5);
+	assert_int_equal(o.max_reports, 6);
+	assert_int_equal(o.max_tombstones, 7);
+	assert_int_equal(corr_parse_caps(NULL, &o, err, sizeof(err)), 0);
+	assert_int_equal(corr_parse_caps("", &o, err, sizeof(err)), 0);
+	assert_int_equal(corr_parse_caps("gens=4", &o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "'gens' is not one of"));
+	assert_int_equal(corr_parse_caps("tasks=0", &o, err, sizeof(err)), -1);
+	assert_int_equal(corr_parse_caps("tasks=x", &o, err, sizeof(err)), -1);
+	assert_int_equal(corr_parse_caps("tasks", &o, err, sizeof(err)), -1);
+	assert_int_equal(corr_parse_caps("held=99999999999999999999", &o, err, sizeof(err)), -1);
+	assert_non_null(corr_cap_warning(CORR_CAP_GENERATIONS, 1048576, buf, sizeof(buf)));
+	assert_non_null(strstr(buf, "more than 1048576 live shrinker generations"));
+}
+
 /* The report names each shrinker with its numbers. */
 static void test_report(void **st)
 {
@@ -792,6 +981,11 @@ int main(void)
 		cmocka_unit_test(test_tombstone_cap),
 		cmocka_unit_test(test_bounded_by_live_state),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_cap_generations),
+		cmocka_unit_test(test_cap_tasks_depth),
+		cmocka_unit_test(test_cap_held),
+		cmocka_unit_test(test_cap_reports),
+		cmocka_unit_test(test_caps_quiet_and_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -255,6 +255,15 @@ static void test_violation_and_header(void **st)
 	assert_int_equal(st_parse_line_info(buf, strlen(buf), &back, reason, sizeof(reason), &info),
 			 ST_PARSE_HEADER);
 	assert_int_equal(info.list_offset, -1);
+	/* a redacted log says so; readers take it as any header */
+	assert_true(st_jsonl_format_header_ext(buf, sizeof(buf), "6.12.95", "fentry", 123, 96,
+					       "all") > 0);
+	assert_string_equal(buf, "{\"type\":\"header\",\"format\":\"shrinktrace/1\",\"kernel\":\"6.12.95\","
+				 "\"backend\":\"fentry\",\"clock\":\"monotonic\",\"start_ts\":123,"
+				 "\"list_offset\":96,\"redacted\":\"all\"}\n");
+	assert_int_equal(st_parse_line_info(buf, strlen(buf), &back, reason, sizeof(reason), &info),
+			 ST_PARSE_HEADER);
+	assert_int_equal(info.list_offset, 96);
 }
 
 int main(void)

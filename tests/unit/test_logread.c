@@ -84,6 +84,30 @@ static void test_bad_json(void **st)
 	assert_non_null(strstr(reason, "NUL"));
 }
 
+/* Found by tests/fuzz: what a bad line leaves in the parser, and strings
+ * that only strcmp() would take for a name of the format. */
+static void test_after_errors(void **st)
+{
+	char reason[256];
+	struct st_rec r;
+
+	/* an unfinished surrogate pair must not leak into the next line */
+	bad("{\"type\":\"free_begin\"," COMMONF ",\"name\":\"\\ud800\\u00zz\"}", "bad JSON");
+	bad("{\"type\":\"free_begin\"," COMMONF ",\"name\":\"\\ud800", "bad JSON");
+	assert_int_equal(parse("{\"type\":\"free_begin\"," COMMONF ",\"shrinker\":\"0x1\","
+			       "\"name\":\"\\u00e9\\u0010\"}", &r, reason), ST_PARSE_EVENT);
+	assert_string_equal(r.name, "\xc3\xa9\x10");
+	/* reasons quote input on one line; "\u0000" ends no name early */
+	bad("{\"type\":\"header\",\"format\":\"shrinktrace/1\\nx\"}", "\"shrinktrace/1\\nx\"");
+	bad("{\"type\":\"header\",\"format\":\"shrinktrace/1\\u0000\"}", "NUL");
+	bad("{\"type\":\"shrink_end\"," COMMONF ",\"shrinker\":\"0x1\",\"freed\":\"empty\\u0000x\"}",
+	    "\"freed\": expected an integer or \"empty\"");
+	assert_int_equal(parse("{\"type\":\"free_begin\\u0000\"," COMMONF ",\"shrinker\":\"0x1\"}", &r,
+			       reason), ST_PARSE_SKIP);
+	assert_int_equal(parse("{\"type\":\"violation\\u0000x\"}", &r, reason), ST_PARSE_SKIP);
+	assert_string_not_equal(reason, "violation");
+}
+
 static void test_missing_and_mistyped(void **st)
 {
 	bad("{\"ts\":5}", "missing field \"type\"");
@@ -214,6 +238,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_lines),
 		cmocka_unit_test(test_bad_json),
+		cmocka_unit_test(test_after_errors),
 		cmocka_unit_test(test_missing_and_mistyped),
 		cmocka_unit_test(test_bad_pointers),
 		cmocka_unit_test(test_ignored),

@@ -194,7 +194,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setvbuf(out, NULL, _IOFBF, 1 << 20);
-	if (st_jsonl_format_header(buf, sizeof(buf), "6.12.95", "fentry", now) > 0)
+	if (st_jsonl_format_header(buf, sizeof(buf), "6.12.95", "fentry", now, -1) > 0)
 		fputs(buf, out);
 	for (int i = 0; i < 100; i++)
 		mount_one(i * 5);

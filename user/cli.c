@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* cli.c - option values shared by the tracer and replay (see cli.h). */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+int cli_parse_number(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo && v <= hi))	/* also refuses NaN */
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum stats_sort cli_parse_sort(struct argp_state *state, const char *arg)
+{
+	int k = stats_sort_from_name(arg);
+
+	if (k < 0)
+		argp_error(state, "--sort: '%s' is not one of " STATS_SORT_KEYS, arg);
+	return (enum stats_sort)k;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * cli.h - option values parsed alike by the tracer (main.c) and
+ * `shrinktrace replay` (replay.c).
+ */
+#ifndef ST_CLI_H
+#define ST_CLI_H
+
+#include <argp.h>
+
+#include "stats.h"
+
+/* A decimal number (strtod(3) syntax, the whole of s) from lo to hi, into
+ * *out.  Returns 0, or -1 (*out untouched) for anything else: no digits,
+ * trailing characters, out of range, infinite or NaN. */
+int cli_parse_number(const char *s, double lo, double hi, double *out);
+
+/* The --sort KEY (stats_sort_from_name()); anything else is a usage error
+ * reported with argp_error(), which exits unless the parser has ARGP_NO_EXIT. */
+enum stats_sort cli_parse_sort(struct argp_state *state, const char *arg);
+
+#endif /* ST_CLI_H */
