@@ -114,7 +114,8 @@ static const struct argp_option options[] = {
 	{ "top", OPT_TOP, "INTERVAL", OPTION_ARG_OPTIONAL, "Instead of event lines, show the "
 	  "table of shrinkers (calls, freed, time, latency) every INTERVAL seconds (default 1, "
 	  "decimals allowed, 0.1 to 86400; `--top 0.5` or `--top=0.5`): redrawn in place on a "
-	  "terminal, else one timestamped table per interval. Violations still go to stderr", 0 },
+	  "terminal, else one timestamped table per interval. Violations go to stderr (on a "
+	  "terminal: under the table, and again when it ends)", 0 },
 	{ "sort", OPT_SORT, "KEY", 0, "Sort the table of shrinkers (--top and the summary) by "
 	  "KEY: time (default), calls, freed, max, p99, zero (calls that freed nothing), name", 0 },
 	{ NULL, 0, NULL, 0, "Filters (they select walks and do_shrink_slab() calls for output and "

@@ -27,6 +27,16 @@
  *            shrinker_free() while an RCU reader on the other CPU holds the grace period off
  *            (B is queued, not yet freed), then the walker resumes and steps from A to B.
  *            finish relinks A to itself before freeing it and releases the reader.
+ *   race     the real race, for our own kernel (tools/lab/race, 6.7+): the walker (a real
+ *            shrink_slab(), started by the caller) sits in A's scan_objects, outside the RCU
+ *            read-side section and holding the reference shrinker_try_get() took; a kthread
+ *            calls the real shrinker_free(A) (stock: waits for the walker; patched kernel:
+ *            unlinks A first, then waits); once it has dropped A's initial reference, a
+ *            second kthread calls the real shrinker_free(B) on A's successor and run waits
+ *            for B's RCU free (rcu_barrier()); then the walker is released and the real
+ *            shrink_slab() resumes from A (on the patched kernel onto the freed B: KASAN).
+ *            Markers with both clocks (CLOCK_MONOTONIC and local_clock(), the printk clock)
+ *            go to the console (pr_warn) so that KASAN reports can be put on the log's time.
  *
  * /sys/kernel/debug/shrinker_lab/result reports what happened (pids, addresses, timings);
  * .../list prints the kernel's shrinker_list (address, scan/count symbols), for diagnosis.
@@ -50,12 +60,15 @@
 #include <linux/string.h>
 #include <linux/seq_file.h>
 #include <linux/rwsem.h>
+#include <linux/poison.h>
+#include <linux/sched/clock.h>
 
 #define LAB_REFCOUNTED (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0))
 #define LAB_NOBJ 512
 
-enum lab_mode { M_NONE, M_CONTROL, M_SLOW, M_BLOCKED, M_LEAK, M_UNLINK };
-static const char *const mode_names[] = { "none", "control", "slow", "blocked", "leak", "unlink" };
+enum lab_mode { M_NONE, M_CONTROL, M_SLOW, M_BLOCKED, M_LEAK, M_UNLINK, M_RACE };
+static const char *const mode_names[] = { "none", "control", "slow", "blocked", "leak", "unlink",
+					   "race" };
 
 struct lab_shrinker {
 	const char *name;
@@ -75,12 +88,38 @@ static atomic_t a_armed;		/* A's next scan_objects does MODE */
 static atomic_t a_scan_returned;
 static DECLARE_COMPLETION(a_scan_started);
 static DECLARE_COMPLETION(a_release);
-static pid_t walker_pid, freer_pid;
-static s64 free_ns;			/* how long the freer's free took */
+static pid_t walker_pid;
 static s64 scan_ns;			/* how long A's armed scan_objects took */
 static unsigned long a_addr, b_addr, a_next;
 static bool a_next_was_b;
-static char result[768];
+static char result[1024];
+
+/*
+ * race: one iteration's facts. Clock pairs are (CLOCK_MONOTONIC, local_clock()) read back to
+ * back: the tracer's ts is CLOCK_MONOTONIC, a printk timestamp is local_clock(); local is the
+ * midpoint of two local_clock() reads around the monotonic one, err their distance.
+ */
+struct clock_pair {
+	s64 mono, local, err;
+};
+static struct {
+	int iter;
+	bool a_unlinked;		/* A's list.prev was LIST_POISON2 when B was freed */
+	bool b_freed;			/* shrinker_free(B) returned and rcu_barrier() ran */
+	unsigned long a_next;		/* A's list.next then */
+	struct clock_pair begin, release, ret, end;
+} race;
+
+static void clock_pair(struct clock_pair *p)
+{
+	u64 l0, l1;
+
+	l0 = local_clock();
+	p->mono = ktime_get_ns();
+	l1 = local_clock();
+	p->local = l0 + (l1 - l0) / 2;
+	p->err = l1 - l0;
+}
 
 static struct mutex *shrinker_mutex_p;	/* not exported: looked up through kallsyms */
 static struct list_head *shrinker_list_p;
@@ -133,6 +172,7 @@ static noinline unsigned long lab_a_scan(struct shrinker *s, struct shrink_contr
 		break;
 	case M_BLOCKED:
 	case M_UNLINK:
+	case M_RACE:
 		if (!wait_for_completion_timeout(&a_release, 60 * HZ))
 			pr_warn("shrinker_lab: A was never released, going on\n");
 		freed = SHRINK_STOP;
@@ -142,6 +182,8 @@ static noinline unsigned long lab_a_scan(struct shrinker *s, struct shrink_contr
 	}
 	scan_ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
 	atomic_set(&a_scan_returned, 1);
+	if (mode == M_RACE)
+		clock_pair(&race.ret);	/* the last thing before the walker resumes */
 	return freed;
 }
 
@@ -201,26 +243,59 @@ static void lab_destroy(struct lab_shrinker *ls)
 }
 
 /* ---- helper threads ------------------------------------------------------------------------ */
-static DECLARE_COMPLETION(freer_done);
+/* A kthread that frees one shrinker (lab_destroy: the real shrinker_free()). */
+struct lab_freer {
+	const char *comm;
+	struct lab_shrinker *ls;
+	struct completion done;
+	bool running;			/* started, done not yet waited for */
+	pid_t pid;
+	s64 ns;				/* how long its free took */
+};
+static struct lab_freer freer = { .comm = "lab-freer" };	/* frees A (B in none) */
+static struct lab_freer freer_b = { .comm = "lab-freer-b" };	/* race: frees B */
 
 static int freer_fn(void *data)
 {
+	struct lab_freer *f = data;
 	ktime_t t0 = ktime_get();
 
-	freer_pid = current->pid;
-	lab_destroy(data);
-	free_ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
-	complete(&freer_done);
+	f->pid = current->pid;
+	lab_destroy(f->ls);
+	f->ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
+	complete(&f->done);
+	return 0;
+}
+
+static int start_freer_on(struct lab_freer *f, struct lab_shrinker *ls)
+{
+	struct task_struct *t;
+
+	reinit_completion(&f->done);
+	f->ls = ls;
+	f->pid = 0;
+	f->ns = 0;
+	t = kthread_run(freer_fn, f, f->comm);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	f->running = true;
 	return 0;
 }
 
 static int start_freer(struct lab_shrinker *ls)
 {
-	struct task_struct *t;
+	return start_freer_on(&freer, ls);
+}
 
-	reinit_completion(&freer_done);
-	t = kthread_run(freer_fn, ls, "lab-freer");
-	return IS_ERR(t) ? PTR_ERR(t) : 0;
+/* wait for a started freer; 0, or -ETIMEDOUT (it stays marked running) */
+static int wait_freer(struct lab_freer *f, unsigned long timeout)
+{
+	if (!f->running)
+		return 0;
+	if (!wait_for_completion_timeout(&f->done, timeout))
+		return -ETIMEDOUT;
+	f->running = false;
+	return 0;
 }
 
 static bool reader_timed_out;
@@ -304,14 +379,14 @@ static int cmd_setup(enum lab_mode m)
 	int err;
 
 #if !LAB_REFCOUNTED
-	if (m == M_LEAK || m == M_UNLINK)	/* no refcount; unregister waits for walkers */
+	if (m == M_LEAK || m == M_UNLINK || m == M_RACE)	/* no refcount; unregister waits */
 		return -EOPNOTSUPP;
 #endif
-	if (lab_a.registered || lab_b.registered)
+	if (lab_a.registered || lab_b.registered || freer.running || freer_b.running)
 		return -EBUSY;
 	mode = m;
-	walker_pid = freer_pid = 0;
-	free_ns = scan_ns = 0;
+	walker_pid = freer.pid = freer_b.pid = 0;
+	freer.ns = freer_b.ns = scan_ns = 0;
 	a_addr = b_addr = a_next = 0;
 	a_next_was_b = false;
 	atomic_set(&a_scan_returned, 0);
@@ -329,6 +404,15 @@ static int cmd_setup(enum lab_mode m)
 	b_addr = (unsigned long)lab_b.s;
 	a_next = (unsigned long)lab_a.s->list.next;
 	a_next_was_b = lab_a.s->list.next == &lab_b.s->list;
+	if (m == M_RACE) {
+		int iter = race.iter + 1;
+
+		memset(&race, 0, sizeof(race));
+		race.iter = iter;
+		clock_pair(&race.begin);
+		pr_warn("shrinker_lab: race iter=%d begin a=0x%lx b=0x%lx mono_ns=%lld local_ns=%lld\n",
+			race.iter, a_addr, b_addr, race.begin.mono, race.begin.local);
+	}
 	atomic_set(&a_armed, m == M_LEAK ? 0 : 1);
 	return 0;
 }
@@ -355,7 +439,7 @@ static int cmd_run(void)
 			return err;
 		err = start_freer(&lab_a);
 		if (!err)
-			wait_for_completion(&freer_done);
+			wait_freer(&freer, MAX_SCHEDULE_TIMEOUT);
 		return err;
 	case M_BLOCKED:
 		err = wait_walker();
@@ -365,7 +449,7 @@ static int cmd_run(void)
 		msleep(2500);
 		complete(&a_release);
 		if (!err)
-			wait_for_completion(&freer_done);
+			wait_freer(&freer, MAX_SCHEDULE_TIMEOUT);
 		return err;
 #if LAB_REFCOUNTED
 	case M_LEAK:
@@ -374,7 +458,7 @@ static int cmd_run(void)
 		msleep(2500);
 		shrinker_put(lab_a.s);				/* found and dropped */
 		if (!err)
-			wait_for_completion(&freer_done);
+			wait_freer(&freer, MAX_SCHEDULE_TIMEOUT);
 		return err;
 	case M_UNLINK:
 		if (!a_next_was_b) {
@@ -400,6 +484,58 @@ static int cmd_run(void)
 		/* give it time to step past A; finish runs after the walk has ended */
 		msleep(300);
 		return 0;
+	case M_RACE: {
+		unsigned long deadline;
+
+		if (!a_next_was_b) {
+			pr_err("shrinker_lab: B is not A's successor (next %lx)\n", a_next);
+			return -EAGAIN;
+		}
+		err = wait_walker();
+		if (err)
+			return err;
+		/*
+		 * The walker is inside A's scan_objects: shrink_slab() took its reference with
+		 * shrinker_try_get() and left the RCU read-side section before do_shrink_slab().
+		 * The real shrinker_free(A), by another thread:
+		 */
+		err = start_freer_on(&freer, &lab_a);
+		if (err)
+			return err;	/* finish releases the walker */
+		/*
+		 * It drops the initial reference, then waits for ours (wait_for_completion):
+		 * wait until only the walker's reference is left. The patched kernel has
+		 * unlinked A (list_del_rcu) before that put; the stock kernel unlinks after.
+		 */
+		deadline = jiffies + 10 * HZ;
+		while (refcount_read(&lab_a.s->refcount) > 1 && time_before(jiffies, deadline))
+			msleep(1);
+		if (refcount_read(&lab_a.s->refcount) != 1) {
+			pr_err("shrinker_lab: race: shrinker_free(A) did not drop its reference (refcount %u)\n",
+			       refcount_read(&lab_a.s->refcount));
+			return -ETIMEDOUT;
+		}
+		race.a_unlinked = READ_ONCE(lab_a.s->list.prev) == LIST_POISON2;
+		race.a_next = (unsigned long)READ_ONCE(lab_a.s->list.next);
+		/* a third thread frees B, A's successor, with the real shrinker_free() ... */
+		err = start_freer_on(&freer_b, &lab_b);
+		if (err)
+			return err;
+		wait_freer(&freer_b, MAX_SCHEDULE_TIMEOUT);	/* not stuck: no one holds B */
+		/* ... and its RCU callback (shrinker_free_rcu_cb: kfree) runs */
+		rcu_barrier();
+		race.b_freed = true;
+		clock_pair(&race.release);
+		pr_warn("shrinker_lab: race iter=%d release walker=%d a_unlinked=%d a_next=0x%lx mono_ns=%lld local_ns=%lld\n",
+			race.iter, walker_pid, race.a_unlinked, race.a_next, race.release.mono,
+			race.release.local);
+		complete(&a_release);		/* the real shrink_slab() resumes from A */
+		/* shrinker_free(A) returns once the walker has put its reference */
+		err = wait_freer(&freer, 20 * HZ);
+		if (err)
+			pr_err("shrinker_lab: race: shrinker_free(A) still waits 20 s after the release\n");
+		return err;
+	}
 #endif
 	default:
 		return -EINVAL;
@@ -421,15 +557,37 @@ static int cmd_finish(void)
 	}
 	stop_reader();
 	complete(&a_release);		/* in case a walker still waits */
+	if (wait_freer(&freer, 30 * HZ) || wait_freer(&freer_b, 30 * HZ))
+		pr_err("shrinker_lab: a freer is still running 30 s after the release\n");
 	lab_destroy(&lab_a);
 	lab_destroy(&lab_b);
 	rcu_barrier();
+	if (mode == M_RACE) {
+		clock_pair(&race.end);
+		pr_warn("shrinker_lab: race iter=%d end mono_ns=%lld local_ns=%lld\n",
+			race.iter, race.end.mono, race.end.local);
+		scnprintf(result, sizeof(result),
+			  "iter=%d mode=race walker_pid=%d freer_pid=%d freer_b_pid=%d a=0x%lx b=0x%lx "
+			  "a_next_was_b=%d a_unlinked=%d a_next=0x%lx b_freed=%d scan_ms=%lld "
+			  "free_a_ms=%lld a_scans=%d b_scans=%d "
+			  "begin_mono=%lld begin_local=%lld release_mono=%lld release_local=%lld "
+			  "ret_mono=%lld ret_local=%lld ret_err=%lld end_mono=%lld end_local=%lld\n",
+			  race.iter, walker_pid, freer.pid, freer_b.pid, a_addr, b_addr, a_next_was_b,
+			  race.a_unlinked, race.a_next, race.b_freed, scan_ns / NSEC_PER_MSEC,
+			  freer.ns / NSEC_PER_MSEC, atomic_read(&lab_a.scans),
+			  atomic_read(&lab_b.scans), race.begin.mono, race.begin.local,
+			  race.release.mono, race.release.local, race.ret.mono, race.ret.local,
+			  race.ret.err, race.end.mono, race.end.local);
+		pr_info("shrinker_lab: %s", result);
+		mode = M_NONE;
+		return 0;
+	}
 	scnprintf(result, sizeof(result),
 		  "mode=%s walker_pid=%d freer_pid=%d a=0x%lx b=0x%lx a_next_was_b=%d "
 		  "scan_ms=%lld free_ms=%lld a_scans=%d b_scans=%d reader_timed_out=%d "
 		  "shrinker_mutex=%s\n",
-		  mode_names[mode], walker_pid, freer_pid, a_addr, b_addr, a_next_was_b,
-		  scan_ns / NSEC_PER_MSEC, free_ns / NSEC_PER_MSEC, atomic_read(&lab_a.scans),
+		  mode_names[mode], walker_pid, freer.pid, a_addr, b_addr, a_next_was_b,
+		  scan_ns / NSEC_PER_MSEC, freer.ns / NSEC_PER_MSEC, atomic_read(&lab_a.scans),
 		  atomic_read(&lab_b.scans), reader_timed_out, shrinker_mutex_p ? "found" : "none");
 	pr_info("shrinker_lab: %s", result);
 	mode = M_NONE;
@@ -450,7 +608,7 @@ static ssize_t cmd_write(struct file *f, const char __user *ubuf, size_t len, lo
 
 	mutex_lock(&lab_lock);
 	if (!strncmp(p, "setup ", 6)) {
-		for (i = M_CONTROL; i <= M_UNLINK; i++)
+		for (i = M_CONTROL; i <= M_RACE; i++)
 			if (!strcmp(strim(p + 6), mode_names[i]))
 				err = cmd_setup(i);
 	} else if (!strcmp(p, "run")) {
@@ -508,6 +666,8 @@ static struct dentry *dir;
 
 static int __init lab_init(void)
 {
+	init_completion(&freer.done);
+	init_completion(&freer_b.done);
 	shrinker_mutex_p = (struct mutex *)lookup_symbol("shrinker_mutex");
 	shrinker_list_p = (struct list_head *)lookup_symbol("shrinker_list");
 #if !LAB_REFCOUNTED
