@@ -101,6 +101,7 @@ static char result[1024];
  */
 struct clock_pair {
 	s64 mono, local, err;
+	int cpu;
 };
 static struct {
 	int iter;
@@ -114,9 +115,12 @@ static void clock_pair(struct clock_pair *p)
 {
 	u64 l0, l1;
 
+	preempt_disable();
+	p->cpu = smp_processor_id();
 	l0 = local_clock();
 	p->mono = ktime_get_ns();
 	l1 = local_clock();
+	preempt_enable();
 	p->local = l0 + (l1 - l0) / 2;
 	p->err = l1 - l0;
 }
@@ -570,14 +574,17 @@ static int cmd_finish(void)
 			  "iter=%d mode=race walker_pid=%d freer_pid=%d freer_b_pid=%d a=0x%lx b=0x%lx "
 			  "a_next_was_b=%d a_unlinked=%d a_next=0x%lx b_freed=%d scan_ms=%lld "
 			  "free_a_ms=%lld a_scans=%d b_scans=%d "
-			  "begin_mono=%lld begin_local=%lld release_mono=%lld release_local=%lld "
-			  "ret_mono=%lld ret_local=%lld ret_err=%lld end_mono=%lld end_local=%lld\n",
+			  "begin_mono=%lld begin_local=%lld begin_err=%lld "
+			  "release_mono=%lld release_local=%lld release_err=%lld "
+			  "ret_mono=%lld ret_local=%lld ret_err=%lld ret_cpu=%d "
+			  "end_mono=%lld end_local=%lld end_err=%lld\n",
 			  race.iter, walker_pid, freer.pid, freer_b.pid, a_addr, b_addr, a_next_was_b,
 			  race.a_unlinked, race.a_next, race.b_freed, scan_ns / NSEC_PER_MSEC,
 			  freer.ns / NSEC_PER_MSEC, atomic_read(&lab_a.scans),
-			  atomic_read(&lab_b.scans), race.begin.mono, race.begin.local,
-			  race.release.mono, race.release.local, race.ret.mono, race.ret.local,
-			  race.ret.err, race.end.mono, race.end.local);
+			  atomic_read(&lab_b.scans), race.begin.mono, race.begin.local, race.begin.err,
+			  race.release.mono, race.release.local, race.release.err, race.ret.mono,
+			  race.ret.local, race.ret.err, race.ret.cpu, race.end.mono, race.end.local,
+			  race.end.err);
 		pr_info("shrinker_lab: %s", result);
 		mode = M_NONE;
 		return 0;
