@@ -196,8 +196,13 @@ struct {
 
 struct tracked {
 	__u32 state;		/* T_* */
-	__u32 pad;
+	__u32 end_s;		/* when free_end was inferred, s of bpf_ktime_get_ns() */
 };
+
+/* An entry whose kfree() went unseen (a skipped program run) is dropped this
+ * long after its free_end: no RCU grace period, lazy or not, lasts that long,
+ * and its memory may hold something else by then. */
+#define TRACKED_AFTER_END_S 60
 
 /* bpf_for_each_map_elem() visits every bucket (as many as max_entries,
  * rounded up to a power of two) on each scan: 16384 buckets cost the scanner
@@ -970,6 +975,8 @@ static __always_inline void claim_inferred_free(__u32 type, __u32 bit, __u64 s, 
 		return;
 	}
 	note_free(type, s, ST_F_INFERRED);
+	if (bit == T_FREE_END)
+		t->end_s = (__u32)(bpf_ktime_get_ns() / 1000000000ULL);
 	if (!e)
 		return;
 	fill_free(e, (struct shrinker *)s, ST_F_INFERRED);
@@ -1111,19 +1118,31 @@ int BPF_PROG(tp_kfree_nested, unsigned long call_site, const void *ptr)
 static long scan_one(void *map, __u64 *key, struct tracked *t, void *ctx)
 {
 	struct shrinker *s = (struct shrinker *)*key;
-	__u32 flags = BPF_CORE_READ(s, flags);
-	__u64 prev = (__u64)BPF_CORE_READ(s, list.prev);
-	bool unlinked = prev == ST_LIST_POISON2;
+	__u32 flags, now_s;
+	__u64 prev;
+	bool unlinked;
 
+	/* Past free_end the memory is only waiting for its RCU free: never
+	 * read it as a shrinker again (it may be reused once the kfree is
+	 * missed), and forget it after a while. */
+	if (t->state & (T_FREE_END | T_GONE)) {
+		now_s = (__u32)(bpf_ktime_get_ns() / 1000000000ULL);
+		if (t->end_s && now_s - t->end_s > TRACKED_AFTER_END_S)
+			bpf_map_delete_elem(map, key);
+		return 0;
+	}
+	flags = BPF_CORE_READ(s, flags);
+	prev = (__u64)BPF_CORE_READ(s, list.prev);
+	unlinked = prev == ST_LIST_POISON2;
 	/* Only the scanner sets T_REGISTERED after creation, and one scan runs
-	 * at a time. */
-	if (!(t->state & (T_REGISTERED | T_GONE)) && (flags & SHRINKER_REGISTERED_BIT) &&
+	 * at a time; a shrinker inside shrinker_free() is not registering. */
+	if (!(t->state & (T_REGISTERED | T_FREE_BEGIN)) && (flags & SHRINKER_REGISTERED_BIT) &&
 	    !unlinked) {
 		__sync_fetch_and_or(&t->state, T_REGISTERED);
 		if (infer_register)
 			emit_register(s, ST_F_INFERRED);
 	}
-	if (!infer_free || (t->state & (T_FREE_END | T_GONE)))
+	if (!infer_free)
 		return 0;
 	/* shrinker_free() drops the initial reference first: a registered
 	 * shrinker at refcount 0 is being freed (6.7+). */

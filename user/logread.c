@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <json-c/json.h>
 
@@ -473,6 +474,16 @@ struct st_log *st_log_open(const char *path, char *err, size_t err_len)
 	if (!f) {
 		setreason(err, err_len, "%s: %s", path, strerror(errno));
 		return NULL;
+	}
+	{
+		struct stat st;
+
+		if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+			setreason(err, err_len, "%s: is a directory: give a log file written by "
+				  "`shrinktrace -o FILE`", path);
+			fclose(f);
+			return NULL;
+		}
 	}
 	lg = log_new(f, path, false, err, err_len);
 	if (!lg)

@@ -104,7 +104,7 @@ static const struct argp_option options[] = {
 	{ "backend", 'b', "MODE", 0, "auto (default), fentry, kprobe or tracepoint: with a "
 	  "fixed MODE only that mechanism is tried for every hook", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer size, a power of two >= 4096; "
-	  "K and M suffixes (default 8M). Events that do not fit are counted and logged as "
+	  "K, M and G suffixes (default 8M). Events that do not fit are counted and logged as "
 	  "`lost` records", 0 },
 	{ "stuck-after", OPT_STUCK, "SECONDS", 0, "Report stuck_free when shrinker_free() has "
 	  "not returned after SECONDS of trace time (default 10)", 0 },
@@ -203,6 +203,8 @@ static int parse_size(const char *s, uint32_t *out)
 		v <<= 10, end++;
 	else if (*end == 'M' || *end == 'm')
 		v <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		v <<= 30, end++;
 	if (*end || v < 4096 || v > (1ULL << 30) || (v & (v - 1)))
 		return -1;
 	*out = (uint32_t)v;
@@ -251,7 +253,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_RINGBUF:
 		if (parse_size(arg, &a->ringbuf))
 			argp_error(state, "--ringbuf-size: '%s' is not a power of two between 4K "
-				   "and 1024M", arg);
+				   "and 1G", arg);
 		break;
 	case OPT_STUCK:
 		if (cli_parse_number(arg, 0, 1e9, &sec) || sec == 0)
@@ -346,7 +348,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			a->redact = (enum st_redact_mode)st_redact_mode_parse(arg);
 			break;
 		}
-		/* Everything from the first non-option on is the command. */
+		/* A command comes after "--"; a bare word is a typo of an option
+		 * value or of a subcommand, not something to exec as root. */
+		if (state->next < 2 || strcmp(state->argv[state->next - 2], "--"))
+			argp_error(state, "'%s' is not an option: subcommands are replay and redact, "
+				   "and a command to trace goes after -- (shrinktrace [OPTION...] -- "
+				   "COMMAND)", arg);
+		/* Everything after "--" is the command. */
 		a->command = &state->argv[state->next - 1];
 		state->next = state->argc;
 		break;
@@ -759,7 +767,7 @@ static int trace_main(struct args *a)
 	struct corr_stats cs;
 	struct utsname un;
 	char err[512];
-	uint64_t start, deadline = 0, lost, now;
+	uint64_t start, attached = 0, deadline = 0, lost, now;
 	pid_t child = -1;
 	int cmd_status = 0, err_pipe = -1, rc = EXIT_CLEAN, n, list_offset;
 
@@ -831,6 +839,7 @@ static int trace_main(struct args *a)
 		goto out;
 	}
 	r.l = l;
+	attached = loader_now_ns();	/* the summary's time: tracing, not loading */
 	if (!a->no_banner)
 		loader_banner(l, stderr);
 	uname(&un);
@@ -849,7 +858,7 @@ static int trace_main(struct args *a)
 	if (!a->quiet)
 		text_out_header(r.text);
 	if (a->duration > 0)
-		deadline = start + (uint64_t)(a->duration * 1e9);
+		deadline = attached + (uint64_t)(a->duration * 1e9);
 
 	if (a->command) {
 		sigaction(SIGCHLD, &sc, NULL);
@@ -943,7 +952,7 @@ static int trace_main(struct args *a)
 		merge_kernel_stats(&r, l);
 	fflush(stdout);		/* event lines before the summary on a shared terminal */
 	corr_get_stats(r.corr, &cs);
-	print_summary(&r, &cs, (double)(loader_now_ns() - start) / 1e9, loader_lost_total(l),
+	print_summary(&r, &cs, (double)(loader_now_ns() - attached) / 1e9, loader_lost_total(l),
 		      a->command ? a->command[0] : NULL, cmd_status);
 	if (rc == EXIT_CLEAN && r.violations)
 		rc = EXIT_VIOLATIONS;

@@ -2,6 +2,8 @@
 /* redact.c - keyed pseudonyms for kernel addresses and tasks (see redact.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/types.h>
@@ -207,6 +209,16 @@ void st_redact_rec(const struct st_redact *r, struct st_rec *rec, unsigned list_
 	if (rec->has & ST_HAS_SNAPSHOT) {
 		rec->next = st_redact_list(r, rec->next, list_offset);
 		rec->prev = st_redact_list(r, rec->prev, list_offset);
+	}
+	/* a name derived from an unsymbolised scan_objects carries its address
+	 * (user/names.c: "scan@0x...") */
+	if ((rec->has & ST_HAS_NAME) && !strncmp(rec->name, "scan@0x", 7)) {
+		char *end;
+		unsigned long long v = strtoull(rec->name + 7, &end, 16);
+
+		if (end != rec->name + 7 && !*end)
+			snprintf(rec->name, sizeof(rec->name), "scan@0x%llx",
+				 (unsigned long long)st_redact_addr(r, v));
 	}
 	if (r->mode == ST_REDACT_ALL) {
 		memset(rec->comm, 0, sizeof(rec->comm));

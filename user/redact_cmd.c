@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -499,8 +500,18 @@ int redact_main(int argc, char **argv)
 	}
 	name = strcmp(a.file, "-") ? a.file : "<stdin>";
 	in = strcmp(a.file, "-") ? fopen(a.file, "r") : stdin;
+	if (in && in != stdin) {
+		struct stat st;
+
+		if (!fstat(fileno(in), &st) && S_ISDIR(st.st_mode)) {
+			fclose(in);
+			in = NULL;
+			errno = EISDIR;
+		}
+	}
 	if (!in) {
-		fprintf(stderr, "shrinktrace redact: %s: %s\n", a.file, strerror(errno));
+		fprintf(stderr, "shrinktrace redact: %s: %s%s\n", a.file, strerror(errno),
+			errno == EISDIR ? ": give a log file written by `shrinktrace -o FILE`" : "");
 		free(x.comms.slot);
 		return RC_ERROR;
 	}

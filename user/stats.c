@@ -1091,7 +1091,7 @@ static void print_totals(const struct stats *s, FILE *f, const struct stats_prin
 	stats_get_walk(s, &w);
 	lput(&l, "shrinkers:");
 	if (o->span_ns)
-		lprintf(&l, " %s traced,", stats_fmt_ns(o->span_ns, b, sizeof(b)));
+		lprintf(&l, " events over %s,", stats_fmt_ns(o->span_ns, b, sizeof(b)));
 	lprintf(&l, " %" PRIu64 " walk%s, %" PRIu64 " call%s", w.walks, w.walks == 1 ? "" : "s",
 		s->tot.calls, s->tot.calls == 1 ? "" : "s");
 	if (s->tot.untimed)

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -164,6 +165,22 @@ static void test_rec_and_modes(void **st)
 	assert_true(rec.memcg == st_redact_addr(&r, 0xffff888100002000ULL));
 	assert_int_equal(rec.pid, st_redact_pid(&r, 100));
 	assert_string_equal(rec.comm, "");
+	/* an unsymbolised scan_objects in the name: its address redacted too */
+	{
+		char want[ST_REC_NAME_LEN];
+
+		memset(&rec, 0, sizeof(rec));
+		rec.has = ST_HAS_NAME;
+		strcpy(rec.name, "scan@0xffffffffc0a01230");
+		st_redact_rec(&r, &rec, 0);
+		snprintf(want, sizeof(want), "scan@0x%llx",
+			 (unsigned long long)st_redact_addr(&r, 0xffffffffc0a01230ULL));
+		assert_string_equal(rec.name, want);
+		assert_string_not_equal(rec.name, "scan@0xffffffffc0a01230");
+		strcpy(rec.name, "sb-tmpfs");
+		st_redact_rec(&r, &rec, 0);
+		assert_string_equal(rec.name, "sb-tmpfs");
+	}
 	/* a fresh random key each time */
 	{
 		struct st_redact a, b;

@@ -597,7 +597,7 @@ static void test_print_top_rows_and_width(void **st)
 	lines = stats_print_top(s, c.f, &o);
 	out = cap_close(&c);
 	assert_int_equal(lines, 5);	/* totals, header, 2 rows, "... 1 more" */
-	assert_non_null(strstr(out, "shrinkers: 2.00s traced, 0 walks, 6 calls, 5 objects "
+	assert_non_null(strstr(out, "shrinkers: events over 2.00s, 0 walks, 6 calls, 5 objects "
 				"freed, 6.00µs in shrinkers, 7 events lost\n"));
 	assert_non_null(strstr(out, "\n... 1 more (sorted by calls)\n"));
 	assert_non_null(strstr(out, "SCANNED"));
