@@ -4,6 +4,8 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "outfile.h"
+#include "redact.h"
 
 int cli_parse_number(const char *s, double lo, double hi, double *out)
 {
@@ -16,6 +18,26 @@ int cli_parse_number(const char *s, double lo, double hi, double *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+mode_t cli_parse_mode(struct argp_state *state, const char *arg)
+{
+	mode_t mode = 0;
+
+	if (st_parse_mode(arg, &mode))
+		argp_failure(state, ST_USAGE_STATUS, 0, "--mode: '%s' is not an octal file "
+			     "mode from 0 to 0777 (e.g. 0600, 0640)", arg);
+	return mode;
+}
+
+int cli_parse_redact(struct argp_state *state, const char *arg)
+{
+	int m = st_redact_mode_parse(arg);
+
+	if (m < 0)
+		argp_failure(state, ST_USAGE_STATUS, 0, "--redact: '%s' is not one of addrs, "
+			     "all (write --redact=all)", arg);
+	return m;
 }
 
 enum stats_sort cli_parse_sort(struct argp_state *state, const char *arg)

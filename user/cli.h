@@ -7,6 +7,7 @@
 #define ST_CLI_H
 
 #include <argp.h>
+#include <sys/types.h>
 
 #include "stats.h"
 
@@ -18,5 +19,11 @@ int cli_parse_number(const char *s, double lo, double hi, double *out);
 /* The --sort KEY (stats_sort_from_name()); anything else is a usage error
  * reported with argp_error(), which exits unless the parser has ARGP_NO_EXIT. */
 enum stats_sort cli_parse_sort(struct argp_state *state, const char *arg);
+
+/* --mode OCTAL (st_parse_mode(), outfile.h) and --redact[=addrs|all]
+ * (st_redact_mode_parse(), redact.h), for the tracer, replay and redact alike:
+ * anything else is a usage error (argp_failure() with ST_USAGE_STATUS). */
+mode_t cli_parse_mode(struct argp_state *state, const char *arg);
+int cli_parse_redact(struct argp_state *state, const char *arg);
 
 #endif /* ST_CLI_H */

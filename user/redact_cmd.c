@@ -36,6 +36,7 @@
 
 #include "logread.h"
 #include "outfile.h"
+#include "cli.h"
 #include "redact.h"
 
 #define RC_CLEAN 0
@@ -433,9 +434,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->out = arg;
 		break;
 	case OPT_MODE:
-		if (st_parse_mode(arg, &a->mode))
-			argp_failure(state, ST_USAGE_STATUS, 0, "--mode: '%s' is not an octal file "
-				     "mode from 0 to 0777 (e.g. 0600, 0640)", arg);
+		a->mode = cli_parse_mode(state, arg);
 		a->mode_set = true;
 		break;
 	case ARGP_KEY_ARG:

@@ -149,20 +149,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->stats = true;
 		break;
 	case OPT_MODE:
-		if (st_parse_mode(arg, &a->mode))
-			argp_failure(state, ST_USAGE_STATUS, 0, "--mode: '%s' is not an octal file "
-				     "mode from 0 to 0777 (e.g. 0600, 0640)", arg);
+		a->mode = cli_parse_mode(state, arg);
 		a->mode_set = true;
 		break;
-	case OPT_REDACT: {
-		int m = st_redact_mode_parse(arg);
-
-		if (m < 0)
-			argp_failure(state, ST_USAGE_STATUS, 0, "--redact: '%s' is not one of addrs, "
-				     "all (write --redact=all)", arg);
-		a->redact = (enum st_redact_mode)m;
+	case OPT_REDACT:
+		a->redact = (enum st_redact_mode)cli_parse_redact(state, arg);
 		break;
-	}
 	case OPT_SORT:
 		a->sort = cli_parse_sort(state, arg);
 		break;
