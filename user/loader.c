@@ -21,6 +21,7 @@
 #include "loader.h"
 #include "names.h"
 #include "shrinktrace.h"
+#include "stats.h"
 #include "shrinktrace.skel.h"
 
 #define SCAN_INTERVAL_NS (10ULL * 1000 * 1000)	/* scanner period, inferring backend */
@@ -760,21 +761,9 @@ static uint64_t read_drops(const struct loader *l, bool take)
 	return sum;
 }
 
-static void add_call_stat(void *sum_, const void *v_)
+static void add_call_stat(void *sum, const void *v)
 {
-	struct st_call_stat *sum = sum_;
-	const struct st_call_stat *v = v_;
-
-	sum->calls += v->calls;
-	sum->zero_calls += v->zero_calls;
-	sum->empty_calls += v->empty_calls;
-	sum->scanned += v->scanned;
-	sum->freed += v->freed;
-	sum->total_ns += v->total_ns;
-	if (v->max_ns > sum->max_ns)
-		sum->max_ns = v->max_ns;
-	for (int i = 0; i < ST_HIST_SLOTS; i++)
-		sum->hist[i] += v->hist[i];
+	st_call_stat_add(sum, v);
 }
 
 static void add_walk_stat(void *sum_, const void *v_)

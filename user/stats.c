@@ -195,8 +195,7 @@ uint64_t stats_percentile(const __u64 hist[ST_HIST_SLOTS], uint64_t max_ns,
 
 /* ---- sums ----------------------------------------------------------------- */
 
-/* d += a (max: the larger; the histogram slot by slot) */
-static void cs_add(struct st_call_stat *d, const struct st_call_stat *a)
+void st_call_stat_add(struct st_call_stat *d, const struct st_call_stat *a)
 {
 	d->calls += a->calls;
 	d->zero_calls += a->zero_calls;
@@ -613,7 +612,7 @@ int stats_add_call(struct stats *s, const struct corr_call *ci)
 	if (n) {
 		if (other)
 			s->folded.other_name_calls++;
-		cs_add(&n->pub.c, &one);
+		st_call_stat_add(&n->pub.c, &one);
 		if (!timed)
 			n->pub.untimed++;
 	} else {
@@ -705,7 +704,7 @@ int stats_set_kernel_call(struct stats *s, uint64_t serial, uint64_t addr, const
 		s->folded.other_name_calls += sum->calls;
 	*g->kern = *sum;
 	g->kname = n;
-	cs_add(&n->pub.c, sum);
+	st_call_stat_add(&n->pub.c, sum);
 	gen_apply(&g->pub, sum, 1);
 	tot_apply(&s->tot, sum, 1);
 	gen_rename(g, n);

@@ -155,6 +155,10 @@ int stats_set_kernel_call(struct stats *s, uint64_t serial, uint64_t addr, const
 void stats_set_kernel_walk(struct stats *s, const struct st_walk_stat *w);
 int stats_set_kernel_task(struct stats *s, uint32_t pid, const struct st_task_stat *t);
 
+/* *d += *a: counts and sums added, max the larger, the histogram slot by slot
+ * (also how user/loader.c sums the kernel map's per-CPU values). */
+void st_call_stat_add(struct st_call_stat *d, const struct st_call_stat *a);
+
 /* Histogram slot of a duration (ns), 0 .. ST_HIST_SLOTS - 1. */
 unsigned stats_hist_slot(uint64_t ns);
 /* Percentile (permille: 500 = p50, 990 = p99) of a histogram, ns, by the rule
