@@ -5,14 +5,28 @@
 
 PREFIX   ?= /usr/local
 BUILD    ?= build
-CC       ?= gcc
+# make's built-in default CC is "cc": `CC ?= gcc` would never apply.
+ifeq ($(origin CC),default)
+CC       := gcc
+endif
 CLANG    ?= clang
 BPFTOOL  ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
-ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+# The kernel types of bpf/shrinker_types.h (struct pt_regs, LIST_POISON2) are
+# x86-64's: other architectures are refused here rather than traced wrongly.
+UNAME_M  := $(shell uname -m)
+ifneq ($(UNAME_M),x86_64)
+$(error shrinktrace supports x86_64 only (this is $(UNAME_M)): bpf/shrinker_types.h declares x86-64's struct pt_regs)
+endif
+ARCH     := x86
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
-	    -D_FORTIFY_SOURCE=2 -fstack-protector-strong -Ibpf -Iuser -I$(BUILD)
+	    -D_FORTIFY_SOURCE=2 -fstack-protector-strong -Ibpf -Iuser -I$(BUILD) -MMD -MP
+# WERROR=1 (CI): every warning is an error.
+ifneq ($(WERROR),)
+CFLAGS   += -Werror
+BPF_WERROR := -Werror
+endif
 LDLIBS   += -lbpf -lelf -lz -ljson-c -lm
 # The sanitizer build of `make check` (BUILD=$(BUILD)/asan ST_SAN=1, same rules):
 # -O1 and no FORTIFY (its __*_chk wrappers hide accesses from ASan).
@@ -20,19 +34,22 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 ifneq ($(ST_SAN),)
 CFLAGS   += -O1 -U_FORTIFY_SOURCE $(SAN_FLAGS)
 endif
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function $(BPF_WERROR) \
 	      -I/usr/include/$(shell uname -m)-linux-gnu -Ibpf
 
-USER_SRCS := $(sort $(wildcard user/*.c))
+# user/: front (CLI, subcommands), kernel (loader), engine (correlator, statistics),
+# log (record, reader, writer, redaction, output files), sinks (outputs), lib.
+USER_SRCS := $(sort $(wildcard user/*/*.c))
+USER_HDRS := $(sort $(wildcard user/*/*.h))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
-LIB_OBJS  := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+LIB_OBJS  := $(filter-out $(BUILD)/user/front/main.o,$(USER_OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BPF_OBJ   := $(BUILD)/shrinktrace.bpf.o
 SKEL      := $(BUILD)/shrinktrace.skel.h
 FUZZ_SECONDS ?= 60
 # the replay path's code: everything but the CLI entry and the BPF loader (libbpf)
-FUZZ_SRCS := tests/fuzz/fuzz_replay.c $(filter-out user/main.c user/loader.c,$(USER_SRCS))
+FUZZ_SRCS := tests/fuzz/fuzz_replay.c $(filter-out user/front/main.c user/kernel/loader.c,$(USER_SRCS))
 FUZZ_BIN  := $(BUILD)/fuzz/fuzz_replay
 
 .PHONY: all clean install uninstall check unit-test replay-test live-test deps static bench demo lab-test
@@ -41,15 +58,19 @@ FUZZ_BIN  := $(BUILD)/fuzz/fuzz_replay
 
 all: $(BUILD)/shrinktrace $(BUILD)/shrinkstress
 
-$(BPF_OBJ): bpf/shrinktrace.bpf.c bpf/shrinktrace.h bpf/shrinker_types.h | $(BUILD)
+$(BPF_OBJ): bpf/shrinktrace.bpf.c $(wildcard bpf/*.h) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name shrinktrace_bpf > $@
 
-$(BUILD)/user/%.o: user/%.c $(wildcard user/*.h) bpf/shrinktrace.h $(SKEL) | $(BUILD)
+# Header dependencies come from -MMD (the .d files); the skeleton is generated
+# before any object so that the first build finds it.
+$(BUILD)/user/%.o: user/%.c $(SKEL) | $(BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+-include $(USER_OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 $(BUILD)/shrinktrace: $(USER_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -61,7 +82,7 @@ $(BUILD)/shrinktrace.static: $(USER_OBJS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
 $(BUILD):
 	@mkdir -p $(BUILD)/user $(BUILD)/tests
@@ -88,7 +109,7 @@ asan:
 
 # libFuzzer target over the replay path (reader -> correlator -> writer), tests/fuzz/.
 # `make fuzz FUZZ_SECONDS=600`; a crash stops it with the input in $(BUILD)/fuzz/artifacts.
-$(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard user/*.h) bpf/shrinktrace.h
+$(FUZZ_BIN): $(FUZZ_SRCS) $(USER_HDRS) bpf/shrinktrace.h
 	@mkdir -p $(@D)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
 		-fno-sanitize-recover=all -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Ibpf -Iuser \
@@ -104,9 +125,9 @@ bench: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog
 	tools/bench/replay_bench.sh $(BUILD)/shrinktrace
 
 # The benchmark's log generator (not part of the tool).
-$(BUILD)/genlog: tools/bench/genlog.c user/jsonl.c user/jsonw.c user/event.c user/jsonl.h \
-		user/jsonw.h user/event.h | $(BUILD)
-	$(CC) $(CFLAGS) -o $@ tools/bench/genlog.c user/jsonl.c user/jsonw.c user/event.c
+GENLOG_SRCS := tools/bench/genlog.c user/log/writer.c user/lib/jsonw.c user/log/event.c
+$(BUILD)/genlog: $(GENLOG_SRCS) | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $(GENLOG_SRCS)
 
 deps:
 	tools/install-deps.sh

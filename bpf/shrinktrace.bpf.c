@@ -7,7 +7,7 @@
  * the instant of the event.  Every event goes through one ring buffer.
  *
  * Each logical hook has up to three implementations; user space loads the set
- * that really loads and attaches on this kernel (user/loader.c):
+ * that really loads and attaches on this kernel (user/kernel/loader.c):
  *
  *   hook      fentry/fexit              kprobe/kretprobe          tracepoint
  *   walk      shrink_slab               shrink_slab               -
@@ -284,7 +284,7 @@ static __always_inline void count_drop(struct drop_count *dc)
 
 /* Submit an event.  Waking the reader costs an irq_work and an epoll wake-up
  * per event, several microseconds: wake it only when the ring fills up, and
- * let its periodic poll (user/loader.c) collect the rest. */
+ * let its periodic poll (user/kernel/loader.c) collect the rest. */
 static __always_inline void ev_submit(struct st_event *e)
 {
 	__u64 flags = 0;

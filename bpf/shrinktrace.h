@@ -5,7 +5,7 @@
  * One fixed-size record per event goes through one BPF ring buffer.  Every
  * field is naturally aligned and the struct has no implicit padding, so the
  * same header compiles identically for -target bpf and for x86-64 user space.
- * The JSON names of these events are in shared/EVENTS.md (format shrinktrace/1).
+ * The JSON names of these events are in docs/event-log.md (format shrinktrace/1).
  */
 #ifndef SHRINKTRACE_H
 #define SHRINKTRACE_H
@@ -13,7 +13,7 @@
 #define ST_COMM_LEN 16
 #define ST_NAME_LEN 48
 
-/* Event types: the numeric values are ABI, the JSON names live in user/event.c. */
+/* Event types: the numeric values are ABI, the JSON names live in user/log/event.c. */
 enum st_event_type {
 	ST_EV_SHRINKER_ALLOC = 1,	/* return of shrinker_alloc() (6.7+) */
 	ST_EV_SHRINKER_REGISTER = 2,	/* shrinker_register(); register_shrinker_prepared() < 6.7 */
@@ -88,7 +88,7 @@ struct st_event {
 
 /* do_shrink_slab() calls of one shrinker.  Map `call_stats` (per CPU, key:
  * struct shrinker *) in the kernel; the same struct is summed per shrinker
- * generation and per name in user space (user/stats.c). */
+ * generation and per name in user space (user/engine/stats.c). */
 struct st_call_stat {
 	__u64 calls;		/* do_shrink_slab() returns seen */
 	__u64 zero_calls;	/* ... that freed 0 objects */

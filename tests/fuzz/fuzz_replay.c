@@ -3,11 +3,11 @@
  * fuzz_replay.c - libFuzzer target over the replay path (`make fuzz`).
  *
  * The input is a log file.  It is read through fmemopen() by the reader
- * `shrinktrace replay` uses (st_log_open_stream/st_log_next, user/logread.c),
+ * `shrinktrace replay` uses (st_log_open_stream/st_log_next, user/log/reader.c),
  * and every event is pushed into two correlators the way replay_file() does
  * (corr_set_list_offset + corr_push, then corr_finish/corr_report), each
- * feeding a stats engine through on_call/on_walk (user/stats.c) and an
- * exporter through on_event/on_violation (user/export.c):
+ * feeding a stats engine through on_call/on_walk (user/engine/stats.c) and an
+ * exporter through on_event/on_violation (user/sinks/export.c):
  *
  *   A: the replay defaults (50 ms window, 10 s stuck threshold), default
  *      stats limits, CSV export;
@@ -24,7 +24,7 @@
  *
  * Oracles beyond ASan/UBSan/LSan and libFuzzer's hang detection:
  *   - a reader error is one line "<fuzz>:LINE: reason";
- *   - every violation formats with the jsonl writer (user/jsonl.c) and reads
+ *   - every violation formats with the jsonl writer (user/log/writer.c) and reads
  *     back as a "violation" record; its strings are NUL-terminated;
  *   - every event leaving the window formats and reads back to the same
  *     record, which formats to the same line;
@@ -45,11 +45,11 @@
 
 #include <json-c/json.h>
 
-#include "correlate.h"
-#include "export.h"
-#include "jsonl.h"
-#include "logread.h"
-#include "stats.h"
+#include "engine/correlate.h"
+#include "sinks/export.h"
+#include "log/writer.h"
+#include "log/reader.h"
+#include "engine/stats.h"
 
 #define NAME "<fuzz>"
 #define COPIES 6

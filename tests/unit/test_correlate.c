@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Unit tests of the correlation engine's state machine (user/correlate.c). */
+/* Unit tests of the correlation engine's state machine (user/engine/correlate.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "correlate.h"
+#include "engine/correlate.h"
 
 #define A 0xffff888104a1c000ULL
 #define B 0xffff888104a1c400ULL
@@ -944,7 +944,7 @@ static void test_report(void **st)
 	corr_finish(c);
 	corr_report(c, f);
 	fclose(f);
-	/* lifecycle only: call counts are user/stats.c's (on_call) */
+	/* lifecycle only: call counts are user/engine/stats.c's (on_call) */
 	assert_non_null(strstr(buf, "shrinker sb-tmpfs: 1 generation; 1 free, "
 			       "shrinker_free() wait avg 2.000000 ms max 2.000000 ms"));
 	assert_null(strstr(buf, "call"));

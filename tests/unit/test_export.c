@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Unit tests of the export formats (user/output_csv.c, user/output_perfetto.c,
- * user/export.c) and of the safe output opener (user/outfile.c). */
+/* Unit tests of the export formats (user/sinks/csv.c, user/sinks/perfetto.c,
+ * user/sinks/export.c) and of the safe output opener (user/log/outfile.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -16,10 +16,10 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "export.h"
-#include "outfile.h"
-#include "output_csv.h"
-#include "output_perfetto.h"
+#include "sinks/export.h"
+#include "log/outfile.h"
+#include "sinks/csv.h"
+#include "sinks/perfetto.h"
 
 #define A 0xffff888104a1c000ULL
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Unit tests of the JSON Lines writer (user/jsonl.c), read back by user/logread.c. */
+/* Unit tests of the JSON Lines writer (user/log/writer.c), read back by user/log/reader.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "jsonl.h"
-#include "logread.h"
+#include "log/writer.h"
+#include "log/reader.h"
 
 static struct st_rec full_shrink_begin(void)
 {

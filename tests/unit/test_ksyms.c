@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Unit tests of the kallsyms table (user/ksyms.c): parsing, lookup, find, range. */
+/* Unit tests of the kallsyms table (user/kernel/ksyms.c): parsing, lookup, find, range. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ksyms.h"
+#include "kernel/ksyms.h"
 
 /* Out of order on purpose; module lines use a tab before "[mod]" as the kernel does. */
 static const char kallsyms[] =

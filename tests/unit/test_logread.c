@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Unit tests of the log reader (user/logread.c). */
+/* Unit tests of the log reader (user/log/reader.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "logread.h"
+#include "log/reader.h"
 
 #define COMMONF "\"ts\":5,\"cpu\":0,\"pid\":7,\"comm\":\"kswapd0\""
 

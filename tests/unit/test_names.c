@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Unit tests of shrinker naming and kernel event -> log record (user/names.c). */
+/* Unit tests of shrinker naming and kernel event -> log record (user/kernel/names.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "names.h"
+#include "kernel/names.h"
 
 static const char kallsyms[] =
 	"ffffffff81000000 T startup_64\n"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Unit tests of the output-file opener and its whole-line streams (user/outfile.c). */
+/* Unit tests of the output-file opener and its whole-line streams (user/log/outfile.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "outfile.h"
+#include "log/outfile.h"
 
 static char dir[64];
 

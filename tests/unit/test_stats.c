@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Unit tests of the per-shrinker statistics (user/stats.c) and of the
+/* Unit tests of the per-shrinker statistics (user/engine/stats.c) and of the
  * correlator's on_call / on_walk / corr_lookup that feed them. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,9 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "correlate.h"
-#include "logread.h"
-#include "stats.h"
+#include "engine/correlate.h"
+#include "log/reader.h"
+#include "engine/stats.h"
 
 #define A 0xffff888100001000ULL
 #define B 0xffff888100002000ULL

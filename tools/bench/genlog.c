@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
-#include "jsonl.h"
+#include "log/event.h"
+#include "log/writer.h"
 
 #define POOL 512
 #define HEAD 0xffffffff83a1b2c0ULL

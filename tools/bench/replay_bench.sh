@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 gen=$dir/genlog
 if [ ! -x "$gen" ]; then
 	${CC:-cc} -O2 -std=gnu11 -I"$root/user" -o "$gen" "$root/tools/bench/genlog.c" \
-		"$root/user/jsonl.c" "$root/user/jsonw.c" "$root/user/event.c"
+		"$root/user/log/writer.c" "$root/user/lib/jsonw.c" "$root/user/log/event.c"
 fi
 for n in "${sizes[@]}"; do
 	log=$dir/bench-$n.jsonl

@@ -1,0 +1,1606 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * engine/correlate.c - the correlation engine (see engine/correlate.h, docs/event-log.md).
+ *
+ * Memory is bounded by what is alive in the trace, never by its length:
+ *   - gens:  address -> current generation (open addressing), holding live
+ *            shrinkers, shrinkers being freed, and tombstones;
+ *   - fifo:  generations that reached free_end (queued, then RCU freed), in
+ *            order; at most max_tombstones, the oldest are forgotten;
+ *   - tasks: pid -> walk and stack of in-flight do_shrink_slab() calls; a task
+ *            is dropped when it has neither;
+ *   - pending: generations inside shrinker_free() (free_begin, no free_end);
+ *   - names: per shrinker name summary, at most CORR_MAX_NAMES;
+ *   - heap:  the reorder window.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/correlate.h"
+#include "lib/util.h"
+
+/* ---- open addressing map: uint64 key -> non-NULL pointer ---------------- */
+
+struct umap {
+	uint64_t *keys;
+	void **vals;		/* NULL = empty slot */
+	size_t cap;		/* power of two */
+	size_t n;
+};
+
+static void *umap_get(const struct umap *m, uint64_t key)
+{
+	if (!m->cap)
+		return NULL;
+	for (size_t i = st_mix64(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		if (!m->vals[i])
+			return NULL;
+		if (m->keys[i] == key)
+			return m->vals[i];
+	}
+}
+
+static int umap_grow(struct umap *m)
+{
+	size_t ncap = m->cap ? m->cap * 2 : 64;
+	uint64_t *nk = calloc(ncap, sizeof(*nk));
+	void **nv = calloc(ncap, sizeof(*nv));
+
+	if (!nk || !nv) {
+		free(nk);
+		free(nv);
+		return -1;
+	}
+	for (size_t j = 0; j < m->cap; j++) {
+		if (!m->vals[j])
+			continue;
+		size_t i = st_mix64(m->keys[j]) & (ncap - 1);
+
+		while (nv[i])
+			i = (i + 1) & (ncap - 1);
+		nk[i] = m->keys[j];
+		nv[i] = m->vals[j];
+	}
+	free(m->keys);
+	free(m->vals);
+	m->keys = nk;
+	m->vals = nv;
+	m->cap = ncap;
+	return 0;
+}
+
+/* Insert or replace.  0 or -1 (ENOMEM). */
+static int umap_put(struct umap *m, uint64_t key, void *val)
+{
+	if ((m->n + 1) * 4 > m->cap * 3 && umap_grow(m))
+		return -1;
+	for (size_t i = st_mix64(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		if (!m->vals[i]) {
+			m->keys[i] = key;
+			m->vals[i] = val;
+			m->n++;
+			return 0;
+		}
+		if (m->keys[i] == key) {
+			m->vals[i] = val;
+			return 0;
+		}
+	}
+}
+
+/* Remove key (backward shift deletion keeps probe chains intact). */
+static void umap_del(struct umap *m, uint64_t key)
+{
+	size_t mask = m->cap - 1, i, j;
+
+	if (!m->cap)
+		return;
+	for (i = st_mix64(key) & mask;; i = (i + 1) & mask) {
+		if (!m->vals[i])
+			return;
+		if (m->keys[i] == key)
+			break;
+	}
+	for (j = (i + 1) & mask; m->vals[j]; j = (j + 1) & mask) {
+		size_t home = st_mix64(m->keys[j]) & mask;
+
+		/* move j back into the hole at i unless its home lies in (i, j] */
+		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+			continue;
+		m->keys[i] = m->keys[j];
+		m->vals[i] = m->vals[j];
+		i = j;
+	}
+	m->vals[i] = NULL;
+	m->n--;
+}
+
+static void umap_free(struct umap *m)
+{
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- state -------------------------------------------------------------- */
+
+enum gstate {
+	G_LIVE,		/* allocated / registered / first seen */
+	G_FREEING,	/* inside shrinker_free(): free_begin, no free_end */
+	G_QUEUED,	/* free_end: unlinked, queued by call_rcu() */
+	G_FREED,	/* rcu_free: memory released (a tombstone) */
+};
+
+struct name_stats {
+	char name[ST_REC_NAME_LEN];
+	uint64_t hash;
+	struct name_stats *hnext;
+	uint64_t generations;
+	uint64_t frees, free_wait_total, free_wait_max;
+	uint64_t rcu_frees, rcu_wait_total, rcu_wait_max;
+	uint64_t inferred_frees, violations;
+};
+
+struct dedupe {
+	enum st_vkind kind;
+	int pid;
+};
+
+struct call;
+
+struct gen {
+	uint64_t addr, serial;
+	enum gstate state;
+	char name[ST_REC_NAME_LEN];
+	struct name_stats *ns;
+	uint64_t first_ts;
+	uint64_t free_begin_ts, free_end_ts, rcu_ts;
+	uint64_t lost_at_free_begin, lost_at_free_end, lost_at_rcu;
+	int free_pid, free_cpu;
+	char free_comm[ST_REC_COMM_LEN];
+	int free_end_pid;
+	char free_end_comm[ST_REC_COMM_LEN];
+	unsigned nfree_begin;
+	bool seen_free_begin, seen_free_end, free_inferred;
+	bool stuck_reported;
+	bool in_fifo;
+	long pend_idx;		/* index in c->pending, -1 if not there */
+	struct call *calls;	/* in-flight calls on this generation */
+	struct dedupe *rep;
+	unsigned nrep, caprep;
+	struct gen *fifo_next, *fifo_prev;
+};
+
+struct call {
+	struct gen *g;		/* NULL once the generation was forgotten */
+	uint64_t addr;
+	uint64_t ts, lost_at;
+	int cpu, pid;
+	char comm[ST_REC_COMM_LEN];
+	uint32_t has;			/* the shrink_begin's ST_HAS_* */
+	uint64_t nr_to_scan, memcg;
+	int nid;
+	struct call *tnext;		/* the task's stack, top first */
+	struct call *gnext, *gprev;	/* the generation's list */
+};
+
+struct task {
+	int pid;
+	char comm[ST_REC_COMM_LEN];
+	bool in_walk;
+	uint64_t walk_ts;
+	bool walk_info;			/* walk_begin had nid/memcg/priority */
+	int walk_nid, walk_priority;
+	uint64_t walk_memcg;
+	uint64_t walk_calls, walk_calls_freed;	/* shrink_ends inside the walk */
+	struct call *top;
+	unsigned depth;
+};
+
+struct held {
+	struct st_rec r;
+	uint64_t seq;
+};
+
+struct corr {
+	struct corr_opts o;
+	struct corr_cbs cb;
+	struct corr_stats st;
+
+	/* reorder window: a min-heap on (ts, seq) */
+	struct held *heap;
+	size_t nheap, capheap;
+	uint64_t seq;
+	uint64_t max_pushed;		/* newest ts pushed */
+	bool released_any;
+	uint64_t released_ts;		/* newest ts released */
+
+	bool have_first;
+	uint64_t now;			/* newest ts processed */
+	uint64_t lost_seq;		/* lost records processed so far */
+	uint64_t next_serial;
+
+	struct umap gens, tasks;
+	struct gen *fifo_head, *fifo_tail;
+	size_t nfifo;
+	struct gen **pending;
+	size_t npending, cappending;
+	uint64_t stuck_next;		/* earliest ts at which a pending free turns stuck */
+
+	struct name_stats **name_buckets;	/* CORR_MAX_NAMES * 2 buckets */
+	struct name_stats **names;		/* in creation order */
+	size_t nnames;
+	struct name_stats *other;
+
+	size_t nreports;		/* dedupe entries remembered, all generations */
+	bool oom;
+};
+
+/* A cap of struct corr_opts left something out: count it, tell once. */
+static void cap_hit(struct corr *c, enum corr_cap cap, uint64_t limit)
+{
+	if (!c->st.cap_hits[cap]++ && c->cb.on_cap)
+		c->cb.on_cap(cap, limit, c->cb.ctx);
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* A trace time as "12.000300100 s" (the log's ts, in seconds). */
+static const char *tstr(const struct corr *c, uint64_t ts, char *buf, size_t len)
+{
+	(void)c;
+	snprintf(buf, len, "%" PRIu64 ".%09" PRIu64 " s", ts / 1000000000, ts % 1000000000);
+	return buf;
+}
+
+static const char *dur(uint64_t ns, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRIu64 ".%06" PRIu64 " ms", ns / 1000000, ns % 1000000);
+	return buf;
+}
+
+#define NAME_BUCKETS (CORR_MAX_NAMES * 2)
+
+/* The summary entry of a shrinker name ("(unnamed)" for ""); NULL on ENOMEM. */
+static struct name_stats *name_get(struct corr *c, const char *name)
+{
+	struct name_stats *ns;
+	uint64_t h;
+
+	if (!name[0])
+		name = "(unnamed)";
+	h = st_fnv1a(name);
+	for (ns = c->name_buckets[h % NAME_BUCKETS]; ns; ns = ns->hnext)
+		if (ns->hash == h && strcmp(ns->name, name) == 0)
+			return ns;
+	if (c->nnames >= CORR_MAX_NAMES) {
+		if (!c->other) {
+			c->other = calloc(1, sizeof(*c->other));
+			if (!c->other)
+				return NULL;
+			strcpy(c->other->name, "(other)");
+		}
+		return c->other;
+	}
+	ns = calloc(1, sizeof(*ns));
+	if (!ns)
+		return NULL;
+	st_copy_str(ns->name, sizeof(ns->name), name, SIZE_MAX);
+	ns->hash = h;
+	ns->hnext = c->name_buckets[h % NAME_BUCKETS];
+	c->name_buckets[h % NAME_BUCKETS] = ns;
+	c->names[c->nnames++] = ns;
+	return ns;
+}
+
+static void gen_set_name(struct corr *c, struct gen *g, const struct st_rec *r)
+{
+	struct name_stats *ns;
+
+	if (!(r->has & ST_HAS_NAME) || !r->name[0] || strcmp(g->name, r->name) == 0)
+		return;
+	st_copy_str(g->name, sizeof(g->name), r->name, SIZE_MAX);
+	ns = name_get(c, g->name);
+	if (!ns) {
+		c->oom = true;
+		return;
+	}
+	if (g->ns != ns) {
+		struct name_stats *old = g->ns;
+
+		if (old && old->generations)
+			old->generations--;
+		ns->generations++;
+		/* A name learnt late (the inferring backend names a shrinker only
+		 * at its kfree) takes the free already counted with it. */
+		if (old && g->seen_free_begin && g->seen_free_end) {
+			if (g->free_inferred && old->inferred_frees) {
+				old->inferred_frees--;
+				ns->inferred_frees++;
+			} else if (!g->free_inferred && old->frees) {
+				uint64_t w = g->free_end_ts - g->free_begin_ts;
+
+				old->frees--;
+				old->free_wait_total -= w <= old->free_wait_total ? w : 0;
+				ns->frees++;
+				ns->free_wait_total += w;
+				if (w > ns->free_wait_max)
+					ns->free_wait_max = w;
+			}
+		}
+		g->ns = ns;
+	}
+}
+
+static const char *gen_name(const struct gen *g)
+{
+	return g->name[0] ? g->name : "(unnamed)";
+}
+
+/* ---- generations -------------------------------------------------------- */
+
+static void pending_del(struct corr *c, struct gen *g)
+{
+	if (g->pend_idx < 0)
+		return;
+	struct gen *last = c->pending[--c->npending];
+
+	c->pending[g->pend_idx] = last;
+	last->pend_idx = g->pend_idx;
+	g->pend_idx = -1;
+}
+
+static int pending_add(struct corr *c, struct gen *g)
+{
+	if (g->pend_idx >= 0)
+		return 0;
+	if (c->npending == c->cappending) {
+		size_t ncap = c->cappending ? c->cappending * 2 : 16;
+		struct gen **np = realloc(c->pending, ncap * sizeof(*np));
+
+		if (!np)
+			return -1;
+		c->pending = np;
+		c->cappending = ncap;
+	}
+	g->pend_idx = (long)c->npending;
+	c->pending[c->npending++] = g;
+	if (!g->stuck_reported && g->free_begin_ts + c->o.stuck_after_ns < c->stuck_next)
+		c->stuck_next = g->free_begin_ts + c->o.stuck_after_ns;
+	return 0;
+}
+
+static void gen_destroy(struct corr *c, struct gen *g)
+{
+	for (struct call *k = g->calls; k; k = k->gnext)
+		k->g = NULL;
+	pending_del(c, g);
+	c->nreports -= g->nrep;
+	free(g->rep);
+	free(g);
+}
+
+static void fifo_unlink(struct corr *c, struct gen *g)
+{
+	if (g->fifo_prev)
+		g->fifo_prev->fifo_next = g->fifo_next;
+	else
+		c->fifo_head = g->fifo_next;
+	if (g->fifo_next)
+		g->fifo_next->fifo_prev = g->fifo_prev;
+	else
+		c->fifo_tail = g->fifo_prev;
+	g->in_fifo = false;
+	c->nfifo--;
+}
+
+/* Forget the oldest tombstones beyond max_tombstones. */
+static void fifo_trim(struct corr *c)
+{
+	while (c->nfifo > c->o.max_tombstones) {
+		struct gen *g = c->fifo_head;
+
+		fifo_unlink(c, g);
+		if (umap_get(&c->gens, g->addr) == g)
+			umap_del(&c->gens, g->addr);
+		gen_destroy(c, g);
+		c->st.tombstones_evicted++;
+	}
+}
+
+static void fifo_add(struct corr *c, struct gen *g)
+{
+	if (g->in_fifo)
+		return;
+	g->in_fifo = true;
+	g->fifo_next = NULL;
+	g->fifo_prev = c->fifo_tail;
+	if (c->fifo_tail)
+		c->fifo_tail->fifo_next = g;
+	else
+		c->fifo_head = g;
+	c->fifo_tail = g;
+	c->nfifo++;
+	fifo_trim(c);
+}
+
+/* Start a new generation at r->shrinker.  The old one (a tombstone) can no
+ * longer be named by any event: it is dropped.  NULL on ENOMEM. */
+static struct gen *gen_new(struct corr *c, const struct st_rec *r)
+{
+	struct gen *old = umap_get(&c->gens, r->shrinker);
+	struct gen *g;
+
+	/* live generations: the table less the tombstones (queued, freed) */
+	if (c->gens.n - c->nfifo >= c->o.max_generations) {
+		cap_hit(c, CORR_CAP_GENERATIONS, c->o.max_generations);
+		/* a new generation at old's address ends old: no event names
+		 * old any more (nor must it look like a use after free) */
+		if (old) {
+			umap_del(&c->gens, old->addr);
+			if (old->in_fifo)
+				fifo_unlink(c, old);
+			gen_destroy(c, old);
+		}
+		return NULL;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		c->oom = true;
+		return NULL;
+	}
+	g->addr = r->shrinker;
+	g->serial = ++c->next_serial;
+	g->first_ts = r->ts;
+	g->pend_idx = -1;
+	if (umap_put(&c->gens, g->addr, g)) {
+		free(g);
+		c->oom = true;
+		return NULL;
+	}
+	if (old) {
+		if (old->in_fifo)
+			fifo_unlink(c, old);
+		gen_destroy(c, old);
+	}
+	c->st.shrinkers_seen++;
+	gen_set_name(c, g, r);
+	if (!g->ns) {
+		g->ns = name_get(c, "");
+		if (!g->ns) {
+			c->oom = true;
+			return g;
+		}
+		g->ns->generations++;
+	}
+	return g;
+}
+
+/* The generation an event names: the current one, or a first sighting.
+ * NULL when it cannot be tracked (out of memory, or the generations cap). */
+static struct gen *gen_lookup(struct corr *c, const struct st_rec *r)
+{
+	struct gen *g = umap_get(&c->gens, r->shrinker);
+
+	if (!g)
+		g = gen_new(c, r);
+	else
+		gen_set_name(c, g, r);
+	return g;
+}
+
+/* ---- violations --------------------------------------------------------- */
+
+static bool already(struct gen *g, enum st_vkind k, int pid)
+{
+	for (unsigned i = 0; i < g->nrep; i++)
+		if (g->rep[i].kind == k && g->rep[i].pid == pid)
+			return true;
+	return false;
+}
+
+static void remember(struct corr *c, struct gen *g, enum st_vkind k, int pid)
+{
+	if (c->nreports >= c->o.max_reports) {
+		cap_hit(c, CORR_CAP_REPORTS, c->o.max_reports);
+		return;		/* reported all the same; it may be again */
+	}
+	if (g->nrep == g->caprep) {
+		unsigned ncap = g->caprep ? g->caprep * 2 : 4;
+		struct dedupe *n = realloc(g->rep, ncap * sizeof(*n));
+
+		if (!n) {
+			c->oom = true;
+			return;
+		}
+		g->rep = n;
+		g->caprep = ncap;
+	}
+	g->rep[g->nrep++] = (struct dedupe){ k, pid };
+	c->nreports++;
+}
+
+/* Fill the common part of a violation; the caller writes detail. */
+static void vinit(struct st_violation *v, enum st_vkind k, const struct gen *g,
+		  uint64_t ts, int cpu, int pid, const char *comm,
+		  int walker_pid, const char *walker_comm, bool certain)
+{
+	memset(v, 0, sizeof(*v));
+	v->kind = k;
+	v->ts = ts;
+	v->cpu = cpu;
+	v->pid = pid;
+	st_copy_str(v->comm, sizeof(v->comm), comm, SIZE_MAX);
+	v->generation = g->serial;
+	v->shrinker = g->addr;
+	v->walker_pid = walker_pid;
+	if (walker_comm)
+		st_copy_str(v->walker_comm, sizeof(v->walker_comm), walker_comm, SIZE_MAX);
+	v->certain = certain;
+	st_copy_str(v->name, sizeof(v->name), g->name, SIZE_MAX);
+}
+
+static void vemit(struct corr *c, struct gen *g, struct st_violation *v)
+{
+	remember(c, g, v->kind, v->walker_pid);
+	c->st.violations[v->kind]++;
+	if (g->ns)
+		g->ns->violations++;
+	if (c->cb.on_violation)
+		c->cb.on_violation(v, c->cb.ctx);
+}
+
+static void vdetail(struct st_violation *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void vdetail(struct st_violation *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+	va_end(ap);
+}
+
+static const char *freer(const struct gen *g, char *buf, size_t len)
+{
+	if (g->seen_free_begin)
+		snprintf(buf, len, "%s (pid %d)", g->free_comm, g->free_pid);
+	else if (g->free_end_pid || g->free_end_comm[0])
+		snprintf(buf, len, "%s (pid %d)", g->free_end_comm, g->free_end_pid);
+	else
+		snprintf(buf, len, "an untraced task");
+	return buf;
+}
+
+static void v_use_after_free(struct corr *c, struct gen *g, const struct st_rec *r)
+{
+	struct st_violation v;
+	char t1[48], t2[48], d[48], who[48];
+
+	if (already(g, ST_V_USE_AFTER_FREE, r->pid))
+		return;
+	vinit(&v, ST_V_USE_AFTER_FREE, g, r->ts, r->cpu, r->pid, r->comm, r->pid, r->comm,
+	      g->lost_at_rcu == c->lost_seq);
+	vdetail(&v, "%s (pid %d) reached shrinker %s at 0x%" PRIx64 " with %s at %s, %s after "
+		"RCU released its memory at %s; it was freed by %s",
+		r->comm, r->pid, gen_name(g), g->addr, st_type_name(r->type),
+		tstr(c, r->ts, t1, sizeof(t1)), dur(r->ts > g->rcu_ts ? r->ts - g->rcu_ts : 0, d, sizeof(d)),
+		tstr(c, g->rcu_ts, t2, sizeof(t2)), freer(g, who, sizeof(who)));
+	vemit(c, g, &v);
+}
+
+static void v_walk_onto_queued(struct corr *c, struct gen *g, const struct st_rec *r)
+{
+	struct st_violation v;
+	char t1[48], t2[48], who[48];
+	bool queued = g->state == G_QUEUED;
+
+	if (already(g, ST_V_WALK_ONTO_QUEUED, r->pid))
+		return;
+	vinit(&v, ST_V_WALK_ONTO_QUEUED, g, r->ts, r->cpu, r->pid, r->comm, r->pid, r->comm,
+	      queued ? g->lost_at_free_end == c->lost_seq : true);
+	if (queued)
+		vdetail(&v, "%s (pid %d) entered do_shrink_slab() on shrinker %s at 0x%" PRIx64
+			" at %s, after shrinker_free() by %s had unlinked it and queued it for "
+			"freeing at %s",
+			r->comm, r->pid, gen_name(g), g->addr, tstr(c, r->ts, t1, sizeof(t1)),
+			freer(g, who, sizeof(who)), tstr(c, g->free_end_ts, t2, sizeof(t2)));
+	else
+		vdetail(&v, "%s (pid %d) entered do_shrink_slab() on shrinker %s at 0x%" PRIx64
+			" at %s although its list.prev is LIST_POISON2: list_del_rcu() had already "
+			"unlinked it (shrinker_free() by %s)",
+			r->comm, r->pid, gen_name(g), g->addr, tstr(c, r->ts, t1, sizeof(t1)),
+			freer(g, who, sizeof(who)));
+	vemit(c, g, &v);
+}
+
+static void v_free_while_running(struct corr *c, struct gen *g, const struct st_rec *r,
+				 const struct call *k)
+{
+	struct st_violation v;
+	char t1[48], t2[48], d[48];
+
+	if (already(g, ST_V_FREE_WHILE_RUNNING, k->pid))
+		return;
+	vinit(&v, ST_V_FREE_WHILE_RUNNING, g, r->ts, r->cpu, r->pid, r->comm, k->pid, k->comm,
+	      k->lost_at == c->lost_seq);
+	vdetail(&v, "shrinker_free() by %s (pid %d) returned at %s, queuing shrinker %s at 0x%"
+		PRIx64 " for freeing, while %s (pid %d) was still inside do_shrink_slab() on it "
+		"since %s (%s earlier)",
+		r->comm, r->pid, tstr(c, r->ts, t1, sizeof(t1)), gen_name(g), g->addr,
+		k->comm, k->pid, tstr(c, k->ts, t2, sizeof(t2)),
+		dur(r->ts > k->ts ? r->ts - k->ts : 0, d, sizeof(d)));
+	vemit(c, g, &v);
+}
+
+static void v_stale_next(struct corr *c, struct gen *g, const struct st_rec *r, struct gen *ng)
+{
+	struct st_violation v;
+	char t1[48], t2[48], t3[96], who[48];
+	uint64_t lost_at = ng->state == G_FREED ? ng->lost_at_rcu : ng->lost_at_free_end;
+
+	if (ng->seen_free_end && ng->lost_at_free_end < lost_at)
+		lost_at = ng->lost_at_free_end;
+	if (already(g, ST_V_STALE_NEXT, r->pid))
+		return;
+	vinit(&v, ST_V_STALE_NEXT, g, r->ts, r->cpu, r->pid, r->comm, r->pid, r->comm,
+	      lost_at == c->lost_seq);
+	v.has_next = true;
+	v.next = ng->addr;
+	if (ng->state == G_FREED)
+		snprintf(t3, sizeof(t3), "and RCU freed at %s", tstr(c, ng->rcu_ts, t2, sizeof(t2)));
+	else
+		snprintf(t3, sizeof(t3), "(not yet RCU freed)");
+	vdetail(&v, "%s (pid %d) left do_shrink_slab() on shrinker %s at 0x%" PRIx64 " at %s with "
+		"it already unlinked (list.prev = LIST_POISON2), and its list.next is shrinker %s "
+		"at 0x%" PRIx64 ", which %s queued for freeing at %s %s: the walk steps onto it",
+		r->comm, r->pid, gen_name(g), g->addr, tstr(c, r->ts, t1, sizeof(t1)),
+		gen_name(ng), ng->addr, freer(ng, who, sizeof(who)),
+		tstr(c, ng->free_end_ts, t2, sizeof(t2)), t3);
+	vemit(c, g, &v);
+}
+
+static void v_double_free(struct corr *c, struct gen *g, const struct st_rec *r)
+{
+	struct st_violation v;
+	char t1[48], t2[48];
+
+	if (already(g, ST_V_DOUBLE_FREE, r->pid))
+		return;
+	vinit(&v, ST_V_DOUBLE_FREE, g, r->ts, r->cpu, r->pid, r->comm, r->pid, r->comm,
+	      g->lost_at_free_begin == c->lost_seq);
+	vdetail(&v, "%s (pid %d) called shrinker_free() on shrinker %s at 0x%" PRIx64 " at %s, a "
+		"second time in this generation: %s (pid %d) already called it at %s",
+		r->comm, r->pid, gen_name(g), g->addr, tstr(c, r->ts, t1, sizeof(t1)),
+		g->free_comm, g->free_pid, tstr(c, g->free_begin_ts, t2, sizeof(t2)));
+	vemit(c, g, &v);
+}
+
+static void v_stuck_free(struct corr *c, struct gen *g, uint64_t now)
+{
+	struct st_violation v;
+	char t1[48], d[48], who[160];
+	const struct call *first = NULL;
+	size_t off = 0;
+	unsigned nwalkers = 0;
+
+	g->stuck_reported = true;
+	/* the oldest in-flight call names the walker */
+	for (const struct call *k = g->calls; k; k = k->gnext)
+		if (!first || k->ts < first->ts)
+			first = k;
+	if (already(g, ST_V_STUCK_FREE, first ? first->pid : 0))
+		return;
+	vinit(&v, ST_V_STUCK_FREE, g, now, g->free_cpu, g->free_pid, g->free_comm,
+	      first ? first->pid : 0, first ? first->comm : NULL,
+	      g->lost_at_free_begin == c->lost_seq);
+	who[0] = '\0';
+	for (const struct call *k = g->calls; k && off < sizeof(who); k = k->gnext, nwalkers++) {
+		char t[48];
+		int n = snprintf(who + off, sizeof(who) - off, "%s%s (pid %d) since %s",
+				 nwalkers ? ", " : "", k->comm, k->pid, tstr(c, k->ts, t, sizeof(t)));
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	if (first)
+		vdetail(&v, "shrinker_free() by %s (pid %d) on shrinker %s at 0x%" PRIx64 " has waited "
+			"%s since %s without returning; still inside do_shrink_slab() on it: %s",
+			g->free_comm, g->free_pid, gen_name(g), g->addr,
+			dur(now - g->free_begin_ts, d, sizeof(d)),
+			tstr(c, g->free_begin_ts, t1, sizeof(t1)), who);
+	else
+		vdetail(&v, "shrinker_free() by %s (pid %d) on shrinker %s at 0x%" PRIx64 " has waited "
+			"%s since %s without returning, and no traced do_shrink_slab() call on it is "
+			"in flight: a reference is held outside any traced call",
+			g->free_comm, g->free_pid, gen_name(g), g->addr,
+			dur(now - g->free_begin_ts, d, sizeof(d)),
+			tstr(c, g->free_begin_ts, t1, sizeof(t1)));
+	vemit(c, g, &v);
+}
+
+/* Raise stuck_free for every free that has waited longer than the threshold at now. */
+static void check_stuck(struct corr *c, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	if (now <= c->stuck_next)
+		return;
+	for (size_t i = 0; i < c->npending; i++) {
+		struct gen *g = c->pending[i];
+
+		if (g->stuck_reported)
+			continue;
+		if (now - g->free_begin_ts > c->o.stuck_after_ns && now > g->free_begin_ts)
+			v_stuck_free(c, g, now);
+		else if (g->free_begin_ts + c->o.stuck_after_ns < next)
+			next = g->free_begin_ts + c->o.stuck_after_ns;
+	}
+	c->stuck_next = next;
+}
+
+/* ---- tasks and calls ---------------------------------------------------- */
+
+static struct task *task_get(struct corr *c, const struct st_rec *r)
+{
+	struct task *t = umap_get(&c->tasks, (uint64_t)(uint32_t)r->pid);
+
+	if (t)
+		return t;
+	if (c->tasks.n >= c->o.max_tasks) {
+		cap_hit(c, CORR_CAP_TASKS, c->o.max_tasks);
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t || umap_put(&c->tasks, (uint64_t)(uint32_t)r->pid, t)) {
+		free(t);
+		c->oom = true;
+		return NULL;
+	}
+	t->pid = r->pid;
+	st_copy_str(t->comm, sizeof(t->comm), r->comm, SIZE_MAX);
+	return t;
+}
+
+static void task_put(struct corr *c, struct task *t)
+{
+	if (t->in_walk || t->top)
+		return;
+	umap_del(&c->tasks, (uint64_t)(uint32_t)t->pid);
+	free(t);
+}
+
+static void call_free(struct corr *c, struct call *k)
+{
+	if (k->g) {
+		if (k->gprev)
+			k->gprev->gnext = k->gnext;
+		else
+			k->g->calls = k->gnext;
+		if (k->gnext)
+			k->gnext->gprev = k->gprev;
+	}
+	c->st.inflight_calls--;
+	free(k);
+}
+
+/* Pop the task's calls down to and including the newest one on addr; a copy
+ * of that call goes into *out (may be NULL; its list pointers are not valid).
+ * Returns true when there was one. */
+static bool task_pop(struct corr *c, struct task *t, uint64_t addr, struct call *out)
+{
+	struct call *k;
+
+	for (k = t->top; k && k->addr != addr; k = k->tnext)
+		;
+	if (!k)
+		return false;
+	/* calls above it lost their shrink_end */
+	while (t->top != k) {
+		struct call *x = t->top;
+
+		t->top = x->tnext;
+		t->depth--;
+		call_free(c, x);
+	}
+	t->top = k->tnext;
+	t->depth--;
+	if (out)
+		*out = *k;
+	call_free(c, k);
+	return true;
+}
+
+static void task_push(struct corr *c, struct task *t, struct gen *g, const struct st_rec *r)
+{
+	struct call *k;
+
+	/* a shrink_begin on a shrinker this task is already inside: that call's
+	 * shrink_end was not seen (lost, or invisible to the backend) */
+	task_pop(c, t, r->shrinker, NULL);
+	if (t->depth >= c->o.max_depth) {
+		cap_hit(c, CORR_CAP_DEPTH, c->o.max_depth);
+		return;
+	}
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		c->oom = true;
+		return;
+	}
+	k->g = g;
+	k->addr = r->shrinker;
+	k->ts = r->ts;
+	k->lost_at = c->lost_seq;
+	k->cpu = r->cpu;
+	k->pid = r->pid;
+	st_copy_str(k->comm, sizeof(k->comm), r->comm, SIZE_MAX);
+	k->has = r->has;
+	k->nr_to_scan = r->nr_to_scan;
+	k->memcg = r->memcg;
+	k->nid = r->nid;
+	k->tnext = t->top;
+	t->top = k;
+	t->depth++;
+	k->gnext = g->calls;
+	if (g->calls)
+		g->calls->gprev = k;
+	g->calls = k;
+	c->st.inflight_calls++;
+}
+
+/* ---- the state machine -------------------------------------------------- */
+
+static void on_alloc(struct corr *c, const struct st_rec *r)
+{
+	struct gen *g = umap_get(&c->gens, r->shrinker);
+
+	/* a new generation unless the current one is still alive (register after alloc) */
+	if (!g || g->state >= G_QUEUED)
+		gen_new(c, r);
+	else
+		gen_set_name(c, g, r);
+}
+
+static void on_shrink_begin(struct corr *c, const struct st_rec *r)
+{
+	struct gen *g = gen_lookup(c, r);
+	struct task *t;
+
+	if (!g)
+		return;
+	if (g->state == G_FREED)
+		v_use_after_free(c, g, r);
+	else if (g->state == G_QUEUED ||
+		 ((r->has & ST_HAS_SNAPSHOT) && r->prev == ST_POISON2))
+		v_walk_onto_queued(c, g, r);
+	t = task_get(c, r);
+	if (!t)
+		return;
+	st_copy_str(t->comm, sizeof(t->comm), r->comm, SIZE_MAX);
+	task_push(c, t, g, r);
+}
+
+void corr_set_list_offset(struct corr *c, unsigned list_offset)
+{
+	c->o.list_offset = list_offset;
+}
+
+/* The shrinker a snapshot's list.next leads to (NULL if none is known):
+ * list.next points at the next shrinker's embedded list_head, or at the
+ * shrinker_list head itself at the end of the walk. */
+static struct gen *gen_of_next(struct corr *c, uint64_t next)
+{
+	if (next < c->o.list_offset)
+		return NULL;
+	return umap_get(&c->gens, next - c->o.list_offset);
+}
+
+/* Report the call r ends through on_call; k is its shrink_begin, or NULL. */
+static void emit_call(struct corr *c, const struct gen *g, const struct st_rec *r,
+		      const struct call *k, bool in_walk)
+{
+	struct corr_call ci = {
+		.serial = g->serial,
+		.shrinker = g->addr,
+		.name = g->name,
+		.pid = r->pid,
+		.end_ts = r->ts,
+		.nid = -1,
+	};
+
+	st_copy_str(ci.comm, sizeof(ci.comm), r->comm, SIZE_MAX);
+	if (k) {
+		ci.flags |= CORR_CALL_BEGIN;
+		ci.begin_ts = k->ts;
+		if (k->has & ST_HAS_NR_TO_SCAN) {
+			ci.flags |= CORR_CALL_NR_TO_SCAN;
+			ci.nr_to_scan = k->nr_to_scan;
+		}
+		if (k->has & ST_HAS_WALK) {
+			ci.nid = k->nid;
+			ci.memcg = k->memcg;
+		}
+	}
+	if (r->has & ST_HAS_DURATION) {
+		ci.flags |= CORR_CALL_DURATION;
+		ci.duration_ns = r->duration_ns;
+	} else if (k) {
+		ci.flags |= CORR_CALL_DURATION;
+		ci.duration_ns = r->ts >= k->ts ? r->ts - k->ts : 0;
+	}
+	if (r->has & ST_HAS_FREED) {
+		ci.flags |= CORR_CALL_FREED;
+		ci.freed = r->freed;
+	}
+	if (in_walk)
+		ci.flags |= CORR_CALL_IN_WALK;
+	c->cb.on_call(&ci, c->cb.ctx);
+}
+
+static void on_shrink_end(struct corr *c, const struct st_rec *r)
+{
+	struct gen *g = gen_lookup(c, r);
+	struct task *t;
+	struct gen *ng;
+	struct call k;
+	bool paired = false, in_walk = false;
+
+	if (!g)
+		return;
+	if (g->state == G_FREED) {
+		v_use_after_free(c, g, r);
+	} else if ((r->has & ST_HAS_SNAPSHOT) && r->prev == ST_POISON2 &&
+		   (ng = gen_of_next(c, r->next)) && ng != g && ng->state >= G_QUEUED) {
+		v_stale_next(c, g, r, ng);
+	}
+	t = umap_get(&c->tasks, (uint64_t)(uint32_t)r->pid);
+	if (t) {
+		paired = task_pop(c, t, r->shrinker, &k);
+		if (t->in_walk) {
+			in_walk = true;
+			t->walk_calls++;
+			if ((r->has & ST_HAS_FREED) && r->freed != ST_FREED_EMPTY)
+				t->walk_calls_freed += r->freed;
+		}
+		task_put(c, t);
+	}
+	if (c->cb.on_call)
+		emit_call(c, g, r, paired ? &k : NULL, in_walk);
+}
+
+static void on_free_begin(struct corr *c, const struct st_rec *r)
+{
+	struct gen *g = gen_lookup(c, r);
+
+	if (!g)
+		return;
+	if (g->state == G_FREED) {
+		v_use_after_free(c, g, r);
+		return;
+	}
+	if (g->nfree_begin++ > 0) {
+		v_double_free(c, g, r);
+		return;
+	}
+	g->seen_free_begin = true;
+	g->free_inferred = r->inferred;
+	g->free_begin_ts = r->ts;
+	g->lost_at_free_begin = c->lost_seq;
+	g->free_pid = r->pid;
+	g->free_cpu = r->cpu;
+	st_copy_str(g->free_comm, sizeof(g->free_comm), r->comm, SIZE_MAX);
+	if (g->state == G_LIVE) {
+		g->state = G_FREEING;
+		if (pending_add(c, g))
+			c->oom = true;
+	}
+}
+
+static void on_free_end(struct corr *c, const struct st_rec *r)
+{
+	struct gen *g = gen_lookup(c, r);
+
+	if (!g)
+		return;
+	if (g->state == G_FREED) {
+		v_use_after_free(c, g, r);
+		return;
+	}
+	if (g->state == G_QUEUED)	/* a second free_end: nothing new */
+		return;
+	for (struct call *k = g->calls; k; k = k->gnext)
+		v_free_while_running(c, g, r, k);
+	pending_del(c, g);
+	g->state = G_QUEUED;
+	g->seen_free_end = true;
+	g->free_end_ts = r->ts;
+	g->lost_at_free_end = c->lost_seq;
+	g->free_end_pid = r->pid;
+	st_copy_str(g->free_end_comm, sizeof(g->free_end_comm), r->comm, SIZE_MAX);
+	if (g->ns && g->seen_free_begin) {
+		if (g->free_inferred || r->inferred) {
+			g->ns->inferred_frees++;
+		} else {
+			uint64_t w = r->ts >= g->free_begin_ts ? r->ts - g->free_begin_ts : 0;
+
+			g->ns->frees++;
+			g->ns->free_wait_total += w;
+			if (w > g->ns->free_wait_max)
+				g->ns->free_wait_max = w;
+		}
+	}
+	fifo_add(c, g);
+}
+
+static void on_rcu_free(struct corr *c, const struct st_rec *r)
+{
+	struct gen *g = gen_lookup(c, r);
+
+	if (!g)
+		return;
+	if (g->state == G_FREED) {
+		v_use_after_free(c, g, r);
+		return;
+	}
+	pending_del(c, g);
+	if (g->seen_free_end && g->ns && !g->free_inferred && !r->inferred) {
+		uint64_t w = r->ts >= g->free_end_ts ? r->ts - g->free_end_ts : 0;
+
+		g->ns->rcu_frees++;
+		g->ns->rcu_wait_total += w;
+		if (w > g->ns->rcu_wait_max)
+			g->ns->rcu_wait_max = w;
+	}
+	g->state = G_FREED;
+	g->rcu_ts = r->ts;
+	g->lost_at_rcu = c->lost_seq;
+	fifo_add(c, g);
+}
+
+static void on_walk_end(struct corr *c, const struct st_rec *r)
+{
+	struct task *t = umap_get(&c->tasks, (uint64_t)(uint32_t)r->pid);
+	struct corr_walk w = {
+		.pid = r->pid,
+		.end_ts = r->ts,
+		.nid = -1,
+		.priority = -1,
+	};
+
+	st_copy_str(w.comm, sizeof(w.comm), r->comm, SIZE_MAX);
+	if (t && t->in_walk) {
+		w.flags |= CORR_WALK_BEGIN;
+		w.begin_ts = t->walk_ts;
+		w.calls = t->walk_calls;
+		w.calls_freed = t->walk_calls_freed;
+		if (t->walk_info) {
+			w.nid = t->walk_nid;
+			w.memcg = t->walk_memcg;
+			w.priority = t->walk_priority;
+		}
+	}
+	if (r->has & ST_HAS_DURATION) {
+		w.flags |= CORR_WALK_DURATION;
+		w.duration_ns = r->duration_ns;
+	} else if (w.flags & CORR_WALK_BEGIN) {
+		w.flags |= CORR_WALK_DURATION;
+		w.duration_ns = r->ts >= w.begin_ts ? r->ts - w.begin_ts : 0;
+	}
+	if (r->has & ST_HAS_FREED) {
+		w.flags |= CORR_WALK_FREED;
+		w.freed = r->freed;
+	}
+	if (t) {
+		t->in_walk = false;
+		t->walk_calls = t->walk_calls_freed = 0;
+		task_put(c, t);
+	}
+	if (c->cb.on_walk)
+		c->cb.on_walk(&w, c->cb.ctx);
+}
+
+static void process(struct corr *c, const struct st_rec *r)
+{
+	struct task *t;
+
+	if (!c->have_first) {
+		c->have_first = true;
+		c->st.first_ts = r->ts;
+	}
+	if (r->ts < c->st.first_ts)
+		c->st.first_ts = r->ts;
+	if (r->ts > c->now)
+		c->now = r->ts;
+	c->st.last_ts = c->now;
+	if (c->cb.on_event)
+		c->cb.on_event(r, c->cb.ctx);
+	/* frees that turned stuck before this event */
+	check_stuck(c, c->now);
+
+	switch (r->type) {
+	case ST_SHRINKER_ALLOC:
+	case ST_SHRINKER_REGISTER:
+		on_alloc(c, r);
+		break;
+	case ST_WALK_BEGIN:
+		t = task_get(c, r);
+		if (t) {
+			/* a walk_begin while in a walk: that walk's end was not seen */
+			st_copy_str(t->comm, sizeof(t->comm), r->comm, SIZE_MAX);
+			t->in_walk = true;
+			t->walk_ts = r->ts;
+			t->walk_info = r->has & ST_HAS_WALK;
+			t->walk_nid = r->nid;
+			t->walk_memcg = r->memcg;
+			t->walk_priority = r->priority;
+			t->walk_calls = t->walk_calls_freed = 0;
+		}
+		break;
+	case ST_WALK_END:
+		on_walk_end(c, r);
+		break;
+	case ST_SHRINK_BEGIN:
+		on_shrink_begin(c, r);
+		break;
+	case ST_SHRINK_END:
+		on_shrink_end(c, r);
+		break;
+	case ST_FREE_BEGIN:
+		on_free_begin(c, r);
+		break;
+	case ST_FREE_END:
+		on_free_end(c, r);
+		break;
+	case ST_RCU_FREE:
+		on_rcu_free(c, r);
+		break;
+	case ST_LOST:
+		c->lost_seq++;
+		c->st.lost += r->count;
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- reorder window ----------------------------------------------------- */
+
+static bool held_less(const struct held *a, const struct held *b)
+{
+	return a->r.ts < b->r.ts || (a->r.ts == b->r.ts && a->seq < b->seq);
+}
+
+static int heap_push(struct corr *c, const struct st_rec *r)
+{
+	size_t i;
+
+	if (c->nheap == c->capheap) {
+		size_t ncap = c->capheap ? c->capheap * 2 : 256;
+		struct held *nh = realloc(c->heap, ncap * sizeof(*nh));
+
+		if (!nh)
+			return -1;
+		c->heap = nh;
+		c->capheap = ncap;
+	}
+	i = c->nheap++;
+	struct held h = { *r, c->seq++ };
+
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+
+		if (!held_less(&h, &c->heap[p]))
+			break;
+		c->heap[i] = c->heap[p];
+		i = p;
+	}
+	c->heap[i] = h;
+	if (c->nheap > c->st.held_max)
+		c->st.held_max = c->nheap;
+	return 0;
+}
+
+/* Remove the oldest held event into *out. */
+static void heap_pop(struct corr *c, struct st_rec *out)
+{
+	struct held last;
+	size_t i = 0;
+
+	*out = c->heap[0].r;
+	last = c->heap[--c->nheap];
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l >= c->nheap)
+			break;
+		if (held_less(&c->heap[l], &last))
+			m = l;
+		if (l + 1 < c->nheap && held_less(&c->heap[l + 1], m == l ? &c->heap[l] : &last))
+			m = l + 1;
+		if (m == i)
+			break;
+		c->heap[i] = c->heap[m];
+		i = m;
+	}
+	if (c->nheap)
+		c->heap[i] = last;
+}
+
+/* Release the oldest held event. */
+static void release_one(struct corr *c)
+{
+	struct st_rec r;
+
+	heap_pop(c, &r);
+	if (!c->released_any || r.ts > c->released_ts)
+		c->released_ts = r.ts;
+	c->released_any = true;
+	process(c, &r);
+}
+
+static void release_until(struct corr *c, uint64_t limit, bool all)
+{
+	while (c->nheap && (all || c->heap[0].r.ts <= limit))
+		release_one(c);
+}
+
+/* The window holds max_held events: release the oldest before it takes one more. */
+static void release_for_room(struct corr *c)
+{
+	while (c->nheap && c->nheap >= c->o.max_held) {
+		cap_hit(c, CORR_CAP_HELD, c->o.max_held);
+		release_one(c);
+	}
+}
+
+/* ---- API ---------------------------------------------------------------- */
+
+struct corr *corr_new(const struct corr_opts *opts, const struct corr_cbs *cbs)
+{
+	struct corr *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->o.stuck_after_ns = CORR_DEFAULT_STUCK_NS;
+	c->o.reorder_window_ns = CORR_DEFAULT_WINDOW_NS;
+	c->o.max_tombstones = CORR_DEFAULT_TOMBSTONES;
+	if (opts) {
+		if (opts->stuck_after_ns)
+			c->o.stuck_after_ns = opts->stuck_after_ns;
+		c->o.reorder_window_ns = opts->reorder_window_ns;
+		if (opts->max_tombstones)
+			c->o.max_tombstones = opts->max_tombstones;
+		c->o.list_offset = opts->list_offset;
+		c->o.max_generations = opts->max_generations;
+		c->o.max_tasks = opts->max_tasks;
+		c->o.max_depth = opts->max_depth;
+		c->o.max_held = opts->max_held;
+		c->o.max_reports = opts->max_reports;
+	}
+	if (!c->o.max_generations)
+		c->o.max_generations = CORR_MAX_GENERATIONS;
+	if (!c->o.max_tasks)
+		c->o.max_tasks = CORR_MAX_TASKS;
+	if (!c->o.max_depth)
+		c->o.max_depth = CORR_MAX_DEPTH;
+	if (!c->o.max_held)
+		c->o.max_held = CORR_MAX_HELD;
+	if (!c->o.max_reports)
+		c->o.max_reports = CORR_MAX_REPORTS;
+	if (cbs)
+		c->cb = *cbs;
+	c->stuck_next = UINT64_MAX;
+	c->name_buckets = calloc(NAME_BUCKETS, sizeof(*c->name_buckets));
+	c->names = calloc(CORR_MAX_NAMES, sizeof(*c->names));
+	if (!c->name_buckets || !c->names) {
+		corr_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void corr_free(struct corr *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->tasks.cap; i++) {
+		struct task *t = c->tasks.vals[i];
+
+		if (!t)
+			continue;
+		while (t->top) {
+			struct call *k = t->top;
+
+			t->top = k->tnext;
+			free(k);
+		}
+		free(t);
+	}
+	umap_free(&c->tasks);
+	for (size_t i = 0; i < c->gens.cap; i++) {
+		struct gen *g = c->gens.vals[i];
+
+		if (g && !g->in_fifo) {
+			free(g->rep);
+			free(g);
+		}
+	}
+	umap_free(&c->gens);
+	while (c->fifo_head) {
+		struct gen *g = c->fifo_head;
+
+		c->fifo_head = g->fifo_next;
+		free(g->rep);
+		free(g);
+	}
+	for (size_t i = 0; i < c->nnames; i++)
+		free(c->names[i]);
+	free(c->other);
+	free(c->names);
+	free(c->name_buckets);
+	free(c->pending);
+	free(c->heap);
+	free(c);
+}
+
+int corr_push(struct corr *c, const struct st_rec *r)
+{
+	if (r->type <= ST_UNKNOWN || r->type >= ST_VIOLATION)
+		return 0;
+	c->st.events++;
+	c->st.by_type[r->type]++;
+	if (c->released_any && r->ts < c->released_ts) {
+		/* older than what already left the window: process it now.  A
+		 * deferred shrink_begin is late by design, not by reordering. */
+		if (!r->deferred) {
+			c->st.late++;
+			if (c->cb.on_late)
+				c->cb.on_late(r, c->released_ts, c->cb.ctx);
+		}
+		process(c, r);
+	} else {
+		release_for_room(c);
+		if (heap_push(c, r)) {
+			errno = ENOMEM;
+			return -1;
+		}
+		if (r->ts > c->max_pushed)
+			c->max_pushed = r->ts;
+		if (c->max_pushed >= c->o.reorder_window_ns)
+			release_until(c, c->max_pushed - c->o.reorder_window_ns, false);
+	}
+	if (c->oom) {
+		c->oom = false;
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+void corr_advance(struct corr *c, uint64_t now_ts)
+{
+	uint64_t mark;
+
+	if (now_ts < c->o.reorder_window_ns)
+		return;
+	mark = now_ts - c->o.reorder_window_ns;
+	release_until(c, mark, false);
+	/* nothing older than mark can still arrive in order: frees pending at
+	 * mark have waited at least until mark */
+	if (mark > c->now)
+		check_stuck(c, mark);
+}
+
+void corr_finish(struct corr *c)
+{
+	release_until(c, 0, true);
+	check_stuck(c, c->now);
+}
+
+void corr_get_stats(const struct corr *c, struct corr_stats *out)
+{
+	*out = c->st;
+	out->live_generations = c->gens.n;
+	out->tombstones = c->nfifo;
+	out->held = c->nheap;
+}
+
+int corr_lookup(const struct corr *c, uint64_t addr, uint64_t *serial, char *name,
+		size_t namesz)
+{
+	const struct gen *g = umap_get(&c->gens, addr);
+
+	if (!g)
+		return -1;
+	if (serial)
+		*serial = g->serial;
+	if (name && namesz)
+		st_copy_str(name, namesz, g->name, SIZE_MAX);
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	const struct name_stats *x = *(const struct name_stats *const *)a;
+	const struct name_stats *y = *(const struct name_stats *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+static void report_one(const struct name_stats *ns, FILE *f)
+{
+	char a[48], b[48];
+
+	if (!ns->generations && !ns->frees && !ns->inferred_frees &&
+	    !ns->rcu_frees && !ns->violations)
+		return;	/* e.g. "(unnamed)" left behind when register named an alloc */
+
+	fprintf(f, "shrinker %s: %" PRIu64 " generation%s",
+		ns->name, ns->generations, ns->generations == 1 ? "" : "s");
+	if (ns->frees)
+		fprintf(f, "; %" PRIu64 " free%s, shrinker_free() wait avg %s max %s", ns->frees,
+			ns->frees == 1 ? "" : "s", dur(ns->free_wait_total / ns->frees, a, sizeof(a)),
+			dur(ns->free_wait_max, b, sizeof(b)));
+	if (ns->inferred_frees)
+		fprintf(f, "; %" PRIu64 " inferred free%s (wait unknown)", ns->inferred_frees,
+			ns->inferred_frees == 1 ? "" : "s");
+	if (ns->rcu_frees)
+		fprintf(f, "; queue to RCU free avg %s max %s",
+			dur(ns->rcu_wait_total / ns->rcu_frees, a, sizeof(a)),
+			dur(ns->rcu_wait_max, b, sizeof(b)));
+	if (ns->violations)
+		fprintf(f, "; %" PRIu64 " violation%s", ns->violations, ns->violations == 1 ? "" : "s");
+	fputc('\n', f);
+}
+
+void corr_report(const struct corr *c, FILE *f)
+{
+	struct name_stats **v;
+
+	if (!c->nnames)
+		return;
+	v = malloc(c->nnames * sizeof(*v));
+	if (!v) {
+		for (size_t i = 0; i < c->nnames; i++)
+			report_one(c->names[i], f);
+	} else {
+		memcpy(v, c->names, c->nnames * sizeof(*v));
+		qsort(v, c->nnames, sizeof(*v), cmp_names);
+		for (size_t i = 0; i < c->nnames; i++)
+			report_one(v[i], f);
+		free(v);
+	}
+	if (c->other)
+		report_one(c->other, f);
+}
+
+/* ---- caps --------------------------------------------------------------- */
+
+static uint64_t cap_limit(const struct corr_opts *o, enum corr_cap cap)
+{
+	switch (cap) {
+	case CORR_CAP_GENERATIONS:
+		return o->max_generations;
+	case CORR_CAP_TASKS:
+		return o->max_tasks;
+	case CORR_CAP_DEPTH:
+		return o->max_depth;
+	case CORR_CAP_HELD:
+		return o->max_held;
+	default:
+		return o->max_reports;
+	}
+}
+
+int corr_print_caps(const struct corr *c, FILE *f)
+{
+	static const char *const what[CORR_NCAPS][2] = {
+		[CORR_CAP_GENERATIONS] = { "events on shrinker generations not tracked",
+					   "live generations" },
+		[CORR_CAP_TASKS] = { "events of tasks not tracked", "tasks in a walk or call" },
+		[CORR_CAP_DEPTH] = { "do_shrink_slab() calls not tracked", "nested calls per task" },
+		[CORR_CAP_HELD] = { "events released early from the reorder window",
+				    "held events" },
+		[CORR_CAP_REPORTS] = { "violations not remembered as reported (they may repeat)",
+				       "reports" },
+	};
+	bool any = false;
+
+	for (int k = 0; k < CORR_NCAPS; k++) {
+		if (!c->st.cap_hits[k])
+			continue;
+		fprintf(f, "%s%" PRIu64 " %s (cap %" PRIu64 " %s)", any ? "; " : "caps hit: ",
+			c->st.cap_hits[k], what[k][0], cap_limit(&c->o, (enum corr_cap)k), what[k][1]);
+		any = true;
+	}
+	if (any)
+		fputc('\n', f);
+	return any;
+}
+
+const char *corr_cap_warning(enum corr_cap cap, uint64_t limit, char *buf, size_t len)
+{
+	switch (cap) {
+	case CORR_CAP_GENERATIONS:
+		snprintf(buf, len, "more than %" PRIu64 " live shrinker generations: events on "
+			 "further shrinkers are not correlated", limit);
+		break;
+	case CORR_CAP_TASKS:
+		snprintf(buf, len, "more than %" PRIu64 " tasks in a walk or a do_shrink_slab() "
+			 "call at once: events of further tasks are not correlated", limit);
+		break;
+	case CORR_CAP_DEPTH:
+		snprintf(buf, len, "a task is more than %" PRIu64 " do_shrink_slab() calls deep: "
+			 "deeper calls are not tracked", limit);
+		break;
+	case CORR_CAP_HELD:
+		snprintf(buf, len, "more than %" PRIu64 " events in the reorder window: the oldest "
+			 "are released early (some may then arrive late)", limit);
+		break;
+	default:
+		snprintf(buf, len, "more than %" PRIu64 " violation reports remembered: further "
+			 "violations may be reported more than once", limit);
+		break;
+	}
+	return buf;
+}
+
+int corr_parse_caps(const char *spec, struct corr_opts *o, char *err, size_t errlen)
+{
+	static const char *const names[] = { "generations", "tasks", "depth", "held", "reports",
+					     "tombstones" };
+	const char *p = spec;
+
+	if (!spec)
+		return 0;
+	while (*p) {
+		const char *eq = strchr(p, '='), *end;
+		unsigned long long v = 0;
+		size_t n;
+		int k;
+
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (!eq) {
+			snprintf(err, errlen, "'%s': expected NAME=N", p);
+			return -1;
+		}
+		n = (size_t)(eq - p);
+		for (k = 0; k < (int)(sizeof(names) / sizeof(names[0])); k++)
+			if (strlen(names[k]) == n && !strncmp(p, names[k], n))
+				break;
+		if (k == (int)(sizeof(names) / sizeof(names[0]))) {
+			snprintf(err, errlen, "'%.*s' is not one of generations, tasks, depth, held, "
+				 "reports, tombstones", (int)n, p);
+			return -1;
+		}
+		for (end = eq + 1; *end >= '0' && *end <= '9'; end++) {
+			v = v * 10 + (unsigned)(*end - '0');
+			if (v > (1ULL << 32))
+				break;
+		}
+		if (end == eq + 1 || (*end && *end != ',') || v == 0 || v > (1ULL << 32)) {
+			snprintf(err, errlen, "%s: '%.*s' is not a number from 1 to 4294967296",
+				 names[k], (int)strcspn(eq + 1, ","), eq + 1);
+			return -1;
+		}
+		switch (k) {
+		case 0: o->max_generations = (size_t)v; break;
+		case 1: o->max_tasks = (size_t)v; break;
+		case 2: o->max_depth = v > 65536 ? 65536 : (unsigned)v; break;
+		case 3: o->max_held = (size_t)v; break;
+		case 4: o->max_reports = (size_t)v; break;
+		default: o->max_tombstones = (size_t)v; break;
+		}
+		p = end;
+	}
+	return 0;
+}

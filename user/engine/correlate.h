@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * engine/correlate.h - the correlation engine: shrinker generations, walks, in-flight
+ * do_shrink_slab() calls, and the walk-safety violations of docs/event-log.md.
+ *
+ * Pure: no BPF, no I/O except through the callbacks and corr_report().  The
+ * live tracer and `shrinktrace replay` feed it the same way:
+ *
+ *   corr_push() each event as it arrives (any order within the window)
+ *   corr_advance() with the current trace time when idle (live only)
+ *   corr_finish() at the end, then corr_report() / corr_stats()
+ *
+ * Events leave the reorder window in timestamp order through on_event, then
+ * drive the state machine; violations come out through on_violation the
+ * moment they are found.
+ */
+#ifndef ST_CORRELATE_H
+#define ST_CORRELATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log/event.h"
+
+struct corr;
+
+struct corr_opts {
+	uint64_t stuck_after_ns;	/* stuck_free threshold, trace time; 0 = default 10 s */
+	uint64_t reorder_window_ns;	/* events are held this long (trace time) to be sorted;
+					 * 0 = no reordering (out-of-order events count as late) */
+	size_t max_tombstones;		/* queued/freed generations remembered for
+					 * use_after_free / stale_next; 0 = CORR_DEFAULT_TOMBSTONES */
+	unsigned list_offset;		/* offsetof(struct shrinker, list) in the traced kernel,
+					 * bytes: a snapshot `next` of N points at the shrinker at
+					 * N - list_offset.  0: `next` names the shrinker itself
+					 * (hand-written logs, headers without "list_offset") */
+	/* Caps on what is tracked, so that memory stays bounded whatever the
+	 * input (0 = the CORR_MAX_* default).  What a cap leaves out is counted
+	 * in corr_stats.cap_hits, reported once through on_cap, and printed by
+	 * corr_print_caps(). */
+	size_t max_generations;		/* live generations (allocated/registered/seen, not
+					 * yet queued): events naming a shrinker beyond it
+					 * are not correlated */
+	size_t max_tasks;		/* tasks with a walk or a call in flight: events of
+					 * further tasks are not correlated */
+	unsigned max_depth;		/* in-flight do_shrink_slab() calls per task: deeper
+					 * calls are not tracked (their shrink_end is unpaired) */
+	size_t max_held;		/* events held in the reorder window: beyond it the
+					 * oldest is released early (later ones may be late) */
+	size_t max_reports;		/* (kind, generation, walker pid) reports remembered
+					 * for "reported once": beyond it violations are
+					 * still reported, but may repeat */
+};
+
+/* The caps of struct corr_opts, for corr_stats.cap_hits and on_cap. */
+enum corr_cap {
+	CORR_CAP_GENERATIONS = 0,
+	CORR_CAP_TASKS,
+	CORR_CAP_DEPTH,
+	CORR_CAP_HELD,
+	CORR_CAP_REPORTS,
+	CORR_NCAPS,
+};
+
+/* struct corr_call.flags: which of its fields are known. */
+#define CORR_CALL_BEGIN		(1u << 0)	/* the shrink_begin was seen: begin_ts,
+						 * nr_to_scan, nid, memcg */
+#define CORR_CALL_DURATION	(1u << 1)	/* duration_ns is known */
+#define CORR_CALL_FREED		(1u << 2)	/* freed is known (the shrink_end has it) */
+#define CORR_CALL_NR_TO_SCAN	(1u << 3)	/* nr_to_scan is known (from the shrink_begin) */
+#define CORR_CALL_IN_WALK	(1u << 4)	/* it ended inside a traced shrink_slab() walk */
+
+/* One do_shrink_slab() call, reported at its shrink_end (paired with the
+ * task's shrink_begin on the same shrinker when that was seen). */
+struct corr_call {
+	uint64_t serial;		/* the generation's serial (st_violation.generation) */
+	uint64_t shrinker;		/* struct shrinker * */
+	const char *name;		/* the generation's name, "" if unknown; valid
+					 * during the callback only */
+	int pid;
+	char comm[ST_REC_COMM_LEN];
+	uint32_t flags;			/* CORR_CALL_* */
+	uint64_t begin_ts;		/* ns; 0 without CORR_CALL_BEGIN */
+	uint64_t end_ts;		/* ns */
+	uint64_t duration_ns;		/* the record's duration_ns, else end_ts - begin_ts;
+					 * 0 without CORR_CALL_DURATION */
+	uint64_t freed;			/* raw: ST_FREED_EMPTY for SHRINK_EMPTY */
+	uint64_t nr_to_scan;
+	int nid;			/* from the shrink_begin (CORR_CALL_BEGIN with
+					 * the walk fields), else -1 */
+	uint64_t memcg;			/* likewise, else 0 */
+};
+
+/* struct corr_walk.flags */
+#define CORR_WALK_BEGIN		(1u << 0)	/* the walk_begin was seen: begin_ts,
+						 * nid, memcg, priority */
+#define CORR_WALK_DURATION	(1u << 1)	/* duration_ns is known */
+#define CORR_WALK_FREED		(1u << 2)	/* freed (walk_end's own) is known */
+
+/* One shrink_slab() walk, reported at its walk_end. */
+struct corr_walk {
+	int pid;
+	char comm[ST_REC_COMM_LEN];
+	uint32_t flags;			/* CORR_WALK_* */
+	uint64_t begin_ts;		/* ns; 0 without CORR_WALK_BEGIN */
+	uint64_t end_ts;		/* ns */
+	uint64_t duration_ns;		/* the record's duration_ns, else end_ts - begin_ts */
+	uint64_t calls;			/* shrink_end events of this task inside the walk */
+	uint64_t calls_freed;		/* their summed freed (SHRINK_EMPTY adds 0) */
+	uint64_t freed;			/* walk_end's freed (shrink_slab()'s return value) */
+	int nid;			/* -1 when unknown */
+	uint64_t memcg;
+	int priority;			/* -1 when unknown */
+};
+
+struct corr_cbs {
+	/* An event leaves the reorder window (timestamp order).  May be NULL. */
+	void (*on_event)(const struct st_rec *r, void *ctx);
+	/* A violation was found.  May be NULL. */
+	void (*on_violation)(const struct st_violation *v, void *ctx);
+	void *ctx;
+	/* An event arrived older than an event already released (beyond the
+	 * window): counted in stats.late and still processed, right away.
+	 * released_ts is the newest ts already released.  May be NULL. */
+	void (*on_late)(const struct st_rec *r, uint64_t released_ts, void *ctx);
+	/* A do_shrink_slab() call ended (every shrink_end), after the event's
+	 * violation checks.  ci is valid during the call only.  May be NULL. */
+	void (*on_call)(const struct corr_call *ci, void *ctx);
+	/* A shrink_slab() walk ended (every walk_end).  May be NULL. */
+	void (*on_walk)(const struct corr_walk *wi, void *ctx);
+	/* A cap of struct corr_opts was reached for the first time (once per
+	 * cap); limit is its value.  corr_cap_warning() words it.  May be NULL. */
+	void (*on_cap)(enum corr_cap cap, uint64_t limit, void *ctx);
+};
+
+/* Counters for the exit summary. */
+struct corr_stats {
+	uint64_t events;		/* events pushed */
+	uint64_t by_type[ST_NTYPES];
+	uint64_t lost;			/* sum of lost.count */
+	uint64_t late;			/* events that arrived after the window passed them */
+	uint64_t violations[ST_V_NKINDS];
+	uint64_t shrinkers_seen;	/* generations ever tracked */
+	uint64_t first_ts, last_ts;	/* trace time span, ns */
+	uint64_t live_generations;	/* generations in the table now (not yet evicted) */
+	uint64_t tombstones;		/* queued/freed generations remembered now */
+	uint64_t tombstones_evicted;	/* forgotten because of max_tombstones */
+	uint64_t inflight_calls;	/* do_shrink_slab() calls in flight now */
+	uint64_t held;			/* events held in the reorder window now */
+	uint64_t held_max;		/* the most ever held at once */
+	uint64_t cap_hits[CORR_NCAPS];	/* what each cap left out: events not correlated
+					 * (generations, tasks), calls not tracked (depth),
+					 * events released early (held), reports not
+					 * remembered (reports) */
+};
+
+/* Create an engine.  opts may be NULL for defaults; opts and cbs are copied.  Returns
+ * NULL on allocation failure.  Free with corr_free(). */
+struct corr *corr_new(const struct corr_opts *opts, const struct corr_cbs *cbs);
+void corr_free(struct corr *c);
+
+/* Feed one event (copied).  Violation/header records are ignored.  Returns 0,
+ * or -1 with errno=ENOMEM. */
+int corr_push(struct corr *c, const struct st_rec *r);
+
+/* Trace time is now at least now_ts (ns): release events older than the
+ * window and raise stuck_free for frees stuck longer than the threshold. */
+void corr_advance(struct corr *c, uint64_t now_ts);
+
+/* End of input: release every held event and run the final checks. */
+void corr_finish(struct corr *c);
+
+/* Change opts.list_offset (e.g. once a log's header has been read). */
+void corr_set_list_offset(struct corr *c, unsigned list_offset);
+
+/* Counters so far. */
+void corr_get_stats(const struct corr *c, struct corr_stats *out);
+
+/* The current generation at shrinker address addr (for aggregates keyed by
+ * address, e.g. the kernel's call_stats map): its serial into *serial and its
+ * name ("" if none yet) into name (namesz bytes, NUL-terminated; name may be
+ * NULL when namesz is 0).  Returns 0, or -1 when no generation is known there
+ * (never seen, or forgotten as an old tombstone). */
+int corr_lookup(const struct corr *c, uint64_t addr, uint64_t *serial, char *name,
+		size_t namesz);
+
+/* Print the per-shrinker lifecycle summary (generations, frees and the
+ * shrinker_free() wait, queue-to-RCU time, inferred frees, violations) as
+ * text to f, one line per name.  Call statistics are user/engine/stats.c's (fed by
+ * on_call/on_walk).  Call after corr_finish(). */
+void corr_report(const struct corr *c, FILE *f);
+
+/* Print "caps hit: ..." (one line, with each cap's count and limit) to f when
+ * any cap of struct corr_opts was reached; nothing otherwise.  Returns 1 when
+ * it printed, else 0. */
+int corr_print_caps(const struct corr *c, FILE *f);
+
+/* One line (no '\n') for the first hit of cap: what it is and what it leaves
+ * out, e.g. "more than 1048576 live shrinker generations: events on further
+ * shrinkers are not correlated".  Into buf (len bytes); returns buf. */
+const char *corr_cap_warning(enum corr_cap cap, uint64_t limit, char *buf, size_t len);
+
+/* Parse a caps specification, "NAME=N[,NAME=N...]" with NAME one of
+ * generations, tasks, depth, held, reports, tombstones and N a positive
+ * integer, into o's max_* fields (a debugging and testing knob: the
+ * SHRINKTRACE_CAPS environment variable of the tracer and of replay).  NULL or
+ * "" changes nothing.  Returns 0, or -1 with a reason in err (errlen bytes). */
+int corr_parse_caps(const char *spec, struct corr_opts *o, char *err, size_t errlen);
+
+/* Default window: how far (ns) events from different CPUs may arrive out of order. */
+#define CORR_DEFAULT_WINDOW_NS (50ULL * 1000 * 1000)
+#define CORR_DEFAULT_STUCK_NS (10ULL * 1000 * 1000 * 1000)
+#define CORR_DEFAULT_TOMBSTONES 65536
+#define CORR_MAX_GENERATIONS (1u << 20)
+#define CORR_MAX_TASKS 65536
+#define CORR_MAX_DEPTH 16
+#define CORR_MAX_HELD (1u << 18)
+#define CORR_MAX_REPORTS (1u << 20)
+/* Distinct shrinker names with their own summary line; more go into "(other)". */
+#define CORR_MAX_NAMES 4096
+
+#endif /* ST_CORRELATE_H */

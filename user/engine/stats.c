@@ -1,0 +1,1395 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * engine/stats.c - per-shrinker statistics (see engine/stats.h).
+ *
+ * Tables: names (chained hash on fnv1a of the name, at most max_names, then
+ * "(other)"), generations (hash on serial, plus a hash on address holding the
+ * newest generation of each address; an LRU list of the event-fed ones and a
+ * FIFO of finished ones decide what is folded beyond max_gens), tasks (hash on
+ * pid, at most max_tasks, then "(other tasks)").  Every number of a call goes
+ * into its name, its generation, its task and the totals at once; a kernel
+ * snapshot is applied as (new - previous) to the same four.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/stats.h"
+#include "lib/util.h"
+
+/* ---- chained hash on a 64-bit key, growing ------------------------------ */
+
+struct hent {
+	uint64_t key;
+	struct hent *hnext;
+};
+
+struct htab {
+	struct hent **b;
+	size_t cap;		/* power of two, or 0 */
+	size_t n;
+};
+
+/* The first entry with key (continue with ht_next), or NULL. */
+static struct hent *ht_first(const struct htab *t, uint64_t key)
+{
+	struct hent *e;
+
+	if (!t->cap)
+		return NULL;
+	for (e = t->b[st_mix64(key) & (t->cap - 1)]; e && e->key != key; e = e->hnext)
+		;
+	return e;
+}
+
+static struct hent *ht_next(const struct hent *e)
+{
+	uint64_t key = e->key;
+
+	for (e = e->hnext; e && e->key != key; e = e->hnext)
+		;
+	return (struct hent *)e;
+}
+
+static int ht_add(struct htab *t, struct hent *e)
+{
+	if (t->n >= t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 256;
+		struct hent **nb = calloc(ncap, sizeof(*nb));
+
+		if (!nb)
+			return -1;
+		for (size_t i = 0; i < t->cap; i++) {
+			struct hent *x = t->b[i], *nx;
+
+			for (; x; x = nx) {
+				size_t j = st_mix64(x->key) & (ncap - 1);
+
+				nx = x->hnext;
+				x->hnext = nb[j];
+				nb[j] = x;
+			}
+		}
+		free(t->b);
+		t->b = nb;
+		t->cap = ncap;
+	}
+	size_t j = st_mix64(e->key) & (t->cap - 1);
+
+	e->hnext = t->b[j];
+	t->b[j] = e;
+	t->n++;
+	return 0;
+}
+
+static void ht_del(struct htab *t, struct hent *e)
+{
+	struct hent **pp;
+
+	if (!t->cap)
+		return;
+	for (pp = &t->b[st_mix64(e->key) & (t->cap - 1)]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == e) {
+			*pp = e->hnext;
+			t->n--;
+			return;
+		}
+	}
+}
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+/* ---- state -------------------------------------------------------------- */
+
+struct sname {
+	struct hent h;			/* key: st_fnv1a(name) */
+	struct stats_name pub;
+};
+
+enum glist { GL_NONE, GL_LRU, GL_FINISHED };
+
+struct sgen {
+	struct hent h;			/* key: serial */
+	struct hent ah;			/* key: addr; in s->addrs while the newest there */
+	bool in_addrs;
+	struct stats_gen pub;
+	struct sname *name;		/* the name its generation is counted under */
+	struct sname *kname;		/* the name its kernel snapshot is summed into */
+	struct st_call_stat *kern;	/* the last kernel snapshot, or NULL */
+	enum glist list;
+	struct sgen *prev, *next;
+};
+
+struct glist_head {
+	struct sgen *head, *tail;
+};
+
+struct stask {
+	struct hent h;			/* key: pid */
+	struct stats_task pub;
+	bool kern;
+	uint64_t k_calls, k_total;	/* the last kernel snapshot */
+};
+
+struct stats {
+	struct stats_limits lim;
+	struct htab names, gens, addrs, tasks;
+	size_t nnames;			/* in the hash (not counting "(other)") */
+	struct sname **name_list;	/* every name entry, "(other)" included */
+	size_t nlist, caplist;
+	struct sname *other;
+	struct glist_head lru, finished;
+	size_t ngens;
+	struct stask *other_tasks;
+	size_t ntasks;
+	struct stats_walk walk;		/* event input */
+	struct st_walk_stat kwalk;	/* kernel snapshot */
+	bool has_kwalk;
+	struct stats_totals tot;
+	struct stats_folded folded;
+};
+
+/* ---- histogram and percentiles ----------------------------------------- */
+
+unsigned stats_hist_slot(uint64_t ns)
+{
+	unsigned k = 0;
+
+	if (!ns)
+		return 0;
+	k = 64 - (unsigned)__builtin_clzll(ns);	/* ns in [2^(k-1), 2^k) */
+	return k < ST_HIST_SLOTS ? k : ST_HIST_SLOTS - 1;
+}
+
+uint64_t stats_percentile(const __u64 hist[ST_HIST_SLOTS], uint64_t max_ns,
+			  unsigned permille)
+{
+	unsigned __int128 n = 0, rank, below = 0;
+	uint64_t lo, hi, v;
+
+	for (unsigned k = 0; k < ST_HIST_SLOTS; k++)
+		n += hist[k];
+	if (!n)
+		return 0;
+	if (permille > 1000)
+		permille = 1000;
+	rank = (n * permille + 999) / 1000;
+	if (rank < 1)
+		rank = 1;
+	for (unsigned k = 0; k < ST_HIST_SLOTS; k++) {
+		if (!hist[k] || below + hist[k] < rank) {
+			below += hist[k];
+			continue;
+		}
+		if (k == 0)
+			return 0;
+		lo = 1ULL << (k - 1);
+		hi = k == ST_HIST_SLOTS - 1 ? (max_ns > lo ? max_ns : lo) : 1ULL << k;
+		v = lo + (uint64_t)((unsigned __int128)(hi - lo) * (rank - below) / hist[k]);
+		return v < max_ns ? v : max_ns;
+	}
+	return max_ns;	/* not reached */
+}
+
+/* ---- sums ----------------------------------------------------------------- */
+
+void st_call_stat_add(struct st_call_stat *d, const struct st_call_stat *a)
+{
+	d->calls += a->calls;
+	d->zero_calls += a->zero_calls;
+	d->empty_calls += a->empty_calls;
+	d->scanned += a->scanned;
+	d->freed += a->freed;
+	d->total_ns += a->total_ns;
+	if (a->max_ns > d->max_ns)
+		d->max_ns = a->max_ns;
+	for (unsigned k = 0; k < ST_HIST_SLOTS; k++)
+		d->hist[k] += a->hist[k];
+}
+
+/* d -= a, where d once had a added (the max stays: it cannot be taken back) */
+static void cs_sub(struct st_call_stat *d, const struct st_call_stat *a)
+{
+	d->calls -= a->calls;
+	d->zero_calls -= a->zero_calls;
+	d->empty_calls -= a->empty_calls;
+	d->scanned -= a->scanned;
+	d->freed -= a->freed;
+	d->total_ns -= a->total_ns;
+	for (unsigned k = 0; k < ST_HIST_SLOTS; k++)
+		d->hist[k] -= a->hist[k];
+}
+
+/* The same for the generation and the totals (no histogram); sign +1 or -1. */
+static void gen_apply(struct stats_gen *g, const struct st_call_stat *a, int sign)
+{
+	uint64_t m = sign > 0 ? 1 : (uint64_t)-1;
+
+	g->calls += m * a->calls;
+	g->zero_calls += m * a->zero_calls;
+	g->empty_calls += m * a->empty_calls;
+	g->scanned += m * a->scanned;
+	g->freed += m * a->freed;
+	g->total_ns += m * a->total_ns;
+	if (sign > 0 && a->max_ns > g->max_ns)
+		g->max_ns = a->max_ns;
+}
+
+static void tot_apply(struct stats_totals *t, const struct st_call_stat *a, int sign)
+{
+	uint64_t m = sign > 0 ? 1 : (uint64_t)-1;
+
+	t->calls += m * a->calls;
+	t->zero_calls += m * a->zero_calls;
+	t->empty_calls += m * a->empty_calls;
+	t->scanned += m * a->scanned;
+	t->freed += m * a->freed;
+	t->total_ns += m * a->total_ns;
+	if (sign > 0 && a->max_ns > t->max_ns)
+		t->max_ns = a->max_ns;
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+static int list_add_name(struct stats *s, struct sname *n)
+{
+	if (s->nlist == s->caplist) {
+		size_t ncap = s->caplist ? s->caplist * 2 : 64;
+		struct sname **nl = realloc(s->name_list, ncap * sizeof(*nl));
+
+		if (!nl)
+			return -1;
+		s->name_list = nl;
+		s->caplist = ncap;
+	}
+	s->name_list[s->nlist++] = n;
+	return 0;
+}
+
+/* The entry of a name ("" is STATS_UNNAMED); "(other)" beyond the cap, then
+ * *other is set.  NULL on ENOMEM. */
+static struct sname *name_get(struct stats *s, const char *name, bool *other)
+{
+	struct sname *n;
+	uint64_t h;
+
+	*other = false;
+	if (!name || !name[0])
+		name = STATS_UNNAMED;
+	h = st_fnv1a(name);
+	for (struct hent *e = ht_first(&s->names, h); e; e = ht_next(e)) {
+		n = container_of(e, struct sname, h);
+		if (!strcmp(n->pub.name, name))
+			return n;
+	}
+	if (s->nnames >= s->lim.max_names) {
+		*other = true;
+		if (!s->other) {
+			s->other = calloc(1, sizeof(*s->other));
+			if (!s->other)
+				return NULL;
+			strcpy(s->other->pub.name, STATS_OTHER_NAME);
+			if (list_add_name(s, s->other)) {
+				free(s->other);
+				s->other = NULL;
+				return NULL;
+			}
+		}
+		return s->other;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	st_copy_str(n->pub.name, sizeof(n->pub.name), name, SIZE_MAX);
+	n->h.key = h;
+	if (list_add_name(s, n)) {
+		free(n);
+		return NULL;
+	}
+	if (ht_add(&s->names, &n->h)) {
+		s->nlist--;
+		free(n);
+		return NULL;
+	}
+	s->nnames++;
+	return n;
+}
+
+const struct stats_name *stats_get_name(const struct stats *s, const char *name)
+{
+	if (!name || !name[0])
+		name = STATS_UNNAMED;
+	if (!strcmp(name, STATS_OTHER_NAME))
+		return s->other ? &s->other->pub : NULL;
+	for (struct hent *e = ht_first(&s->names, st_fnv1a(name)); e; e = ht_next(e)) {
+		struct sname *n = container_of(e, struct sname, h);
+
+		if (!strcmp(n->pub.name, name))
+			return &n->pub;
+	}
+	return NULL;
+}
+
+/* ---- generations ------------------------------------------------------------ */
+
+static void gl_unlink(struct stats *s, struct sgen *g)
+{
+	struct glist_head *l = g->list == GL_LRU ? &s->lru : &s->finished;
+
+	if (g->list == GL_NONE)
+		return;
+	if (g->prev)
+		g->prev->next = g->next;
+	else
+		l->head = g->next;
+	if (g->next)
+		g->next->prev = g->prev;
+	else
+		l->tail = g->prev;
+	g->prev = g->next = NULL;
+	g->list = GL_NONE;
+}
+
+static void gl_append(struct stats *s, struct sgen *g, enum glist which)
+{
+	struct glist_head *l = which == GL_LRU ? &s->lru : &s->finished;
+
+	gl_unlink(s, g);
+	g->list = which;
+	g->prev = l->tail;
+	g->next = NULL;
+	if (l->tail)
+		l->tail->next = g;
+	else
+		l->head = g;
+	l->tail = g;
+}
+
+static struct sgen *gen_find(const struct stats *s, uint64_t serial)
+{
+	struct hent *e = ht_first(&s->gens, serial);
+
+	return e ? container_of(e, struct sgen, h) : NULL;
+}
+
+const struct stats_gen *stats_get_gen(const struct stats *s, uint64_t serial)
+{
+	struct sgen *g = gen_find(s, serial);
+
+	return g ? &g->pub : NULL;
+}
+
+static void gen_drop(struct stats *s, struct sgen *g)
+{
+	gl_unlink(s, g);
+	ht_del(&s->gens, &g->h);
+	if (g->in_addrs)
+		ht_del(&s->addrs, &g->ah);
+	s->ngens--;
+	free(g->kern);
+	free(g);
+}
+
+/* Fold generations away beyond max_gens: finished ones first, oldest first,
+ * then the least recently called event-fed ones; never keep.  */
+static void gens_trim(struct stats *s, struct sgen *keep)
+{
+	while (s->ngens > s->lim.max_gens) {
+		struct sgen *g = s->finished.head;
+
+		if (g == keep)
+			g = g->next;
+		if (!g) {
+			g = s->lru.head;
+			if (g == keep)
+				g = g->next;
+		}
+		if (!g)
+			return;	/* only current kernel-fed generations: exempt */
+		gen_drop(s, g);
+		s->folded.gens_folded++;
+	}
+}
+
+/* Mark g finished: a newer generation holds its address. */
+static void gen_finish(struct stats *s, struct sgen *g)
+{
+	if (g->in_addrs) {
+		ht_del(&s->addrs, &g->ah);
+		g->in_addrs = false;
+	}
+	gl_append(s, g, GL_FINISHED);
+}
+
+/* The generation serial (created at addr when new).  NULL on ENOMEM. */
+static struct sgen *gen_get(struct stats *s, uint64_t serial, uint64_t addr)
+{
+	struct sgen *g = gen_find(s, serial), *cur = NULL;
+	struct hent *e;
+
+	if (g)
+		return g;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->h.key = serial;
+	g->ah.key = addr;
+	g->pub.serial = serial;
+	g->pub.addr = addr;
+	if (ht_add(&s->gens, &g->h)) {
+		free(g);
+		return NULL;
+	}
+	s->ngens++;
+	e = ht_first(&s->addrs, addr);
+	if (e)
+		cur = container_of(e, struct sgen, ah);
+	if (cur && cur->pub.serial > serial) {
+		/* an older generation reported after a newer one */
+		gl_append(s, g, GL_FINISHED);
+	} else {
+		if (cur)
+			gen_finish(s, cur);
+		if (!ht_add(&s->addrs, &g->ah))
+			g->in_addrs = true;
+		gl_append(s, g, GL_LRU);
+	}
+	gens_trim(s, g);
+	return g;
+}
+
+/* The generation is now counted under name n. */
+static void gen_rename(struct sgen *g, struct sname *n)
+{
+	if (g->name == n)
+		return;
+	if (g->name && g->name->pub.gens)
+		g->name->pub.gens--;
+	n->pub.gens++;
+	g->name = n;
+	st_copy_str(g->pub.name, sizeof(g->pub.name), n->pub.name, SIZE_MAX);
+}
+
+/* ---- tasks -------------------------------------------------------------------- */
+
+static struct stask *task_find(const struct stats *s, int pid)
+{
+	struct hent *e = ht_first(&s->tasks, (uint64_t)(uint32_t)pid);
+
+	return e ? container_of(e, struct stask, h) : NULL;
+}
+
+const struct stats_task *stats_get_task(const struct stats *s, int pid)
+{
+	struct stask *t;
+
+	if (pid == -1)
+		return s->other_tasks ? &s->other_tasks->pub : NULL;
+	t = task_find(s, pid);
+	return t ? &t->pub : NULL;
+}
+
+/* The task pid; beyond the cap (unless exempt) "(other tasks)", then *other
+ * is set.  NULL on ENOMEM. */
+static struct stask *task_get(struct stats *s, int pid, bool exempt, bool *other)
+{
+	struct stask *t = task_find(s, pid);
+
+	*other = false;
+	if (t)
+		return t;
+	if (s->ntasks >= s->lim.max_tasks && !exempt) {
+		*other = true;
+		if (!s->other_tasks) {
+			s->other_tasks = calloc(1, sizeof(*s->other_tasks));
+			if (!s->other_tasks)
+				return NULL;
+			s->other_tasks->pub.pid = -1;
+			strcpy(s->other_tasks->pub.comm, "(other tasks)");
+		}
+		return s->other_tasks;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->h.key = (uint64_t)(uint32_t)pid;
+	t->pub.pid = pid;
+	if (ht_add(&s->tasks, &t->h)) {
+		free(t);
+		return NULL;
+	}
+	s->ntasks++;
+	return t;
+}
+
+/* ---- API ---------------------------------------------------------------------- */
+
+struct stats *stats_new(const struct stats_limits *lim)
+{
+	struct stats *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	if (lim)
+		s->lim = *lim;
+	if (!s->lim.max_names)
+		s->lim.max_names = STATS_MAX_NAMES;
+	if (!s->lim.max_gens)
+		s->lim.max_gens = STATS_MAX_GENS;
+	if (!s->lim.max_tasks)
+		s->lim.max_tasks = STATS_MAX_TASKS;
+	return s;
+}
+
+void stats_free(struct stats *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nlist; i++)
+		free(s->name_list[i]);
+	free(s->name_list);
+	for (size_t i = 0; i < s->gens.cap; i++) {
+		struct hent *e = s->gens.b[i], *ne;
+
+		for (; e; e = ne) {
+			struct sgen *g = container_of(e, struct sgen, h);
+
+			ne = e->hnext;
+			free(g->kern);
+			free(g);
+		}
+	}
+	for (size_t i = 0; i < s->tasks.cap; i++) {
+		struct hent *e = s->tasks.b[i], *ne;
+
+		for (; e; e = ne) {
+			ne = e->hnext;
+			free(container_of(e, struct stask, h));
+		}
+	}
+	free(s->other_tasks);
+	free(s->names.b);
+	free(s->gens.b);
+	free(s->addrs.b);
+	free(s->tasks.b);
+	free(s);
+}
+
+int stats_add_call(struct stats *s, const struct corr_call *ci)
+{
+	struct st_call_stat one;
+	bool timed = ci->flags & CORR_CALL_DURATION, other;
+	struct sname *n;
+	struct sgen *g;
+	struct stask *t;
+	int ret = 0;
+
+	memset(&one, 0, sizeof(one));
+	one.calls = 1;
+	if (ci->flags & CORR_CALL_FREED) {
+		if (ci->freed == ST_FREED_EMPTY)
+			one.empty_calls = 1;
+		else if (ci->freed == 0)
+			one.zero_calls = 1;
+		else
+			one.freed = ci->freed;
+	}
+	if (ci->flags & CORR_CALL_NR_TO_SCAN)
+		one.scanned = ci->nr_to_scan;
+	if (timed) {
+		one.total_ns = ci->duration_ns;
+		one.max_ns = ci->duration_ns;
+		one.hist[stats_hist_slot(ci->duration_ns)] = 1;
+	}
+
+	tot_apply(&s->tot, &one, 1);
+	if (!timed)
+		s->tot.untimed++;
+
+	n = name_get(s, ci->name, &other);
+	if (n) {
+		if (other)
+			s->folded.other_name_calls++;
+		st_call_stat_add(&n->pub.c, &one);
+		if (!timed)
+			n->pub.untimed++;
+	} else {
+		ret = -1;
+	}
+
+	g = gen_get(s, ci->serial, ci->shrinker);
+	if (g) {
+		if (n)
+			gen_rename(g, n);
+		gen_apply(&g->pub, &one, 1);
+		if (!timed)
+			g->pub.untimed++;
+		if (g->list == GL_LRU)
+			gl_append(s, g, GL_LRU);	/* most recently called last */
+	} else {
+		ret = -1;
+	}
+
+	t = task_get(s, ci->pid, false, &other);
+	if (t) {
+		if (other)
+			s->folded.other_task_calls++;
+		else
+			st_copy_str(t->pub.comm, sizeof(t->pub.comm), ci->comm, SIZE_MAX);
+		t->pub.calls++;
+		if (timed) {
+			t->pub.total_ns += ci->duration_ns;
+			if (ci->duration_ns > t->pub.max_ns)
+				t->pub.max_ns = ci->duration_ns;
+		} else {
+			t->pub.untimed++;
+		}
+	} else {
+		ret = -1;
+	}
+	if (ret)
+		errno = ENOMEM;
+	return ret;
+}
+
+int stats_add_walk(struct stats *s, const struct corr_walk *wi)
+{
+	struct stats_walk *w = &s->walk;
+
+	w->walks++;
+	w->calls += wi->calls;
+	if (wi->calls > w->max_calls)
+		w->max_calls = wi->calls;
+	w->freed += (wi->flags & CORR_WALK_FREED) ? wi->freed : wi->calls_freed;
+	if (wi->flags & CORR_WALK_DURATION) {
+		w->total_ns += wi->duration_ns;
+		if (wi->duration_ns > w->max_ns)
+			w->max_ns = wi->duration_ns;
+		w->hist[stats_hist_slot(wi->duration_ns)]++;
+	} else {
+		w->untimed++;
+	}
+	return 0;
+}
+
+int stats_set_kernel_call(struct stats *s, uint64_t serial, uint64_t addr, const char *name,
+			  const struct st_call_stat *sum)
+{
+	struct sgen *g = gen_get(s, serial, addr);
+	struct sname *n;
+	bool other;
+
+	if (!g)
+		goto enomem;
+	n = name_get(s, name, &other);
+	if (!n)
+		goto enomem;
+	if (!g->kern) {
+		g->kern = calloc(1, sizeof(*g->kern));
+		if (!g->kern)
+			goto enomem;
+		if (g->list == GL_LRU)	/* replaceable from now on: exempt while current */
+			gl_unlink(s, g);
+	} else {
+		if (g->kname)
+			cs_sub(&g->kname->pub.c, g->kern);
+		if (g->kname && g->kname == s->other)
+			s->folded.other_name_calls -= g->kern->calls;
+		gen_apply(&g->pub, g->kern, -1);
+		tot_apply(&s->tot, g->kern, -1);
+	}
+	if (other)
+		s->folded.other_name_calls += sum->calls;
+	*g->kern = *sum;
+	g->kname = n;
+	st_call_stat_add(&n->pub.c, sum);
+	gen_apply(&g->pub, sum, 1);
+	tot_apply(&s->tot, sum, 1);
+	gen_rename(g, n);
+	return 0;
+enomem:
+	errno = ENOMEM;
+	return -1;
+}
+
+void stats_set_kernel_walk(struct stats *s, const struct st_walk_stat *w)
+{
+	s->kwalk = *w;
+	s->has_kwalk = true;
+}
+
+int stats_set_kernel_task(struct stats *s, uint32_t pid, const struct st_task_stat *k)
+{
+	bool other;
+	struct stask *t = task_get(s, (int)pid, true, &other);
+
+	if (!t) {
+		errno = ENOMEM;
+		return -1;
+	}
+	t->pub.calls += k->calls - t->k_calls;
+	t->pub.total_ns += k->total_ns - t->k_total;
+	if (k->max_ns > t->pub.max_ns)
+		t->pub.max_ns = k->max_ns;
+	t->k_calls = k->calls;
+	t->k_total = k->total_ns;
+	t->kern = true;
+	st_copy_str(t->pub.comm, sizeof(t->pub.comm), k->comm, SIZE_MAX);
+	return 0;
+}
+
+void stats_get_walk(const struct stats *s, struct stats_walk *out)
+{
+	*out = s->walk;
+	if (!s->has_kwalk)
+		return;
+	out->walks += s->kwalk.walks;
+	out->calls += s->kwalk.calls;
+	out->freed += s->kwalk.freed;
+	out->total_ns += s->kwalk.total_ns;
+	if (s->kwalk.max_ns > out->max_ns)
+		out->max_ns = s->kwalk.max_ns;
+	for (unsigned k = 0; k < ST_HIST_SLOTS; k++)
+		out->hist[k] += s->kwalk.hist[k];
+}
+
+void stats_get_totals(const struct stats *s, struct stats_totals *out)
+{
+	*out = s->tot;
+	out->names = s->nlist;
+	out->gens = s->ngens;
+	out->tasks = s->ntasks + (s->other_tasks ? 1 : 0);
+}
+
+void stats_get_folded(const struct stats *s, struct stats_folded *out)
+{
+	*out = s->folded;
+}
+
+/* ---- sorting -------------------------------------------------------------------- */
+
+static const char *const sort_names[] = {
+	[STATS_SORT_TIME] = "time",
+	[STATS_SORT_CALLS] = "calls",
+	[STATS_SORT_FREED] = "freed",
+	[STATS_SORT_MAX] = "max",
+	[STATS_SORT_P99] = "p99",
+	[STATS_SORT_ZERO] = "zero",
+	[STATS_SORT_NAME] = "name",
+};
+
+int stats_sort_from_name(const char *name)
+{
+	for (unsigned i = 0; i < sizeof(sort_names) / sizeof(sort_names[0]); i++)
+		if (!strcmp(name, sort_names[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *stats_sort_name(enum stats_sort key)
+{
+	return (unsigned)key < sizeof(sort_names) / sizeof(sort_names[0]) ? sort_names[key] : "?";
+}
+
+struct sort_item {
+	const struct stats_name *n;
+	uint64_t key;
+};
+
+static int cmp_items(const void *a, const void *b)
+{
+	const struct sort_item *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key > y->key ? -1 : 1;
+	return strcmp(x->n->name, y->n->name);
+}
+
+static uint64_t sort_key(const struct stats_name *n, enum stats_sort key)
+{
+	switch (key) {
+	case STATS_SORT_TIME:
+		return n->c.total_ns;
+	case STATS_SORT_CALLS:
+		return n->c.calls;
+	case STATS_SORT_FREED:
+		return n->c.freed;
+	case STATS_SORT_MAX:
+		return n->c.max_ns;
+	case STATS_SORT_P99:
+		return stats_percentile(n->c.hist, n->c.max_ns, 990);
+	case STATS_SORT_ZERO:
+		return n->c.zero_calls;
+	case STATS_SORT_NAME:
+	default:
+		return 0;	/* ties: by name */
+	}
+}
+
+size_t stats_sorted_names(const struct stats *s, enum stats_sort key,
+			  const struct stats_name **v, size_t n)
+{
+	struct sort_item *it;
+	size_t m = 0;
+
+	it = malloc((s->nlist ? s->nlist : 1) * sizeof(*it));
+	if (!it)
+		return 0;
+	for (size_t i = 0; i < s->nlist; i++) {
+		const struct stats_name *x = &s->name_list[i]->pub;
+
+		if (!x->c.calls)
+			continue;
+		it[m].n = x;
+		it[m].key = sort_key(x, key);
+		m++;
+	}
+	qsort(it, m, sizeof(*it), cmp_items);
+	for (size_t i = 0; i < m && i < n; i++)
+		v[i] = it[i].n;
+	free(it);
+	return m;
+}
+
+/* ---- rendering -------------------------------------------------------------------- */
+
+const char *stats_fmt_ns(uint64_t ns, char *buf, size_t len)
+{
+	static const char *const units[] = { "µs", "ms", "s" };
+	double v = (double)ns;
+	unsigned u;
+
+	if (ns < 1000) {
+		snprintf(buf, len, "%" PRIu64 "ns", ns);
+		return buf;
+	}
+	v /= 1000;
+	for (u = 0; u < 2 && v >= 999.5; u++)
+		v /= 1000;
+	if (v < 9.995)
+		snprintf(buf, len, "%.2f%s", v, units[u]);
+	else if (v < 99.95)
+		snprintf(buf, len, "%.1f%s", v, units[u]);
+	else
+		snprintf(buf, len, "%.0f%s", v, units[u]);
+	return buf;
+}
+
+/* Display width of UTF-8 text (continuation bytes take no column). */
+static unsigned dwidth(const char *s)
+{
+	unsigned w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/* A line assembled in memory, then written cut to the width. */
+struct line {
+	char b[1024];
+	size_t n;
+};
+
+static void lput(struct line *l, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (k > sizeof(l->b) - 1 - l->n)
+		k = sizeof(l->b) - 1 - l->n;
+	memcpy(l->b + l->n, s, k);
+	l->n += k;
+	l->b[l->n] = '\0';
+}
+
+static void lpad(struct line *l, const char *s, unsigned w, bool right)
+{
+	unsigned dw = dwidth(s);
+
+	if (!right)
+		lput(l, s);
+	for (; dw < w; dw++)
+		lput(l, " ");
+	if (right)
+		lput(l, s);
+}
+
+static void lprintf(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void lprintf(struct line *l, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	lput(l, tmp);
+}
+
+/* Write the line, trailing blanks removed, cut to width columns (0: whole). */
+static void lflush(struct line *l, FILE *f, unsigned width)
+{
+	size_t end = l->n;
+	unsigned cols = 0;
+
+	while (end && l->b[end - 1] == ' ')
+		end--;
+	if (width) {
+		for (size_t i = 0; i < end; i++) {
+			if (((unsigned char)l->b[i] & 0xc0) != 0x80 && ++cols > width) {
+				end = i;
+				break;
+			}
+		}
+	}
+	fwrite(l->b, 1, end, f);
+	fputc('\n', f);
+	l->n = 0;
+	l->b[0] = '\0';
+}
+
+enum col { C_NAME, C_GENS, C_CALLS, C_ZERO, C_EMPTY, C_SCANNED, C_FREED, C_TOTAL, C_AVG,
+	   C_MAX, C_P50, C_P99, NCOL };
+
+static const char *const col_hdr[NCOL] = {
+	"NAME", "GENS", "CALLS", "ZERO", "EMPTY", "SCANNED", "FREED", "TOTAL", "AVG", "MAX",
+	"P50", "P99",
+};
+
+/* Dropped in this order when the table is wider than the terminal. */
+static const enum col drop_order[] = { C_SCANNED, C_EMPTY, C_GENS, C_P50, C_AVG, C_ZERO, C_P99,
+				       C_MAX, C_FREED };
+
+#define CELL ST_REC_NAME_LEN	/* a name, or a number or duration */
+#define NAME_MIN 8
+#define NAME_SOFT 20
+
+static void name_cells(const struct stats_name *n, char cells[NCOL][CELL])
+{
+	uint64_t timed = n->c.calls - n->untimed;
+
+	st_copy_str(cells[C_NAME], CELL, n->name, SIZE_MAX);
+	snprintf(cells[C_GENS], CELL, "%" PRIu64, n->gens);
+	snprintf(cells[C_CALLS], CELL, "%" PRIu64, (uint64_t)n->c.calls);
+	snprintf(cells[C_ZERO], CELL, "%" PRIu64, (uint64_t)n->c.zero_calls);
+	snprintf(cells[C_EMPTY], CELL, "%" PRIu64, (uint64_t)n->c.empty_calls);
+	snprintf(cells[C_SCANNED], CELL, "%" PRIu64, (uint64_t)n->c.scanned);
+	snprintf(cells[C_FREED], CELL, "%" PRIu64, (uint64_t)n->c.freed);
+	if (!timed) {
+		for (int c = C_TOTAL; c <= C_P99; c++)
+			strcpy(cells[c], "-");
+		return;
+	}
+	stats_fmt_ns(n->c.total_ns, cells[C_TOTAL], CELL);
+	stats_fmt_ns(n->c.total_ns / timed, cells[C_AVG], CELL);
+	stats_fmt_ns(n->c.max_ns, cells[C_MAX], CELL);
+	stats_fmt_ns(stats_percentile(n->c.hist, n->c.max_ns, 500), cells[C_P50], CELL);
+	stats_fmt_ns(stats_percentile(n->c.hist, n->c.max_ns, 990), cells[C_P99], CELL);
+}
+
+/* Cut s to w columns, marking the cut with '~'. */
+static void cut(char *s, unsigned w)
+{
+	unsigned cols = 0;
+
+	if (dwidth(s) <= w || w < 2)
+		return;
+	for (char *p = s; *p; p++) {
+		if (((unsigned char)*p & 0xc0) != 0x80 && ++cols == w) {
+			p[0] = '~';
+			p[1] = '\0';
+			return;
+		}
+	}
+}
+
+/* w less excess, but not below floor (nor above w) */
+static unsigned shrink_to(unsigned w, unsigned excess, unsigned floor)
+{
+	if (w <= floor)
+		return w;
+	return excess < w - floor ? w - excess : floor;
+}
+
+static unsigned table_width(const unsigned w[NCOL], const bool on[NCOL])
+{
+	unsigned t = 0;
+
+	for (int c = 0; c < NCOL; c++)
+		if (on[c])
+			t += w[c] + (c ? 2 : 0);
+	return t;
+}
+
+static void print_table(FILE *f, const struct stats_name *const *rows, size_t nrows,
+			unsigned width)
+{
+	char (*cells)[NCOL][CELL] = calloc(nrows ? nrows : 1, sizeof(*cells));
+	unsigned w[NCOL];
+	bool on[NCOL];
+	struct line l = { .n = 0 };
+	unsigned total;
+
+	if (!cells)
+		return;
+	for (int c = 0; c < NCOL; c++) {
+		w[c] = dwidth(col_hdr[c]);
+		on[c] = true;
+	}
+	for (size_t i = 0; i < nrows; i++) {
+		name_cells(rows[i], cells[i]);
+		for (int c = 0; c < NCOL; c++)
+			if (dwidth(cells[i][c]) > w[c])
+				w[c] = dwidth(cells[i][c]);
+	}
+	if (width) {
+		/* first cut long names down to NAME_SOFT, then drop columns, then cut
+		 * names down to NAME_MIN */
+		total = table_width(w, on);
+		if (total > width)
+			w[C_NAME] = shrink_to(w[C_NAME], total - width, NAME_SOFT);
+		for (size_t d = 0; d < sizeof(drop_order) / sizeof(drop_order[0]) &&
+				   table_width(w, on) > width; d++)
+			on[drop_order[d]] = false;
+		total = table_width(w, on);
+		if (total > width)
+			w[C_NAME] = shrink_to(w[C_NAME], total - width, NAME_MIN);
+	}
+	for (int c = 0; c < NCOL; c++) {
+		if (!on[c])
+			continue;
+		if (c)
+			lput(&l, "  ");
+		lpad(&l, col_hdr[c], w[c], c != C_NAME);
+	}
+	lflush(&l, f, width);
+	for (size_t i = 0; i < nrows; i++) {
+		cut(cells[i][C_NAME], w[C_NAME]);
+		for (int c = 0; c < NCOL; c++) {
+			if (!on[c])
+				continue;
+			if (c)
+				lput(&l, "  ");
+			lpad(&l, cells[i][c], w[c], c != C_NAME);
+		}
+		lflush(&l, f, width);
+	}
+	free(cells);
+}
+
+static void print_totals(const struct stats *s, FILE *f, const struct stats_print_opts *o)
+{
+	struct stats_walk w;
+	struct line l = { .n = 0 };
+	char b[32];
+
+	stats_get_walk(s, &w);
+	lput(&l, "shrinkers:");
+	if (o->span_ns)
+		lprintf(&l, " events over %s,", stats_fmt_ns(o->span_ns, b, sizeof(b)));
+	lprintf(&l, " %" PRIu64 " walk%s, %" PRIu64 " call%s", w.walks, w.walks == 1 ? "" : "s",
+		s->tot.calls, s->tot.calls == 1 ? "" : "s");
+	if (s->tot.untimed)
+		lprintf(&l, " (%" PRIu64 " untimed)", s->tot.untimed);
+	lprintf(&l, ", %" PRIu64 " objects freed, %s in shrinkers", s->tot.freed,
+		stats_fmt_ns(s->tot.total_ns, b, sizeof(b)));
+	if (o->show_lost)
+		lprintf(&l, ", %" PRIu64 " events lost", o->lost);
+	lflush(&l, f, o->width);
+}
+
+unsigned stats_print_top(const struct stats *s, FILE *f, const struct stats_print_opts *o)
+{
+	const struct stats_name **v;
+	size_t n, shown;
+	unsigned lines = 1;
+
+	print_totals(s, f, o);
+	v = malloc((s->nlist ? s->nlist : 1) * sizeof(*v));
+	if (!v)
+		return lines;
+	n = stats_sorted_names(s, o->sort, v, s->nlist);
+	shown = o->top_n && o->top_n < n ? o->top_n : n;
+	print_table(f, v, shown, o->width);
+	lines += 1 + (unsigned)shown;
+	if (shown < n) {
+		struct line l = { .n = 0 };
+
+		lprintf(&l, "... %zu more (sorted by %s)", n - shown, stats_sort_name(o->sort));
+		lflush(&l, f, o->width);
+		lines++;
+	}
+	free(v);
+	return lines;
+}
+
+void stats_print_hist(FILE *f, const __u64 hist[ST_HIST_SLOTS])
+{
+	int first = -1, last = -1;
+	uint64_t maxc = 0;
+	bool wide;
+
+	for (int k = 0; k < ST_HIST_SLOTS; k++) {
+		if (!hist[k])
+			continue;
+		if (first < 0)
+			first = k;
+		last = k;
+		if (hist[k] > maxc)
+			maxc = hist[k];
+	}
+	if (first < 0)
+		return;
+	wide = last > 33;	/* 2^33 - 1 has 10 digits */
+	if (wide)
+		fprintf(f, "               %-29s : count     distribution\n", "nsecs");
+	else
+		fprintf(f, "     %-19s : count     distribution\n", "nsecs");
+	for (int k = first; k <= last; k++) {
+		uint64_t lo = k ? 1ULL << (k - 1) : 0, hi = k ? (1ULL << k) - 1 : 0;
+		char stars[41];
+		unsigned ns = (unsigned)((unsigned __int128)hist[k] * 40 / maxc);
+
+		memset(stars, '*', ns);
+		stars[ns] = '\0';
+		if (wide)
+			fprintf(f, "%20" PRIu64 " -> %-20" PRIu64 " : %-8" PRIu64 " |%-40s|\n",
+				lo, hi, (uint64_t)hist[k], stars);
+		else
+			fprintf(f, "%10" PRIu64 " -> %-10" PRIu64 " : %-8" PRIu64 " |%-40s|\n",
+				lo, hi, (uint64_t)hist[k], stars);
+	}
+}
+
+static int cmp_gens(const void *a, const void *b)
+{
+	const struct stats_gen *x = *(const struct stats_gen *const *)a;
+	const struct stats_gen *y = *(const struct stats_gen *const *)b;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
+	if (x->calls != y->calls)
+		return x->calls > y->calls ? -1 : 1;
+	return x->serial < y->serial ? -1 : x->serial > y->serial;
+}
+
+static int cmp_tasks(const void *a, const void *b)
+{
+	const struct stats_task *x = *(const struct stats_task *const *)a;
+	const struct stats_task *y = *(const struct stats_task *const *)b;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
+	if (x->calls != y->calls)
+		return x->calls > y->calls ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* A small right-aligned table of preformatted cells. */
+static void print_cells(FILE *f, unsigned width, unsigned ncol, const char *const *hdr,
+			const bool *left, char (*cells)[8][CELL], size_t nrows)
+{
+	unsigned w[8];
+	struct line l = { .n = 0 };
+
+	for (unsigned c = 0; c < ncol; c++) {
+		w[c] = dwidth(hdr[c]);
+		for (size_t i = 0; i < nrows; i++)
+			if (dwidth(cells[i][c]) > w[c])
+				w[c] = dwidth(cells[i][c]);
+	}
+	for (unsigned c = 0; c < ncol; c++) {
+		if (c)
+			lput(&l, "  ");
+		lpad(&l, hdr[c], w[c], !left[c]);
+	}
+	lflush(&l, f, width);
+	for (size_t i = 0; i < nrows; i++) {
+		for (unsigned c = 0; c < ncol; c++) {
+			if (c)
+				lput(&l, "  ");
+			lpad(&l, cells[i][c], w[c], !left[c]);
+		}
+		lflush(&l, f, width);
+	}
+}
+
+static void print_gens(const struct stats *s, FILE *f, unsigned top, unsigned width)
+{
+	static const char *const hdr[] = { "SERIAL", "SHRINKER", "NAME", "CALLS", "ZERO",
+					   "FREED", "TOTAL", "MAX" };
+	static const bool left[] = { false, true, true, false, false, false, false, false };
+	const struct stats_gen **v;
+	char (*cells)[8][CELL];
+	size_t n = 0, shown;
+
+	v = malloc((s->ngens ? s->ngens : 1) * sizeof(*v));
+	if (!v)
+		return;
+	for (size_t i = 0; i < s->gens.cap; i++)
+		for (struct hent *e = s->gens.b[i]; e; e = e->hnext) {
+			const struct stats_gen *g = &container_of(e, struct sgen, h)->pub;
+
+			if (g->calls)
+				v[n++] = g;
+		}
+	qsort(v, n, sizeof(*v), cmp_gens);
+	shown = n < top ? n : top;
+	fprintf(f, "\nGenerations by total time (top %zu of %zu with calls):\n", shown, n);
+	cells = calloc(shown ? shown : 1, sizeof(*cells));
+	if (cells && shown) {
+		for (size_t i = 0; i < shown; i++) {
+			const struct stats_gen *g = v[i];
+
+			snprintf(cells[i][0], CELL, "%" PRIu64, g->serial);
+			snprintf(cells[i][1], CELL, "0x%" PRIx64, g->addr);
+			st_copy_str(cells[i][2], CELL, g->name, SIZE_MAX);
+			snprintf(cells[i][3], CELL, "%" PRIu64, g->calls);
+			snprintf(cells[i][4], CELL, "%" PRIu64, g->zero_calls);
+			snprintf(cells[i][5], CELL, "%" PRIu64, g->freed);
+			if (g->calls > g->untimed) {
+				stats_fmt_ns(g->total_ns, cells[i][6], CELL);
+				stats_fmt_ns(g->max_ns, cells[i][7], CELL);
+			} else {
+				strcpy(cells[i][6], "-");
+				strcpy(cells[i][7], "-");
+			}
+		}
+		print_cells(f, width, 8, hdr, left, cells, shown);
+	}
+	free(cells);
+	free(v);
+}
+
+static void print_tasks(const struct stats *s, FILE *f, unsigned top, unsigned width)
+{
+	static const char *const hdr[] = { "PID", "COMM", "CALLS", "TOTAL", "AVG", "MAX" };
+	static const bool left[] = { false, true, false, false, false, false };
+	const struct stats_task **v;
+	char (*cells)[8][CELL];
+	size_t n = 0, shown;
+
+	v = malloc((s->ntasks + 1) * sizeof(*v));
+	if (!v)
+		return;
+	for (size_t i = 0; i < s->tasks.cap; i++)
+		for (struct hent *e = s->tasks.b[i]; e; e = e->hnext) {
+			const struct stats_task *t = &container_of(e, struct stask, h)->pub;
+
+			if (t->calls)
+				v[n++] = t;
+		}
+	if (s->other_tasks && s->other_tasks->pub.calls)
+		v[n++] = &s->other_tasks->pub;
+	qsort(v, n, sizeof(*v), cmp_tasks);
+	shown = n < top ? n : top;
+	fprintf(f, "\nTasks by time in shrinkers (top %zu of %zu):\n", shown, n);
+	cells = calloc(shown ? shown : 1, sizeof(*cells));
+	if (cells && shown) {
+		for (size_t i = 0; i < shown; i++) {
+			const struct stats_task *t = v[i];
+			uint64_t timed = t->calls - t->untimed;
+
+			if (t->pid < 0)
+				strcpy(cells[i][0], "-");
+			else
+				snprintf(cells[i][0], CELL, "%d", t->pid);
+			snprintf(cells[i][1], CELL, "%s", t->comm);
+			snprintf(cells[i][2], CELL, "%" PRIu64, t->calls);
+			if (timed) {
+				stats_fmt_ns(t->total_ns, cells[i][3], CELL);
+				stats_fmt_ns(t->total_ns / timed, cells[i][4], CELL);
+				stats_fmt_ns(t->max_ns, cells[i][5], CELL);
+			} else {
+				for (int c = 3; c < 6; c++)
+					strcpy(cells[i][c], "-");
+			}
+		}
+		print_cells(f, width, 6, hdr, left, cells, shown);
+	}
+	free(cells);
+	free(v);
+}
+
+static void print_walks(const struct stats *s, FILE *f)
+{
+	struct stats_walk w;
+	char a[32], b[32], c[32], d[32];
+	uint64_t timed;
+
+	stats_get_walk(s, &w);
+	if (!w.walks) {
+		fprintf(f, "\nWalks: none traced\n");
+		return;
+	}
+	timed = w.walks - w.untimed;
+	fprintf(f, "\nWalks: %" PRIu64 " (%" PRIu64 " untimed), %" PRIu64 ".%02" PRIu64
+		" calls per walk (max %" PRIu64 "), %" PRIu64 " objects freed", w.walks, w.untimed,
+		w.calls / w.walks, w.calls % w.walks * 100 / w.walks, w.max_calls, w.freed);
+	if (timed)
+		fprintf(f, "; duration avg %s max %s p50 %s p99 %s",
+			stats_fmt_ns(w.total_ns / timed, a, sizeof(a)),
+			stats_fmt_ns(w.max_ns, b, sizeof(b)),
+			stats_fmt_ns(stats_percentile(w.hist, w.max_ns, 500), c, sizeof(c)),
+			stats_fmt_ns(stats_percentile(w.hist, w.max_ns, 990), d, sizeof(d)));
+	fputc('\n', f);
+}
+
+void stats_print_report(const struct stats *s, FILE *f, const struct stats_print_opts *o)
+{
+	struct stats_print_opts all = *o;
+	const struct stats_name **v;
+	struct stats_walk w;
+	unsigned top = o->top_n ? o->top_n : 10;
+	size_t n;
+
+	all.top_n = 0;
+	static const char *const desc[] = {
+		[STATS_SORT_TIME] = "total time",
+		[STATS_SORT_CALLS] = "calls",
+		[STATS_SORT_FREED] = "objects freed",
+		[STATS_SORT_MAX] = "longest call",
+		[STATS_SORT_P99] = "p99 latency",
+		[STATS_SORT_ZERO] = "calls that freed nothing",
+		[STATS_SORT_NAME] = "name",
+	};
+
+	fprintf(f, "do_shrink_slab() calls per shrinker, sorted by %s:\n",
+		(unsigned)o->sort < sizeof(desc) / sizeof(desc[0]) ? desc[o->sort] : "?");
+	stats_print_top(s, f, &all);
+	print_gens(s, f, top, o->width);
+	print_walks(s, f);
+	print_tasks(s, f, top, o->width);
+
+	v = malloc((s->nlist ? s->nlist : 1) * sizeof(*v));
+	if (v) {
+		n = stats_sorted_names(s, STATS_SORT_TIME, v, s->nlist);
+		for (size_t i = 0; i < n && i < 3; i++) {
+			if (v[i]->c.calls == v[i]->untimed)
+				continue;
+			uint64_t timed = v[i]->c.calls - v[i]->untimed;
+
+			fprintf(f, "\nLatency of %s (do_shrink_slab(), %" PRIu64 " timed call%s):\n",
+				v[i]->name, timed, timed == 1 ? "" : "s");
+			stats_print_hist(f, v[i]->c.hist);
+		}
+		free(v);
+	}
+	stats_get_walk(s, &w);
+	if (w.walks > w.untimed) {
+		fprintf(f, "\nLatency of walks (shrink_slab(), %" PRIu64 " timed walk%s):\n",
+			w.walks - w.untimed, w.walks - w.untimed == 1 ? "" : "s");
+		stats_print_hist(f, w.hist);
+	}
+	if (s->folded.other_name_calls || s->folded.gens_folded || s->folded.other_task_calls)
+		fprintf(f, "\nFolded by the memory caps: %" PRIu64 " calls into \"%s\" (more than %zu "
+			"names), %" PRIu64 " generations dropped from the generation table (more "
+			"than %zu), %" PRIu64 " calls into \"%s\" (more than %zu tasks)\n",
+			s->folded.other_name_calls, STATS_OTHER_NAME, s->lim.max_names,
+			s->folded.gens_folded, s->lim.max_gens, s->folded.other_task_calls,
+			STATS_OTHER_TASKS, s->lim.max_tasks);
+}

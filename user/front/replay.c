@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * front/replay.c - `shrinktrace replay [OPTION...] FILE...`
+ *
+ * Each file gets its own correlation engine: state never carries from one
+ * log to the next.
+ */
+#define _GNU_SOURCE
+#include <argp.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "front/cli.h"
+#include "engine/correlate.h"
+#include "sinks/export.h"
+#include "log/writer.h"
+#include "log/reader.h"
+#include "log/outfile.h"
+#include "log/redact.h"
+#include "front/replay.h"
+#include "engine/stats.h"
+
+enum fmt { FMT_TEXT, FMT_JSONL, FMT_CSV, FMT_PERFETTO };	/* CSV, PERFETTO: conversions */
+
+struct replay_args {
+	enum fmt fmt;
+	double stuck_after_s;
+	double window_ms;
+	const char *out;
+	bool stats;
+	enum stats_sort sort;		/* --sort */
+	unsigned top_n;			/* --top-n, 0: all rows */
+	char **files;
+	int nfiles;
+	mode_t mode;			/* --mode of -o OUT */
+	bool mode_set;
+	enum st_redact_mode redact;	/* --redact */
+	struct corr_opts caps;		/* SHRINKTRACE_CAPS */
+};
+
+struct replay_ctx {
+	FILE *out;
+	enum fmt fmt;
+	uint64_t violations;
+	int write_err;
+	struct st_export *exp;		/* FMT_CSV, FMT_PERFETTO: the converter */
+	struct stats *calls;		/* per-shrinker statistics of the current file */
+	bool calls_oom;
+	struct st_redact red;		/* --redact: input events are redacted first */
+	const char *path;		/* the file being replayed (warnings) */
+	char buf[ST_JSONL_MAX];
+};
+
+#define OPT_STATS 1000
+#define OPT_SORT 0x5301
+#define OPT_TOP_N 0x5302
+#define OPT_MODE 0x5303
+#define OPT_REDACT 0x5304
+
+static const struct argp_option options[] = {
+	{ "format", 'f', "FORMAT", 0,
+	  "Output format: 'text' (default) prints each violation as a block, then one summary "
+	  "line per shrinker name and the statistics report (calls, freed, time and latency "
+	  "per shrinker, generation, task and walk); 'jsonl' prints exactly the violation "
+	  "records of the shrinktrace/1 format, one JSON object per line, and nothing else; "
+	  "'csv' and 'perfetto' convert one log: every event and every violation as CSV "
+	  "rows, or as a Chrome trace-event JSON trace to open in ui.perfetto.dev (to OUT or "
+	  "standard output; the exit status still says whether there were violations)", 0 },
+	{ "stuck-after", 's', "SECONDS", 0,
+	  "Raise stuck_free when shrinker_free() has not returned after SECONDS of trace time "
+	  "(default 10; fractions allowed)", 0 },
+	{ "window", 'w', "MS", 0,
+	  "Reorder window in milliseconds of trace time (default 50): events are sorted by ts "
+	  "within it; events older than that are counted as late, reported on stderr, and "
+	  "still processed", 0 },
+	{ "output", 'o', "OUT", 0, "Write the report or conversion to OUT instead of standard "
+	  "output ('-'); created with mode 0600, never through a symlink, never truncating a "
+	  "file that is not a regular file", 0 },
+	{ "mode", OPT_MODE, "OCTAL", 0, "Permissions of OUT (default 0600), exactly; an "
+	  "existing OUT is reset to it before it is truncated", 0 },
+	{ "redact", OPT_REDACT, "WHAT", OPTION_ARG_OPTIONAL, "Replace kernel addresses by "
+	  "pseudonyms in everything printed (--redact or --redact=addrs; --redact=all also drops "
+	  "task names and replaces task ids); the verdicts are the same. To rewrite a log "
+	  "itself, see `shrinktrace redact`", 0 },
+	{ "stats", OPT_STATS, NULL, 0,
+	  "Print per-file counters, events/s and the peak RSS of this process to stderr", 0 },
+	{ "sort", OPT_SORT, "KEY", 0,
+	  "Sort the text report's table of shrinkers by KEY: time (default: total time in "
+	  "do_shrink_slab()), calls, freed, max, p99, zero (calls that freed nothing), name", 0 },
+	{ "top-n", OPT_TOP_N, "N", 0,
+	  "Text report: show the top N generations and tasks (default 10); the table of "
+	  "shrinker names always has every row", 0 },
+	{ 0 }
+};
+
+static const char doc[] =
+	"Replay saved shrinktrace/1 event logs through the correlator and report the "
+	"walk-safety violations defined by the shrinktrace/1 log format (README).\v"
+	"FILE is a log written by `shrinktrace -o FILE`, or '-' for standard input. "
+	"Files are processed in order, each by its own correlator: no state carries from "
+	"one log to the next. A header line is optional. Unknown event types and unknown "
+	"fields are ignored, as are 'violation' records. Malformed input (bad JSON, a "
+	"missing or mistyped required field, a bad pointer string) stops with one line "
+	"'FILE:LINE: reason' on stderr.\n\n"
+	"Exit status:\n"
+	"  0  clean: no violation\n"
+	"  1  error: unreadable file or malformed input\n"
+	"  2  usage error\n"
+	"  3  violations found";
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct replay_args *a = state->input;
+	char *end;
+
+	switch (key) {
+	case 'f':
+		if (strcmp(arg, "text") == 0)
+			a->fmt = FMT_TEXT;
+		else if (strcmp(arg, "jsonl") == 0)
+			a->fmt = FMT_JSONL;
+		else if (strcmp(arg, "csv") == 0)
+			a->fmt = FMT_CSV;
+		else if (strcmp(arg, "perfetto") == 0)
+			a->fmt = FMT_PERFETTO;
+		else
+			argp_error(state, "--format: '%s' is not one of text, jsonl, csv, perfetto", arg);
+		break;
+	case 's':
+		if (cli_parse_number(arg, 0, 1e9, &a->stuck_after_s) || a->stuck_after_s == 0)
+			argp_error(state, "--stuck-after: '%s' is not a number of seconds > 0", arg);
+		break;
+	case 'w':
+		if (cli_parse_number(arg, 0, 1e9, &a->window_ms))
+			argp_error(state, "--window: '%s' is not a number of milliseconds >= 0", arg);
+		break;
+	case 'o':
+		a->out = arg;
+		break;
+	case OPT_STATS:
+		a->stats = true;
+		break;
+	case OPT_MODE:
+		a->mode = cli_parse_mode(state, arg);
+		a->mode_set = true;
+		break;
+	case OPT_REDACT:
+		a->redact = (enum st_redact_mode)cli_parse_redact(state, arg);
+		break;
+	case OPT_SORT:
+		a->sort = cli_parse_sort(state, arg);
+		break;
+	case OPT_TOP_N: {
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || *arg == '-' || v == 0 || v > 100000)
+			argp_error(state, "--top-n: '%s' is not a number of rows (1..100000)", arg);
+		a->top_n = (unsigned)v;
+		break;
+	}
+	case ARGP_KEY_ARGS:
+		a->files = state->argv + state->next;
+		a->nfiles = state->argc - state->next;
+		break;
+	case ARGP_KEY_NO_ARGS:
+		argp_error(state, "no log FILE given (use '-' for standard input)");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static void put(struct replay_ctx *x, const char *s, size_t n)
+{
+	if (fwrite(s, 1, n, x->out) != n)
+		x->write_err = errno ? errno : EIO;
+}
+
+static void print_violation(const struct st_violation *v, void *ctx)
+{
+	struct replay_ctx *x = ctx;
+	int n;
+
+	x->violations++;
+	if (x->exp) {
+		st_export_violation(x->exp, v);
+		return;
+	}
+	if (x->fmt == FMT_JSONL) {
+		n = st_jsonl_format_violation(x->buf, sizeof(x->buf), v);
+		if (n > 0)
+			put(x, x->buf, (size_t)n);
+		return;
+	}
+	fprintf(x->out, "VIOLATION %s: shrinker %s at 0x%" PRIx64, st_vkind_name(v->kind),
+		v->name[0] ? v->name : "(unnamed)", v->shrinker);
+	if (v->has_next)
+		fprintf(x->out, ", next 0x%" PRIx64, v->next);
+	if (v->walker_pid)
+		fprintf(x->out, ", walker %s (pid %d)", v->walker_comm, v->walker_pid);
+	fprintf(x->out, "%s\n  %s\n\n", v->certain ? "" : " [uncertain: events were lost around it]",
+		v->detail);
+}
+
+static void note_late(const struct st_rec *r, uint64_t released_ts, void *ctx)
+{
+	(void)r;
+	(void)released_ts;
+	(void)ctx;
+}
+
+/* FMT_CSV, FMT_PERFETTO: every event, in timestamp order. */
+static void export_event(const struct st_rec *r, void *ctx)
+{
+	struct replay_ctx *x = ctx;
+
+	st_export_event(x->exp, r);
+}
+
+static void on_call(const struct corr_call *ci, void *ctx)
+{
+	struct replay_ctx *x = ctx;
+
+	if (x->calls && stats_add_call(x->calls, ci))
+		x->calls_oom = true;
+}
+
+static void on_walk(const struct corr_walk *wi, void *ctx)
+{
+	struct replay_ctx *x = ctx;
+
+	if (x->calls && stats_add_walk(x->calls, wi))
+		x->calls_oom = true;
+}
+
+static void on_cap(enum corr_cap cap, uint64_t limit, void *ctx)
+{
+	struct replay_ctx *x = ctx;
+	char buf[256];
+
+	fprintf(stderr, "%s: warning: %s (see \"caps hit\")\n", x->path,
+		corr_cap_warning(cap, limit, buf, sizeof(buf)));
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Replay one file.  Returns ST_EXIT_CLEAN, ST_EXIT_VIOLATIONS or ST_EXIT_ERROR. */
+static int replay_file(const struct replay_args *a, const char *path, struct replay_ctx *x)
+{
+	struct corr_opts o = a->caps;
+	struct corr_cbs cb = { .on_violation = print_violation, .on_late = note_late, .ctx = x,
+			       .on_call = on_call, .on_walk = on_walk, .on_cap = on_cap };
+	struct corr_stats st;
+	struct st_rec r;
+	struct st_log *lg;
+	struct corr *c;
+	char err[512];
+	double t0 = now_s();
+	int rc = 0, ret = ST_EXIT_CLEAN;
+
+	o.stuck_after_ns = (uint64_t)(a->stuck_after_s * 1e9 + 0.5);
+	o.reorder_window_ns = (uint64_t)(a->window_ms * 1e6 + 0.5);
+	x->path = path;
+	if (x->exp)
+		cb.on_event = export_event;
+	lg = st_log_open(path, err, sizeof(err));
+	if (!lg) {
+		fprintf(stderr, "shrinktrace replay: %s\n", err);
+		return ST_EXIT_ERROR;
+	}
+	c = corr_new(&o, &cb);
+	if (!c) {
+		fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
+		st_log_close(lg);
+		return ST_EXIT_ERROR;
+	}
+	x->violations = 0;
+	x->calls_oom = false;
+	x->calls = x->fmt == FMT_TEXT ? stats_new(NULL) : NULL;
+	if (x->fmt == FMT_TEXT && !x->calls) {
+		fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
+		ret = ST_EXIT_ERROR;
+	}
+	/* stop early once the output is gone (| head) or failed (disk full) */
+	while (ret == ST_EXIT_CLEAN && !ferror(x->out) && (rc = st_log_next(lg, &r)) > 0) {
+		/* The header, read with the first event, says how to read `next`. */
+		corr_set_list_offset(c, st_log_list_offset(lg));
+		st_redact_rec(&x->red, &r, st_log_list_offset(lg));
+		if (x->exp && st_log_get_stats(lg)->events == 1)
+			st_export_header(x->exp, st_log_kernel(lg), st_log_backend(lg),
+					 st_log_start_ts(lg));
+		if (corr_push(c, &r)) {
+			fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
+			ret = ST_EXIT_ERROR;
+			break;
+		}
+	}
+	if (rc < 0) {
+		fprintf(stderr, "%s\n", st_log_error(lg));
+		ret = ST_EXIT_ERROR;
+	}
+	corr_finish(c);
+	if (x->exp)
+		st_export_finish(x->exp);
+	corr_get_stats(c, &st);
+	if (st.late)
+		fprintf(stderr, "%s: warning: %" PRIu64 " event%s arrived later than the %.3f ms reorder "
+			"window and were processed out of order (try a larger --window)\n",
+			path, st.late, st.late == 1 ? "" : "s", a->window_ms);
+	if (x->fmt == FMT_TEXT && ret == ST_EXIT_CLEAN) {
+		const struct st_log_stats *ls = st_log_get_stats(lg);
+		uint64_t nv = 0;
+
+		for (int k = 0; k < ST_V_NKINDS; k++)
+			nv += st.violations[k];
+		if (!nv)
+			fprintf(x->out, "no violations\n\n");
+		corr_report(c, x->out);
+		if (x->calls) {
+			struct stats_print_opts so = {
+				.sort = a->sort, .top_n = a->top_n,
+				.span_ns = st.last_ts - st.first_ts,
+				.show_lost = true, .lost = st.lost,
+			};
+
+			fputc('\n', x->out);
+			stats_print_report(x->calls, x->out, &so);
+			fputc('\n', x->out);
+		}
+		if (x->calls_oom)
+			fprintf(stderr, "shrinktrace replay: %s: out of memory: the statistics are "
+				"incomplete\n", path);
+		fprintf(x->out, "%s: %" PRIu64 " events over %" PRIu64 ".%06" PRIu64 " ms, %" PRIu64
+			" shrinker generations, %" PRIu64 " violation%s",
+			path, st.events, (st.last_ts - st.first_ts) / 1000000,
+			(st.last_ts - st.first_ts) % 1000000, st.shrinkers_seen, nv, nv == 1 ? "" : "s");
+		if (st.lost)
+			fprintf(x->out, ", %" PRIu64 " events lost by the kernel side", st.lost);
+		if (st.late)
+			fprintf(x->out, ", %" PRIu64 " late", st.late);
+		if (ls->skipped_types)
+			fprintf(x->out, ", %" PRIu64 " records of unknown type ignored", ls->skipped_types);
+		fprintf(x->out, "\n");
+		corr_print_caps(c, x->out);
+	}
+	if (a->stats) {
+		const struct st_log_stats *ls = st_log_get_stats(lg);
+		struct rusage ru;
+		double dt = now_s() - t0;
+
+		getrusage(RUSAGE_SELF, &ru);
+		fprintf(stderr, "%s: %" PRIu64 " lines, %" PRIu64 " events, %" PRIu64 " late, %" PRIu64
+			" lost, %" PRIu64 " unknown types, %" PRIu64 " unknown fields; held max %" PRIu64
+			", generations %" PRIu64 " (table %" PRIu64 ", tombstones %" PRIu64
+			", evicted %" PRIu64 "); %.3f s, %.0f events/s, peak RSS %ld KiB\n",
+			path, ls->lines, st.events, st.late, st.lost, ls->skipped_types,
+			ls->unknown_fields, st.held_max, st.shrinkers_seen, st.live_generations,
+			st.tombstones, st.tombstones_evicted, dt, dt > 0 ? st.events / dt : 0.0,
+			ru.ru_maxrss);
+	}
+	if (ret == ST_EXIT_CLEAN && x->violations)
+		ret = ST_EXIT_VIOLATIONS;
+	stats_free(x->calls);
+	x->calls = NULL;
+	corr_free(c);
+	st_log_close(lg);
+	return ret;
+}
+
+int replay_main(int argc, char **argv)
+{
+	struct replay_args a = { .fmt = FMT_TEXT, .stuck_after_s = 10, .window_ms = 50 };
+	struct argp argp = { options, parse_opt, "FILE...", doc, NULL, NULL, NULL };
+	struct replay_ctx *x;
+	int ret = ST_EXIT_CLEAN, werr;
+	bool viol = false, to_stdout;
+	char err[256];
+
+	char *name = "shrinktrace replay";
+	char **av;
+	int perr;
+
+	/* argp names the program after argv[0] in usage and error messages */
+	av = calloc((size_t)argc + 1, sizeof(*av));
+	if (!av) {
+		fprintf(stderr, "shrinktrace replay: out of memory\n");
+		return ST_EXIT_ERROR;
+	}
+	memcpy(av, argv, (size_t)argc * sizeof(*av));
+	if (argc > 0)
+		av[0] = name;
+	argp_err_exit_status = ST_EXIT_USAGE;
+	perr = argp_parse(&argp, argc, av, 0, NULL, &a);
+	if (perr) {
+		free(av);
+		return ST_EXIT_USAGE;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		fprintf(stderr, "shrinktrace replay: out of memory\n");
+		free(av);
+		return ST_EXIT_ERROR;
+	}
+	x->fmt = a.fmt;
+	if ((a.fmt == FMT_CSV || a.fmt == FMT_PERFETTO) && a.nfiles > 1) {
+		fprintf(stderr, "shrinktrace replay: --format %s converts one log at a time, "
+			"%d given\n", a.fmt == FMT_CSV ? "csv" : "perfetto", a.nfiles);
+		free(x);
+		free(av);
+		return ST_EXIT_USAGE;
+	}
+	to_stdout = !a.out || !strcmp(a.out, "-");
+	if (a.mode_set && to_stdout) {
+		fprintf(stderr, "shrinktrace replay: --mode is the mode of -o OUT: add -o OUT\n");
+		free(x);
+		free(av);
+		return ST_EXIT_USAGE;
+	}
+	/* a debugging and testing knob: small caps of the correlator (README) */
+	if (corr_parse_caps(getenv("SHRINKTRACE_CAPS"), &a.caps, err, sizeof(err))) {
+		fprintf(stderr, "shrinktrace replay: SHRINKTRACE_CAPS: %s\n", err);
+		free(x);
+		free(av);
+		return ST_EXIT_USAGE;
+	}
+	if (st_redact_init(&x->red, a.redact, NULL)) {
+		fprintf(stderr, "shrinktrace replay: --redact: no random key from getrandom(): %s\n",
+			strerror(errno));
+		free(x);
+		free(av);
+		return ST_EXIT_ERROR;
+	}
+	/* A reader that goes away (| head) is not an error: EPIPE, then a quiet end. */
+	signal(SIGPIPE, SIG_IGN);
+	if (to_stdout) {
+		fflush(stdout);
+		x->out = st_output_stream(STDOUT_FILENO);
+		if (!x->out) {
+			fprintf(stderr, "shrinktrace replay: out of memory\n");
+			free(x);
+			free(av);
+			return ST_EXIT_ERROR;
+		}
+	} else {
+		x->out = st_open_output_mode(a.out, a.mode_set ? a.mode : ST_OUTPUT_MODE);
+		if (!x->out) {
+			fprintf(stderr, "shrinktrace replay: cannot write %s: %s: choose a writable "
+				"path for -o (a regular file, not a symlink)\n", a.out,
+				st_output_strerror(errno));
+			free(x);
+			free(av);
+			return ST_EXIT_ERROR;
+		}
+	}
+	if (a.fmt == FMT_CSV || a.fmt == FMT_PERFETTO) {
+		x->exp = st_export_new(a.fmt == FMT_CSV ? ST_EXPORT_CSV : ST_EXPORT_PERFETTO, x->out);
+		if (!x->exp) {
+			fprintf(stderr, "shrinktrace replay: out of memory\n");
+			ret = ST_EXIT_ERROR;
+		}
+	}
+	for (int i = 0; i < a.nfiles && ret != ST_EXIT_ERROR && !ferror(x->out); i++) {
+		int r;
+
+		if (a.fmt == FMT_TEXT && a.nfiles > 1)
+			fprintf(x->out, "== %s\n", a.files[i]);
+		r = replay_file(&a, a.files[i], x);
+		if (r == ST_EXIT_VIOLATIONS)
+			viol = true;
+		else if (r == ST_EXIT_ERROR)
+			ret = ST_EXIT_ERROR;
+		if (a.fmt == FMT_TEXT && a.nfiles > 1 && i + 1 < a.nfiles)
+			fputc('\n', x->out);
+	}
+	fflush(x->out);
+	werr = st_output_error(x->out);
+	if (!werr && x->exp)
+		werr = st_export_error(x->exp);
+	if (!werr)
+		werr = x->write_err;
+	if (!werr && ferror(x->out))
+		werr = EIO;
+	if (fclose(x->out) && !werr)
+		werr = errno;
+	if (werr == EPIPE && to_stdout) {
+		/* whoever read the output is gone: what they read was whole */
+	} else if (werr) {
+		fprintf(stderr, "shrinktrace replay: writing %s failed: %s: the lines written "
+			"before are complete\n", to_stdout ? "standard output" : a.out,
+			strerror(werr));
+		ret = ST_EXIT_ERROR;
+	}
+	st_export_free(x->exp);
+	free(x);
+	free(av);
+	if (ret == ST_EXIT_CLEAN && viol)
+		ret = ST_EXIT_VIOLATIONS;
+	return ret;
+}

@@ -1,0 +1,949 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * kernel/loader.c - per-hook mechanism calibration, load, attach, ring buffer.
+ *
+ * Calibration really loads and attaches each candidate in a throw-away copy
+ * of the BPF object (only that candidate's programs autoloaded), so a kernel
+ * that refuses trampolines (lockdown, no CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS),
+ * kprobes (no CONFIG_KPROBES) or a function (inlined, renamed, variadic) is
+ * found out by the kernel itself, never guessed from its version.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "kernel/loader.h"
+#include "kernel/names.h"
+#include "shrinktrace.h"
+#include "engine/stats.h"
+#include "shrinktrace.skel.h"
+
+#define SCAN_INTERVAL_NS (10ULL * 1000 * 1000)	/* scanner period, inferring backend */
+#define PROBE_RINGBUF (16 * 4096)
+
+enum prog_kind {
+	PK_NONE,
+	PK_TRACE,	/* fentry/fexit/tp_btf: bpf_program__attach() */
+	PK_KPROBE,
+	PK_KRETPROBE,
+	PK_SCANNER,	/* raw_tp run with BPF_PROG_TEST_RUN */
+};
+
+struct prog_ref {
+	const char *name;
+	enum prog_kind kind;
+};
+
+struct impl {
+	enum st_hook hook;
+	enum st_backend mech;
+	struct prog_ref progs[2];
+	const char *const *targets;	/* kernel functions to try in order; NULL: tracepoint */
+	const char *label;		/* for tracepoint impls */
+};
+
+static const char *const t_walk[] = { "shrink_slab", NULL };
+static const char *const t_shrink[] = { "do_shrink_slab", NULL };
+static const char *const t_alloc[] = { "shrinker_alloc", NULL };
+/* 6.7+: shrinker_register(); 6.0-6.6: register_shrinker_prepared() serves
+ * both register_shrinker() and the superblock's prealloc path; before 6.0
+ * register_shrinker() itself. */
+static const char *const t_register[] = { "shrinker_register", "register_shrinker_prepared",
+					   "register_shrinker", NULL };
+static const char *const t_free[] = { "shrinker_free", "unregister_shrinker", NULL };
+static const char *const t_rcu[] = { "shrinker_free_rcu_cb", NULL };
+
+static const struct impl impls[] = {
+	{ ST_HOOK_WALK, ST_BACKEND_FENTRY, { { "fe_walk_begin", PK_TRACE }, { "fx_walk_end", PK_TRACE } }, t_walk, NULL },
+	{ ST_HOOK_WALK, ST_BACKEND_KPROBE, { { "kp_walk_begin", PK_KPROBE }, { "krp_walk_end", PK_KRETPROBE } }, t_walk, NULL },
+	{ ST_HOOK_SHRINK, ST_BACKEND_FENTRY, { { "fe_shrink_begin", PK_TRACE }, { "fx_shrink_end", PK_TRACE } }, t_shrink, NULL },
+	{ ST_HOOK_SHRINK, ST_BACKEND_KPROBE, { { "kp_shrink_begin", PK_KPROBE }, { "krp_shrink_end", PK_KRETPROBE } }, t_shrink, NULL },
+	{ ST_HOOK_SHRINK, ST_BACKEND_TRACEPOINT, { { "tp_shrink_begin", PK_TRACE }, { "tp_shrink_end", PK_TRACE } }, NULL, "vmscan:mm_shrink_slab_start/_end" },
+	{ ST_HOOK_ALLOC, ST_BACKEND_FENTRY, { { "fx_alloc", PK_TRACE }, { NULL, PK_NONE } }, t_alloc, NULL },
+	{ ST_HOOK_ALLOC, ST_BACKEND_KPROBE, { { "krp_alloc", PK_KRETPROBE }, { NULL, PK_NONE } }, t_alloc, NULL },
+	{ ST_HOOK_ALLOC, ST_BACKEND_TRACEPOINT, { { "tp_kmalloc", PK_TRACE }, { NULL, PK_NONE } }, NULL, "kmem:kmalloc in shrinker_alloc" },
+	{ ST_HOOK_REGISTER, ST_BACKEND_FENTRY, { { "fx_register", PK_TRACE }, { NULL, PK_NONE } }, t_register, NULL },
+	{ ST_HOOK_REGISTER, ST_BACKEND_KPROBE, { { "kp_register", PK_KPROBE }, { NULL, PK_NONE } }, t_register, NULL },
+	{ ST_HOOK_REGISTER, ST_BACKEND_TRACEPOINT, { { "scanner", PK_SCANNER }, { NULL, PK_NONE } }, NULL, "scan of tracked shrinkers" },
+	{ ST_HOOK_FREE, ST_BACKEND_FENTRY, { { "fe_free_begin", PK_TRACE }, { "fx_free_end", PK_TRACE } }, t_free, NULL },
+	{ ST_HOOK_FREE, ST_BACKEND_KPROBE, { { "kp_free_begin", PK_KPROBE }, { "krp_free_end", PK_KRETPROBE } }, t_free, NULL },
+	{ ST_HOOK_FREE, ST_BACKEND_TRACEPOINT, { { "scanner", PK_SCANNER }, { "tp_kfree", PK_TRACE } }, NULL, "LIST_POISON2/refcount scan + kmem:kfree" },
+	{ ST_HOOK_RCU_FREE, ST_BACKEND_FENTRY, { { "fe_rcu_free", PK_TRACE }, { NULL, PK_NONE } }, t_rcu, NULL },
+	{ ST_HOOK_RCU_FREE, ST_BACKEND_KPROBE, { { "kp_rcu_free", PK_KPROBE }, { NULL, PK_NONE } }, t_rcu, NULL },
+	{ ST_HOOK_RCU_FREE, ST_BACKEND_TRACEPOINT, { { "tp_kfree", PK_TRACE }, { "tp_kfree_nested", PK_TRACE } }, NULL, "kmem:kfree of a tracked shrinker" },
+};
+#define NIMPLS (sizeof(impls) / sizeof(impls[0]))
+
+/* Before 6.7 drivers call register_shrinker(shrinker, fmt, ...), which is
+ * variadic (no fentry) and may have register_shrinker_prepared() inlined:
+ * when the register hook sits on register_shrinker_prepared, this kprobe
+ * pair is added so those registrations are seen too (the BPF side reports
+ * each registration once). */
+static const char *const t_register_var[] = { "register_shrinker", NULL };
+static const struct impl register_var_impl = {
+	ST_HOOK_REGISTER, ST_BACKEND_KPROBE,
+	{ { "kp_register_var", PK_KPROBE }, { "krp_register_var", PK_KRETPROBE } },
+	t_register_var, NULL,
+};
+
+struct choice {
+	const struct impl *impl;	/* NULL: hook unserved */
+	const char *target;
+};
+
+#define MAX_LINKS 32
+/* chosen[ST_NHOOKS] is the extra: register_shrinker() on 6.0-6.6. */
+#define NCHOICES (ST_NHOOKS + 1)
+#define EXTRA ST_NHOOKS
+
+struct loader {
+	struct shrinktrace_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+	struct choice chosen[NCHOICES];
+	struct loader_hook hooks[ST_NHOOKS];
+	const struct ksyms *ks;
+	struct loader_opts opts;
+	loader_event_fn fn;
+	void *ctx;
+	int scanner_fd;			/* -1 when the scanner is not in use */
+	uint64_t next_scan_ns;
+	uint64_t super_cache_scan;
+	uint64_t alloc_start, alloc_end;
+};
+
+static const char *const hook_names[ST_NHOOKS] = {
+	"walk", "shrink", "alloc", "register", "free", "rcu_free",
+};
+
+const char *loader_hook_name(enum st_hook h)
+{
+	return h < ST_NHOOKS ? hook_names[h] : "?";
+}
+
+const char *loader_backend_name(enum st_backend b)
+{
+	switch (b) {
+	case ST_BACKEND_FENTRY: return "fentry";
+	case ST_BACKEND_KPROBE: return "kprobe";
+	case ST_BACKEND_TRACEPOINT: return "tracepoint";
+	default: return "none";
+	}
+}
+
+/* ---- libbpf messages --------------------------------------------------- */
+
+static bool verbose_libbpf;
+static bool quiet_libbpf;	/* during calibration failures are expected */
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (quiet_libbpf || (!verbose_libbpf && level != LIBBPF_WARN))
+		return 0;
+	if (!verbose_libbpf)
+		return 0;	/* warnings too: the banner explains the choices */
+	return vfprintf(stderr, fmt, ap);
+}
+
+uint64_t loader_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- building one object --------------------------------------------- */
+
+static void configure(struct shrinktrace_bpf *skel, const struct loader *l,
+		      const struct choice *ch, uint32_t ringbuf)
+{
+	bool tp_register = ch[ST_HOOK_REGISTER].impl &&
+			   ch[ST_HOOK_REGISTER].impl->mech == ST_BACKEND_TRACEPOINT;
+	bool tp_free = ch[ST_HOOK_FREE].impl && ch[ST_HOOK_FREE].impl->mech == ST_BACKEND_TRACEPOINT;
+	bool tp_rcu = ch[ST_HOOK_RCU_FREE].impl &&
+		      ch[ST_HOOK_RCU_FREE].impl->mech == ST_BACKEND_TRACEPOINT;
+
+	skel->rodata->super_cache_scan_addr = l->super_cache_scan;
+	skel->rodata->shrinker_alloc_start = l->alloc_start;
+	skel->rodata->shrinker_alloc_end = l->alloc_end;
+	skel->rodata->track_shrinkers = tp_register || tp_free || tp_rcu;
+	skel->rodata->infer_register = tp_register;
+	skel->rodata->infer_free = tp_free;
+	skel->rodata->filter_tgid = l->opts.filter_tgid;
+	if (l->opts.filter_comm[0]) {
+		skel->rodata->filter_comm_set = true;
+		memcpy((char *)skel->rodata->filter_comm, l->opts.filter_comm,
+		       sizeof(skel->rodata->filter_comm));
+	}
+	skel->rodata->filter_cgroup_id = l->opts.filter_cgroup_id;
+	skel->rodata->min_latency_ns = l->opts.min_latency_ns;
+	skel->rodata->stats_only = l->opts.stats_only;
+	/* Wake the reader when a quarter of the ring is waiting; loader_poll()
+	 * collects the rest at least every poll timeout. */
+	skel->rodata->wakeup_bytes = ringbuf / 4;
+	bpf_map__set_max_entries(skel->maps.events, ringbuf);
+	if (!l->opts.stats_only) {
+		/* Per-CPU aggregation maps are preallocated: keep them tiny
+		 * when nothing aggregates into them. */
+		int n = libbpf_num_possible_cpus();
+
+		n = n > 0 ? n : 1;	/* LRU maps want an entry per CPU */
+		bpf_map__set_max_entries(skel->maps.call_stats, (uint32_t)n);
+		bpf_map__set_max_entries(skel->maps.task_stats, (uint32_t)n);
+	}
+}
+
+/* Open a fresh object with only the programs of the chosen impls autoloaded
+ * and their fentry targets set. */
+static struct shrinktrace_bpf *open_with(const struct loader *l, const struct choice *ch,
+					 uint32_t ringbuf)
+{
+	struct shrinktrace_bpf *skel = shrinktrace_bpf__open();
+	struct bpf_program *p;
+
+	if (!skel)
+		return NULL;
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, false);
+	for (int h = 0; h < NCHOICES; h++) {
+		if (!ch[h].impl)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			const struct prog_ref *pr = &ch[h].impl->progs[i];
+
+			if (!pr->name)
+				continue;
+			p = bpf_object__find_program_by_name(skel->obj, pr->name);
+			if (!p)
+				goto fail;
+			bpf_program__set_autoload(p, true);
+			if (pr->kind == PK_TRACE && ch[h].target &&
+			    bpf_program__set_attach_target(p, 0, ch[h].target))
+				goto fail;
+		}
+	}
+	configure(skel, l, ch, ringbuf);
+	return skel;
+fail:
+	shrinktrace_bpf__destroy(skel);
+	return NULL;
+}
+
+static int run_scanner(int fd)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts);
+
+	return bpf_prog_test_run_opts(fd, &topts) ? -errno : 0;
+}
+
+/* Attach the programs of one choice; links go to links[*n].  Programs shared
+ * between hooks (scanner, tp_kfree) are attached once: attached[] remembers. */
+static int attach_choice(struct shrinktrace_bpf *skel, const struct choice *c,
+			 struct bpf_link **links, int *n, const char **attached, int *nattached,
+			 int *scanner_fd, char *why, size_t whylen)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct prog_ref *pr = &c->impl->progs[i];
+		struct bpf_program *p;
+		struct bpf_link *link = NULL;
+		bool done = false;
+
+		if (!pr->name)
+			continue;
+		for (int k = 0; k < *nattached; k++)
+			if (!strcmp(attached[k], pr->name))
+				done = true;
+		if (done)
+			continue;
+		p = bpf_object__find_program_by_name(skel->obj, pr->name);
+		if (!p)
+			return -ENOENT;
+		switch (pr->kind) {
+		case PK_TRACE:
+			link = bpf_program__attach(p);
+			break;
+		case PK_KPROBE:
+		case PK_KRETPROBE:
+			link = bpf_program__attach_kprobe(p, pr->kind == PK_KRETPROBE, c->target);
+			break;
+		case PK_SCANNER: {
+			int err = run_scanner(bpf_program__fd(p));
+
+			if (err) {
+				snprintf(why, whylen, "scanner test run: %s", strerror(-err));
+				return err;
+			}
+			*scanner_fd = bpf_program__fd(p);
+			attached[(*nattached)++] = pr->name;
+			continue;
+		}
+		default:
+			continue;
+		}
+		if (!link) {
+			int err = -errno;
+
+			snprintf(why, whylen, "%s%s%s: attach: %s", loader_backend_name(c->impl->mech),
+				 c->target ? " " : "", c->target ? c->target : "", strerror(errno));
+			return err ? err : -EINVAL;
+		}
+		if (*n >= MAX_LINKS) {
+			bpf_link__destroy(link);
+			return -E2BIG;
+		}
+		links[(*n)++] = link;
+		attached[(*nattached)++] = pr->name;
+	}
+	return 0;
+}
+
+/* Really load and attach one candidate alone.  0 on success, else why. */
+static int calibrate(const struct loader *l, const struct impl *im, const char *target,
+		     char *why, size_t whylen)
+{
+	struct choice ch[NCHOICES] = { 0 };
+	struct bpf_link *links[4];
+	const char *attached[4];
+	int n = 0, na = 0, sfd = -1, err;
+	struct shrinktrace_bpf *skel;
+
+	ch[im->hook].impl = im;
+	ch[im->hook].target = target;
+	skel = open_with(l, ch, PROBE_RINGBUF);
+	if (!skel) {
+		snprintf(why, whylen, "open: %s", strerror(errno));
+		return -1;
+	}
+	bpf_map__set_max_entries(skel->maps.tracked, 16);
+	bpf_map__set_max_entries(skel->maps.calls, 16);
+	bpf_map__set_max_entries(skel->maps.frees, 16);
+	quiet_libbpf = !verbose_libbpf;	/* -v shows why a candidate was refused */
+	err = shrinktrace_bpf__load(skel);
+	if (err) {
+		snprintf(why, whylen, "%s%s%s: load: %s", loader_backend_name(im->mech),
+			 target ? " " : "", target ? target : "", strerror(-err > 0 ? -err : errno));
+	} else {
+		err = attach_choice(skel, &ch[im->hook], links, &n, attached, &na, &sfd, why,
+				    whylen);
+	}
+	quiet_libbpf = false;
+	for (int i = 0; i < n; i++)
+		bpf_link__destroy(links[i]);
+	shrinktrace_bpf__destroy(skel);
+	return err ? -1 : 0;
+}
+
+static bool in_kallsyms(const struct loader *l, const char *fn)
+{
+	return ksyms_find(l->ks, fn) != NULL;
+}
+
+/* Append reason to the hook's list of failures ("; "-separated), skipping a
+ * repeat of the one before (the same missing symbol for every mechanism). */
+static void add_why(char *all, size_t len, char *last, size_t lastlen, const char *reason)
+{
+	size_t used = strlen(all);
+
+	if (!strcmp(last, reason))
+		return;
+	snprintf(last, lastlen, "%s", reason);
+	if (used + 3 < len)
+		snprintf(all + used, len - used, "%s%s", used ? "; " : "", reason);
+}
+
+static const char *not_in_kallsyms(const char *fn, char *buf, size_t len)
+{
+	bool new_api = !strcmp(fn, "shrinker_alloc") || !strcmp(fn, "shrinker_free_rcu_cb") ||
+		       !strcmp(fn, "shrinker_register") || !strcmp(fn, "shrinker_free");
+
+	snprintf(buf, len, "%s not in /proc/kallsyms%s", fn,
+		 new_api ? " (kernels before 6.7 have none)" : "");
+	return buf;
+}
+
+/* Pick the implementation of hook h: the first mechanism (and target) that
+ * really loads and attaches.  When none does, hooks[h].why lists why. */
+static void choose(struct loader *l, enum st_hook h)
+{
+	struct loader_hook *lh = &l->hooks[h];
+	char why[160], last[160] = "";
+
+	lh->why[0] = '\0';
+	for (size_t i = 0; i < NIMPLS; i++) {
+		const struct impl *im = &impls[i];
+
+		if (im->hook != h)
+			continue;
+		if (l->opts.backend != ST_BACKEND_AUTO && im->mech != l->opts.backend)
+			continue;
+		if (!im->targets) {
+			/* Before 6.7 shrinkers are embedded in their owners: there is
+			 * no shrinker_alloc() and no RCU free of a shrinker to see. */
+			if ((h == ST_HOOK_ALLOC || h == ST_HOOK_RCU_FREE) && !l->alloc_start) {
+				add_why(lh->why, sizeof(lh->why), last, sizeof(last),
+					not_in_kallsyms(h == ST_HOOK_ALLOC ? "shrinker_alloc"
+									   : "shrinker_free_rcu_cb",
+							why, sizeof(why)));
+				continue;
+			}
+			if (calibrate(l, im, NULL, why, sizeof(why)) == 0) {
+				l->chosen[h].impl = im;
+				lh->mech = im->mech;
+				lh->target = im->label;
+				return;
+			}
+			add_why(lh->why, sizeof(lh->why), last, sizeof(last), why);
+			continue;
+		}
+		for (const char *const *t = im->targets; *t; t++) {
+			if (!in_kallsyms(l, *t)) {
+				add_why(lh->why, sizeof(lh->why), last, sizeof(last),
+					not_in_kallsyms(*t, why, sizeof(why)));
+				continue;
+			}
+			if (calibrate(l, im, *t, why, sizeof(why)) == 0) {
+				l->chosen[h].impl = im;
+				l->chosen[h].target = *t;
+				lh->mech = im->mech;
+				lh->target = *t;
+				return;
+			}
+			add_why(lh->why, sizeof(lh->why), last, sizeof(last), why);
+			/* A refused mechanism fails the same way on every target. */
+			if (strstr(why, ": load: ") && !strstr(why, "No such"))
+				break;
+		}
+	}
+	lh->mech = ST_BACKEND_AUTO;
+	lh->target = NULL;
+	if (!lh->why[0])
+		snprintf(lh->why, sizeof(lh->why), "no implementation for this backend");
+}
+
+static void choose_register_var(struct loader *l)
+{
+	struct choice *reg = &l->chosen[ST_HOOK_REGISTER];
+	char why[160];
+
+	if (!reg->target || strcmp(reg->target, "register_shrinker_prepared"))
+		return;
+	if (l->opts.backend != ST_BACKEND_AUTO && l->opts.backend != ST_BACKEND_KPROBE)
+		return;
+	if (!in_kallsyms(l, "register_shrinker") ||
+	    calibrate(l, &register_var_impl, "register_shrinker", why, sizeof(why)))
+		return;
+	l->chosen[EXTRA].impl = &register_var_impl;
+	l->chosen[EXTRA].target = "register_shrinker";
+	l->hooks[ST_HOOK_REGISTER].target =
+		"register_shrinker_prepared + register_shrinker (kprobe)";
+}
+
+/* ---- ring buffer ------------------------------------------------------- */
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct loader *l = ctx;
+	struct st_rec r;
+
+	if (size < sizeof(struct st_event))
+		return 0;
+	st_rec_from_event(&r, data, l->ks);
+	if (r.type != ST_UNKNOWN)
+		l->fn(&r, l->ctx);
+	return 0;
+}
+
+struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
+			   loader_event_fn fn, void *ctx, char *err, size_t errlen)
+{
+	struct loader *l = calloc(1, sizeof(*l));
+	const char *attached[MAX_LINKS];
+	int nattached = 0, nserved = 0, e;
+	const struct ksym *sym;
+
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->opts = *o;
+	if (!l->opts.ringbuf_bytes)
+		l->opts.ringbuf_bytes = 8u << 20;
+	l->ks = ks;
+	l->fn = fn;
+	l->ctx = ctx;
+	l->scanner_fd = -1;
+	verbose_libbpf = o->verbose;
+	libbpf_set_print(libbpf_print);
+
+	sym = ksyms_find(ks, "super_cache_scan");
+	l->super_cache_scan = sym ? sym->addr : 0;
+	if (ksyms_range(ks, "shrinker_alloc", &l->alloc_start, &l->alloc_end))
+		l->alloc_start = l->alloc_end = 0;
+
+	for (int h = 0; h < ST_NHOOKS; h++) {
+		choose(l, (enum st_hook)h);
+		if (l->chosen[h].impl)
+			nserved++;
+	}
+	choose_register_var(l);
+	if (!nserved || !l->chosen[ST_HOOK_SHRINK].impl) {
+		snprintf(err, errlen,
+			 "no shrinker hook could be attached with --backend %s (do_shrink_slab: %s); "
+			 "try --backend auto, or -v to see the kernel's reasons",
+			 o->backend ? loader_backend_name(o->backend) : "auto",
+			 l->hooks[ST_HOOK_SHRINK].why);
+		free(l);
+		return NULL;
+	}
+
+	l->skel = open_with(l, l->chosen, l->opts.ringbuf_bytes);
+	if (!l->skel) {
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+		free(l);
+		return NULL;
+	}
+	e = shrinktrace_bpf__load(l->skel);
+	if (e) {
+		snprintf(err, errlen, "loading the BPF programs failed: %s (run with -v for the "
+			 "verifier log)", strerror(-e > 0 ? -e : errno));
+		loader_close(l);
+		return NULL;
+	}
+	for (int h = 0; h < NCHOICES; h++) {
+		char why[160];
+
+		if (!l->chosen[h].impl)
+			continue;
+		if (attach_choice(l->skel, &l->chosen[h], l->links, &l->nlinks, attached,
+				  &nattached, &l->scanner_fd, why, sizeof(why))) {
+			snprintf(err, errlen, "attaching the %s hook failed after calibration: %s",
+				 hook_names[h < ST_NHOOKS ? h : ST_HOOK_REGISTER], why);
+			loader_close(l);
+			return NULL;
+		}
+	}
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_sample, l, NULL);
+	if (!l->rb) {
+		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(errno));
+		loader_close(l);
+		return NULL;
+	}
+	l->next_scan_ns = loader_now_ns();
+	return l;
+}
+
+void loader_close(struct loader *l)
+{
+	if (!l)
+		return;
+	ring_buffer__free(l->rb);
+	for (int i = 0; i < l->nlinks; i++)
+		bpf_link__destroy(l->links[i]);
+	shrinktrace_bpf__destroy(l->skel);
+	free(l);
+}
+
+const struct loader_hook *loader_hook(const struct loader *l, enum st_hook h)
+{
+	return &l->hooks[h];
+}
+
+const char *loader_backend_summary(const struct loader *l)
+{
+	enum st_backend seen = ST_BACKEND_AUTO;
+
+	for (int h = 0; h < ST_NHOOKS; h++) {
+		enum st_backend m = l->hooks[h].mech;
+
+		if (m == ST_BACKEND_AUTO)
+			continue;
+		if (seen != ST_BACKEND_AUTO && seen != m)
+			return "mixed";
+		seen = m;
+	}
+	return loader_backend_name(seen);
+}
+
+static void list_item(FILE *f, int *any, const char *what)
+{
+	fprintf(f, "%s %s", *any ? ";" : "", what);
+	*any = 1;
+}
+
+void loader_banner(const struct loader *l, FILE *f)
+{
+	const struct loader_hook *h = l->hooks;
+
+	fprintf(f, "shrinktrace: hooks:\n");
+	for (int i = 0; i < ST_NHOOKS; i++) {
+		if (h[i].mech)
+			fprintf(f, "  %-9s %-10s %s\n", hook_names[i], loader_backend_name(h[i].mech),
+				h[i].target ? h[i].target : "");
+		else
+			fprintf(f, "  %-9s %-10s (%s)\n", hook_names[i], "none", h[i].why);
+	}
+	fprintf(f, "shrinktrace: not visible with this set:");
+	int any = 0;
+
+	if (!h[ST_HOOK_WALK].mech)
+		list_item(f, &any, "walk_begin, walk_end");
+	if (!h[ST_HOOK_ALLOC].mech)
+		list_item(f, &any, "shrinker_alloc");
+	if (!h[ST_HOOK_REGISTER].mech)
+		list_item(f, &any, "shrinker_register");
+	if (!h[ST_HOOK_FREE].mech)
+		list_item(f, &any, "free_begin, free_end");
+	if (!h[ST_HOOK_RCU_FREE].mech)
+		list_item(f, &any, "rcu_free");
+	if (h[ST_HOOK_SHRINK].mech == ST_BACKEND_TRACEPOINT)
+		list_item(f, &any, "shrink_begin/shrink_end of calls whose count_objects() "
+			  "returned 0 or SHRINK_EMPTY");
+	fprintf(f, "%s\n", any ? "" : " nothing: every event type is observed directly");
+	any = 0;
+	for (int i = 0; i < ST_NHOOKS; i++)
+		if (h[i].mech == ST_BACKEND_TRACEPOINT && i != ST_HOOK_SHRINK)
+			any = 1;
+	if (any) {
+		char item[160];
+		unsigned long long scan_ms = SCAN_INTERVAL_NS / 1000000;
+
+		fprintf(f, "shrinktrace: inferred (\"inferred\":true):");
+		any = 0;
+		if (h[ST_HOOK_ALLOC].mech == ST_BACKEND_TRACEPOINT)
+			list_item(f, &any, "shrinker_alloc (address only, from kmem:kmalloc)");
+		if (h[ST_HOOK_REGISTER].mech == ST_BACKEND_TRACEPOINT) {
+			snprintf(item, sizeof(item), "shrinker_register (found by a %llu ms scan; "
+				 "short-lived shrinkers are missed)", scan_ms);
+			list_item(f, &any, item);
+		}
+		if (h[ST_HOOK_FREE].mech == ST_BACKEND_TRACEPOINT) {
+			snprintf(item, sizeof(item), "free_begin/free_end (refcount 0 and "
+				 "LIST_POISON2 seen by the scan, or at kfree: times are late by up "
+				 "to %llu ms)", scan_ms);
+			list_item(f, &any, item);
+		}
+		if (h[ST_HOOK_RCU_FREE].mech == ST_BACKEND_TRACEPOINT)
+			list_item(f, &any, "rcu_free (kmem:kfree of a tracked shrinker)");
+		fprintf(f, "\n");
+	}
+}
+
+static void maybe_scan(struct loader *l)
+{
+	uint64_t now;
+
+	if (l->scanner_fd < 0)
+		return;
+	now = loader_now_ns();
+	if (now < l->next_scan_ns)
+		return;
+	run_scanner(l->scanner_fd);
+	l->next_scan_ns = now + SCAN_INTERVAL_NS;
+}
+
+int loader_poll(struct loader *l, int timeout_ms)
+{
+	int n;
+
+	if (l->scanner_fd >= 0) {
+		uint64_t now = loader_now_ns();
+		/* rounded up: a sub-millisecond remainder must not become a
+		 * busy loop of zero timeouts */
+		int scan_ms = l->next_scan_ns > now ?
+			      (int)((l->next_scan_ns - now + 999999) / 1000000) : 0;
+
+		if (timeout_ms < 0 || scan_ms < timeout_ms)
+			timeout_ms = scan_ms;
+	}
+	n = ring_buffer__poll(l->rb, timeout_ms);
+	if (n >= 0) {
+		/* Events are submitted without a wake-up until the ring fills
+		 * (bpf/shrinktrace.bpf.c ev_submit): collect them now. */
+		int m = ring_buffer__consume(l->rb);
+
+		n = m < 0 ? m : n + m;
+	}
+	maybe_scan(l);
+	return n;
+}
+
+void loader_detach(struct loader *l)
+{
+	for (int i = 0; i < l->nlinks; i++)
+		bpf_link__destroy(l->links[i]);
+	l->nlinks = 0;
+}
+
+int loader_drain(struct loader *l)
+{
+	/* A last scan, so that a shrinker freed just before the stop has its
+	 * inferred free_begin/free_end. */
+	if (l->scanner_fd >= 0)
+		run_scanner(l->scanner_fd);
+	return ring_buffer__consume(l->rb);
+}
+
+/* Per-CPU map values come as one slot per possible CPU, each rounded up to
+ * 8 bytes. */
+static size_t percpu_stride(size_t value_size)
+{
+	return (value_size + 7) & ~(size_t)7;
+}
+
+/* The value of key in the per-CPU map fd (vsz bytes a CPU), one slot a
+ * possible CPU at percpu_stride(vsz) apart, in a new buffer the caller
+ * frees; *ncpu = the number of slots.  With take the key is deleted too
+ * (a per-CPU LRU map has no atomic lookup-and-delete: lookup, then delete).
+ * NULL with *err = a negative errno. */
+static char *percpu_lookup(int fd, const void *key, size_t vsz, bool take, int *ncpu, int *err)
+{
+	char *vals;
+
+	*ncpu = libbpf_num_possible_cpus();
+	if (*ncpu <= 0) {
+		*err = *ncpu ? *ncpu : -EINVAL;
+		return NULL;
+	}
+	vals = calloc((size_t)*ncpu, percpu_stride(vsz));
+	if (!vals) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (take ? bpf_map_lookup_and_delete_elem(fd, key, vals) &&
+		   bpf_map_lookup_elem(fd, key, vals)
+		 : bpf_map_lookup_elem(fd, key, vals)) {
+		*err = -errno;
+		free(vals);
+		return NULL;
+	}
+	if (take)
+		bpf_map_delete_elem(fd, key);
+	return vals;
+}
+
+/* Zero sum (vsz bytes, the caller's), then add(sum, value) for each of the
+ * ncpu values in vals (laid out as percpu_lookup() returns them). */
+static void percpu_sum(void *sum, size_t vsz, const char *vals, int ncpu,
+		       void (*add)(void *sum, const void *value))
+{
+	memset(sum, 0, vsz);
+	for (int i = 0; i < ncpu; i++)
+		add(sum, vals + (size_t)i * percpu_stride(vsz));
+}
+
+static uint64_t read_drops(const struct loader *l, bool take)
+{
+	struct drops { uint64_t pending, total; } *v;
+	uint32_t zero = 0;
+	uint64_t sum = 0;
+	int fd = bpf_map__fd(l->skel->maps.drops), ncpu, e;
+
+	_Static_assert(sizeof(struct drops) % 8 == 0, "drops slots are not packed");
+	v = (struct drops *)percpu_lookup(fd, &zero, sizeof(*v), false, &ncpu, &e);
+	if (!v)
+		return 0;
+	for (int i = 0; i < ncpu; i++) {
+		sum += take ? v[i].pending : v[i].total;
+		if (take)
+			v[i].pending = 0;
+	}
+	if (take)
+		bpf_map_update_elem(fd, &zero, v, BPF_ANY);
+	free(v);
+	return sum;
+}
+
+static void add_call_stat(void *sum, const void *v)
+{
+	st_call_stat_add(sum, v);
+}
+
+static void add_walk_stat(void *sum_, const void *v_)
+{
+	struct st_walk_stat *sum = sum_;
+	const struct st_walk_stat *v = v_;
+
+	sum->walks += v->walks;
+	sum->calls += v->calls;
+	sum->freed += v->freed;
+	sum->total_ns += v->total_ns;
+	if (v->max_ns > sum->max_ns)
+		sum->max_ns = v->max_ns;
+	for (int k = 0; k < ST_HIST_SLOTS; k++)
+		sum->hist[k] += v->hist[k];
+}
+
+/* comm: the last CPU's that has one (NUL-terminated) */
+static void add_task_stat(void *sum_, const void *v_)
+{
+	struct st_task_stat *sum = sum_;
+	const struct st_task_stat *v = v_;
+
+	sum->calls += v->calls;
+	sum->total_ns += v->total_ns;
+	if (v->max_ns > sum->max_ns)
+		sum->max_ns = v->max_ns;
+	if (v->comm[0])
+		memcpy(sum->comm, v->comm, sizeof(sum->comm));
+	sum->comm[sizeof(sum->comm) - 1] = '\0';
+}
+
+/* Walk a per-CPU hash map: fn(key, the CPUs' values, ctx) per key.  Keys that
+ * vanish meanwhile (LRU eviction, deletion) are skipped. */
+static int for_each_percpu(int fd, size_t ksz, size_t vsz,
+			   void (*fn)(const void *key, const char *vals, int ncpu, void *ctx),
+			   void *ctx)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t key[2] = { 0 }, next[2] = { 0 };
+	void *prev = NULL;
+	char *vals;
+	int e = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc((size_t)ncpu, percpu_stride(vsz));
+	if (!vals)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, ksz);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, vals)) {
+			if (errno == ENOENT)
+				continue;
+			e = -errno;
+			break;
+		}
+		fn(key, vals, ncpu, ctx);
+	}
+	free(vals);
+	return e;
+}
+
+struct call_walk {
+	loader_call_stat_fn fn;
+	void *ctx;
+};
+
+static void sum_call(const void *key, const char *vals, int ncpu, void *ctx)
+{
+	struct call_walk *w = ctx;
+	struct st_call_stat sum;
+
+	percpu_sum(&sum, sizeof(sum), vals, ncpu, add_call_stat);
+	w->fn(*(const uint64_t *)key, &sum, w->ctx);
+}
+
+int loader_read_call_stats(const struct loader *l, loader_call_stat_fn fn, void *ctx)
+{
+	struct call_walk w = { fn, ctx };
+
+	return for_each_percpu(bpf_map__fd(l->skel->maps.call_stats), sizeof(uint64_t),
+			       sizeof(struct st_call_stat), sum_call, &w);
+}
+
+int loader_read_walk_stats(const struct loader *l, struct st_walk_stat *out)
+{
+	uint32_t zero = 0;
+	int ncpu, e = 0;
+	char *vals = percpu_lookup(bpf_map__fd(l->skel->maps.walk_stats), &zero, sizeof(*out),
+				   false, &ncpu, &e);
+
+	percpu_sum(out, sizeof(*out), vals, vals ? ncpu : 0, add_walk_stat);
+	free(vals);
+	return e;
+}
+
+struct task_walk {
+	loader_task_stat_fn fn;
+	void *ctx;
+};
+
+static void sum_task(const void *key, const char *vals, int ncpu, void *ctx)
+{
+	struct task_walk *w = ctx;
+	struct st_task_stat sum;
+
+	percpu_sum(&sum, sizeof(sum), vals, ncpu, add_task_stat);
+	w->fn(*(const uint32_t *)key, &sum, w->ctx);
+}
+
+int loader_read_task_stats(const struct loader *l, loader_task_stat_fn fn, void *ctx)
+{
+	struct task_walk w = { fn, ctx };
+
+	return for_each_percpu(bpf_map__fd(l->skel->maps.task_stats), sizeof(uint32_t),
+			       sizeof(struct st_task_stat), sum_task, &w);
+}
+
+int loader_take_call_stats(const struct loader *l, uint64_t shrinker, struct st_call_stat *out)
+{
+	int ncpu, e = 0;
+	char *vals = percpu_lookup(bpf_map__fd(l->skel->maps.call_stats), &shrinker, sizeof(*out),
+				   true, &ncpu, &e);
+
+	percpu_sum(out, sizeof(*out), vals, vals ? ncpu : 0, add_call_stat);
+	free(vals);
+	return e;
+}
+
+uint64_t loader_recursion_misses(const struct loader *l)
+{
+	struct bpf_program *p;
+	uint64_t sum = 0;
+
+	bpf_object__for_each_program(p, l->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			sum += info.recursion_misses;
+	}
+	return sum;
+}
+
+int loader_shrinker_list_offset(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_member *m;
+	const struct btf_type *t;
+	int id, off = -1;
+
+	if (!btf)
+		return -1;
+	id = btf__find_by_name_kind(btf, "shrinker", BTF_KIND_STRUCT);
+	if (id > 0) {
+		t = btf__type_by_id(btf, (__u32)id);
+		m = btf_members(t);
+		for (int i = 0; i < btf_vlen(t); i++, m++) {
+			const char *name = btf__name_by_offset(btf, m->name_off);
+
+			if (name && !strcmp(name, "list")) {
+				off = (int)(btf_member_bit_offset(t, (__u32)i) / 8);
+				break;
+			}
+		}
+	}
+	btf__free(btf);
+	return off;
+}
+
+uint64_t loader_lost_total(const struct loader *l)
+{
+	return read_drops(l, false);
+}
+
+uint64_t loader_take_pending_lost(struct loader *l)
+{
+	return read_drops(l, true);
+}

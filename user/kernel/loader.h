@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * kernel/loader.h - choose, load and attach the BPF side; read its ring buffer.
+ *
+ * For every logical hook the loader really tries the mechanisms in order
+ * fentry/fexit, kprobe/kretprobe, tracepoint (or only the one forced with
+ * --backend) and keeps the first that loads and attaches on this kernel.
+ */
+#ifndef ST_LOADER_H
+#define ST_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <linux/types.h>
+
+#include "log/event.h"
+#include "kernel/ksyms.h"
+#include "shrinktrace.h"
+
+enum st_hook {
+	ST_HOOK_WALK,		/* shrink_slab() */
+	ST_HOOK_SHRINK,		/* do_shrink_slab() */
+	ST_HOOK_ALLOC,		/* shrinker_alloc() */
+	ST_HOOK_REGISTER,	/* shrinker_register() / register_shrinker_prepared() */
+	ST_HOOK_FREE,		/* shrinker_free() / unregister_shrinker() */
+	ST_HOOK_RCU_FREE,	/* shrinker_free_rcu_cb() */
+	ST_NHOOKS,
+};
+
+/* Values match enum st_mech in bpf/shrinktrace.h. */
+enum st_backend {
+	ST_BACKEND_AUTO = 0,
+	ST_BACKEND_FENTRY = 1,
+	ST_BACKEND_KPROBE = 2,
+	ST_BACKEND_TRACEPOINT = 3,
+};
+
+struct loader_opts {
+	enum st_backend backend;	/* AUTO: best per hook */
+	uint32_t ringbuf_bytes;		/* power of two >= page size; 0: 8 MiB */
+	uint32_t filter_tgid;		/* -p: only this process's walks and calls (0: all) */
+	char filter_comm[16];		/* --comm: only tasks of this name ("": all) */
+	uint64_t filter_cgroup_id;	/* --memcg: only this memcg, by the cgroup id of
+					 * mem_cgroup->css.cgroup->kn (0: all) */
+	uint64_t min_latency_ns;	/* --min-latency: do_shrink_slab() calls shorter
+					 * than this are neither written nor counted */
+	bool stats_only;		/* aggregate calls and walks in BPF maps; write only
+					 * lifecycle events and calls that matter to a violation */
+	bool verbose;			/* libbpf's own messages on stderr */
+};
+
+/* What serves one hook after loader_open(). */
+struct loader_hook {
+	enum st_backend mech;		/* ST_BACKEND_AUTO (0) when nothing serves it */
+	const char *target;		/* kernel function attached, or tracepoint name */
+	char why[320];			/* when unserved: why each candidate failed */
+};
+
+/* Called for every event read from the ring buffer, in arrival order.
+ * r is only valid during the call. */
+typedef void (*loader_event_fn)(const struct st_rec *r, void *ctx);
+
+struct loader;
+
+/* Probe, load and attach.  ks (borrowed, must outlive the loader) names
+ * shrinkers and locates functions.  On failure returns NULL and writes a
+ * one-line reason with the way out into err. */
+struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
+			   loader_event_fn fn, void *ctx, char *err, size_t errlen);
+
+/* Detach everything and free.  NULL is ignored. */
+void loader_close(struct loader *l);
+
+/* The hook table, for the banner and the log header. */
+const struct loader_hook *loader_hook(const struct loader *l, enum st_hook h);
+const char *loader_hook_name(enum st_hook h);
+const char *loader_backend_name(enum st_backend b);
+
+/* One word for the log header: the single mechanism in use, or "mixed". */
+const char *loader_backend_summary(const struct loader *l);
+
+/* Print the start-up banner: per hook its mechanism and target, then which
+ * event types this set cannot see or only infers. */
+void loader_banner(const struct loader *l, FILE *f);
+
+/* Wait up to timeout_ms for events and deliver them; also runs the scanner of
+ * the inferring backend when it is due.  Returns the number of events
+ * delivered, or a negative errno (-EINTR on a signal). */
+int loader_poll(struct loader *l, int timeout_ms);
+
+/* Detach every probe; the ring buffer stays readable. */
+void loader_detach(struct loader *l);
+
+/* Deliver whatever is in the ring buffer now, without waiting. */
+int loader_drain(struct loader *l);
+
+/* offsetof(struct shrinker, list) in the running kernel, from its BTF
+ * (include/linux/shrinker.h; 0x60 on Debian 6.12, 0x20 on 6.1), bytes; -1 if
+ * the BTF cannot be read.  Snapshot next/prev are raw pointers to list_heads. */
+int loader_shrinker_list_offset(void);
+
+/* CLOCK_MONOTONIC now, ns: the clock of bpf_ktime_get_ns() and of every ts. */
+uint64_t loader_now_ns(void);
+
+/* Stats-only mode: the kernel's aggregates, summed over CPUs.  Each returns
+ * 0 or a negative errno; they read maps the BPF programs keep updating, so
+ * a sum is a consistent snapshot per shrinker/task, not across them. */
+
+/* fn(shrinker, sum, ctx) for every struct shrinker * in call_stats. */
+typedef void (*loader_call_stat_fn)(uint64_t shrinker, const struct st_call_stat *sum, void *ctx);
+int loader_read_call_stats(const struct loader *l, loader_call_stat_fn fn, void *ctx);
+
+/* Totals of the walk_stats map into *out. */
+int loader_read_walk_stats(const struct loader *l, struct st_walk_stat *out);
+
+/* fn(task id, sum, ctx) for every task in task_stats. */
+typedef void (*loader_task_stat_fn)(uint32_t pid, const struct st_task_stat *sum, void *ctx);
+int loader_read_task_stats(const struct loader *l, loader_task_stat_fn fn, void *ctx);
+
+/* Read one shrinker's totals into *out and drop its entry from call_stats,
+ * once its generation has ended (rcu_free): the next generation at that
+ * address starts from 0.  Returns 0, or a negative errno (-ENOENT when the
+ * shrinker has no entry). */
+int loader_take_call_stats(const struct loader *l, uint64_t shrinker, struct st_call_stat *out);
+
+/* Runs of our attached programs the kernel skipped because the program was
+ * already running on that CPU (bpf_prog_info.recursion_misses, 5.12+): a
+ * kmem:kfree in softirq that interrupts our kfree program in a task, for
+ * example, whose shrinker rcu_free may then be missing.  0 when unknown. */
+uint64_t loader_recursion_misses(const struct loader *l);
+
+/* Events the kernel side dropped so far (ring buffer full), all CPUs. */
+uint64_t loader_lost_total(const struct loader *l);
+
+/* Dropped events not yet reported by an in-stream `lost` record; resets them.
+ * Call once at exit and write a `lost` record with the result if non-zero. */
+uint64_t loader_take_pending_lost(struct loader *l);
+
+#endif /* ST_LOADER_H */

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* log/redact.c - keyed pseudonyms for kernel addresses and tasks (see log/redact.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/types.h>
+
+#include "log/redact.h"
+
+/* ---- SipHash-2-4 (Aumasson, Bernstein 2012) ------------------------------ */
+
+static inline uint64_t rotl(uint64_t x, unsigned b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+static inline uint64_t le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+#define SIPROUND						\
+	do {							\
+		v0 += v1; v1 = rotl(v1, 13); v1 ^= v0;		\
+		v0 = rotl(v0, 32);				\
+		v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;		\
+		v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;		\
+		v2 += v1; v1 = rotl(v1, 17); v1 ^= v2;		\
+		v2 = rotl(v2, 32);				\
+	} while (0)
+
+uint64_t st_siphash24(const uint8_t k[16], const void *in, size_t len)
+{
+	const uint8_t *p = in;
+	uint64_t k0 = le64(k), k1 = le64(k + 8);
+	uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
+	uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
+	uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
+	uint64_t v3 = 0x7465646279746573ULL ^ k1;
+	uint64_t b = (uint64_t)len << 56, m;
+	size_t left = len & 7;
+	const uint8_t *end = p + (len - left);
+
+	for (; p != end; p += 8) {
+		m = le64(p);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (size_t i = 0; i < left; i++)
+		b |= (uint64_t)p[i] << (8 * i);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* ---- keyed permutations ------------------------------------------------- */
+
+#define ROUNDS 6
+/* Independent permutations: the tag is part of every round's input. */
+enum { TAG_KERNEL = 1, TAG_OTHER, TAG_PID_LOW, TAG_PID_HIGH };
+
+static uint64_t round_f(const struct st_redact *r, uint8_t tag, unsigned bits, unsigned i,
+			uint64_t half, uint64_t mask);
+
+/* A balanced Feistel network on bits (even, 2..64) bits: a permutation of
+ * [0, 2^bits) for each (key, tag). */
+static uint64_t feistel(const struct st_redact *r, uint8_t tag, unsigned bits, uint64_t x)
+{
+	unsigned h = bits / 2;
+	uint64_t mask = h == 32 ? 0xffffffffULL : (1ULL << h) - 1;
+	uint64_t L = (x >> h) & mask, R = x & mask;
+
+	for (unsigned i = 0; i < ROUNDS; i++) {
+		uint64_t t = R;
+
+		R = L ^ round_f(r, tag, bits, i, R, mask);
+		L = t;
+	}
+	return (L << h) | R;
+}
+
+static uint64_t round_f(const struct st_redact *r, uint8_t tag, unsigned bits, unsigned i,
+			uint64_t half, uint64_t mask)
+{
+	uint8_t msg[16] = { tag, (uint8_t)i, (uint8_t)bits };
+
+	for (int j = 0; j < 8; j++)
+		msg[8 + j] = (uint8_t)(half >> (8 * j));
+	return st_siphash24(r->key, msg, sizeof(msg)) & mask;
+}
+
+/* The inverse of feistel(). */
+static uint64_t feistel_inv(const struct st_redact *r, uint8_t tag, unsigned bits, uint64_t y)
+{
+	unsigned h = bits / 2;
+	uint64_t mask = h == 32 ? 0xffffffffULL : (1ULL << h) - 1;
+	uint64_t L = (y >> h) & mask, R = y & mask;
+
+	for (unsigned i = ROUNDS; i-- > 0;) {
+		uint64_t oldR = L;
+
+		L = R ^ round_f(r, tag, bits, i, oldR, mask);
+		R = oldR;
+	}
+	return (L << h) | R;
+}
+
+#define KBASE 0xffff000000000000ULL
+#define KEND 0xffffffffffff0000ULL	/* exclusive: room for + list_offset */
+#define PID_LIMIT 4194304		/* PID_MAX_LIMIT on 64-bit */
+
+static bool is_special(uint64_t v)
+{
+	return v == 0 || v == ST_POISON1 || v == ST_POISON2;
+}
+
+static bool in_kernel(uint64_t v)
+{
+	return v >= KBASE && v < KEND;
+}
+
+uint64_t st_redact_addr(const struct st_redact *r, uint64_t v)
+{
+	uint64_t y;
+
+	if (r->mode == ST_REDACT_NONE || is_special(v))
+		return v;
+	if (in_kernel(v)) {
+		/* cycle walking: a permutation of [0, KEND - KBASE) */
+		y = v - KBASE;
+		do
+			y = feistel(r, TAG_KERNEL, 48, y);
+		while (y >= KEND - KBASE);
+		return KBASE + y;
+	}
+	y = v;
+	do
+		y = feistel(r, TAG_OTHER, 64, y);
+	while (in_kernel(y) || is_special(y));
+	return y;
+}
+
+uint64_t st_redact_unaddr(const struct st_redact *r, uint64_t p)
+{
+	uint64_t y;
+
+	if (r->mode == ST_REDACT_NONE || is_special(p))
+		return p;
+	if (in_kernel(p)) {
+		y = p - KBASE;
+		do
+			y = feistel_inv(r, TAG_KERNEL, 48, y);
+		while (y >= KEND - KBASE);
+		return KBASE + y;
+	}
+	y = p;
+	do
+		y = feistel_inv(r, TAG_OTHER, 64, y);
+	while (in_kernel(y) || is_special(y));
+	return y;
+}
+
+uint64_t st_redact_list(const struct st_redact *r, uint64_t v, unsigned list_offset)
+{
+	if (r->mode == ST_REDACT_NONE || is_special(v))
+		return v;
+	return st_redact_addr(r, v - list_offset) + list_offset;
+}
+
+int st_redact_pid(const struct st_redact *r, int pid)
+{
+	uint64_t y;
+
+	if (r->mode != ST_REDACT_ALL || pid <= 0)
+		return pid;
+	if (pid <= PID_LIMIT)
+		return (int)feistel(r, TAG_PID_LOW, 22, (uint64_t)pid - 1) + 1;
+	y = (uint64_t)pid;
+	do
+		y = feistel(r, TAG_PID_HIGH, 32, y);
+	while (y <= PID_LIMIT || y > INT32_MAX);
+	return (int)y;
+}
+
+void st_redact_rec(const struct st_redact *r, struct st_rec *rec, unsigned list_offset)
+{
+	if (r->mode == ST_REDACT_NONE)
+		return;
+	if (rec->has & ST_HAS_SHRINKER)
+		rec->shrinker = st_redact_addr(r, rec->shrinker);
+	if (rec->has & ST_HAS_WALK)
+		rec->memcg = st_redact_addr(r, rec->memcg);
+	if (rec->has & ST_HAS_SNAPSHOT) {
+		rec->next = st_redact_list(r, rec->next, list_offset);
+		rec->prev = st_redact_list(r, rec->prev, list_offset);
+	}
+	/* a name derived from an unsymbolised scan_objects carries its address
+	 * (user/kernel/names.c: "scan@0x...") */
+	if ((rec->has & ST_HAS_NAME) && !strncmp(rec->name, "scan@0x", 7)) {
+		char *end;
+		unsigned long long v = strtoull(rec->name + 7, &end, 16);
+
+		if (end != rec->name + 7 && !*end)
+			snprintf(rec->name, sizeof(rec->name), "scan@0x%llx",
+				 (unsigned long long)st_redact_addr(r, v));
+	}
+	if (r->mode == ST_REDACT_ALL) {
+		memset(rec->comm, 0, sizeof(rec->comm));
+		rec->pid = st_redact_pid(r, rec->pid);
+	}
+}
+
+int st_redact_mode_parse(const char *arg)
+{
+	if (!arg || !strcmp(arg, "addrs"))
+		return ST_REDACT_ADDRS;
+	if (!strcmp(arg, "all"))
+		return ST_REDACT_ALL;
+	return -1;
+}
+
+const char *st_redact_mode_name(enum st_redact_mode mode)
+{
+	switch (mode) {
+	case ST_REDACT_ADDRS:
+		return "addrs";
+	case ST_REDACT_ALL:
+		return "all";
+	default:
+		return "none";
+	}
+}
+
+int st_redact_init(struct st_redact *r, enum st_redact_mode mode, const uint8_t *key)
+{
+	size_t got = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->mode = mode;
+	if (key) {
+		memcpy(r->key, key, sizeof(r->key));
+		return 0;
+	}
+	while (got < sizeof(r->key)) {
+		ssize_t n = getrandom(r->key + got, sizeof(r->key) - got, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}

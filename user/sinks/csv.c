@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* sinks/csv.c - RFC 4180 rows of events and violations (see sinks/csv.h). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/jsonw.h"
+#include "sinks/csv.h"
+
+enum col {
+	C_TYPE, C_TS, C_CPU, C_PID, C_COMM, C_INFERRED, C_DEFERRED, C_SHRINKER, C_NAME, C_FLAGS, C_ID,
+	C_NID, C_MEMCG, C_PRIORITY, C_NR_TO_SCAN, C_REFCOUNT, C_NEXT, C_PREV, C_FREED,
+	C_DURATION, C_COUNT, C_KIND, C_WALKER_PID, C_WALKER_COMM, C_CERTAIN, C_DETAIL,
+	C_N
+};
+
+_Static_assert(C_N == ST_CSV_NCOLUMNS, "ST_CSV_COLUMNS and enum col disagree");
+
+/* The cells of one row: numbers are formatted into num[], strings point at
+ * the record (bounded by max, they need not be NUL-terminated). */
+struct row {
+	const char *s[C_N];
+	size_t max[C_N];
+	char num[C_N][24];
+};
+
+static void set_str(struct row *w, enum col c, const char *s, size_t max)
+{
+	w->s[c] = s;
+	w->max[c] = max;
+}
+
+static void set_u64(struct row *w, enum col c, uint64_t v)
+{
+	char *p = w->num[c] + sizeof(w->num[c]);
+
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	set_str(w, c, p, sizeof(w->num[c]));
+}
+
+static void set_i64(struct row *w, enum col c, int64_t v)
+{
+	char *p;
+
+	if (v >= 0) {
+		set_u64(w, c, (uint64_t)v);
+		return;
+	}
+	set_u64(w, c, (uint64_t)0 - (uint64_t)v);
+	p = (char *)w->s[c] - 1;
+	*p = '-';
+	set_str(w, c, p, sizeof(w->num[c]));
+}
+
+static void set_ptr(struct row *w, enum col c, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *p = w->num[c] + sizeof(w->num[c]);
+
+	*--p = '\0';
+	do {
+		*--p = hex[v & 15];
+		v >>= 4;
+	} while (v);
+	*--p = 'x';
+	*--p = '0';
+	set_str(w, c, p, sizeof(w->num[c]));
+}
+
+static void put_cell(struct jw *o, const char *src, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t n = strnlen(src, max), i = 0;
+	bool quote = false;
+
+	for (size_t k = 0; k < n; k++)
+		if (s[k] == ',' || s[k] == '"' || s[k] < 0x20 || s[k] == 0x7f) {
+			quote = true;
+			break;
+		}
+	if (quote)
+		jw_raw(o, "\"", 1);
+	while (i < n) {
+		size_t l = st_utf8_len(s + i, n - i);
+
+		if (s[i] == '"') {
+			jw_raw(o, "\"\"", 2);
+			i++;
+		} else if (l) {
+			jw_raw(o, s + i, l);
+			i += l;
+		} else {
+			/* not valid UTF-8: the character of its Latin-1 reading */
+			unsigned char u[2] = { (unsigned char)(0xc0 | (s[i] >> 6)),
+					       (unsigned char)(0x80 | (s[i] & 0x3f)) };
+			jw_raw(o, u, 2);
+			i++;
+		}
+	}
+	if (quote)
+		jw_raw(o, "\"", 1);
+}
+
+static int emit(char *buf, size_t len, const struct row *w)
+{
+	struct jw o;
+
+	jw_init(&o, buf, len);
+	for (int c = 0; c < C_N; c++) {
+		if (c)
+			jw_raw(&o, ",", 1);
+		if (w->s[c])
+			put_cell(&o, w->s[c], w->max[c]);
+	}
+	jw_raw(&o, "\r\n", 2);
+	return jw_finish(&o);
+}
+
+static void common(struct row *w, const char *type, uint64_t ts, int cpu, int pid,
+		   const char *comm)
+{
+	memset(w->s, 0, sizeof(w->s));
+	set_str(w, C_TYPE, type, 64);
+	set_u64(w, C_TS, ts);
+	set_i64(w, C_CPU, cpu);
+	set_i64(w, C_PID, pid);
+	set_str(w, C_COMM, comm, ST_REC_COMM_LEN);
+}
+
+int st_csv_format_rec(char *buf, size_t len, const struct st_rec *r)
+{
+	struct row w;
+	uint32_t has = r->has;
+
+	if (r->type <= ST_UNKNOWN || r->type >= ST_VIOLATION)
+		return -1;
+	common(&w, st_type_name(r->type), r->ts, r->cpu, r->pid, r->comm);
+	if (r->inferred)
+		set_str(&w, C_INFERRED, "true", 5);
+	if (r->deferred)
+		set_str(&w, C_DEFERRED, "true", 5);
+	if (has & ST_HAS_SHRINKER)
+		set_ptr(&w, C_SHRINKER, r->shrinker);
+	if (has & ST_HAS_NAME)
+		set_str(&w, C_NAME, r->name, sizeof(r->name));
+	if (has & ST_HAS_FLAGS)
+		set_u64(&w, C_FLAGS, r->flags);
+	if (has & ST_HAS_ID)
+		set_i64(&w, C_ID, r->id);
+	if (has & ST_HAS_WALK) {
+		set_i64(&w, C_NID, r->nid);
+		set_ptr(&w, C_MEMCG, r->memcg);
+		set_i64(&w, C_PRIORITY, r->priority);
+	}
+	if (has & ST_HAS_NR_TO_SCAN)
+		set_u64(&w, C_NR_TO_SCAN, r->nr_to_scan);
+	if (has & ST_HAS_REFCOUNT)
+		set_i64(&w, C_REFCOUNT, r->refcount);
+	if (has & ST_HAS_SNAPSHOT) {
+		set_ptr(&w, C_NEXT, r->next);
+		set_ptr(&w, C_PREV, r->prev);
+	}
+	if (has & ST_HAS_FREED) {
+		if (r->freed == ST_FREED_EMPTY)
+			set_str(&w, C_FREED, "empty", 6);
+		else
+			set_u64(&w, C_FREED, r->freed);
+	}
+	if (has & ST_HAS_DURATION)
+		set_u64(&w, C_DURATION, r->duration_ns);
+	if (has & ST_HAS_COUNT)
+		set_u64(&w, C_COUNT, r->count);
+	return emit(buf, len, &w);
+}
+
+int st_csv_format_violation(char *buf, size_t len, const struct st_violation *v)
+{
+	struct row w;
+
+	common(&w, "violation", v->ts, v->cpu, v->pid, v->comm);
+	set_str(&w, C_KIND, st_vkind_name(v->kind), 64);
+	set_ptr(&w, C_SHRINKER, v->shrinker);
+	if (v->name[0])
+		set_str(&w, C_NAME, v->name, sizeof(v->name));
+	if (v->has_next)
+		set_ptr(&w, C_NEXT, v->next);
+	set_i64(&w, C_WALKER_PID, v->walker_pid);
+	if (v->walker_pid)
+		set_str(&w, C_WALKER_COMM, v->walker_comm, sizeof(v->walker_comm));
+	set_str(&w, C_CERTAIN, v->certain ? "true" : "false", 6);
+	set_str(&w, C_DETAIL, v->detail, sizeof(v->detail));
+	return emit(buf, len, &w);
+}
+
+struct csv_out {
+	FILE *f;
+	bool started;
+	int err;
+	char buf[ST_CSV_MAX];
+};
+
+struct csv_out *csv_out_new(FILE *f)
+{
+	struct csv_out *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->f = f;
+	return c;
+}
+
+static void write_out(struct csv_out *c, const char *s, int n)
+{
+	if (c->err || n <= 0)
+		return;
+	if (!c->started) {
+		c->started = true;
+		write_out(c, ST_CSV_COLUMNS "\r\n", (int)sizeof(ST_CSV_COLUMNS "\r\n") - 1);
+		if (c->err)
+			return;
+	}
+	errno = 0;
+	if (fwrite(s, 1, (size_t)n, c->f) != (size_t)n)
+		c->err = errno ? errno : EIO;
+}
+
+void csv_out_event(struct csv_out *c, const struct st_rec *r)
+{
+	write_out(c, c->buf, st_csv_format_rec(c->buf, sizeof(c->buf), r));
+}
+
+void csv_out_violation(struct csv_out *c, const struct st_violation *v)
+{
+	write_out(c, c->buf, st_csv_format_violation(c->buf, sizeof(c->buf), v));
+}
+
+void csv_out_finish(struct csv_out *c)
+{
+	if (!c->started) {
+		c->started = true;
+		write_out(c, ST_CSV_COLUMNS "\r\n", (int)sizeof(ST_CSV_COLUMNS "\r\n") - 1);
+	}
+}
+
+int csv_out_error(const struct csv_out *c)
+{
+	return c->err;
+}
+
+void csv_out_free(struct csv_out *c)
+{
+	free(c);
+}

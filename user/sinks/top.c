@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * sinks/top.c - `shrinktrace --top` frames (see sinks/top.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "front/cli.h"
+#include "sinks/top.h"
+
+struct top {
+	FILE *f;
+	bool tty;
+	bool alt;		/* on the alternate screen */
+	uint64_t interval_ns, next_ns;
+	enum stats_sort sort;
+	char notes[TOP_NOTES_KEPT][TOP_NOTE_LEN];
+	unsigned nnotes;	/* ever noted; the first TOP_NOTES_KEPT are kept */
+};
+
+/* Violations shown under the table. */
+#define TOP_NOTES_SHOWN 3
+
+int top_parse_interval(const char *arg, double *out)
+{
+	return cli_parse_number(arg, TOP_MIN_INTERVAL, TOP_MAX_INTERVAL, out);
+}
+
+struct top *top_new(FILE *f, double interval_s, enum stats_sort sort, uint64_t start_ns)
+{
+	struct top *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->f = f;
+	t->tty = isatty(fileno(f));
+	t->interval_ns = (uint64_t)(interval_s * 1e9 + 0.5);
+	t->next_ns = start_ns + t->interval_ns;
+	t->sort = sort;
+	return t;
+}
+
+void top_end(struct top *t)
+{
+	if (!t)
+		return;
+	if (t->alt) {
+		fputs("\033[?25h\033[?1049l", t->f);
+		fflush(t->f);
+		t->alt = false;
+	}
+	if (!t->tty)
+		return;
+	for (unsigned i = 0; i < t->nnotes && i < TOP_NOTES_KEPT; i++)
+		fprintf(stderr, "%s\n", t->notes[i]);
+	if (t->nnotes > TOP_NOTES_KEPT)
+		fprintf(stderr, "shrinktrace: %u more violations: see the summary and the log\n",
+			t->nnotes - TOP_NOTES_KEPT);
+	t->nnotes = 0;
+}
+
+void top_free(struct top *t)
+{
+	top_end(t);
+	free(t);
+}
+
+bool top_on_tty(const struct top *t)
+{
+	return t && t->tty;
+}
+
+void top_note(struct top *t, const char *line)
+{
+	if (t->nnotes < TOP_NOTES_KEPT)
+		snprintf(t->notes[t->nnotes], TOP_NOTE_LEN, "%s", line);
+	t->nnotes++;
+}
+
+bool top_due(struct top *t, uint64_t now_ns)
+{
+	if (now_ns < t->next_ns)
+		return false;
+	t->next_ns += t->interval_ns;
+	if (t->next_ns <= now_ns)	/* fell behind: no burst of frames */
+		t->next_ns = now_ns + t->interval_ns;
+	return true;
+}
+
+static void state_line(FILE *f, const struct top_state *st, const char *when, bool tty,
+		       enum stats_sort sort)
+{
+	fprintf(f, "%s %s, %.1f s: backend %s, %" PRIu64 " events, %" PRIu64 " lost, ",
+		tty ? "shrinktrace" : "---", when, st->elapsed_s,
+		st->backend ? st->backend : "?", st->events, st->lost);
+	if (st->late)
+		fprintf(f, "%" PRIu64 " late, ", st->late);
+	fprintf(f, "%" PRIu64 " violation%s%s, sorted by %s", st->violations,
+		st->violations == 1 ? "" : "s", st->violations && !tty ? " (on stderr)" : "",
+		stats_sort_name(sort));
+}
+
+int top_draw(struct top *t, const struct stats *s, const struct top_state *st)
+{
+	struct stats_print_opts o = {
+		.sort = t->sort, .span_ns = st->span_ns, .show_lost = true, .lost = st->lost,
+	};
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	if (!t->tty) {
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		state_line(t->f, st, when, false, t->sort);
+		fputc('\n', t->f);
+		stats_print_top(s, t->f, &o);
+		fputc('\n', t->f);
+	} else {
+		struct winsize ws = { 0 };
+		unsigned rows = 24, cols = 80;
+		char *buf = NULL, *p, *nl;
+		size_t len = 0;
+		FILE *m;
+
+		if (!ioctl(fileno(t->f), TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col) {
+			rows = ws.ws_row;
+			cols = ws.ws_col;
+		}
+		unsigned shown = t->nnotes < TOP_NOTES_SHOWN ? t->nnotes : TOP_NOTES_SHOWN;
+
+		o.width = cols;
+		/* state line, totals, table header, "... more", the violations
+		 * and their blank line, and the cursor's line */
+		o.top_n = rows > 6 + shown + !!shown ? rows - 5 - shown - !!shown : 1;
+		m = open_memstream(&buf, &len);
+		if (!m)
+			return -1;
+		strftime(when, sizeof(when), "%H:%M:%S", &tm);
+		state_line(m, st, when, true, t->sort);
+		fputc('\n', m);
+		stats_print_top(s, m, &o);
+		if (shown) {
+			unsigned last = (t->nnotes < TOP_NOTES_KEPT ? t->nnotes : TOP_NOTES_KEPT);
+
+			fputc('\n', m);
+			for (unsigned i = last - shown; i < last; i++)
+				fprintf(m, "%s\n", t->notes[i]);
+		}
+		if (fclose(m)) {
+			free(buf);
+			return -1;
+		}
+		if (!t->alt) {	/* the alternate screen, cursor hidden */
+			fputs("\033[?1049h\033[?25l", t->f);
+			t->alt = true;
+		}
+		/* home; each line cut to the width and cleared to its end; clear below */
+		fputs("\033[H", t->f);
+		for (p = buf; *p; p = nl + 1) {
+			unsigned c = 0;
+			char *q;
+
+			nl = strchr(p, '\n');
+			if (!nl)
+				nl = p + strlen(p);
+			for (q = p; q < nl; q++)
+				if (((unsigned char)*q & 0xc0) != 0x80 && ++c > cols)
+					break;
+			fwrite(p, 1, (size_t)(q - p), t->f);
+			fputs("\033[K\n", t->f);
+			if (!*nl)
+				break;
+		}
+		fputs("\033[J", t->f);
+		free(buf);
+	}
+	if (fflush(t->f) || ferror(t->f)) {
+		if (!errno)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * sinks/top.h - `shrinktrace --top [INTERVAL]`: the live table of shrinkers.
+ *
+ * On a terminal the frames use the alternate screen (as top(1) does, so the
+ * banner before and the summary after stay on the normal one); each frame
+ * redraws it in place (cursor home, every line cleared to its end, the rest
+ * cleared), fitted to the terminal's width and height (TIOCGWINSZ, read at
+ * every frame), with the latest violations under the table.  Elsewhere
+ * (a pipe, a file) each frame is a timestamp line and the whole table, then
+ * an empty line.
+ */
+#ifndef ST_TOP_H
+#define ST_TOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/stats.h"
+
+#define TOP_DEFAULT_INTERVAL 1.0	/* seconds */
+#define TOP_MIN_INTERVAL 0.1
+#define TOP_MAX_INTERVAL 86400.0
+
+/* The tracer's own state, shown in the first line of each frame. */
+struct top_state {
+	double elapsed_s;		/* wall time since tracing started */
+	uint64_t span_ns;		/* trace time of the events so far */
+	const char *backend;		/* e.g. "tracepoint", "mixed"; may be NULL */
+	uint64_t events, lost, late, violations;
+};
+
+struct top;
+
+/* Frames every interval_s seconds (TOP_MIN_INTERVAL..TOP_MAX_INTERVAL) to f
+ * (borrowed; a terminal when isatty(fileno(f))), the first one interval_s
+ * after start_ns (CLOCK_MONOTONIC ns).  Rows sorted by sort.  NULL on ENOMEM. */
+struct top *top_new(FILE *f, double interval_s, enum stats_sort sort, uint64_t start_ns);
+/* top_end(), then free.  NULL is ignored. */
+void top_free(struct top *t);
+
+/* On a terminal: is t drawing there (so that other output would be drawn
+ * over and must go through top_note())? */
+bool top_on_tty(const struct top *t);
+
+/* A violation line (copied; cut at TOP_NOTE_LEN) to show under the table and
+ * to print on stderr by top_end(). */
+void top_note(struct top *t, const char *line);
+#define TOP_NOTE_LEN 640	/* a violation line: detail is at most 512 */
+#define TOP_NOTES_KEPT 64	/* printed again by top_end(); more are counted */
+
+/* Leave the alternate screen (restore the cursor) and print the noted
+ * violation lines to stderr.  Idempotent. */
+void top_end(struct top *t);
+
+/* Is a frame due at now_ns?  When it is, the next one is scheduled. */
+bool top_due(struct top *t, uint64_t now_ns);
+
+/* Draw one frame.  Returns 0, or -1 with errno set when writing failed
+ * (EPIPE: the reader is gone). */
+int top_draw(struct top *t, const struct stats *s, const struct top_state *st);
+
+/* Parse an INTERVAL argument (seconds, decimals allowed).  0, or -1 when it is
+ * not a number between TOP_MIN_INTERVAL and TOP_MAX_INTERVAL. */
+int top_parse_interval(const char *arg, double *out);
+
+#endif /* ST_TOP_H */
