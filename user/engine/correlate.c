@@ -11,7 +11,7 @@
  *            is dropped when it has neither;
  *   - pending: generations inside shrinker_free() (free_begin, no free_end);
  *   - names: per shrinker name summary, at most CORR_MAX_NAMES;
- *   - heap:  the reorder window.
+ *   - window: the reorder window (engine/reorder.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "engine/correlate.h"
+#include "engine/reorder.h"
 #include "lib/util.h"
 
 /* ---- open addressing map: uint64 key -> non-NULL pointer ---------------- */
@@ -202,20 +203,12 @@ struct task {
 	unsigned depth;
 };
 
-struct held {
-	struct st_rec r;
-	uint64_t seq;
-};
-
 struct corr {
 	struct corr_opts o;
 	struct corr_cbs cb;
 	struct corr_stats st;
 
-	/* reorder window: a min-heap on (ts, seq) */
-	struct held *heap;
-	size_t nheap, capheap;
-	uint64_t seq;
+	struct reorder *window;		/* events held to be put in ts order */
 	uint64_t max_pushed;		/* newest ts pushed */
 	bool released_any;
 	uint64_t released_ts;		/* newest ts released */
@@ -1169,75 +1162,14 @@ static void process(struct corr *c, const struct st_rec *r)
 	}
 }
 
-/* ---- reorder window ----------------------------------------------------- */
-
-static bool held_less(const struct held *a, const struct held *b)
-{
-	return a->r.ts < b->r.ts || (a->r.ts == b->r.ts && a->seq < b->seq);
-}
-
-static int heap_push(struct corr *c, const struct st_rec *r)
-{
-	size_t i;
-
-	if (c->nheap == c->capheap) {
-		size_t ncap = c->capheap ? c->capheap * 2 : 256;
-		struct held *nh = realloc(c->heap, ncap * sizeof(*nh));
-
-		if (!nh)
-			return -1;
-		c->heap = nh;
-		c->capheap = ncap;
-	}
-	i = c->nheap++;
-	struct held h = { *r, c->seq++ };
-
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-
-		if (!held_less(&h, &c->heap[p]))
-			break;
-		c->heap[i] = c->heap[p];
-		i = p;
-	}
-	c->heap[i] = h;
-	if (c->nheap > c->st.held_max)
-		c->st.held_max = c->nheap;
-	return 0;
-}
-
-/* Remove the oldest held event into *out. */
-static void heap_pop(struct corr *c, struct st_rec *out)
-{
-	struct held last;
-	size_t i = 0;
-
-	*out = c->heap[0].r;
-	last = c->heap[--c->nheap];
-	for (;;) {
-		size_t l = 2 * i + 1, m = i;
-
-		if (l >= c->nheap)
-			break;
-		if (held_less(&c->heap[l], &last))
-			m = l;
-		if (l + 1 < c->nheap && held_less(&c->heap[l + 1], m == l ? &c->heap[l] : &last))
-			m = l + 1;
-		if (m == i)
-			break;
-		c->heap[i] = c->heap[m];
-		i = m;
-	}
-	if (c->nheap)
-		c->heap[i] = last;
-}
+/* ---- reorder window (engine/reorder.c) ---------------------------------- */
 
 /* Release the oldest held event. */
 static void release_one(struct corr *c)
 {
 	struct st_rec r;
 
-	heap_pop(c, &r);
+	reorder_pop(c->window, &r);
 	if (!c->released_any || r.ts > c->released_ts)
 		c->released_ts = r.ts;
 	c->released_any = true;
@@ -1246,14 +1178,14 @@ static void release_one(struct corr *c)
 
 static void release_until(struct corr *c, uint64_t limit, bool all)
 {
-	while (c->nheap && (all || c->heap[0].r.ts <= limit))
+	while (reorder_count(c->window) && (all || reorder_oldest_ts(c->window) <= limit))
 		release_one(c);
 }
 
 /* The window holds max_held events: release the oldest before it takes one more. */
 static void release_for_room(struct corr *c)
 {
-	while (c->nheap && c->nheap >= c->o.max_held) {
+	while (reorder_count(c->window) && reorder_count(c->window) >= c->o.max_held) {
 		cap_hit(c, CORR_CAP_HELD, c->o.max_held);
 		release_one(c);
 	}
@@ -1298,7 +1230,8 @@ struct corr *corr_new(const struct corr_opts *opts, const struct corr_cbs *cbs)
 	c->stuck_next = UINT64_MAX;
 	c->name_buckets = calloc(NAME_BUCKETS, sizeof(*c->name_buckets));
 	c->names = calloc(CORR_MAX_NAMES, sizeof(*c->names));
-	if (!c->name_buckets || !c->names) {
+	c->window = reorder_new();
+	if (!c->name_buckets || !c->names || !c->window) {
 		corr_free(c);
 		return NULL;
 	}
@@ -1345,7 +1278,7 @@ void corr_free(struct corr *c)
 	free(c->names);
 	free(c->name_buckets);
 	free(c->pending);
-	free(c->heap);
+	reorder_free(c->window);
 	free(c);
 }
 
@@ -1366,10 +1299,12 @@ int corr_push(struct corr *c, const struct st_rec *r)
 		process(c, r);
 	} else {
 		release_for_room(c);
-		if (heap_push(c, r)) {
+		if (reorder_push(c->window, r)) {
 			errno = ENOMEM;
 			return -1;
 		}
+		if (reorder_count(c->window) > c->st.held_max)
+			c->st.held_max = reorder_count(c->window);
 		if (r->ts > c->max_pushed)
 			c->max_pushed = r->ts;
 		if (c->max_pushed >= c->o.reorder_window_ns)
@@ -1408,7 +1343,7 @@ void corr_get_stats(const struct corr *c, struct corr_stats *out)
 	*out = c->st;
 	out->live_generations = c->gens.n;
 	out->tombstones = c->nfifo;
-	out->held = c->nheap;
+	out->held = reorder_count(c->window);
 }
 
 int corr_lookup(const struct corr *c, uint64_t addr, uint64_t *serial, char *name,

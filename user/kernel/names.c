@@ -44,74 +44,52 @@ int st_shrinker_name(const struct st_event *e, const struct ksyms *ks, char *out
 	return 0;
 }
 
+/* Copies of a struct st_event member into a struct st_rec member (the FK rows
+ * of the field table): strings as bounded strings, numbers bit for bit, a
+ * narrower kernel member zero-extended. */
+static void kcopy_str(void *dst, size_t dsz, const void *src, size_t ssz)
+{
+	st_copy_str(dst, dsz, src, ssz);
+}
+
+static void kcopy_num(void *dst, size_t dsz, const void *src, size_t ssz)
+{
+	memset(dst, 0, dsz);
+	memcpy(dst, src, ssz < dsz ? ssz : dsz);
+}
+
+#define KCOPY(d, s) _Generic((d), char *: kcopy_str, default: kcopy_num)(&(d), sizeof(d), &(s), \
+									    sizeof(s))
+
 void st_rec_from_event(struct st_rec *r, const struct st_event *e, const struct ksyms *ks)
 {
+	uint32_t t;
+
 	memset(r, 0, sizeof(*r));
 	r->type = e->type < ST_EV_MAX_KERNEL ? (enum st_type)e->type : ST_UNKNOWN;
-	r->ts = e->ts;
-	r->cpu = (int)e->cpu;
-	r->pid = (int)e->pid;
-	st_copy_str(r->comm, sizeof(r->comm), e->comm, sizeof(e->comm));
+	r->id = -1;
+	if (r->type == ST_UNKNOWN)
+		return;
+	t = ST_T(r->type);
 	r->inferred = e->flags & ST_F_INFERRED;
 	r->deferred = e->flags & ST_F_DEFERRED;
-	r->id = -1;
-
-	switch (r->type) {
-	case ST_SHRINKER_ALLOC:
-	case ST_SHRINKER_REGISTER:
-		r->has |= ST_HAS_SHRINKER;
-		if (!r->inferred || r->type == ST_SHRINKER_REGISTER) {
-			r->has |= ST_HAS_FLAGS | ST_HAS_ID;
-			r->flags = e->shrinker_flags;
-			r->id = e->id;
-		}
-		break;
-	case ST_WALK_BEGIN:
-		r->has |= ST_HAS_WALK;
-		break;
-	case ST_WALK_END:
-		r->has |= ST_HAS_FREED;
-		break;
-	case ST_SHRINK_BEGIN:
-		r->has |= ST_HAS_SHRINKER | ST_HAS_WALK | ST_HAS_NR_TO_SCAN;
-		break;
-	case ST_SHRINK_END:
-		r->has |= ST_HAS_SHRINKER | ST_HAS_FREED | ST_HAS_DURATION;
-		break;
-	case ST_FREE_BEGIN:
-	case ST_FREE_END:
-	case ST_RCU_FREE:
-		r->has |= ST_HAS_SHRINKER;
-		break;
-	case ST_LOST:
-		r->has |= ST_HAS_COUNT;
-		r->count = e->freed;
-		break;
-	default:
-		break;
+	/* every FK row of the field table: its member, on its event types, when
+	 * the kernel side says it filled it */
+#define NOCOPY(...)
+#define COPY(m, ctype, dims, k, ft, lo, hi, h, in, rq, rd, o, km, kf)				\
+	if (((in) & t) && (!(kf) || (e->flags & (kf)))) {					\
+		KCOPY(r->m, e->km);								\
+		r->has |= (h);									\
 	}
-	if (r->has & ST_HAS_SHRINKER)
-		r->shrinker = e->shrinker;
-	if (r->has & ST_HAS_WALK) {
-		r->nid = e->nid;
-		r->memcg = e->memcg;
-		r->priority = e->priority;
-	}
-	if (r->has & ST_HAS_NR_TO_SCAN)
-		r->nr_to_scan = e->nr_to_scan;
-	if (r->has & ST_HAS_FREED)
-		r->freed = e->freed;
-	if (r->has & ST_HAS_DURATION)
-		r->duration_ns = e->duration_ns;
-	if ((e->flags & ST_F_SNAPSHOT) && r->type != ST_RCU_FREE) {
-		r->has |= ST_HAS_SNAPSHOT;
-		r->next = e->next;
-		r->prev = e->prev;
-	}
-	if ((e->flags & ST_F_REFCOUNT) &&
-	    (r->type == ST_SHRINK_BEGIN || r->type == ST_FREE_BEGIN)) {
-		r->has |= ST_HAS_REFCOUNT;
-		r->refcount = e->refcount;
+	ST_FIELDS(NOCOPY, COPY)
+#undef COPY
+#undef NOCOPY
+	/* fill_ids() reads flags and id on a real shrinker_alloc() and on every
+	 * registration; an allocation inferred from kmem:kmalloc has neither */
+	if (r->type == ST_SHRINKER_ALLOC && r->inferred) {
+		r->has &= ~(ST_HAS_FLAGS | ST_HAS_ID);
+		r->flags = 0;
+		r->id = -1;
 	}
 	if ((r->has & ST_HAS_SHRINKER) && !st_shrinker_name(e, ks, r->name, sizeof(r->name)))
 		r->has |= ST_HAS_NAME;

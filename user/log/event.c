@@ -2,6 +2,8 @@
 /*
  * log/event.c - names of event types and violation kinds (docs/event-log.md).
  */
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log/event.h"
@@ -40,10 +42,20 @@ const char *st_type_name(enum st_type t)
 
 enum st_type st_type_from_name(const char *name)
 {
-	if (!name)
-		return ST_UNKNOWN;
+	return name ? st_type_from_name_n(name, strlen(name)) : ST_UNKNOWN;
+}
+
+enum st_type st_type_from_name_n(const char *name, size_t len)
+{
+	static const unsigned char len_of[ST_NTYPES] = {
+		[ST_SHRINKER_ALLOC] = 14, [ST_SHRINKER_REGISTER] = 17, [ST_WALK_BEGIN] = 10,
+		[ST_WALK_END] = 8, [ST_SHRINK_BEGIN] = 12, [ST_SHRINK_END] = 10,
+		[ST_FREE_BEGIN] = 10, [ST_FREE_END] = 8, [ST_RCU_FREE] = 8, [ST_LOST] = 4,
+		[ST_VIOLATION] = 9, [ST_HEADER] = 6,
+	};
+
 	for (int t = 1; t < ST_NTYPES; t++)
-		if (strcmp(name, type_names[t]) == 0)
+		if (len_of[t] == len && !memcmp(name, type_names[t], len))
 			return (enum st_type)t;
 	return ST_UNKNOWN;
 }
@@ -63,4 +75,61 @@ int st_vkind_from_name(const char *name)
 		if (strcmp(name, vkind_names[k]) == 0)
 			return k;
 	return -1;
+}
+
+#define ST_ROW(m, ctype, dims, k, ft, lo, hi, h, i, rq, rd, o, ...)				\
+	[ST_FI_##m] = { .key = k, .klen = sizeof(k) - 1, .ftype = ft, .min = lo, .max = hi, .has = h, .in = i,		\
+			.req = rq, .redact = rd, .out = o,					\
+			.off = offsetof(struct st_rec, m),					\
+			.size = sizeof(((struct st_rec *)0)->m) },
+const struct st_field st_fields[ST_NFIELDS] = { ST_FIELDS(ST_ROW, ST_ROW) };
+#undef ST_ROW
+
+/* The keys hashed on (length, first byte, last byte) into 256 buckets of
+ * two, built once before main(): a lookup (the reader does one per member of
+ * every line) compares against one or two keys. */
+#define KEY_BUCKETS 256
+#define KEY_WAYS 2
+static const struct st_field *key_index[KEY_BUCKETS][KEY_WAYS];
+
+static unsigned key_hash(const char *key, size_t len)
+{
+	return ((unsigned)len * 7u + (unsigned char)key[0] * 3u + (unsigned char)key[len - 1]) &
+	       (KEY_BUCKETS - 1);
+}
+
+__attribute__((constructor)) static void index_keys(void)
+{
+	for (int f = 0; f < ST_NFIELDS; f++) {
+		const struct st_field **b = key_index[key_hash(st_fields[f].key, st_fields[f].klen)];
+		int k = 0;
+
+		while (k < KEY_WAYS && b[k])
+			k++;
+		if (k == KEY_WAYS)
+			abort();	/* three keys in one bucket: change key_hash() */
+		b[k] = &st_fields[f];
+	}
+}
+
+static bool same_key(const char *a, const char *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+const struct st_field *st_field_by_key(const char *key, size_t len)
+{
+	const struct st_field *const *b;
+
+	if (!len)
+		return NULL;
+	b = key_index[key_hash(key, len)];
+	if (b[0] && b[0]->klen == len && same_key(b[0]->key, key, len))
+		return b[0];
+	if (b[1] && b[1]->klen == len && same_key(b[1]->key, key, len))
+		return b[1];
+	return NULL;
 }

@@ -11,7 +11,12 @@
 #define ST_EVENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include <linux/types.h>
+
+#include "shrinktrace.h"	/* ST_F_*: kernel flags saying which fields an event fills */
 
 #define ST_REC_COMM_LEN 16	/* task comm: at most 15 bytes + NUL */
 #define ST_REC_NAME_LEN 64	/* shrinker name: derived names are bounded here */
@@ -33,10 +38,11 @@ enum st_type {
 	ST_NTYPES = 13,
 };
 
-/* Presence bits for the optional fields of struct st_rec. */
+/* Presence bits for the optional fields of struct st_rec (a field's `has`
+ * in the table below; several fields may share one). */
 #define ST_HAS_SHRINKER	  (1u << 0)
 #define ST_HAS_NAME	  (1u << 1)
-#define ST_HAS_FLAGS	  (1u << 2)	/* flags + id (shrinker_register / shrinker_alloc) */
+#define ST_HAS_FLAGS	  (1u << 2)	/* flags (shrinker_register / shrinker_alloc) */
 #define ST_HAS_WALK	  (1u << 3)	/* nid, memcg, priority */
 #define ST_HAS_NR_TO_SCAN (1u << 4)
 #define ST_HAS_REFCOUNT	  (1u << 5)
@@ -46,34 +52,154 @@ enum st_type {
 #define ST_HAS_COUNT	  (1u << 9)	/* lost */
 #define ST_HAS_ID	  (1u << 10)
 
+/* Sets of event types (bit t for enum st_type t), for the field table. */
+#define ST_T(t) (1u << (t))
+#define ST_T_EVENTS	0x7feu	/* every kernel event type, ST_SHRINKER_ALLOC..ST_LOST */
+#define ST_T_SHRINKER	(ST_T(ST_SHRINKER_ALLOC) | ST_T(ST_SHRINKER_REGISTER) |		\
+			 ST_T(ST_SHRINK_BEGIN) | ST_T(ST_SHRINK_END) | ST_T(ST_FREE_BEGIN) |	\
+			 ST_T(ST_FREE_END) | ST_T(ST_RCU_FREE))
+#define ST_T_IDS	(ST_T(ST_SHRINKER_ALLOC) | ST_T(ST_SHRINKER_REGISTER))
+#define ST_T_WALKINFO	(ST_T(ST_WALK_BEGIN) | ST_T(ST_SHRINK_BEGIN))
+#define ST_T_SNAPSHOT	(ST_T_SHRINKER & ~ST_T(ST_RCU_FREE))
+#define ST_T_FREED	(ST_T(ST_WALK_END) | ST_T(ST_SHRINK_END))
+
+/*
+ * THE FIELD TABLE of the event record: every field of the shrinktrace/1 log
+ * (docs/event-log.md), in the order the writer writes them.  The record
+ * (struct st_rec), the JSONL writer and reader, the CSV columns, the Perfetto
+ * args, redaction and the kernel event -> record copy (kernel/names.c) are
+ * all generated from it or iterate it (st_fields[]).  Adding a field to the
+ * log is one row here, plus its kernel side (bpf/shrinktrace.h, .bpf.c).
+ *
+ *   F(member, ctype, dims, key, ftype, min, max, has, in, req, redact, out)
+ *   FK(... the same ..., kmember, kflag)
+ *
+ * member/ctype/dims  the member of struct st_rec: `ctype member dims;`
+ * key                its JSON name (never renamed: a public contract)
+ * ftype              ST_FT_*: how it is written and read
+ * min, max           ST_FT_I32/U32: the range a log may hold (else unused)
+ * has                ST_HAS_* presence bit; 0: on every event (ts, cpu, pid,
+ *                    comm), or, for ST_FT_FLAG, written only when true
+ * in                 event types the kernel side fills it on (ST_T_* set)
+ * req                event types a log line must carry it on (reader)
+ * redact             ST_RD_*: what --redact does to it
+ * out                ST_OUT_*: extra places it appears (Perfetto args)
+ * kmember, kflag     FK only: copied from struct st_event's kmember (bpf/
+ *                    shrinktrace.h) on the `in` types when st_event.flags has
+ *                    kflag (0: always).  F fields are set by kernel/names.c
+ *                    itself (inferred, deferred: ST_F_* bits; name: derived).
+ */
+#define ST_FIELDS(F, FK)									\
+	FK(ts, uint64_t, , "ts", ST_FT_U64, 0, 0, 0, ST_T_EVENTS, ST_T_EVENTS, ST_RD_KEEP, 0,	\
+	   ts, 0)										\
+	FK(cpu, int, , "cpu", ST_FT_I32, 0, INT32_MAX, 0, ST_T_EVENTS, ST_T_EVENTS, ST_RD_KEEP,	\
+	   ST_OUT_PF, cpu, 0)									\
+	FK(pid, int, , "pid", ST_FT_I32, 0, INT32_MAX, 0, ST_T_EVENTS, ST_T_EVENTS, ST_RD_PID,	\
+	   0, pid, 0)										\
+	FK(comm, char, [ST_REC_COMM_LEN], "comm", ST_FT_STR, 0, 0, 0, ST_T_EVENTS, ST_T_EVENTS,	\
+	   ST_RD_COMM, 0, comm, 0)								\
+	F(inferred, bool, , "inferred", ST_FT_FLAG, 0, 0, 0, ST_T_EVENTS, 0, ST_RD_KEEP,	\
+	  ST_OUT_PF)										\
+	F(deferred, bool, , "deferred", ST_FT_FLAG, 0, 0, 0, ST_T(ST_SHRINK_BEGIN), 0,		\
+	  ST_RD_KEEP, ST_OUT_PF)								\
+	FK(shrinker, uint64_t, , "shrinker", ST_FT_PTR, 0, 0, ST_HAS_SHRINKER, ST_T_SHRINKER,	\
+	   ST_T_SHRINKER, ST_RD_ADDR, ST_OUT_PF, shrinker, 0)					\
+	F(name, char, [ST_REC_NAME_LEN], "name", ST_FT_STR, 0, 0, ST_HAS_NAME, ST_T_SHRINKER, 0,	\
+	  ST_RD_NAME, 0)									\
+	FK(flags, uint32_t, , "flags", ST_FT_U32, 0, UINT32_MAX, ST_HAS_FLAGS, ST_T_IDS, 0,	\
+	   ST_RD_KEEP, 0, shrinker_flags, 0)							\
+	FK(id, int, , "id", ST_FT_I32, -1, INT32_MAX, ST_HAS_ID, ST_T_IDS, 0, ST_RD_KEEP, 0,	\
+	   id, 0)										\
+	FK(nid, int, , "nid", ST_FT_I32, -1, INT32_MAX, ST_HAS_WALK, ST_T_WALKINFO,		\
+	   ST_T(ST_WALK_BEGIN), ST_RD_KEEP, ST_OUT_PF, nid, 0)					\
+	FK(memcg, uint64_t, , "memcg", ST_FT_PTR, 0, 0, ST_HAS_WALK, ST_T_WALKINFO,		\
+	   ST_T(ST_WALK_BEGIN), ST_RD_ADDR, ST_OUT_PF, memcg, 0)				\
+	FK(priority, int, , "priority", ST_FT_I32, INT32_MIN, INT32_MAX, ST_HAS_WALK,		\
+	   ST_T_WALKINFO, ST_T(ST_WALK_BEGIN), ST_RD_KEEP, ST_OUT_PF, priority, 0)		\
+	FK(nr_to_scan, uint64_t, , "nr_to_scan", ST_FT_U64, 0, 0, ST_HAS_NR_TO_SCAN,		\
+	   ST_T(ST_SHRINK_BEGIN), 0, ST_RD_KEEP, ST_OUT_PF, nr_to_scan, 0)			\
+	FK(refcount, int, , "refcount", ST_FT_I32, INT32_MIN, INT32_MAX, ST_HAS_REFCOUNT,	\
+	   ST_T(ST_SHRINK_BEGIN) | ST_T(ST_FREE_BEGIN), 0, ST_RD_KEEP, ST_OUT_PF, refcount,	\
+	   ST_F_REFCOUNT)									\
+	FK(next, uint64_t, , "next", ST_FT_PTR, 0, 0, ST_HAS_SNAPSHOT, ST_T_SNAPSHOT, 0,	\
+	   ST_RD_LIST, ST_OUT_PF | ST_OUT_PF_END, next, ST_F_SNAPSHOT)				\
+	FK(prev, uint64_t, , "prev", ST_FT_PTR, 0, 0, ST_HAS_SNAPSHOT, ST_T_SNAPSHOT, 0,	\
+	   ST_RD_LIST, ST_OUT_PF | ST_OUT_PF_END, prev, ST_F_SNAPSHOT)				\
+	FK(freed, uint64_t, , "freed", ST_FT_FREED, 0, 0, ST_HAS_FREED, ST_T_FREED, ST_T_FREED,	\
+	   ST_RD_KEEP, ST_OUT_PF, freed, 0)							\
+	FK(duration_ns, uint64_t, , "duration_ns", ST_FT_U64, 0, 0, ST_HAS_DURATION,		\
+	   ST_T(ST_SHRINK_END), 0, ST_RD_KEEP, ST_OUT_PF, duration_ns, 0)			\
+	FK(count, uint64_t, , "count", ST_FT_U64, 0, 0, ST_HAS_COUNT, ST_T(ST_LOST),		\
+	   ST_T(ST_LOST), ST_RD_KEEP, ST_OUT_PF, freed, 0)
+
+/* How a field is written and read (st_field.ftype). */
+enum st_ftype {
+	ST_FT_U64,	/* JSON integer 0 .. 2^64-1 */
+	ST_FT_U32,	/* JSON integer min .. max, stored in a uint32_t */
+	ST_FT_I32,	/* JSON integer min .. max, stored in an int */
+	ST_FT_PTR,	/* kernel pointer: "0x" + lowercase hex, no leading zeros */
+	ST_FT_STR,	/* string, cut (at a UTF-8 boundary) to the member's size - 1 */
+	ST_FT_FLAG,	/* `true`, written only when set; false when absent */
+	ST_FT_FREED,	/* JSON integer, or "empty" for SHRINK_EMPTY (ST_FREED_EMPTY) */
+};
+
+/* What --redact does to a field (st_field.redact; log/redact.c). */
+enum st_fredact {
+	ST_RD_KEEP,	/* nothing */
+	ST_RD_ADDR,	/* a kernel address: its pseudonym */
+	ST_RD_LIST,	/* a snapshot list pointer: pseudonym of (v - list_offset) + list_offset */
+	ST_RD_PID,	/* a task id: its pseudonym under --redact=all */
+	ST_RD_COMM,	/* a task name: "" under --redact=all */
+	ST_RD_NAME,	/* a shrinker name: addresses inside it ("scan@0x...") replaced */
+};
+
+/* st_field.out: where else a field appears. */
+#define ST_OUT_PF	(1u << 0)	/* an arg of its Perfetto slice or instant */
+#define ST_OUT_PF_END	(1u << 1)	/* on a slice's end, as "end_<key>" (a second snapshot) */
+
+/* Field ids, in table order: ST_FI_ts, ST_FI_cpu, ... */
+enum st_field_id {
+#define ST_FI_ENUM(m, ...) ST_FI_##m,
+	ST_FIELDS(ST_FI_ENUM, ST_FI_ENUM)
+#undef ST_FI_ENUM
+	ST_NFIELDS
+};
+
+/* One row of the table, for the code that iterates it. */
+struct st_field {
+	const char *key;
+	size_t klen;		/* strlen(key) */
+	enum st_ftype ftype;
+	int64_t min, max;	/* ST_FT_I32 / ST_FT_U32 */
+	uint32_t has;		/* ST_HAS_*; 0: always present (a flag: when true) */
+	uint32_t in, req;	/* ST_T_* sets */
+	enum st_fredact redact;
+	uint32_t out;		/* ST_OUT_* */
+	size_t off, size;	/* offsetof / sizeof of its member in struct st_rec */
+};
+
+/* The table, ST_NFIELDS rows in log order (log/event.c). */
+extern const struct st_field st_fields[ST_NFIELDS];
+
+/* The field whose JSON name is key[0..len) (need not be NUL-terminated), or
+ * NULL when the format has no such field. */
+const struct st_field *st_field_by_key(const char *key, size_t len);
+
+/* A field's member in r (f one of st_fields[]), by its type: U64, PTR and
+ * FREED are uint64_t, U32 uint32_t, I32 int, FLAG bool, STR a char array. */
+static inline void *st_field_ptr(const struct st_field *f, const void *r)
+{
+	return (char *)r + f->off;
+}
+
+/* One event.  Its fields are the rows of ST_FIELDS: `has` says which of the
+ * optional ones are present.  It owns no heap memory: copy it by value. */
 struct st_rec {
 	enum st_type type;
 	uint32_t has;		/* ST_HAS_* */
-	uint64_t ts;		/* CLOCK_MONOTONIC ns */
-	int cpu;
-	int pid;		/* kernel task id */
-	char comm[ST_REC_COMM_LEN];
-	bool inferred;		/* "inferred": true */
-	bool deferred;		/* "deferred": true: a shrink_begin written at the call's
-				 * end or at shrinker_free(), after being held back by
-				 * filters or stats-only mode (ts is still the entry) */
-
-	uint64_t shrinker;	/* struct shrinker * */
-	char name[ST_REC_NAME_LEN];
-	uint32_t flags;		/* shrinker->flags */
-	int id;			/* shrinker->id, -1 when not memcg aware */
-
-	int nid;
-	uint64_t memcg;		/* struct mem_cgroup *, 0 for global reclaim */
-	int priority;
-	uint64_t nr_to_scan;
-
-	int refcount;		/* snapshot: refcount_read(&shrinker->refcount), 6.7+ */
-	uint64_t next, prev;	/* snapshot: shrinker->list.next / .prev */
-
-	uint64_t freed;		/* objects freed; ST_FREED_EMPTY for SHRINK_EMPTY */
-	uint64_t duration_ns;
-	uint64_t count;		/* lost: events dropped by the kernel side */
+#define ST_REC_MEMBER(m, ctype, dims, ...) ctype m dims;
+	ST_FIELDS(ST_REC_MEMBER, ST_REC_MEMBER)
+#undef ST_REC_MEMBER
 };
 
 /* SHRINK_EMPTY (~0UL - 1), written as "empty" in the log. */
@@ -117,6 +243,8 @@ struct st_violation {
 const char *st_type_name(enum st_type t);
 /* Event type for a JSON name; ST_UNKNOWN when the name is not one of docs/event-log.md. */
 enum st_type st_type_from_name(const char *name);
+/* The same for name[0..len), which need not be NUL-terminated. */
+enum st_type st_type_from_name_n(const char *name, size_t len);
 /* JSON name of a violation kind ("stale_next", ...). */
 const char *st_vkind_name(enum st_vkind k);
 /* Kind for a JSON name; -1 when unknown. */

@@ -1,6 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * log/reader.c - shrinktrace/1 log reader on json-c.
+ * log/reader.c - reader of the shrinktrace/1 log (docs/event-log.md).
+ *
+ * Two parsers, one set of rules:
+ *   - a fast path for the flat lines the tracer writes: one pass over the
+ *     bytes, every member looked up in the field table (log/event.h), no
+ *     allocation.  It takes a line only when it is sure the line is valid
+ *     and means exactly what json-c would read; anything else (escapes,
+ *     non-ASCII, nested values, fractions, a mistyped or missing field, bad
+ *     JSON) goes to
+ *   - the general path on json-c (strict, UTF-8 validated), which gives every
+ *     error its "reason".
+ * So a log is read the same either way, and only its errors pay for json-c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,8 +26,8 @@
 
 #include <json-c/json.h>
 
-#include "log/writer.h"
 #include "log/reader.h"
+#include "log/writer.h"
 
 static void setreason(char *reason, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -32,32 +43,38 @@ static void setreason(char *reason, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-int st_parse_ptr(const char *s, uint64_t *out)
+static int hexval(unsigned c)
+{
+	if (c >= '0' && c <= '9')
+		return (int)(c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (int)(c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (int)(c - 'A' + 10);
+	return -1;
+}
+
+/* "0x" + 1..16 hex digits, exactly n bytes of s. */
+static int parse_ptr_n(const char *s, size_t n, uint64_t *out)
 {
 	uint64_t v = 0;
-	int n = 0;
 
-	if (!s || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+	if (n < 3 || n > 18 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
 		return -1;
-	for (s += 2; *s; s++, n++) {
-		unsigned c = (unsigned char)*s, d;
+	for (size_t i = 2; i < n; i++) {
+		int d = hexval((unsigned char)s[i]);
 
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
+		if (d < 0)
 			return -1;
-		if (n >= 16)
-			return -1;
-		v = (v << 4) | d;
+		v = (v << 4) | (uint64_t)d;
 	}
-	if (n == 0)
-		return -1;
 	*out = v;
 	return 0;
+}
+
+int st_parse_ptr(const char *s, uint64_t *out)
+{
+	return s ? parse_ptr_n(s, strlen(s), out) : -1;
 }
 
 /* Copy a UTF-8 string into dst (size bytes), cutting at a character boundary. */
@@ -73,6 +90,252 @@ static void copy_str(char *dst, size_t size, const char *src, size_t n)
 	dst[n] = '\0';
 }
 
+/* Field ids as bits, for "which were seen" and "which are required". */
+#define FB(f) ((uint64_t)1 << (f))
+_Static_assert(ST_NFIELDS <= 64, "the reader's field masks are 64 bits");
+
+/* The fields an event of each type must carry, built once before main(). */
+static uint64_t required[ST_NTYPES];
+
+__attribute__((constructor)) static void index_required(void)
+{
+	for (int t = 0; t < ST_NTYPES; t++)
+		for (int f = 0; f < ST_NFIELDS; f++)
+			if (st_fields[f].req & ST_T(t))
+				required[t] |= FB(f);
+}
+
+static uint64_t required_of(enum st_type t)
+{
+	return required[t];
+}
+
+static void set_present(struct st_rec *r, const struct st_field *f)
+{
+	r->has |= f->has;
+}
+
+/* ---- the fast path --------------------------------------------------- */
+
+enum fast { FAST_OK, FAST_FALLBACK };
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* A JSON integer at p (strict: no leading zeros, no fraction or exponent),
+ * within 0 .. 2^64-1 (or, negative, down to -2^63).  Returns the bytes
+ * taken, or 0 for anything else (then the general path decides). */
+static size_t fast_int(const char *p, const char *end, bool *neg, uint64_t *mag)
+{
+	const char *s = p;
+	uint64_t v = 0;
+
+	*neg = false;
+	if (s < end && *s == '-') {
+		*neg = true;
+		s++;
+	}
+	if (s >= end || *s < '0' || *s > '9')
+		return 0;
+	if (*s == '0' && s + 1 < end && s[1] >= '0' && s[1] <= '9')
+		return 0;
+	for (; s < end && *s >= '0' && *s <= '9'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return 0;	/* >= 2^64: the general path says so */
+		v = v * 10 + d;
+	}
+	if (s < end && (*s == '.' || *s == 'e' || *s == 'E'))
+		return 0;
+	if (*neg && v > (uint64_t)INT64_MAX + 1)
+		return 0;
+	*mag = v;
+	return (size_t)(s - p);
+}
+
+/* A string at p (p[0] == '"') of printable ASCII without escapes: *s, *n
+ * get its body.  0 for anything else. */
+static size_t fast_str(const char *p, const char *end, const char **s, size_t *n)
+{
+	const char *q = p + 1;
+
+	while (q < end && *q != '"') {
+		unsigned char c = (unsigned char)*q;
+
+		if (c < 0x20 || c >= 0x7f || c == '\\')
+			return 0;
+		q++;
+	}
+	if (q >= end)
+		return 0;
+	*s = p + 1;
+	*n = (size_t)(q - p - 1);
+	return (size_t)(q + 1 - p);
+}
+
+/* Store an integer into field f; false when out of its range or not an
+ * integer field (the general path words the error). */
+static bool fast_store_int(struct st_rec *r, const struct st_field *f, bool neg, uint64_t mag)
+{
+	void *p = st_field_ptr(f, r);
+	int64_t i;
+
+	switch (f->ftype) {
+	case ST_FT_U64:
+	case ST_FT_FREED:
+		if (neg)
+			return false;
+		*(uint64_t *)p = mag;
+		return true;
+	case ST_FT_I32:
+	case ST_FT_U32:
+		if (!neg && mag > (uint64_t)INT64_MAX)
+			return false;
+		i = neg ? (int64_t)(0 - mag) : (int64_t)mag;
+		if (i < f->min || i > f->max)
+			return false;
+		if (f->ftype == ST_FT_I32)
+			*(int *)p = (int)i;
+		else
+			*(uint32_t *)p = (uint32_t)i;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool fast_store_str(struct st_rec *r, const struct st_field *f, const char *s, size_t n)
+{
+	void *p = st_field_ptr(f, r);
+
+	switch (f->ftype) {
+	case ST_FT_STR:
+		copy_str(p, f->size, s, n);
+		return true;
+	case ST_FT_PTR:
+		return !parse_ptr_n(s, n, p);
+	case ST_FT_FREED:
+		if (n != 5 || memcmp(s, "empty", 5))
+			return false;
+		*(uint64_t *)p = ST_FREED_EMPTY;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* One flat event object.  FAST_OK: *out holds a valid event, *unknown the
+ * members this reader does not know.  FAST_FALLBACK: let json-c read it. */
+static enum fast fast_parse(const char *p, const char *end, struct st_rec *out,
+			    unsigned *unknown)
+{
+	uint64_t seen = 0;
+	const char *type = NULL;
+	size_t typelen = 0;
+	enum st_type t;
+
+	while (p < end && is_ws(*p))
+		p++;
+	if (p >= end || *p++ != '{')
+		return FAST_FALLBACK;
+	for (;;) {
+		const struct st_field *f;
+		const char *key, *s;
+		size_t klen, n, took;
+		bool neg;
+		uint64_t mag;
+
+		while (p < end && is_ws(*p))
+			p++;
+		if (p >= end || *p != '"')
+			return FAST_FALLBACK;
+		took = fast_str(p, end, &key, &klen);
+		if (!took)
+			return FAST_FALLBACK;
+		p += took;
+		while (p < end && is_ws(*p))
+			p++;
+		if (p >= end || *p++ != ':')
+			return FAST_FALLBACK;
+		while (p < end && is_ws(*p))
+			p++;
+		if (p >= end)
+			return FAST_FALLBACK;
+		f = st_field_by_key(key, klen);
+		if (!f && !(klen == 4 && !memcmp(key, "type", 4)))
+			(*unknown)++;
+		if (*p == '"') {
+			took = fast_str(p, end, &s, &n);
+			if (!took)
+				return FAST_FALLBACK;
+			if (!f) {
+				if (klen == 4 && !memcmp(key, "type", 4)) {
+					type = s;
+					typelen = n;
+				}
+			} else if (!fast_store_str(out, f, s, n)) {
+				return FAST_FALLBACK;
+			}
+		} else if (*p == 't' || *p == 'f' || *p == 'n') {
+			const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+
+			took = strlen(lit);
+			if ((size_t)(end - p) < took || memcmp(p, lit, took))
+				return FAST_FALLBACK;
+			if (f) {
+				/* only a flag takes a literal, and only true is
+				 * what the writer writes */
+				if (f->ftype != ST_FT_FLAG || *p == 'n')
+					return FAST_FALLBACK;
+				*(bool *)st_field_ptr(f, out) = *p == 't';
+			} else if (klen == 4 && !memcmp(key, "type", 4)) {
+				return FAST_FALLBACK;
+			}
+		} else {
+			took = fast_int(p, end, &neg, &mag);
+			if (!took)
+				return FAST_FALLBACK;
+			if (f && !fast_store_int(out, f, neg, mag))
+				return FAST_FALLBACK;
+			if (!f && klen == 4 && !memcmp(key, "type", 4))
+				return FAST_FALLBACK;
+		}
+		p += took;
+		if (f) {
+			seen |= FB(f - st_fields);
+			set_present(out, f);
+		}
+		while (p < end && is_ws(*p))
+			p++;
+		if (p >= end)
+			return FAST_FALLBACK;
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (*p++ != '}')
+			return FAST_FALLBACK;
+		break;
+	}
+	while (p < end && is_ws(*p))
+		p++;
+	if (p != end || !type)
+		return FAST_FALLBACK;
+	t = st_type_from_name_n(type, typelen);
+	/* headers, violations, unknown types: the general path */
+	if (t == ST_UNKNOWN || t == ST_VIOLATION || t == ST_HEADER)
+		return FAST_FALLBACK;
+	if (required_of(t) & ~seen)
+		return FAST_FALLBACK;
+	out->type = t;
+	return FAST_OK;
+}
+
+/* ---- the general path (json-c) ---------------------------------------- */
+
 /* A JSON string's value, or NULL when it holds a NUL byte ("\u0000"): such a
  * value is none of the format's names, though strcmp() would see its prefix. */
 static const char *jstr(json_object *o)
@@ -81,60 +344,6 @@ static const char *jstr(json_object *o)
 
 	return strlen(s) == (size_t)json_object_get_string_len(o) ? s : NULL;
 }
-
-enum ftype { F_PTR, F_U64, F_INT, F_STR, F_FREED, F_BOOL };
-
-/* The fields this reader knows, with where they go. */
-enum fid {
-	FI_TS, FI_CPU, FI_PID, FI_COMM, FI_INFERRED, FI_DEFERRED,
-	FI_SHRINKER, FI_NAME, FI_FLAGS, FI_ID, FI_NID, FI_MEMCG, FI_PRIORITY,
-	FI_NR_TO_SCAN, FI_REFCOUNT, FI_NEXT, FI_PREV, FI_FREED, FI_DURATION,
-	FI_COUNT, FI_N,
-};
-
-static const struct field {
-	const char *key;
-	enum ftype t;
-	int64_t min, max;	/* F_INT range */
-} fields[FI_N] = {
-	[FI_TS] = { "ts", F_U64, 0, 0 },
-	[FI_CPU] = { "cpu", F_INT, 0, INT_MAX },
-	[FI_PID] = { "pid", F_INT, 0, INT_MAX },
-	[FI_COMM] = { "comm", F_STR, 0, 0 },
-	[FI_INFERRED] = { "inferred", F_BOOL, 0, 0 },
-	[FI_DEFERRED] = { "deferred", F_BOOL, 0, 0 },
-	[FI_SHRINKER] = { "shrinker", F_PTR, 0, 0 },
-	[FI_NAME] = { "name", F_STR, 0, 0 },
-	[FI_FLAGS] = { "flags", F_INT, 0, UINT32_MAX },
-	[FI_ID] = { "id", F_INT, -1, INT_MAX },
-	[FI_NID] = { "nid", F_INT, -1, INT_MAX },
-	[FI_MEMCG] = { "memcg", F_PTR, 0, 0 },
-	[FI_PRIORITY] = { "priority", F_INT, INT_MIN, INT_MAX },
-	[FI_NR_TO_SCAN] = { "nr_to_scan", F_U64, 0, 0 },
-	[FI_REFCOUNT] = { "refcount", F_INT, INT_MIN, INT_MAX },
-	[FI_NEXT] = { "next", F_PTR, 0, 0 },
-	[FI_PREV] = { "prev", F_PTR, 0, 0 },
-	[FI_FREED] = { "freed", F_FREED, 0, 0 },
-	[FI_DURATION] = { "duration_ns", F_U64, 0, 0 },
-	[FI_COUNT] = { "count", F_U64, 0, 0 },
-};
-
-#define B(f) (1u << (f))
-#define COMMON (B(FI_TS) | B(FI_CPU) | B(FI_PID) | B(FI_COMM))
-
-/* Required fields per event type (beyond COMMON); the rest are optional. */
-static const uint32_t required[ST_NTYPES] = {
-	[ST_SHRINKER_ALLOC] = B(FI_SHRINKER),
-	[ST_SHRINKER_REGISTER] = B(FI_SHRINKER),
-	[ST_WALK_BEGIN] = B(FI_NID) | B(FI_MEMCG) | B(FI_PRIORITY),
-	[ST_WALK_END] = B(FI_FREED),
-	[ST_SHRINK_BEGIN] = B(FI_SHRINKER),
-	[ST_SHRINK_END] = B(FI_SHRINKER) | B(FI_FREED),
-	[ST_FREE_BEGIN] = B(FI_SHRINKER),
-	[ST_FREE_END] = B(FI_SHRINKER),
-	[ST_RCU_FREE] = B(FI_SHRINKER),
-	[ST_LOST] = B(FI_COUNT),
-};
 
 static const char *jtype_name(json_object *o)
 {
@@ -150,107 +359,84 @@ static const char *jtype_name(json_object *o)
 	return "?";
 }
 
-/* Store field f of value o into r; 0 or -1 with reason. */
-static int store(struct st_rec *r, enum fid f, json_object *o, char *reason, size_t rlen)
+/* Store the value o of field f into r; 0 or -1 with reason. */
+static int store(struct st_rec *r, const struct st_field *f, json_object *o, char *reason,
+		 size_t rlen)
 {
-	const struct field *fd = &fields[f];
-	uint64_t u = 0;
-	int64_t i = 0;
+	void *p = st_field_ptr(f, r);
 	const char *s;
+	int64_t i;
 
-	switch (fd->t) {
-	case F_PTR:
+	switch (f->ftype) {
+	case ST_FT_PTR:
 		if (!json_object_is_type(o, json_type_string)) {
 			setreason(reason, rlen, "\"%s\": expected a pointer string \"0x...\", got %s",
-				  fd->key, jtype_name(o));
+				  f->key, jtype_name(o));
 			return -1;
 		}
 		s = json_object_get_string(o);
-		if (strlen(s) != (size_t)json_object_get_string_len(o) || st_parse_ptr(s, &u)) {
+		if (parse_ptr_n(s, (size_t)json_object_get_string_len(o), p)) {
 			setreason(reason, rlen, "\"%s\": bad pointer string (want \"0x\" + 1..16 hex digits)",
-				  fd->key);
+				  f->key);
 			return -1;
 		}
 		break;
-	case F_FREED:
+	case ST_FT_FREED:
 		if (json_object_is_type(o, json_type_string)) {
 			s = jstr(o);
 			if (!s || strcmp(s, "empty") != 0) {
-				setreason(reason, rlen, "\"%s\": expected an integer or \"empty\"", fd->key);
+				setreason(reason, rlen, "\"%s\": expected an integer or \"empty\"", f->key);
 				return -1;
 			}
-			u = ST_FREED_EMPTY;
+			*(uint64_t *)p = ST_FREED_EMPTY;
 			break;
 		}
 		/* fall through */
-	case F_U64:
+	case ST_FT_U64:
 		if (!json_object_is_type(o, json_type_int)) {
-			setreason(reason, rlen, "\"%s\": expected an integer, got %s", fd->key, jtype_name(o));
+			setreason(reason, rlen, "\"%s\": expected an integer, got %s", f->key, jtype_name(o));
 			return -1;
 		}
 		if (json_object_get_int64(o) < 0) {
-			setreason(reason, rlen, "\"%s\": must not be negative", fd->key);
+			setreason(reason, rlen, "\"%s\": must not be negative", f->key);
 			return -1;
 		}
-		errno = 0;
-		u = json_object_get_uint64(o);
+		*(uint64_t *)p = json_object_get_uint64(o);
 		break;
-	case F_INT:
+	case ST_FT_I32:
+	case ST_FT_U32:
 		if (!json_object_is_type(o, json_type_int)) {
-			setreason(reason, rlen, "\"%s\": expected an integer, got %s", fd->key, jtype_name(o));
+			setreason(reason, rlen, "\"%s\": expected an integer, got %s", f->key, jtype_name(o));
 			return -1;
 		}
 		i = json_object_get_int64(o);
-		if (i < fd->min || i > fd->max || (i == INT64_MAX && json_object_get_uint64(o) != INT64_MAX)) {
+		if (i < f->min || i > f->max || (i == INT64_MAX && json_object_get_uint64(o) != INT64_MAX)) {
 			setreason(reason, rlen, "\"%s\": %s out of range [%" PRId64 ", %" PRId64 "]",
-				  fd->key, json_object_get_string(o), fd->min, fd->max);
+				  f->key, json_object_get_string(o), f->min, f->max);
 			return -1;
 		}
+		if (f->ftype == ST_FT_I32)
+			*(int *)p = (int)i;
+		else
+			*(uint32_t *)p = (uint32_t)i;
 		break;
-	case F_STR:
+	case ST_FT_STR:
 		if (!json_object_is_type(o, json_type_string)) {
-			setreason(reason, rlen, "\"%s\": expected a string, got %s", fd->key, jtype_name(o));
+			setreason(reason, rlen, "\"%s\": expected a string, got %s", f->key, jtype_name(o));
 			return -1;
 		}
+		copy_str(p, f->size, json_object_get_string(o), (size_t)json_object_get_string_len(o));
 		break;
-	case F_BOOL:
+	case ST_FT_FLAG:
 		if (!json_object_is_type(o, json_type_boolean)) {
-			setreason(reason, rlen, "\"%s\": expected true or false, got %s", fd->key, jtype_name(o));
+			setreason(reason, rlen, "\"%s\": expected true or false, got %s", f->key,
+				  jtype_name(o));
 			return -1;
 		}
+		*(bool *)p = json_object_get_boolean(o);
 		break;
 	}
-
-	switch (f) {
-	case FI_TS: r->ts = u; break;
-	case FI_CPU: r->cpu = (int)i; break;
-	case FI_PID: r->pid = (int)i; break;
-	case FI_COMM:
-		copy_str(r->comm, sizeof(r->comm), json_object_get_string(o),
-			 (size_t)json_object_get_string_len(o));
-		break;
-	case FI_INFERRED: r->inferred = json_object_get_boolean(o); break;
-	case FI_DEFERRED: r->deferred = json_object_get_boolean(o); break;
-	case FI_SHRINKER: r->shrinker = u; r->has |= ST_HAS_SHRINKER; break;
-	case FI_NAME:
-		copy_str(r->name, sizeof(r->name), json_object_get_string(o),
-			 (size_t)json_object_get_string_len(o));
-		r->has |= ST_HAS_NAME;
-		break;
-	case FI_FLAGS: r->flags = (uint32_t)i; r->has |= ST_HAS_FLAGS; break;
-	case FI_ID: r->id = (int)i; r->has |= ST_HAS_ID; break;
-	case FI_NID: r->nid = (int)i; r->has |= ST_HAS_WALK; break;
-	case FI_MEMCG: r->memcg = u; r->has |= ST_HAS_WALK; break;
-	case FI_PRIORITY: r->priority = (int)i; r->has |= ST_HAS_WALK; break;
-	case FI_NR_TO_SCAN: r->nr_to_scan = u; r->has |= ST_HAS_NR_TO_SCAN; break;
-	case FI_REFCOUNT: r->refcount = (int)i; r->has |= ST_HAS_REFCOUNT; break;
-	case FI_NEXT: r->next = u; r->has |= ST_HAS_SNAPSHOT; break;
-	case FI_PREV: r->prev = u; r->has |= ST_HAS_SNAPSHOT; break;
-	case FI_FREED: r->freed = u; r->has |= ST_HAS_FREED; break;
-	case FI_DURATION: r->duration_ns = u; r->has |= ST_HAS_DURATION; break;
-	case FI_COUNT: r->count = u; r->has |= ST_HAS_COUNT; break;
-	case FI_N: break;
-	}
+	set_present(r, f);
 	return 0;
 }
 
@@ -292,61 +478,84 @@ static int parse_header(json_object *obj, struct st_rec *out, char *reason, size
 		if (json_object_object_get_ex(obj, "backend", &o) && json_object_is_type(o, json_type_string))
 			copy_str(info->backend, sizeof(info->backend), json_object_get_string(o),
 				 (size_t)json_object_get_string_len(o));
+		if (json_object_object_get_ex(obj, "run", &o) && json_object_is_type(o, json_type_string))
+			copy_str(info->run, sizeof(info->run), json_object_get_string(o),
+				 (size_t)json_object_get_string_len(o));
+		if (json_object_object_get_ex(obj, "part", &o) && json_object_is_type(o, json_type_int) &&
+		    json_object_get_int64(o) > 0 && json_object_get_int64(o) < INT_MAX)
+			info->part = (int)json_object_get_int64(o);
 	}
 	return ST_PARSE_HEADER;
 }
 
-/* The fid of a member name, or -1 for "type" and unknown names. */
-static int field_id(const char *key)
+/* The first integer token outside strings whose value json-c would clamp
+ * (beyond -2^63 .. 2^64-1): its column (1-based), or 0 if none.  json-c
+ * 0.16 reads 18446744073709551616 as UINT64_MAX without a word: a log that
+ * holds such a number is wrong and must be refused, not clamped. */
+static size_t big_int_column(const char *line, size_t len)
 {
-	int f;
+	bool in_str = false;
 
-	switch (key[0]) {
-	case 't': f = FI_TS; break;
-	case 'c': f = key[1] == 'p' ? FI_CPU : key[1] == 'o' && key[2] == 'm' ? FI_COMM : FI_COUNT; break;
-	case 'p': f = key[1] == 'i' ? FI_PID : key[1] == 'r' && key[2] == 'i' ? FI_PRIORITY : FI_PREV; break;
-	case 'i': f = key[1] == 'd' ? FI_ID : FI_INFERRED; break;
-	case 's': f = FI_SHRINKER; break;
-	case 'n': f = key[1] == 'a' ? FI_NAME : key[1] == 'i' ? FI_NID : key[1] == 'r' ? FI_NR_TO_SCAN : FI_NEXT; break;
-	case 'f': f = key[1] == 'l' ? FI_FLAGS : FI_FREED; break;
-	case 'm': f = FI_MEMCG; break;
-	case 'r': f = FI_REFCOUNT; break;
-	case 'd': f = key[1] == 'e' ? FI_DEFERRED : FI_DURATION; break;
-	default: return -1;
+	for (size_t i = 0; i < len; i++) {
+		char c = line[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+			continue;
+		}
+		if (c == '"') {
+			in_str = true;
+			continue;
+		}
+		if ((c == '-' && i + 1 < len && line[i + 1] >= '0' && line[i + 1] <= '9') ||
+		    (c >= '0' && c <= '9')) {
+			size_t j = i + (c == '-'), d0 = j;
+			bool neg = c == '-';
+			uint64_t v = 0;
+			bool over = false;
+
+			if (i > 0 && ((line[i - 1] >= '0' && line[i - 1] <= '9') || line[i - 1] == '.' ||
+				      line[i - 1] == 'e' || line[i - 1] == 'E' || line[i - 1] == '+' ||
+				      line[i - 1] == '-'))
+				continue;	/* inside a number already judged */
+			for (; j < len && line[j] >= '0' && line[j] <= '9'; j++) {
+				unsigned d = (unsigned)(line[j] - '0');
+
+				if (v > (UINT64_MAX - d) / 10)
+					over = true;
+				else
+					v = v * 10 + d;
+			}
+			if (j < len && (line[j] == '.' || line[j] == 'e' || line[j] == 'E')) {
+				i = j;
+				continue;	/* a fraction: json-c makes it a double */
+			}
+			if (over || (neg && v > (uint64_t)INT64_MAX + 1))
+				return i + 1;
+			(void)d0;
+			i = j - 1;
+		}
 	}
-	return strcmp(key, fields[f].key) == 0 ? f : -1;
+	return 0;
 }
 
 static json_tokener *tok;
 
-int st_parse_line_info(const char *line, size_t len, struct st_rec *out,
-		       char *reason, size_t rlen, struct st_parse_info *info)
+static int parse_general(const char *line, size_t len, struct st_rec *out, char *reason,
+			 size_t rlen, struct st_parse_info *info)
 {
 	json_object *obj, *o;
 	enum json_tokener_error jerr;
-	size_t end, i;
-	uint32_t missing;
+	uint64_t seen = 0, missing;
 	unsigned unknown = 0;
+	size_t end, col;
 	enum st_type t;
 	int ret = ST_PARSE_ERROR;
 
 	memset(out, 0, sizeof(*out));
-	if (info)
-		memset(info, 0, sizeof(*info));
-	if (reason && rlen)
-		reason[0] = '\0';
-	for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n'); i++)
-		;
-	if (i == len)
-		return ST_PARSE_BLANK;
-	if (len > INT_MAX) {
-		setreason(reason, rlen, "line too long");
-		return ST_PARSE_ERROR;
-	}
-	if (memchr(line, '\0', len)) {
-		setreason(reason, rlen, "bad JSON: NUL byte in line");
-		return ST_PARSE_ERROR;
-	}
 	if (!tok) {
 		tok = json_tokener_new();
 		if (!tok) {
@@ -372,7 +581,7 @@ int st_parse_line_info(const char *line, size_t len, struct st_rec *out,
 		return ST_PARSE_ERROR;
 	}
 	for (end = json_tokener_get_parse_end(tok); end < len; end++)
-		if (line[end] != ' ' && line[end] != '\t' && line[end] != '\r' && line[end] != '\n')
+		if (!is_ws(line[end]))
 			break;
 	if (end < len) {
 		setreason(reason, rlen, "bad JSON: trailing characters at column %zu", end + 1);
@@ -380,6 +589,12 @@ int st_parse_line_info(const char *line, size_t len, struct st_rec *out,
 	}
 	if (!json_object_is_type(obj, json_type_object)) {
 		setreason(reason, rlen, "bad JSON: expected an object, got %s", jtype_name(obj));
+		goto out;
+	}
+	col = big_int_column(line, len);
+	if (col) {
+		setreason(reason, rlen, "integer out of range at column %zu (a log holds integers "
+			  "from -2^63 to 2^64-1)", col);
 		goto out;
 	}
 	if (!json_object_object_get_ex(obj, "type", &o)) {
@@ -401,24 +616,24 @@ int st_parse_line_info(const char *line, size_t len, struct st_rec *out,
 		goto out;
 	}
 	out->type = t;
-	missing = COMMON | required[t];
 	/* one pass over the object's members (cheaper than a lookup per field) */
 	json_object_object_foreach(obj, key, val) {
-		int f = field_id(key);
+		const struct st_field *f = st_field_by_key(key, strlen(key));
 
-		if (f < 0) {
+		if (!f) {
 			if (strcmp(key, "type") != 0)
 				unknown++;
 			continue;
 		}
-		if (store(out, (enum fid)f, val, reason, rlen))
+		if (store(out, f, val, reason, rlen))
 			goto out;
-		missing &= ~B(f);
+		seen |= FB(f - st_fields);
 	}
+	missing = required_of(t) & ~seen;
 	if (missing) {
-		int f = __builtin_ctz(missing);
+		int f = __builtin_ctzll(missing);
 
-		setreason(reason, rlen, "%s: missing field \"%s\"", st_type_name(t), fields[f].key);
+		setreason(reason, rlen, "%s: missing field \"%s\"", st_type_name(t), st_fields[f].key);
 		goto out;
 	}
 	if (info)
@@ -429,32 +644,77 @@ out:
 	return ret;
 }
 
+int st_parse_line_info(const char *line, size_t len, struct st_rec *out,
+		       char *reason, size_t rlen, struct st_parse_info *info)
+{
+	unsigned unknown = 0;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (info)
+		memset(info, 0, sizeof(*info));
+	if (reason && rlen)
+		reason[0] = '\0';
+	for (i = 0; i < len && is_ws(line[i]); i++)
+		;
+	if (i == len)
+		return ST_PARSE_BLANK;
+	if (len > ST_LINE_MAX) {
+		setreason(reason, rlen, "line longer than %d bytes", ST_LINE_MAX);
+		return ST_PARSE_ERROR;
+	}
+	if (memchr(line, '\0', len)) {
+		setreason(reason, rlen, "bad JSON: NUL byte in line");
+		return ST_PARSE_ERROR;
+	}
+	if (fast_parse(line, line + len, out, &unknown) == FAST_OK) {
+		if (info)
+			info->unknown_fields = unknown;
+		return ST_PARSE_EVENT;
+	}
+	return parse_general(line, len, out, reason, rlen, info);
+}
+
 int st_parse_line(const char *line, size_t len, struct st_rec *out,
 		  char *reason, size_t reason_len)
 {
 	return st_parse_line_info(line, len, out, reason, reason_len, NULL);
 }
 
+/* ---- files ------------------------------------------------------------- */
+
+/* Bytes read from the file at a time; a line may span reads. */
+#define READ_CHUNK (64 * 1024)
+
 struct st_log {
 	FILE *f;
 	bool borrowed;		/* stdin or the caller's stream: not closed here */
 	char *path;
-	char *line;
-	size_t cap;
+	char *buf;		/* ST_LINE_MAX + READ_CHUNK bytes */
+	size_t head, tail;	/* unread bytes are buf[head, tail) */
+	bool eof;
 	uint64_t lineno;
 	struct st_log_stats st;
 	char kernel[64], backend[32];
+	char run[40];		/* the header's "run", "" when none */
+	int part;		/* the header's "part", 0 when none */
 	unsigned list_offset;
 	uint64_t start_ts;	/* the header's start_ts, 0 when none */
+	bool runs;		/* st_log_split_runs(): a new run is reported */
+	uint64_t run_events;	/* events since the last header */
+	unsigned nruns;		/* runs started (1 once anything is read) */
 	char err[512];
+	char warn[512];
 };
 
 static struct st_log *log_new(FILE *f, const char *name, bool borrowed, char *err, size_t err_len)
 {
 	struct st_log *lg = calloc(1, sizeof(*lg));
 
-	if (!lg || !(lg->path = strdup(name))) {
+	if (!lg || !(lg->path = strdup(name)) || !(lg->buf = malloc(ST_LINE_MAX + READ_CHUNK + 1))) {
 		setreason(err, err_len, "%s: %s", name, strerror(ENOMEM));
+		if (lg)
+			free(lg->path);
 		free(lg);
 		return NULL;
 	}
@@ -466,6 +726,7 @@ static struct st_log *log_new(FILE *f, const char *name, bool borrowed, char *er
 struct st_log *st_log_open(const char *path, char *err, size_t err_len)
 {
 	struct st_log *lg;
+	struct stat st;
 	FILE *f;
 
 	if (strcmp(path, "-") == 0)
@@ -475,15 +736,11 @@ struct st_log *st_log_open(const char *path, char *err, size_t err_len)
 		setreason(err, err_len, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	{
-		struct stat st;
-
-		if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
-			setreason(err, err_len, "%s: is a directory: give a log file written by "
-				  "`shrinktrace -o FILE`", path);
-			fclose(f);
-			return NULL;
-		}
+	if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+		setreason(err, err_len, "%s: is a directory: give a log file written by "
+			  "`shrinktrace -o FILE`", path);
+		fclose(f);
+		return NULL;
 	}
 	lg = log_new(f, path, false, err, err_len);
 	if (!lg)
@@ -496,37 +753,128 @@ struct st_log *st_log_open_stream(FILE *f, const char *name, char *err, size_t e
 	return log_new(f, name, true, err, err_len);
 }
 
-int st_log_next(struct st_log *lg, struct st_rec *out)
+void st_log_split_runs(struct st_log *lg, bool on)
 {
-	char reason[384];
-	struct st_parse_info info;
-	ssize_t n;
+	lg->runs = on;
+}
 
+/* The next line into *line and *n (without its '\n'; *cut: it had none, the file
+ * ended first).  1 with a line, 0 at end of file, -1 on a read error or a
+ * line longer than ST_LINE_MAX (lg->err says which). */
+static int next_line(struct st_log *lg, const char **line, size_t *n, bool *cut)
+{
 	for (;;) {
-		errno = 0;
-		n = getline(&lg->line, &lg->cap, lg->f);
-		if (n < 0) {
+		char *nl = memchr(lg->buf + lg->head, '\n', lg->tail - lg->head);
+		size_t got;
+
+		if (nl) {
+			*line = lg->buf + lg->head;
+			*n = (size_t)(nl - *line);
+			*cut = false;
+			lg->head += *n + 1;
+			return 1;
+		}
+		if (lg->tail - lg->head > ST_LINE_MAX) {
+			snprintf(lg->err, sizeof(lg->err), "%s:%" PRIu64 ": line longer than %d bytes "
+				 "(not a shrinktrace log, or a damaged one)", lg->path, lg->lineno + 1,
+				 ST_LINE_MAX);
+			return -1;
+		}
+		if (lg->eof) {
+			if (lg->head == lg->tail)
+				return 0;
+			*line = lg->buf + lg->head;
+			*n = lg->tail - lg->head;
+			*cut = true;
+			lg->head = lg->tail;
+			return 1;
+		}
+		/* move what is left to the front, then read more behind it */
+		if (lg->head) {
+			memmove(lg->buf, lg->buf + lg->head, lg->tail - lg->head);
+			lg->tail -= lg->head;
+			lg->head = 0;
+		}
+		got = fread(lg->buf + lg->tail, 1, READ_CHUNK, lg->f);
+		lg->tail += got;
+		if (got < READ_CHUNK) {
 			if (ferror(lg->f)) {
 				snprintf(lg->err, sizeof(lg->err), "%s:%" PRIu64 ": read error: %s",
 					 lg->path, lg->lineno + 1, strerror(errno ? errno : EIO));
 				return -1;
 			}
-			return 0;
+			if (feof(lg->f))
+				lg->eof = true;
 		}
+	}
+}
+
+int st_log_next(struct st_log *lg, struct st_rec *out)
+{
+	char reason[384];
+	struct st_parse_info info;
+	const char *line;
+	size_t n;
+	bool cut;
+	int rc;
+
+	for (;;) {
+		errno = 0;
+		rc = next_line(lg, &line, &n, &cut);
+		if (rc <= 0)
+			return rc;
 		lg->lineno++;
 		lg->st.lines++;
-		switch (st_parse_line_info(lg->line, (size_t)n, out, reason, sizeof(reason), &info)) {
+		rc = st_parse_line_info(line, n, out, reason, sizeof(reason), &info);
+		if (cut && rc == ST_PARSE_ERROR) {
+			/* a writer killed mid-line (or a log cut by hand): the
+			 * events before it stand */
+			snprintf(lg->warn, sizeof(lg->warn), "%s:%" PRIu64 ": warning: the last line is "
+				 "cut short (no newline at the end of the file): ignored; the %" PRIu64
+				 " events before it are used", lg->path, lg->lineno, lg->st.events);
+			lg->st.cut_tail = 1;
+			return 0;
+		}
+		switch (rc) {
 		case ST_PARSE_EVENT:
 			lg->st.events++;
+			lg->run_events++;
 			lg->st.unknown_fields += info.unknown_fields;
+			if (!lg->nruns)
+				lg->nruns = 1;
 			return 1;
-		case ST_PARSE_HEADER:
+		case ST_PARSE_HEADER: {
+			/* a continuation: the next part of the same run (rotation) */
+			bool cont = lg->run[0] && info.run[0] && !strcmp(lg->run, info.run) &&
+				    info.part == lg->part + 1;
+
 			lg->st.headers++;
+			if (lg->run_events && !cont) {
+				if (!lg->runs) {
+					snprintf(lg->err, sizeof(lg->err), "%s:%" PRIu64 ": a second log "
+						 "starts here (a header after events): replay reads each "
+						 "log as a run of its own", lg->path, lg->lineno);
+					return -1;
+				}
+				rc = ST_LOG_NEW_RUN;
+			}
 			memcpy(lg->kernel, info.kernel, sizeof(lg->kernel));
 			memcpy(lg->backend, info.backend, sizeof(lg->backend));
-			lg->list_offset = info.list_offset > 0 ? (unsigned)info.list_offset : 0;
-			lg->start_ts = out->ts;
+			memcpy(lg->run, info.run, sizeof(lg->run));
+			lg->part = info.part;
+			if (!cont) {
+				lg->list_offset = info.list_offset > 0 ? (unsigned)info.list_offset : 0;
+				lg->start_ts = out->ts;
+			}
+			if (!lg->nruns)
+				lg->nruns = 1;
+			if (rc == ST_LOG_NEW_RUN) {
+				lg->nruns++;
+				lg->run_events = 0;
+				return ST_LOG_NEW_RUN;
+			}
 			break;
+		}
 		case ST_PARSE_BLANK:
 			lg->st.blank++;
 			break;
@@ -546,6 +894,11 @@ int st_log_next(struct st_log *lg, struct st_rec *out)
 const char *st_log_error(const struct st_log *lg)
 {
 	return lg->err;
+}
+
+const char *st_log_warning(const struct st_log *lg)
+{
+	return lg->warn[0] ? lg->warn : NULL;
 }
 
 const struct st_log_stats *st_log_get_stats(const struct st_log *lg)
@@ -573,13 +926,18 @@ uint64_t st_log_start_ts(const struct st_log *lg)
 	return lg->start_ts;
 }
 
+unsigned st_log_run(const struct st_log *lg)
+{
+	return lg->nruns ? lg->nruns : 1;
+}
+
 void st_log_close(struct st_log *lg)
 {
 	if (!lg)
 		return;
 	if (lg->f && !lg->borrowed)
 		fclose(lg->f);
-	free(lg->line);
+	free(lg->buf);
 	free(lg->path);
 	free(lg);
 }

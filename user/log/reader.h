@@ -9,11 +9,17 @@
 #ifndef ST_LOGREAD_H
 #define ST_LOGREAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "log/event.h"
+
+/* The longest line a log may hold, bytes (the tracer's longest is under
+ * ST_JSONL_MAX, 8 KiB): longer is an error, so that memory stays bounded
+ * whatever the input (an endless line, /dev/zero). */
+#define ST_LINE_MAX (1024 * 1024)
 
 /* st_parse_line() results. */
 enum st_parse_res {
@@ -30,6 +36,10 @@ struct st_parse_info {
 	char kernel[64];		/* ST_PARSE_HEADER: "kernel" (truncated) */
 	char backend[32];		/* ST_PARSE_HEADER: "backend" (truncated) */
 	int list_offset;		/* ST_PARSE_HEADER: "list_offset", -1 when absent */
+	char run[40];			/* ST_PARSE_HEADER: "run" (the id of one tracer run,
+					 * shared by the files of a rotated log), "" if none */
+	int part;			/* ST_PARSE_HEADER: "part" (1, 2, ... of a rotated
+					 * log), 0 when absent */
 };
 
 /*
@@ -58,6 +68,8 @@ struct st_log_stats {
 	uint64_t skipped_types;		/* unknown event types */
 	uint64_t skipped_violations;	/* "violation" records */
 	uint64_t unknown_fields;	/* ignored fields, summed over lines */
+	uint64_t cut_tail;		/* 1 when the last line had no newline and did not
+					 * parse: ignored (st_log_warning() says so) */
 };
 
 struct st_log;
@@ -69,10 +81,32 @@ struct st_log *st_log_open(const char *path, char *err, size_t err_len);
  * name stands for FILE in errors.  f is not closed by st_log_close. */
 struct st_log *st_log_open_stream(FILE *f, const char *name, char *err, size_t err_len);
 
+/* st_log_next(): a header after events starts a new run (below). */
+#define ST_LOG_NEW_RUN 2
+
 /* Next event record.  Returns 1 with *out filled, 0 at end of file, -1 on an
  * error: st_log_error() then gives "FILE:LINE: reason" (valid until the next
- * call).  Headers, blank and skipped lines are consumed silently. */
+ * call).  Headers, blank and skipped lines are consumed silently, with two
+ * exceptions:
+ *   - a header after events that does not continue the same run (the next
+ *     "part" of the same "run": a rotated log) begins another log (two logs
+ *     concatenated, `cat a b | replay -`).  By default that is an error;
+ *     after st_log_split_runs(lg, true) it returns ST_LOG_NEW_RUN instead,
+ *     once, with the new header's values in st_log_kernel() etc.: the caller
+ *     finishes the run so far and starts an independent one.
+ *   - a last line without a newline that does not parse (a writer killed
+ *     mid-line) ends the file: 0, with st_log_warning() saying so.
+ * Lines longer than ST_LINE_MAX are an error ("line longer than N bytes"). */
 int st_log_next(struct st_log *lg, struct st_rec *out);
+
+/* Report a header after events as ST_LOG_NEW_RUN rather than an error. */
+void st_log_split_runs(struct st_log *lg, bool on);
+
+/* Runs begun so far: 1 for the first (also before anything is read). */
+unsigned st_log_run(const struct st_log *lg);
+
+/* One line about input that was tolerated (a cut last line), or NULL. */
+const char *st_log_warning(const struct st_log *lg);
 
 const char *st_log_error(const struct st_log *lg);
 const struct st_log_stats *st_log_get_stats(const struct st_log *lg);

@@ -51,73 +51,49 @@ int st_json_escape(char *buf, size_t len, const char *src, size_t srclen)
 int st_jsonl_format_rec(char *buf, size_t len, const struct st_rec *r)
 {
 	struct jw w;
-	uint32_t has = r->has;
 
 	if (r->type <= ST_UNKNOWN || r->type >= ST_VIOLATION)
 		return -1;
 	if (jw_begin(&w, buf, len, st_type_name(r->type)))
 		return -1;
-	jw_key(&w, "ts");
-	jw_u64(&w, r->ts);
-	jw_key(&w, "cpu");
-	jw_i64(&w, r->cpu);
-	jw_key(&w, "pid");
-	jw_i64(&w, r->pid);
-	jw_kstr(&w, "comm", r->comm, sizeof(r->comm));
-	if (r->inferred)
-		jw_str(&w, ",\"inferred\":true");
-	if (r->deferred)
-		jw_str(&w, ",\"deferred\":true");
-	if (has & ST_HAS_SHRINKER) {
-		jw_key(&w, "shrinker");
-		jw_ptr(&w, r->shrinker);
-	}
-	if (has & ST_HAS_NAME)
-		jw_kstr(&w, "name", r->name, sizeof(r->name));
-	if (has & ST_HAS_FLAGS) {
-		jw_key(&w, "flags");
-		jw_u64(&w, r->flags);
-	}
-	if (has & ST_HAS_ID) {
-		jw_key(&w, "id");
-		jw_i64(&w, r->id);
-	}
-	if (has & ST_HAS_WALK) {
-		jw_key(&w, "nid");
-		jw_i64(&w, r->nid);
-		jw_key(&w, "memcg");
-		jw_ptr(&w, r->memcg);
-		jw_key(&w, "priority");
-		jw_i64(&w, r->priority);
-	}
-	if (has & ST_HAS_NR_TO_SCAN) {
-		jw_key(&w, "nr_to_scan");
-		jw_u64(&w, r->nr_to_scan);
-	}
-	if (has & ST_HAS_REFCOUNT) {
-		jw_key(&w, "refcount");
-		jw_i64(&w, r->refcount);
-	}
-	if (has & ST_HAS_SNAPSHOT) {
-		jw_key(&w, "next");
-		jw_ptr(&w, r->next);
-		jw_key(&w, "prev");
-		jw_ptr(&w, r->prev);
-	}
-	if (has & ST_HAS_FREED) {
-		jw_key(&w, "freed");
-		if (r->freed == ST_FREED_EMPTY)
-			jw_str(&w, "\"empty\"");
-		else
-			jw_u64(&w, r->freed);
-	}
-	if (has & ST_HAS_DURATION) {
-		jw_key(&w, "duration_ns");
-		jw_u64(&w, r->duration_ns);
-	}
-	if (has & ST_HAS_COUNT) {
-		jw_key(&w, "count");
-		jw_u64(&w, r->count);
+	for (const struct st_field *f = st_fields; f < st_fields + ST_NFIELDS; f++) {
+		const void *p = st_field_ptr(f, r);
+
+		if (f->ftype == ST_FT_FLAG) {
+			if (*(const bool *)p) {
+				jw_key(&w, f->key);
+				jw_str(&w, "true");
+			}
+			continue;
+		}
+		if (f->has && !(r->has & f->has))
+			continue;
+		jw_key(&w, f->key);
+		switch (f->ftype) {
+		case ST_FT_U64:
+			jw_u64(&w, *(const uint64_t *)p);
+			break;
+		case ST_FT_FREED:
+			if (*(const uint64_t *)p == ST_FREED_EMPTY)
+				jw_str(&w, "\"empty\"");
+			else
+				jw_u64(&w, *(const uint64_t *)p);
+			break;
+		case ST_FT_U32:
+			jw_u64(&w, *(const uint32_t *)p);
+			break;
+		case ST_FT_I32:
+			jw_i64(&w, *(const int *)p);
+			break;
+		case ST_FT_PTR:
+			jw_ptr(&w, *(const uint64_t *)p);
+			break;
+		case ST_FT_STR:
+			jw_qstr(&w, p, f->size);
+			break;
+		case ST_FT_FLAG:
+			break;
+		}
 	}
 	return jw_end(&w, buf);
 }
