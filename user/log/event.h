@@ -103,13 +103,13 @@ enum st_type {
 	F(deferred, bool, , "deferred", ST_FT_FLAG, 0, 0, 0, ST_T(ST_SHRINK_BEGIN), 0,		\
 	  ST_RD_KEEP, ST_OUT_PF)								\
 	FK(shrinker, uint64_t, , "shrinker", ST_FT_PTR, 0, 0, ST_HAS_SHRINKER, ST_T_SHRINKER,	\
-	   ST_T_SHRINKER, ST_RD_ADDR, ST_OUT_PF, shrinker, 0)					\
+	   ST_T_SHRINKER, ST_RD_ADDR, ST_OUT_PF | ST_OUT_PF_KEY, shrinker, 0)					\
 	F(name, char, [ST_REC_NAME_LEN], "name", ST_FT_STR, 0, 0, ST_HAS_NAME, ST_T_SHRINKER, 0,	\
 	  ST_RD_NAME, 0)									\
 	FK(flags, uint32_t, , "flags", ST_FT_U32, 0, UINT32_MAX, ST_HAS_FLAGS, ST_T_IDS, 0,	\
-	   ST_RD_KEEP, 0, shrinker_flags, 0)							\
-	FK(id, int, , "id", ST_FT_I32, -1, INT32_MAX, ST_HAS_ID, ST_T_IDS, 0, ST_RD_KEEP, 0,	\
-	   id, 0)										\
+	   ST_RD_KEEP, ST_OUT_PF, shrinker_flags, 0)						\
+	FK(id, int, , "id", ST_FT_I32, -1, INT32_MAX, ST_HAS_ID, ST_T_IDS, 0, ST_RD_KEEP,	\
+	   ST_OUT_PF, id, 0)										\
 	FK(nid, int, , "nid", ST_FT_I32, -1, INT32_MAX, ST_HAS_WALK, ST_T_WALKINFO,		\
 	   ST_T(ST_WALK_BEGIN), ST_RD_KEEP, ST_OUT_PF, nid, 0)					\
 	FK(memcg, uint64_t, , "memcg", ST_FT_PTR, 0, 0, ST_HAS_WALK, ST_T_WALKINFO,		\
@@ -156,6 +156,8 @@ enum st_fredact {
 /* st_field.out: where else a field appears. */
 #define ST_OUT_PF	(1u << 0)	/* an arg of its Perfetto slice or instant */
 #define ST_OUT_PF_END	(1u << 1)	/* on a slice's end, as "end_<key>" (a second snapshot) */
+#define ST_OUT_PF_KEY	(1u << 2)	/* names the slice: given at its begin, not repeated at
+					 * its end */
 
 /* Field ids, in table order: ST_FI_ts, ST_FI_cpu, ... */
 enum st_field_id {

@@ -2,6 +2,7 @@
 /* log/redact.c - keyed pseudonyms for kernel addresses and tasks (see log/redact.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,31 +199,93 @@ int st_redact_pid(const struct st_redact *r, int pid)
 	return (int)y;
 }
 
+static bool word_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       c == '_';
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t st_redact_text(const struct st_redact *r, const char *in, size_t inlen, char *out,
+		      size_t outlen)
+{
+	size_t i = 0, o = 0;
+
+	if (!outlen)
+		return 0;
+	while (i < inlen && in[i] && o + 1 < outlen) {
+		if (r->mode != ST_REDACT_NONE && in[i] == '0' && i + 1 < inlen &&
+		    (in[i + 1] == 'x' || in[i + 1] == 'X') && (i == 0 || !word_char(in[i - 1]))) {
+			size_t j = i + 2;
+			uint64_t v = 0;
+
+			while (j < inlen && j - i - 2 < 17 && hex_digit(in[j]) >= 0)
+				v = (v << 4) | (uint64_t)hex_digit(in[j++]);
+			/* kernel-half values only: "+0x1a" offsets are no secret */
+			if (j > i + 2 && j - i - 2 <= 16 && (j == inlen || !word_char(in[j])) &&
+			    v >= 0xffff000000000000ULL) {
+				char tok[24];
+				int n = snprintf(tok, sizeof(tok), "0x%llx",
+						 (unsigned long long)st_redact_addr(r, v));
+
+				for (int k = 0; k < n && o + 1 < outlen; k++)
+					out[o++] = tok[k];
+				i = j;
+				continue;
+			}
+		}
+		out[o++] = in[i++];
+	}
+	out[o] = '\0';
+	return o;
+}
+
 void st_redact_rec(const struct st_redact *r, struct st_rec *rec, unsigned list_offset)
 {
 	if (r->mode == ST_REDACT_NONE)
 		return;
-	if (rec->has & ST_HAS_SHRINKER)
-		rec->shrinker = st_redact_addr(r, rec->shrinker);
-	if (rec->has & ST_HAS_WALK)
-		rec->memcg = st_redact_addr(r, rec->memcg);
-	if (rec->has & ST_HAS_SNAPSHOT) {
-		rec->next = st_redact_list(r, rec->next, list_offset);
-		rec->prev = st_redact_list(r, rec->prev, list_offset);
-	}
-	/* a name derived from an unsymbolised scan_objects carries its address
-	 * (user/kernel/names.c: "scan@0x...") */
-	if ((rec->has & ST_HAS_NAME) && !strncmp(rec->name, "scan@0x", 7)) {
-		char *end;
-		unsigned long long v = strtoull(rec->name + 7, &end, 16);
+	for (const struct st_field *f = st_fields; f < st_fields + ST_NFIELDS; f++) {
+		void *p = st_field_ptr(f, rec);
 
-		if (end != rec->name + 7 && !*end)
-			snprintf(rec->name, sizeof(rec->name), "scan@0x%llx",
-				 (unsigned long long)st_redact_addr(r, v));
-	}
-	if (r->mode == ST_REDACT_ALL) {
-		memset(rec->comm, 0, sizeof(rec->comm));
-		rec->pid = st_redact_pid(r, rec->pid);
+		if (f->has && !(rec->has & f->has))
+			continue;
+		switch (f->redact) {
+		case ST_RD_KEEP:
+			break;
+		case ST_RD_ADDR:
+			*(uint64_t *)p = st_redact_addr(r, *(uint64_t *)p);
+			break;
+		case ST_RD_LIST:
+			*(uint64_t *)p = st_redact_list(r, *(uint64_t *)p, list_offset);
+			break;
+		case ST_RD_PID:
+			if (r->mode == ST_REDACT_ALL)
+				*(int *)p = st_redact_pid(r, *(int *)p);
+			break;
+		case ST_RD_COMM:
+			if (r->mode == ST_REDACT_ALL)
+				memset(p, 0, f->size);
+			break;
+		case ST_RD_NAME: {
+			/* a name derived from an unsymbolised scan_objects carries
+			 * its address (kernel/names.c: "scan@0x...") */
+			char tmp[ST_REC_NAME_LEN];
+
+			st_redact_text(r, p, f->size, tmp, sizeof(tmp));
+			memcpy(p, tmp, sizeof(tmp) < f->size ? sizeof(tmp) : f->size);
+			break;
+		}
+		}
 	}
 }
 

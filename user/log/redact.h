@@ -73,10 +73,21 @@ uint64_t st_redact_list(const struct st_redact *r, uint64_t v, unsigned list_off
 /* The pseudonym of a task id (ST_REDACT_ALL; pid itself otherwise). */
 int st_redact_pid(const struct st_redact *r, int pid);
 
-/* Redact one event record in place: shrinker and memcg (st_redact_addr),
- * next and prev (st_redact_list with list_offset), and with ST_REDACT_ALL
- * comm ("") and pid. */
+/* Redact one event record in place, each field as the field table says
+ * (log/event.h, ST_RD_*): shrinker and memcg (st_redact_addr), next and prev
+ * (st_redact_list with list_offset), addresses inside the name
+ * (st_redact_text), and with ST_REDACT_ALL comm ("") and pid. */
 void st_redact_rec(const struct st_redact *r, struct st_rec *rec, unsigned list_offset);
+
+/* Copy the text in[0..inlen) (it ends early at a NUL) to out (outlen bytes,
+ * NUL-terminated, cut when full) with every "0x" + 1..16 hex digits token
+ * that is not part of a word and whose value is in the kernel half
+ * (>= 0xffff000000000000: a kernel address, not an offset like "+0x1a")
+ * replaced by its pseudonym (st_redact_addr): addresses inside shrinker
+ * names ("scan@0x...") and violation details.  Returns the bytes written without the NUL.  With mode
+ * ST_REDACT_NONE the text is copied as it is. */
+size_t st_redact_text(const struct st_redact *r, const char *in, size_t inlen, char *out,
+		      size_t outlen);
 
 /* SipHash-2-4 of in[0..len) under the 16-byte key k (the reference
  * algorithm: little-endian key words and message blocks). */

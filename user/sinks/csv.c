@@ -8,14 +8,21 @@
 #include "lib/jsonw.h"
 #include "sinks/csv.h"
 
+/* The columns: "type", every field of the table (log/event.h) in its order,
+ * then the violation's own. */
 enum col {
-	C_TYPE, C_TS, C_CPU, C_PID, C_COMM, C_INFERRED, C_DEFERRED, C_SHRINKER, C_NAME, C_FLAGS, C_ID,
-	C_NID, C_MEMCG, C_PRIORITY, C_NR_TO_SCAN, C_REFCOUNT, C_NEXT, C_PREV, C_FREED,
-	C_DURATION, C_COUNT, C_KIND, C_WALKER_PID, C_WALKER_COMM, C_CERTAIN, C_DETAIL,
+	C_TYPE,
+	C_FIELD0,				/* + ST_FI_* */
+	C_KIND = C_FIELD0 + ST_NFIELDS,
+	C_WALKER_PID, C_WALKER_COMM, C_CERTAIN, C_DETAIL,
 	C_N
 };
+#define C_(f) (C_FIELD0 + ST_FI_##f)
 
-_Static_assert(C_N == ST_CSV_NCOLUMNS, "ST_CSV_COLUMNS and enum col disagree");
+static const char *const extra_cols[] = { "kind", "walker_pid", "walker_comm", "certain",
+					  "detail" };
+_Static_assert(sizeof(extra_cols) / sizeof(extra_cols[0]) == C_N - C_KIND,
+	       "extra_cols and enum col disagree");
 
 /* The cells of one row: numbers are formatted into num[], strings point at
  * the record (bounded by max, they need not be NUL-terminated). */
@@ -126,55 +133,58 @@ static void common(struct row *w, const char *type, uint64_t ts, int cpu, int pi
 {
 	memset(w->s, 0, sizeof(w->s));
 	set_str(w, C_TYPE, type, 64);
-	set_u64(w, C_TS, ts);
-	set_i64(w, C_CPU, cpu);
-	set_i64(w, C_PID, pid);
-	set_str(w, C_COMM, comm, ST_REC_COMM_LEN);
+	set_u64(w, C_(ts), ts);
+	set_i64(w, C_(cpu), cpu);
+	set_i64(w, C_(pid), pid);
+	set_str(w, C_(comm), comm, ST_REC_COMM_LEN);
 }
 
 int st_csv_format_rec(char *buf, size_t len, const struct st_rec *r)
 {
 	struct row w;
-	uint32_t has = r->has;
 
 	if (r->type <= ST_UNKNOWN || r->type >= ST_VIOLATION)
 		return -1;
-	common(&w, st_type_name(r->type), r->ts, r->cpu, r->pid, r->comm);
-	if (r->inferred)
-		set_str(&w, C_INFERRED, "true", 5);
-	if (r->deferred)
-		set_str(&w, C_DEFERRED, "true", 5);
-	if (has & ST_HAS_SHRINKER)
-		set_ptr(&w, C_SHRINKER, r->shrinker);
-	if (has & ST_HAS_NAME)
-		set_str(&w, C_NAME, r->name, sizeof(r->name));
-	if (has & ST_HAS_FLAGS)
-		set_u64(&w, C_FLAGS, r->flags);
-	if (has & ST_HAS_ID)
-		set_i64(&w, C_ID, r->id);
-	if (has & ST_HAS_WALK) {
-		set_i64(&w, C_NID, r->nid);
-		set_ptr(&w, C_MEMCG, r->memcg);
-		set_i64(&w, C_PRIORITY, r->priority);
+	memset(w.s, 0, sizeof(w.s));
+	set_str(&w, C_TYPE, st_type_name(r->type), 64);
+	for (int i = 0; i < ST_NFIELDS; i++) {
+		const struct st_field *f = &st_fields[i];
+		const void *p = st_field_ptr(f, r);
+		enum col c = (enum col)(C_FIELD0 + i);
+
+		if (f->ftype == ST_FT_FLAG) {
+			if (*(const bool *)p)
+				set_str(&w, c, "true", 5);
+			continue;
+		}
+		if (f->has && !(r->has & f->has))
+			continue;
+		switch (f->ftype) {
+		case ST_FT_FREED:
+			if (*(const uint64_t *)p == ST_FREED_EMPTY) {
+				set_str(&w, c, "empty", 6);
+				break;
+			}
+			/* fall through */
+		case ST_FT_U64:
+			set_u64(&w, c, *(const uint64_t *)p);
+			break;
+		case ST_FT_U32:
+			set_u64(&w, c, *(const uint32_t *)p);
+			break;
+		case ST_FT_I32:
+			set_i64(&w, c, *(const int *)p);
+			break;
+		case ST_FT_PTR:
+			set_ptr(&w, c, *(const uint64_t *)p);
+			break;
+		case ST_FT_STR:
+			set_str(&w, c, p, f->size);
+			break;
+		case ST_FT_FLAG:
+			break;
+		}
 	}
-	if (has & ST_HAS_NR_TO_SCAN)
-		set_u64(&w, C_NR_TO_SCAN, r->nr_to_scan);
-	if (has & ST_HAS_REFCOUNT)
-		set_i64(&w, C_REFCOUNT, r->refcount);
-	if (has & ST_HAS_SNAPSHOT) {
-		set_ptr(&w, C_NEXT, r->next);
-		set_ptr(&w, C_PREV, r->prev);
-	}
-	if (has & ST_HAS_FREED) {
-		if (r->freed == ST_FREED_EMPTY)
-			set_str(&w, C_FREED, "empty", 6);
-		else
-			set_u64(&w, C_FREED, r->freed);
-	}
-	if (has & ST_HAS_DURATION)
-		set_u64(&w, C_DURATION, r->duration_ns);
-	if (has & ST_HAS_COUNT)
-		set_u64(&w, C_COUNT, r->count);
 	return emit(buf, len, &w);
 }
 
@@ -184,17 +194,50 @@ int st_csv_format_violation(char *buf, size_t len, const struct st_violation *v)
 
 	common(&w, "violation", v->ts, v->cpu, v->pid, v->comm);
 	set_str(&w, C_KIND, st_vkind_name(v->kind), 64);
-	set_ptr(&w, C_SHRINKER, v->shrinker);
+	set_ptr(&w, C_(shrinker), v->shrinker);
 	if (v->name[0])
-		set_str(&w, C_NAME, v->name, sizeof(v->name));
+		set_str(&w, C_(name), v->name, sizeof(v->name));
 	if (v->has_next)
-		set_ptr(&w, C_NEXT, v->next);
+		set_ptr(&w, C_(next), v->next);
 	set_i64(&w, C_WALKER_PID, v->walker_pid);
 	if (v->walker_pid)
 		set_str(&w, C_WALKER_COMM, v->walker_comm, sizeof(v->walker_comm));
 	set_str(&w, C_CERTAIN, v->certain ? "true" : "false", 6);
 	set_str(&w, C_DETAIL, v->detail, sizeof(v->detail));
 	return emit(buf, len, &w);
+}
+
+/* The header row, CRLF included, built from the table once. */
+static const char *header_row(int *n)
+{
+	static char row[1024];
+	static int len;
+
+	if (!len) {
+		struct jw o;
+
+		jw_init(&o, row, sizeof(row));
+		jw_str(&o, "type");
+		for (int i = 0; i < ST_NFIELDS; i++) {
+			jw_raw(&o, ",", 1);
+			jw_str(&o, st_fields[i].key);
+		}
+		for (size_t i = 0; i < sizeof(extra_cols) / sizeof(extra_cols[0]); i++) {
+			jw_raw(&o, ",", 1);
+			jw_str(&o, extra_cols[i]);
+		}
+		jw_raw(&o, "\r\n", 2);
+		len = jw_finish(&o);
+	}
+	*n = len;
+	return row;
+}
+
+const char *st_csv_columns(void)
+{
+	int n;
+
+	return header_row(&n);
 }
 
 struct csv_out {
@@ -219,7 +262,10 @@ static void write_out(struct csv_out *c, const char *s, int n)
 		return;
 	if (!c->started) {
 		c->started = true;
-		write_out(c, ST_CSV_COLUMNS "\r\n", (int)sizeof(ST_CSV_COLUMNS "\r\n") - 1);
+		int hn;
+		const char *h = header_row(&hn);
+
+		write_out(c, h, hn);
 		if (c->err)
 			return;
 	}
@@ -241,8 +287,11 @@ void csv_out_violation(struct csv_out *c, const struct st_violation *v)
 void csv_out_finish(struct csv_out *c)
 {
 	if (!c->started) {
+		int hn;
+		const char *h = header_row(&hn);
+
 		c->started = true;
-		write_out(c, ST_CSV_COLUMNS "\r\n", (int)sizeof(ST_CSV_COLUMNS "\r\n") - 1);
+		write_out(c, h, hn);
 	}
 }
 

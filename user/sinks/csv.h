@@ -2,7 +2,7 @@
 /*
  * sinks/csv.h - events and violations as CSV (RFC 4180), `--format csv`.
  *
- * One header row (ST_CSV_COLUMNS), then one row per event of any type (lost
+ * One header row (st_csv_columns()), then one row per event of any type (lost
  * included) and one row per violation (type "violation"), in the order they
  * are given (the correlator's timestamp order).  Every field of the
  * shrinktrace/1 log has its column; a field the record does not carry is an
@@ -22,12 +22,10 @@
 
 #include "log/event.h"
 
-/* The header row's column names, comma separated, without the line end. */
-#define ST_CSV_COLUMNS \
-	"type,ts,cpu,pid,comm,inferred,deferred,shrinker,name,flags,id,nid,memcg,priority," \
-	"nr_to_scan,refcount,next,prev,freed,duration_ns,count,kind,walker_pid," \
-	"walker_comm,certain,detail"
-#define ST_CSV_NCOLUMNS 26
+/* The header row (CRLF included): "type", every field of the event log in
+ * the field table's order (log/event.h), then kind, walker_pid, walker_comm,
+ * certain, detail.  Static storage. */
+const char *st_csv_columns(void);
 
 /* Enough for any row (detail: 512 bytes, at most 2 output bytes each, quoted). */
 #define ST_CSV_MAX 8192

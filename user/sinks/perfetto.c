@@ -432,44 +432,59 @@ static unsigned find_frame(const struct task *t, enum frame_kind kind, uint64_t 
 	return 0;
 }
 
-static void common_args(struct pf_out *p, const struct st_rec *r)
-{
-	arg_i64(&p->b, "cpu", r->cpu);
-	if (r->inferred)
-		arg_bool(&p->b, "inferred", true);
-	if (r->deferred)
-		arg_bool(&p->b, "deferred", true);
-}
+/* Which of an event's fields become args (the field table's ST_OUT_PF*). */
+enum args_mode {
+	ARGS_BEGIN,	/* a slice's begin or an instant: every ST_OUT_PF field */
+	ARGS_END,	/* a slice's end (merged into the slice by Perfetto): not the
+			 * slice's key (ST_OUT_PF_KEY, given at its begin), and the
+			 * second snapshot as "end_<key>" (ST_OUT_PF_END) */
+	ARGS_END_ALONE,	/* an end whose begin was not seen: the key too */
+};
 
-static void shrink_args(struct jb *b, const struct st_rec *r)
+static void event_args(struct jb *b, const struct st_rec *r, enum args_mode mode)
 {
-	if (r->has & ST_HAS_SHRINKER)
-		arg_ptr(b, "shrinker", r->shrinker);
-	if (r->has & ST_HAS_WALK) {
-		arg_i64(b, "nid", r->nid);
-		arg_ptr(b, "memcg", r->memcg);
-		arg_i64(b, "priority", r->priority);
-	}
-	if (r->has & ST_HAS_NR_TO_SCAN)
-		arg_u64(b, "nr_to_scan", r->nr_to_scan);
-	if (r->has & ST_HAS_REFCOUNT)
-		arg_i64(b, "refcount", r->refcount);
-	if (r->has & ST_HAS_SNAPSHOT) {
-		arg_ptr(b, "next", r->next);
-		arg_ptr(b, "prev", r->prev);
-	}
-}
+	for (const struct st_field *f = st_fields; f < st_fields + ST_NFIELDS; f++) {
+		const void *v = st_field_ptr(f, r);
+		char key[48];
+		const char *k = f->key;
 
-/* The args a slice's end adds (merged into the slice by Perfetto). */
-static void end_args(struct jb *b, const struct st_rec *r)
-{
-	if (r->has & ST_HAS_FREED)
-		arg_freed(b, "freed", r->freed);
-	if (r->has & ST_HAS_DURATION)
-		arg_u64(b, "duration_ns", r->duration_ns);
-	if (r->has & ST_HAS_SNAPSHOT) {
-		arg_ptr(b, "end_next", r->next);
-		arg_ptr(b, "end_prev", r->prev);
+		if (!(f->out & ST_OUT_PF))
+			continue;
+		if (f->ftype == ST_FT_FLAG) {
+			if (*(const bool *)v)
+				arg_bool(b, k, true);
+			continue;
+		}
+		if (f->has && !(r->has & f->has))
+			continue;
+		if (mode == ARGS_END && (f->out & ST_OUT_PF_KEY))
+			continue;
+		if (mode != ARGS_BEGIN && (f->out & ST_OUT_PF_END)) {
+			snprintf(key, sizeof(key), "end_%s", f->key);
+			k = key;
+		}
+		switch (f->ftype) {
+		case ST_FT_U64:
+			arg_u64(b, k, *(const uint64_t *)v);
+			break;
+		case ST_FT_FREED:
+			arg_freed(b, k, *(const uint64_t *)v);
+			break;
+		case ST_FT_U32:
+			arg_u64(b, k, *(const uint32_t *)v);
+			break;
+		case ST_FT_I32:
+			arg_i64(b, k, *(const int *)v);
+			break;
+		case ST_FT_PTR:
+			arg_ptr(b, k, *(const uint64_t *)v);
+			break;
+		case ST_FT_STR:
+			arg_str(b, k, v, f->size);
+			break;
+		case ST_FT_FLAG:
+			break;
+		}
 	}
 }
 
@@ -480,7 +495,6 @@ static void instant(struct pf_out *p, int tid, const char *cat, const char *name
 	obj_begin(p, "i", cat, name, tid, r->ts);
 	jw_str(&p->b.w, ",\"s\":\"t\"");
 	arg_moved(p, r->ts, r->ts);
-	common_args(p, r);
 }
 
 static void on_walk_begin(struct pf_out *p, struct task *t, int tid, const struct st_rec *r)
@@ -490,9 +504,7 @@ static void on_walk_begin(struct pf_out *p, struct task *t, int tid, const struc
 	snprintf(name, sizeof(name), "shrink_slab nid=%d", r->nid);
 	if (!t || !begin_frame(p, t, F_WALK, 0, name, r->ts))
 		instant(p, tid, "walk", name, r);
-	else
-		common_args(p, r);
-	shrink_args(&p->b, r);
+	event_args(&p->b, r, ARGS_BEGIN);
 	obj_close(p);
 }
 
@@ -502,14 +514,13 @@ static void on_walk_end(struct pf_out *p, struct task *t, int tid, const struct 
 
 	if (!i) {
 		instant(p, tid, "walk", "shrink_slab end (begin not seen)", r);
-		end_args(&p->b, r);
+		event_args(&p->b, r, ARGS_END_ALONE);
 		obj_close(p);
 		return;
 	}
 	unwind_to(p, t, i, r->ts, "no end event seen (lost?)");
 	arg_moved(p, end_top_open(p, t, r->ts), r->ts);
-	common_args(p, r);
-	end_args(&p->b, r);
+	event_args(&p->b, r, ARGS_END);
 	obj_close(p);
 }
 
@@ -520,9 +531,7 @@ static void on_shrink_begin(struct pf_out *p, struct task *t, int tid, const str
 
 	if (!t || !begin_frame(p, t, F_SHRINK, r->shrinker, name, r->ts))
 		instant(p, tid, "shrink", name, r);
-	else
-		common_args(p, r);
-	shrink_args(&p->b, r);
+	event_args(&p->b, r, ARGS_BEGIN);
 	obj_close(p);
 }
 
@@ -535,8 +544,7 @@ static void on_shrink_end(struct pf_out *p, struct task *t, int tid, const struc
 	if (i) {
 		unwind_to(p, t, i, r->ts, "no end event seen (lost?)");
 		arg_moved(p, end_top_open(p, t, r->ts), r->ts);
-		common_args(p, r);
-		end_args(&p->b, r);
+		event_args(&p->b, r, ARGS_END);
 		obj_close(p);
 		return;
 	}
@@ -544,8 +552,7 @@ static void on_shrink_end(struct pf_out *p, struct task *t, int tid, const struc
 		snprintf(nm, sizeof(nm), "%s end (begin not seen)",
 			 label(p, r->shrinker, buf, sizeof(buf)));
 		instant(p, tid, "shrink", nm, r);
-		arg_ptr(&p->b, "shrinker", r->shrinker);
-		end_args(&p->b, r);
+		event_args(&p->b, r, ARGS_END_ALONE);
 		obj_close(p);
 		return;
 	}
@@ -562,9 +569,7 @@ static void on_shrink_end(struct pf_out *p, struct task *t, int tid, const struc
 	jw_str(&p->b.w, ",\"dur\":");
 	jb_ts(&p->b, 0, end - start);
 	arg_moved(p, start, want);
-	common_args(p, r);
-	arg_ptr(&p->b, "shrinker", r->shrinker);
-	end_args(&p->b, r);
+	event_args(&p->b, r, ARGS_END_ALONE);
 	arg_bool(&p->b, "begin_not_seen", true);
 	obj_close(p);
 	t->last_ts = end;
@@ -579,17 +584,7 @@ static void on_lifecycle(struct pf_out *p, int tid, const struct st_rec *r)
 	instant(p, tid, "lifecycle", nm, r);
 	if (r->pid == 0)
 		arg_str(&p->b, "comm", r->comm, sizeof(r->comm));
-	arg_ptr(&p->b, "shrinker", r->shrinker);
-	if (r->has & ST_HAS_FLAGS)
-		arg_u64(&p->b, "flags", r->flags);
-	if (r->has & ST_HAS_ID)
-		arg_i64(&p->b, "id", r->id);
-	if (r->has & ST_HAS_REFCOUNT)
-		arg_i64(&p->b, "refcount", r->refcount);
-	if (r->has & ST_HAS_SNAPSHOT) {
-		arg_ptr(&p->b, "next", r->next);
-		arg_ptr(&p->b, "prev", r->prev);
-	}
+	event_args(&p->b, r, ARGS_BEGIN);
 	obj_close(p);
 }
 
@@ -600,9 +595,8 @@ static void on_lost(struct pf_out *p, int tid, const struct st_rec *r)
 	snprintf(nm, sizeof(nm), "lost %" PRIu64 " event%s", r->count, r->count == 1 ? "" : "s");
 	obj_begin(p, "i", "lost", nm, tid, r->ts);
 	jw_str(&p->b.w, ",\"s\":\"g\"");
-	arg_u64(&p->b, "count", r->count);
 	arg_moved(p, r->ts, r->ts);
-	common_args(p, r);
+	event_args(&p->b, r, ARGS_BEGIN);
 	obj_close(p);
 }
 
