@@ -48,8 +48,9 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BPF_OBJ   := $(BUILD)/shrinktrace.bpf.o
 SKEL      := $(BUILD)/shrinktrace.skel.h
 FUZZ_SECONDS ?= 60
-# the replay path's code: everything but the CLI entry and the BPF loader (libbpf)
-FUZZ_SRCS := tests/fuzz/fuzz_replay.c $(filter-out user/front/main.c user/kernel/loader.c,$(USER_SRCS))
+# the replay path's code: everything but the CLI entry, the tracer and the BPF loader (libbpf)
+FUZZ_SRCS := tests/fuzz/fuzz_replay.c $(filter-out user/front/main.c user/front/trace.c \
+	     user/kernel/loader.c,$(USER_SRCS))
 FUZZ_BIN  := $(BUILD)/fuzz/fuzz_replay
 
 .PHONY: all clean install uninstall check unit-test replay-test live-test deps static bench demo lab-test

@@ -7,7 +7,7 @@
  * and every event is pushed into two correlators the way replay_file() does
  * (corr_set_list_offset + corr_push, then corr_finish/corr_report), each
  * feeding a stats engine through on_call/on_walk (user/engine/stats.c) and an
- * exporter through on_event/on_violation (user/sinks/export.c):
+ * export sink through on_event/on_violation (user/sinks/export.c):
  *
  *   A: the replay defaults (50 ms window, 10 s stuck threshold), default
  *      stats limits, CSV export;
@@ -50,6 +50,7 @@
 #include "log/writer.h"
 #include "log/reader.h"
 #include "engine/stats.h"
+#include "sinks/tables.h"
 
 #define NAME "<fuzz>"
 #define COPIES 6
@@ -70,7 +71,8 @@ static void check_str(const char *s, size_t size, const char *what)
 
 struct fctx {
 	struct stats *stats;
-	struct st_export *exp;
+	struct sink *exp;		/* a CSV or Perfetto sink */
+	bool begun;
 	uint64_t violations, calls, walks;
 	char buf[ST_JSONL_MAX], buf2[ST_JSONL_MAX];
 };
@@ -95,10 +97,10 @@ static void on_violation(const struct st_violation *v, void *ctx)
 	pr = st_parse_line(x->buf, (size_t)n, &back, reason, sizeof(reason));
 	if (pr != ST_PARSE_SKIP || strcmp(reason, "violation") != 0)
 		fail("violation record does not read back", x->buf);
-	st_export_violation(x->exp, v);
+	x->exp->ops->violation(x->exp, v);
 }
 
-static void on_event(const struct st_rec *r, void *ctx)
+static void on_event(const struct st_rec *r, const struct corr_event *ce, void *ctx)
 {
 	struct fctx *x = ctx;
 	struct st_rec b;
@@ -122,7 +124,12 @@ static void on_event(const struct st_rec *r, void *ctx)
 	n2 = st_jsonl_format_rec(x->buf2, sizeof(x->buf2), &b);
 	if (n2 != n || memcmp(x->buf, x->buf2, (size_t)n) != 0)
 		fail("event read back formats differently", x->buf2);
-	st_export_event(x->exp, r);
+	{
+		struct sink_event se = { .r = r, .serial = ce->serial, .name = ce->name };
+
+		check_str(ce->name, ST_REC_NAME_LEN, "event's generation name");
+		x->exp->ops->event(x->exp, &se);
+	}
 }
 
 static void on_late(const struct st_rec *r, uint64_t released_ts, void *ctx)
@@ -230,8 +237,10 @@ static void finish(struct corr *c, struct fctx *x, uint64_t copies, uint64_t pus
 	corr_print_caps(c, devnull);
 	check_stats(x);
 	if (x->exp) {
-		st_export_finish(x->exp);
-		if (st_export_error(x->exp))
+		struct sink_state ss = { 0 };
+
+		x->exp->ops->finish(x->exp, &ss);
+		if (x->exp->ops->error(x->exp))
 			fail("export write error", NULL);
 	}
 	corr_free(c);
@@ -276,10 +285,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	xa->stats = stats_new(NULL);
 	xb->stats = stats_new(&tiny);
 	xc->stats = stats_new(NULL);
-	xa->exp = st_export_new(ST_EXPORT_CSV, devnull);
-	xb->exp = st_export_new(ST_EXPORT_PERFETTO, pff);
+	xa->exp = csv_sink_new(devnull);
+	xb->exp = perfetto_sink_new(pff, false);
 	if (!xa->stats || !xb->stats || !xc->stats || !xa->exp || !xb->exp)
-		fail("stats_new/st_export_new", NULL);
+		fail("stats_new/csv_sink_new/perfetto_sink_new", NULL);
 	a = corr_new(&oa, &(struct corr_cbs){ .on_event = on_event, .on_violation = on_violation,
 					      .on_late = on_late, .on_call = on_call,
 					      .on_walk = on_walk, .ctx = xa });
@@ -294,8 +303,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		corr_set_list_offset(a, st_log_list_offset(lg));
 		corr_set_list_offset(b, st_log_list_offset(lg));
 		if (st_log_get_stats(lg)->events == 1) {
-			st_export_header(xa->exp, st_log_kernel(lg), st_log_backend(lg), st_log_start_ts(lg));
-			st_export_header(xb->exp, st_log_kernel(lg), st_log_backend(lg), st_log_start_ts(lg));
+			struct sink_begin sb = { .kernel = st_log_kernel(lg),
+						 .backend = st_log_backend(lg),
+						 .start_ts = st_log_start_ts(lg),
+						 .list_offset = (int)st_log_list_offset(lg) };
+
+			xa->exp->ops->begin(xa->exp, &sb);
+			xb->exp->ops->begin(xb->exp, &sb);
 		}
 		if (corr_push(a, &r) || corr_push(b, &r))
 			fail("corr_push", "out of memory");
@@ -347,8 +361,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	stats_free(xa->stats);
 	stats_free(xb->stats);
 	stats_free(xc->stats);
-	st_export_free(xa->exp);
-	st_export_free(xb->exp);
+	xa->exp->ops->free(xa->exp);
+	xb->exp->ops->free(xb->exp);
 	free(xa);
 	free(xb);
 	free(xc);

@@ -37,7 +37,7 @@ static void on_v(const struct st_violation *v, void *ctx)
 	s->n++;
 }
 
-static void on_ev(const struct st_rec *r, void *ctx)
+static void on_ev(const struct st_rec *r, const struct corr_event *e, void *ctx)
 {
 	struct sink *s = ctx;
 

@@ -13,6 +13,7 @@
 #include "engine/correlate.h"
 #include "log/reader.h"
 #include "engine/stats.h"
+#include "sinks/tables.h"
 
 #define A 0xffff888100001000ULL
 #define B 0xffff888100002000ULL

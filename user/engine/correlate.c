@@ -203,6 +203,10 @@ struct task {
 	unsigned depth;
 };
 
+/* Violations one event can raise at most before its on_event (more are given
+ * out at once): one per kind and walker, a handful in practice. */
+#define HELD_VIOLATIONS 16
+
 struct corr {
 	struct corr_opts o;
 	struct corr_cbs cb;
@@ -232,6 +236,11 @@ struct corr {
 
 	size_t nreports;		/* dedupe entries remembered, all generations */
 	bool oom;
+
+	/* violations found while an event is processed, given out after it */
+	bool in_event;
+	unsigned nheld_v;
+	struct st_violation held_v[HELD_VIOLATIONS];
 };
 
 /* A cap of struct corr_opts left something out: count it, tell once. */
@@ -544,8 +553,15 @@ static void vemit(struct corr *c, struct gen *g, struct st_violation *v)
 	c->st.violations[v->kind]++;
 	if (g->ns)
 		g->ns->violations++;
-	if (c->cb.on_violation)
-		c->cb.on_violation(v, c->cb.ctx);
+	if (!c->cb.on_violation)
+		return;
+	/* found while processing an event: given out after that event's
+	 * on_event (held here), so that outputs show the event first */
+	if (c->in_event && c->nheld_v < HELD_VIOLATIONS) {
+		c->held_v[c->nheld_v++] = *v;
+		return;
+	}
+	c->cb.on_violation(v, c->cb.ctx);
 }
 
 static void vdetail(struct st_violation *v, const char *fmt, ...)
@@ -1111,8 +1127,8 @@ static void process(struct corr *c, const struct st_rec *r)
 	if (r->ts > c->now)
 		c->now = r->ts;
 	c->st.last_ts = c->now;
-	if (c->cb.on_event)
-		c->cb.on_event(r, c->cb.ctx);
+	c->in_event = true;
+	c->nheld_v = 0;
 	/* frees that turned stuck before this event */
 	check_stuck(c, c->now);
 
@@ -1160,6 +1176,21 @@ static void process(struct corr *c, const struct st_rec *r)
 	default:
 		break;
 	}
+	c->in_event = false;
+	if (c->cb.on_event) {
+		struct corr_event e = { .name = "" };
+		const struct gen *g = (r->has & ST_HAS_SHRINKER) ? umap_get(&c->gens, r->shrinker)
+								 : NULL;
+
+		if (g) {
+			e.serial = g->serial;
+			e.name = g->name;
+		}
+		c->cb.on_event(r, &e, c->cb.ctx);
+	}
+	for (unsigned i = 0; i < c->nheld_v; i++)
+		c->cb.on_violation(&c->held_v[i], c->cb.ctx);
+	c->nheld_v = 0;
 }
 
 /* ---- reorder window (engine/reorder.c) ---------------------------------- */

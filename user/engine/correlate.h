@@ -114,10 +114,21 @@ struct corr_walk {
 	int priority;			/* -1 when unknown */
 };
 
+/* What the correlator knows of an event's shrinker when it gives it out. */
+struct corr_event {
+	uint64_t serial;		/* the generation's serial (st_violation.generation);
+					 * 0: no shrinker (walks, lost) or not tracked */
+	const char *name;		/* its name so far, "" if unknown; valid during the
+					 * callback only */
+};
+
 struct corr_cbs {
-	/* An event leaves the reorder window (timestamp order).  May be NULL. */
-	void (*on_event)(const struct st_rec *r, void *ctx);
-	/* A violation was found.  May be NULL. */
+	/* An event left the reorder window (timestamp order) and was
+	 * correlated; e says which generation it belongs to (for an
+	 * allocation: the new one).  May be NULL. */
+	void (*on_event)(const struct st_rec *r, const struct corr_event *e, void *ctx);
+	/* A violation was found: during an event, right after that event's
+	 * on_event.  May be NULL. */
 	void (*on_violation)(const struct st_violation *v, void *ctx);
 	void *ctx;
 	/* An event arrived older than an event already released (beyond the

@@ -44,7 +44,7 @@
  * current one at its address and a task set from the kernel are exempt from
  * folding: their number is bounded by the kernel maps' sizes instead.
  *
- * Not thread-safe; no I/O except the stats_print_* functions.
+ * Not thread-safe; no I/O (sinks/tables.c lays the numbers out as text).
  */
 #ifndef ST_STATS_H
 #define ST_STATS_H
@@ -173,44 +173,22 @@ const struct stats_task *stats_get_task(const struct stats *s, int pid);	/* -1: 
 void stats_get_walk(const struct stats *s, struct stats_walk *out);
 void stats_get_totals(const struct stats *s, struct stats_totals *out);
 void stats_get_folded(const struct stats *s, struct stats_folded *out);
+/* The limits in force (the defaults filled in). */
+void stats_get_limits(const struct stats *s, struct stats_limits *out);
 
 /* The names with at least one call, sorted by key (ties: by name), into v
  * (capacity n).  Returns how many there are in all (may exceed n). */
 size_t stats_sorted_names(const struct stats *s, enum stats_sort key,
 			  const struct stats_name **v, size_t n);
 
+/* The generations with at least one call / the tasks with at least one call
+ * ("(other tasks)" last), in no particular order, into v (capacity n).
+ * Return how many there are in all (may exceed n: call with n = 0 to size v). */
+size_t stats_list_gens(const struct stats *s, const struct stats_gen **v, size_t n);
+size_t stats_list_tasks(const struct stats *s, const struct stats_task **v, size_t n);
+
 /* Sort key for "time", "calls", ... (STATS_SORT_KEYS); -1 if unknown. */
 int stats_sort_from_name(const char *name);
 const char *stats_sort_name(enum stats_sort key);
-
-/* A duration for humans: "0ns", "999ns", "1.23µs", "45.6ms", "2.00s"
- * (3 significant digits from 1 µs up).  Writes into buf (len >= 16), returns buf. */
-const char *stats_fmt_ns(uint64_t ns, char *buf, size_t len);
-
-struct stats_print_opts {
-	enum stats_sort sort;
-	unsigned top_n;		/* table rows; 0: all (top) / all (report); generations
-				 * and tasks of the report: top_n, or 10 when 0 */
-	unsigned width;		/* terminal columns; 0: unlimited.  Columns are dropped
-				 * (scanned, empty, gens, p50, avg, zero, ...) and long
-				 * names cut ("~") to fit */
-	uint64_t span_ns;	/* trace time span for the header line; 0: not shown */
-	bool show_lost;		/* show lost in the header line */
-	uint64_t lost;		/* events the kernel side dropped */
-};
-
-/* The header line of totals, then the table of shrinker names (those with
- * calls) sorted by o->sort, at most o->top_n rows (then one "... N more"
- * line).  Returns the number of lines written. */
-unsigned stats_print_top(const struct stats *s, FILE *f, const struct stats_print_opts *o);
-
-/* The full report: the table with every row, the top generations and tasks
- * by time, the walk summary, and log2 histograms of the 3 shrinker names
- * with the most time and of the walks. */
-void stats_print_report(const struct stats *s, FILE *f, const struct stats_print_opts *o);
-
-/* Print a BCC-style log2 histogram ("nsecs : count distribution") of the
- * non-empty slot range, bars 40 columns wide. */
-void stats_print_hist(FILE *f, const __u64 hist[ST_HIST_SLOTS]);
 
 #endif /* ST_STATS_H */

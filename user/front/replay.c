@@ -19,14 +19,16 @@
 #include <unistd.h>
 
 #include "front/cli.h"
+#include "front/pipeline.h"
+#include "front/replay.h"
 #include "engine/correlate.h"
-#include "sinks/export.h"
-#include "log/writer.h"
+#include "engine/stats.h"
 #include "log/reader.h"
 #include "log/outfile.h"
 #include "log/redact.h"
-#include "front/replay.h"
-#include "engine/stats.h"
+#include "sinks/export.h"
+#include "sinks/jsonl.h"
+#include "sinks/report.h"
 
 enum fmt { FMT_TEXT, FMT_JSONL, FMT_CSV, FMT_PERFETTO };	/* CSV, PERFETTO: conversions */
 
@@ -48,15 +50,8 @@ struct replay_args {
 
 struct replay_ctx {
 	FILE *out;
-	enum fmt fmt;
-	uint64_t violations;
-	int write_err;
-	struct st_export *exp;		/* FMT_CSV, FMT_PERFETTO: the converter */
-	struct stats *calls;		/* per-shrinker statistics of the current file */
-	bool calls_oom;
+	struct sinks sinks;		/* the --format's sink on out */
 	struct st_redact red;		/* --redact: input events are redacted first */
-	const char *path;		/* the file being replayed (warnings) */
-	char buf[ST_JSONL_MAX];
 };
 
 #define OPT_STATS 1000
@@ -181,78 +176,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static void put(struct replay_ctx *x, const char *s, size_t n)
-{
-	if (fwrite(s, 1, n, x->out) != n)
-		x->write_err = errno ? errno : EIO;
-}
-
-static void print_violation(const struct st_violation *v, void *ctx)
-{
-	struct replay_ctx *x = ctx;
-	int n;
-
-	x->violations++;
-	if (x->exp) {
-		st_export_violation(x->exp, v);
-		return;
-	}
-	if (x->fmt == FMT_JSONL) {
-		n = st_jsonl_format_violation(x->buf, sizeof(x->buf), v);
-		if (n > 0)
-			put(x, x->buf, (size_t)n);
-		return;
-	}
-	fprintf(x->out, "VIOLATION %s: shrinker %s at 0x%" PRIx64, st_vkind_name(v->kind),
-		v->name[0] ? v->name : "(unnamed)", v->shrinker);
-	if (v->has_next)
-		fprintf(x->out, ", next 0x%" PRIx64, v->next);
-	if (v->walker_pid)
-		fprintf(x->out, ", walker %s (pid %d)", v->walker_comm, v->walker_pid);
-	fprintf(x->out, "%s\n  %s\n\n", v->certain ? "" : " [uncertain: events were lost around it]",
-		v->detail);
-}
-
-static void note_late(const struct st_rec *r, uint64_t released_ts, void *ctx)
-{
-	(void)r;
-	(void)released_ts;
-	(void)ctx;
-}
-
-/* FMT_CSV, FMT_PERFETTO: every event, in timestamp order. */
-static void export_event(const struct st_rec *r, void *ctx)
-{
-	struct replay_ctx *x = ctx;
-
-	st_export_event(x->exp, r);
-}
-
-static void on_call(const struct corr_call *ci, void *ctx)
-{
-	struct replay_ctx *x = ctx;
-
-	if (x->calls && stats_add_call(x->calls, ci))
-		x->calls_oom = true;
-}
-
-static void on_walk(const struct corr_walk *wi, void *ctx)
-{
-	struct replay_ctx *x = ctx;
-
-	if (x->calls && stats_add_walk(x->calls, wi))
-		x->calls_oom = true;
-}
-
-static void on_cap(enum corr_cap cap, uint64_t limit, void *ctx)
-{
-	struct replay_ctx *x = ctx;
-	char buf[256];
-
-	fprintf(stderr, "%s: warning: %s (see \"caps hit\")\n", x->path,
-		corr_cap_warning(cap, limit, buf, sizeof(buf)));
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -261,52 +184,120 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static bool converting(const struct replay_args *a)
+{
+	return a->fmt == FMT_CSV || a->fmt == FMT_PERFETTO;
+}
+
+/* One run of a log (a whole file, or one of the logs concatenated in it):
+ * everything from its header to the next header or the end. */
+struct run {
+	struct pipeline *p;
+	bool begun;
+	unsigned n;
+};
+
+static void run_begin(struct run *rn, struct st_log *lg, const char *path)
+{
+	struct sink_begin b = {
+		.kernel = st_log_kernel(lg), .backend = st_log_backend(lg),
+		.start_ts = st_log_start_ts(lg), .list_offset = (int)st_log_list_offset(lg),
+		.source = path, .run = rn->n,
+	};
+
+	pipeline_begin(rn->p, &b);
+	rn->begun = true;
+}
+
+/* Finish the run: warnings, then the sinks' finish (the report).  Returns
+ * the violations it found. */
+static uint64_t run_finish(const struct replay_args *a, struct run *rn, struct st_log *lg,
+			   const char *path, bool input_error)
+{
+	struct sink_state st = { .log = st_log_get_stats(lg), .input_error = input_error };
+	struct corr_stats cs;
+	uint64_t nv;
+
+	if (!rn->begun)
+		run_begin(rn, lg, path);
+	corr_finish(pipeline_corr(rn->p));
+	corr_get_stats(pipeline_corr(rn->p), &cs);
+	if (cs.late)
+		fprintf(stderr, "%s: warning: %" PRIu64 " event%s arrived later than the %.3f ms reorder "
+			"window and were processed out of order (try a larger --window)\n",
+			path, cs.late, cs.late == 1 ? "" : "s", a->window_ms);
+	pipeline_finish(rn->p, &st);
+	nv = pipeline_violations(rn->p);
+	return nv;
+}
+
+static struct pipeline *run_new(const struct replay_args *a, struct replay_ctx *x,
+				const char *path)
+{
+	struct pipeline_opts po = {
+		.corr = a->caps, .warn_prefix = path, .no_stats = a->fmt != FMT_TEXT,
+	};
+
+	po.corr.stuck_after_ns = (uint64_t)(a->stuck_after_s * 1e9 + 0.5);
+	po.corr.reorder_window_ns = (uint64_t)(a->window_ms * 1e6 + 0.5);
+	return pipeline_new(&po, &x->sinks);
+}
+
 /* Replay one file.  Returns ST_EXIT_CLEAN, ST_EXIT_VIOLATIONS or ST_EXIT_ERROR. */
 static int replay_file(const struct replay_args *a, const char *path, struct replay_ctx *x)
 {
-	struct corr_opts o = a->caps;
-	struct corr_cbs cb = { .on_violation = print_violation, .on_late = note_late, .ctx = x,
-			       .on_call = on_call, .on_walk = on_walk, .on_cap = on_cap };
-	struct corr_stats st;
+	struct run rn = { .n = 1 };
+	struct corr_stats cs = { 0 };
 	struct st_rec r;
 	struct st_log *lg;
-	struct corr *c;
 	char err[512];
 	double t0 = now_s();
 	int rc = 0, ret = ST_EXIT_CLEAN;
+	uint64_t nv = 0;
 
-	o.stuck_after_ns = (uint64_t)(a->stuck_after_s * 1e9 + 0.5);
-	o.reorder_window_ns = (uint64_t)(a->window_ms * 1e6 + 0.5);
-	x->path = path;
-	if (x->exp)
-		cb.on_event = export_event;
 	lg = st_log_open(path, err, sizeof(err));
 	if (!lg) {
 		fprintf(stderr, "shrinktrace replay: %s\n", err);
 		return ST_EXIT_ERROR;
 	}
-	c = corr_new(&o, &cb);
-	if (!c) {
+	st_log_split_runs(lg, true);
+	rn.p = run_new(a, x, path);
+	if (!rn.p) {
 		fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
 		st_log_close(lg);
 		return ST_EXIT_ERROR;
 	}
-	x->violations = 0;
-	x->calls_oom = false;
-	x->calls = x->fmt == FMT_TEXT ? stats_new(NULL) : NULL;
-	if (x->fmt == FMT_TEXT && !x->calls) {
-		fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
-		ret = ST_EXIT_ERROR;
-	}
 	/* stop early once the output is gone (| head) or failed (disk full) */
-	while (ret == ST_EXIT_CLEAN && !ferror(x->out) && (rc = st_log_next(lg, &r)) > 0) {
+	while (!ferror(x->out) && (rc = st_log_next(lg, &r)) > 0) {
+		if (rc == ST_LOG_NEW_RUN) {
+			/* another log begins: its own run, from a clean state */
+			if (converting(a)) {
+				fprintf(stderr, "%s:%" PRIu64 ": a second log starts here: --format %s "
+					"converts one log at a time (split the input)\n", path,
+					st_log_get_stats(lg)->lines,
+					a->fmt == FMT_CSV ? "csv" : "perfetto");
+				ret = ST_EXIT_ERROR;
+				break;
+			}
+			nv += run_finish(a, &rn, lg, path, false);
+			pipeline_free(rn.p);
+			rn = (struct run){ .n = rn.n + 1 };
+			rn.p = run_new(a, x, path);
+			if (!rn.p) {
+				fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
+				ret = ST_EXIT_ERROR;
+				break;
+			}
+			if (a->fmt == FMT_TEXT)
+				fprintf(x->out, "\n== %s, run %u (a header after events: a log of its own)\n",
+					path, rn.n);
+			continue;
+		}
 		/* The header, read with the first event, says how to read `next`. */
-		corr_set_list_offset(c, st_log_list_offset(lg));
+		if (!rn.begun)
+			run_begin(&rn, lg, path);
 		st_redact_rec(&x->red, &r, st_log_list_offset(lg));
-		if (x->exp && st_log_get_stats(lg)->events == 1)
-			st_export_header(x->exp, st_log_kernel(lg), st_log_backend(lg),
-					 st_log_start_ts(lg));
-		if (corr_push(c, &r)) {
+		if (pipeline_push(rn.p, &r)) {
 			fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
 			ret = ST_EXIT_ERROR;
 			break;
@@ -316,49 +307,11 @@ static int replay_file(const struct replay_args *a, const char *path, struct rep
 		fprintf(stderr, "%s\n", st_log_error(lg));
 		ret = ST_EXIT_ERROR;
 	}
-	corr_finish(c);
-	if (x->exp)
-		st_export_finish(x->exp);
-	corr_get_stats(c, &st);
-	if (st.late)
-		fprintf(stderr, "%s: warning: %" PRIu64 " event%s arrived later than the %.3f ms reorder "
-			"window and were processed out of order (try a larger --window)\n",
-			path, st.late, st.late == 1 ? "" : "s", a->window_ms);
-	if (x->fmt == FMT_TEXT && ret == ST_EXIT_CLEAN) {
-		const struct st_log_stats *ls = st_log_get_stats(lg);
-		uint64_t nv = 0;
-
-		for (int k = 0; k < ST_V_NKINDS; k++)
-			nv += st.violations[k];
-		if (!nv)
-			fprintf(x->out, "no violations\n\n");
-		corr_report(c, x->out);
-		if (x->calls) {
-			struct stats_print_opts so = {
-				.sort = a->sort, .top_n = a->top_n,
-				.span_ns = st.last_ts - st.first_ts,
-				.show_lost = true, .lost = st.lost,
-			};
-
-			fputc('\n', x->out);
-			stats_print_report(x->calls, x->out, &so);
-			fputc('\n', x->out);
-		}
-		if (x->calls_oom)
-			fprintf(stderr, "shrinktrace replay: %s: out of memory: the statistics are "
-				"incomplete\n", path);
-		fprintf(x->out, "%s: %" PRIu64 " events over %" PRIu64 ".%06" PRIu64 " ms, %" PRIu64
-			" shrinker generations, %" PRIu64 " violation%s",
-			path, st.events, (st.last_ts - st.first_ts) / 1000000,
-			(st.last_ts - st.first_ts) % 1000000, st.shrinkers_seen, nv, nv == 1 ? "" : "s");
-		if (st.lost)
-			fprintf(x->out, ", %" PRIu64 " events lost by the kernel side", st.lost);
-		if (st.late)
-			fprintf(x->out, ", %" PRIu64 " late", st.late);
-		if (ls->skipped_types)
-			fprintf(x->out, ", %" PRIu64 " records of unknown type ignored", ls->skipped_types);
-		fprintf(x->out, "\n");
-		corr_print_caps(c, x->out);
+	if (st_log_warning(lg))
+		fprintf(stderr, "%s\n", st_log_warning(lg));
+	if (rn.p) {
+		nv += run_finish(a, &rn, lg, path, ret != ST_EXIT_CLEAN);
+		corr_get_stats(pipeline_corr(rn.p), &cs);
 	}
 	if (a->stats) {
 		const struct st_log_stats *ls = st_log_get_stats(lg);
@@ -370,16 +323,14 @@ static int replay_file(const struct replay_args *a, const char *path, struct rep
 			" lost, %" PRIu64 " unknown types, %" PRIu64 " unknown fields; held max %" PRIu64
 			", generations %" PRIu64 " (table %" PRIu64 ", tombstones %" PRIu64
 			", evicted %" PRIu64 "); %.3f s, %.0f events/s, peak RSS %ld KiB\n",
-			path, ls->lines, st.events, st.late, st.lost, ls->skipped_types,
-			ls->unknown_fields, st.held_max, st.shrinkers_seen, st.live_generations,
-			st.tombstones, st.tombstones_evicted, dt, dt > 0 ? st.events / dt : 0.0,
+			path, ls->lines, ls->events, cs.late, cs.lost, ls->skipped_types,
+			ls->unknown_fields, cs.held_max, cs.shrinkers_seen, cs.live_generations,
+			cs.tombstones, cs.tombstones_evicted, dt, dt > 0 ? ls->events / dt : 0.0,
 			ru.ru_maxrss);
 	}
-	if (ret == ST_EXIT_CLEAN && x->violations)
+	if (ret == ST_EXIT_CLEAN && nv)
 		ret = ST_EXIT_VIOLATIONS;
-	stats_free(x->calls);
-	x->calls = NULL;
-	corr_free(c);
+	pipeline_free(rn.p);
 	st_log_close(lg);
 	return ret;
 }
@@ -418,8 +369,7 @@ int replay_main(int argc, char **argv)
 		free(av);
 		return ST_EXIT_ERROR;
 	}
-	x->fmt = a.fmt;
-	if ((a.fmt == FMT_CSV || a.fmt == FMT_PERFETTO) && a.nfiles > 1) {
+	if (converting(&a) && a.nfiles > 1) {
 		fprintf(stderr, "shrinktrace replay: --format %s converts one log at a time, "
 			"%d given\n", a.fmt == FMT_CSV ? "csv" : "perfetto", a.nfiles);
 		free(x);
@@ -469,9 +419,25 @@ int replay_main(int argc, char **argv)
 			return ST_EXIT_ERROR;
 		}
 	}
-	if (a.fmt == FMT_CSV || a.fmt == FMT_PERFETTO) {
-		x->exp = st_export_new(a.fmt == FMT_CSV ? ST_EXPORT_CSV : ST_EXPORT_PERFETTO, x->out);
-		if (!x->exp) {
+	{
+		struct report_opts ro = { .sort = a.sort, .top_n = a.top_n, .window_ms = a.window_ms };
+		struct sink *sk;
+
+		switch (a.fmt) {
+		case FMT_CSV:
+			sk = csv_sink_new(x->out);
+			break;
+		case FMT_PERFETTO:
+			sk = perfetto_sink_new(x->out, false);
+			break;
+		case FMT_JSONL:
+			sk = jsonl_sink_new(x->out, JSONL_VIOLATIONS_ONLY);
+			break;
+		default:
+			sk = report_sink_new(x->out, &ro);
+			break;
+		}
+		if (!sk || sinks_add(&x->sinks, sk)) {
 			fprintf(stderr, "shrinktrace replay: out of memory\n");
 			ret = ST_EXIT_ERROR;
 		}
@@ -491,10 +457,8 @@ int replay_main(int argc, char **argv)
 	}
 	fflush(x->out);
 	werr = st_output_error(x->out);
-	if (!werr && x->exp)
-		werr = st_export_error(x->exp);
 	if (!werr)
-		werr = x->write_err;
+		werr = sinks_error(&x->sinks, NULL);
 	if (!werr && ferror(x->out))
 		werr = EIO;
 	if (fclose(x->out) && !werr)
@@ -507,7 +471,7 @@ int replay_main(int argc, char **argv)
 			strerror(werr));
 		ret = ST_EXIT_ERROR;
 	}
-	st_export_free(x->exp);
+	sinks_free(&x->sinks);
 	free(x);
 	free(av);
 	if (ret == ST_EXIT_CLEAN && viol)

@@ -77,7 +77,7 @@ void st_rec_from_event(struct st_rec *r, const struct st_event *e, const struct 
 	 * the kernel side says it filled it */
 #define NOCOPY(...)
 #define COPY(m, ctype, dims, k, ft, lo, hi, h, in, rq, rd, o, km, kf)				\
-	if (((in) & t) && (!(kf) || (e->flags & (kf)))) {					\
+	if (((in) & t) && (e->flags & (kf)) == (kf)) {						\
 		KCOPY(r->m, e->km);								\
 		r->has |= (h);									\
 	}

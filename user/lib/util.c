@@ -2,6 +2,7 @@
 /* lib/util.c - small shared helpers (see lib/util.h). */
 #include <string.h>
 
+#include "lib/jsonw.h"
 #include "lib/util.h"
 
 void st_copy_str(char *dst, size_t size, const char *src, size_t max)
@@ -22,4 +23,31 @@ uint64_t st_fnv1a(const char *s)
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
 	return h;
+}
+
+size_t st_clean_text(char *dst, size_t size, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0, n = strlen(src);
+
+	if (!size)
+		return 0;
+	for (size_t i = 0; i < n && o + 1 < size;) {
+		size_t l = st_utf8_len(s + i, n - i);
+
+		/* C0 controls and DEL, C1 controls (U+0080..U+009F: "\xc2\x80".."\xc2\x9f",
+		 * CSI among them), and bytes that are not UTF-8 */
+		if (!l || s[i] < 0x20 || s[i] == 0x7f || (l == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)) {
+			dst[o++] = '?';
+			i += l ? l : 1;
+			continue;
+		}
+		if (o + l >= size)
+			break;
+		memcpy(dst + o, s + i, l);
+		o += l;
+		i += l;
+	}
+	dst[o] = '\0';
+	return o;
 }

@@ -17,6 +17,16 @@
  * size - 1 bytes, at a byte (not a character) boundary. */
 void st_copy_str(char *dst, size_t size, const char *src, size_t max);
 
+/* The text of src made safe for a terminal, into dst (size bytes, always
+ * NUL-terminated, cut at a character boundary when full): every control
+ * character (C0, DEL, and C1 such as U+009B CSI) and every byte that is not
+ * part of valid UTF-8 becomes '?', so that a task or shrinker name from the
+ * kernel, or a string from a log, can never move the cursor, recolour or
+ * retitle root's terminal.  The one sanitiser of every text output (event
+ * lines, summary, --top, violations, replay's report).  Returns the bytes
+ * written without the NUL. */
+size_t st_clean_text(char *dst, size_t size, const char *src);
+
 /* 64-bit FNV-1a hash of the NUL-terminated string s. */
 uint64_t st_fnv1a(const char *s);
 

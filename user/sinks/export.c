@@ -1,18 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* sinks/export.c - dispatch to the CSV and Perfetto writers (see sinks/export.h). */
+/* sinks/export.c - CSV and Perfetto as sinks (see sinks/export.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sinks/export.h"
+#include "log/outfile.h"
 #include "sinks/csv.h"
+#include "sinks/export.h"
 #include "sinks/perfetto.h"
-
-struct st_export {
-	enum st_export_fmt fmt;
-	struct csv_out *csv;
-	struct pf_out *pf;
-};
 
 static const char *const names[] = {
 	[ST_EXPORT_JSONL] = "jsonl",
@@ -33,79 +28,168 @@ const char *st_export_fmt_name(enum st_export_fmt fmt)
 	return (unsigned)fmt < sizeof(names) / sizeof(names[0]) ? names[fmt] : "?";
 }
 
-struct st_export *st_export_new(enum st_export_fmt fmt, FILE *f)
+/* Both: flush every tick, as the JSONL log does (sinks/jsonl.c). */
+static int flush_out(FILE *f)
 {
-	struct st_export *e;
+	return st_output_flush(f) ? (errno ? errno : EIO) : 0;
+}
 
-	if (fmt != ST_EXPORT_CSV && fmt != ST_EXPORT_PERFETTO) {
-		errno = EINVAL;
+/* ---- CSV ------------------------------------------------------------------ */
+
+struct csv_sink {
+	struct sink sink;
+	FILE *f;
+	struct csv_out *c;
+	int err;
+};
+
+static void csv_begin(struct sink *s, const struct sink_begin *b)
+{
+	(void)b;
+	csv_out_finish(((struct csv_sink *)s)->c);	/* the header row, if not yet */
+}
+
+static void csv_event(struct sink *s, const struct sink_event *e)
+{
+	csv_out_event(((struct csv_sink *)s)->c, e->r);
+}
+
+static void csv_violation(struct sink *s, const struct st_violation *v)
+{
+	csv_out_violation(((struct csv_sink *)s)->c, v);
+}
+
+static void csv_tick(struct sink *s, const struct sink_state *st)
+{
+	struct csv_sink *c = (struct csv_sink *)s;
+
+	(void)st;
+	if (!c->err)
+		c->err = flush_out(c->f);
+}
+
+static void csv_finish(struct sink *s, const struct sink_state *st)
+{
+	csv_out_finish(((struct csv_sink *)s)->c);
+	csv_tick(s, st);
+}
+
+static int csv_error(const struct sink *s)
+{
+	const struct csv_sink *c = (const struct csv_sink *)s;
+	int e = csv_out_error(c->c);
+
+	return e ? e : c->err;
+}
+
+static void csv_free(struct sink *s)
+{
+	struct csv_sink *c = (struct csv_sink *)s;
+
+	csv_out_free(c->c);
+	free(c);
+}
+
+static const struct sink_ops csv_ops = {
+	.name = "csv", .begin = csv_begin, .event = csv_event, .violation = csv_violation,
+	.tick = csv_tick, .finish = csv_finish, .error = csv_error, .free = csv_free,
+};
+
+struct sink *csv_sink_new(FILE *f)
+{
+	struct csv_sink *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->sink.ops = &csv_ops;
+	c->f = f;
+	c->c = csv_out_new(f);
+	if (!c->c) {
+		free(c);
 		return NULL;
 	}
-	e = calloc(1, sizeof(*e));
-	if (!e)
+	return &c->sink;
+}
+
+/* ---- Perfetto ------------------------------------------------------------- */
+
+struct pf_sink {
+	struct sink sink;
+	FILE *f;
+	struct pf_out *p;
+	bool begin_now;
+	int err;
+};
+
+static void pf_begin(struct sink *s, const struct sink_begin *b)
+{
+	struct pf_sink *p = (struct pf_sink *)s;
+
+	pf_out_header(p->p, b->kernel, b->backend, b->start_ts);
+	if (p->begin_now)
+		pf_out_begin(p->p);
+}
+
+static void pf_event(struct sink *s, const struct sink_event *e)
+{
+	pf_out_event(((struct pf_sink *)s)->p, e->r, e->name);
+}
+
+static void pf_violation(struct sink *s, const struct st_violation *v)
+{
+	pf_out_violation(((struct pf_sink *)s)->p, v);
+}
+
+static void pf_tick(struct sink *s, const struct sink_state *st)
+{
+	struct pf_sink *p = (struct pf_sink *)s;
+
+	(void)st;
+	if (!p->err)
+		p->err = flush_out(p->f);
+}
+
+/* Close open slices, the trace's closing "]". */
+static void pf_finish(struct sink *s, const struct sink_state *st)
+{
+	pf_out_finish(((struct pf_sink *)s)->p);
+	pf_tick(s, st);
+}
+
+static int pf_error(const struct sink *s)
+{
+	const struct pf_sink *p = (const struct pf_sink *)s;
+	int e = pf_out_error(p->p);
+
+	return e ? e : p->err;
+}
+
+static void pf_free(struct sink *s)
+{
+	struct pf_sink *p = (struct pf_sink *)s;
+
+	pf_out_free(p->p);
+	free(p);
+}
+
+static const struct sink_ops pf_ops = {
+	.name = "perfetto", .begin = pf_begin, .event = pf_event, .violation = pf_violation,
+	.tick = pf_tick, .finish = pf_finish, .error = pf_error, .free = pf_free,
+};
+
+struct sink *perfetto_sink_new(FILE *f, bool begin_now)
+{
+	struct pf_sink *p = calloc(1, sizeof(*p));
+
+	if (!p)
 		return NULL;
-	e->fmt = fmt;
-	if (fmt == ST_EXPORT_CSV)
-		e->csv = csv_out_new(f);
-	else
-		e->pf = pf_out_new(f);
-	if (!e->csv && !e->pf) {
-		free(e);
-		errno = ENOMEM;
+	p->sink.ops = &pf_ops;
+	p->f = f;
+	p->begin_now = begin_now;
+	p->p = pf_out_new(f);
+	if (!p->p) {
+		free(p);
 		return NULL;
 	}
-	return e;
-}
-
-void st_export_header(struct st_export *e, const char *kernel, const char *backend,
-		      uint64_t start_ts)
-{
-	if (e->pf)
-		pf_out_header(e->pf, kernel, backend, start_ts);
-}
-
-void st_export_begin(struct st_export *e)
-{
-	if (e->csv)
-		csv_out_finish(e->csv);		/* the header row, if not yet */
-	else
-		pf_out_begin(e->pf);
-}
-
-void st_export_event(struct st_export *e, const struct st_rec *r)
-{
-	if (e->csv)
-		csv_out_event(e->csv, r);
-	else
-		pf_out_event(e->pf, r);
-}
-
-void st_export_violation(struct st_export *e, const struct st_violation *v)
-{
-	if (e->csv)
-		csv_out_violation(e->csv, v);
-	else
-		pf_out_violation(e->pf, v);
-}
-
-void st_export_finish(struct st_export *e)
-{
-	if (e->csv)
-		csv_out_finish(e->csv);
-	else
-		pf_out_finish(e->pf);
-}
-
-int st_export_error(const struct st_export *e)
-{
-	return e->csv ? csv_out_error(e->csv) : pf_out_error(e->pf);
-}
-
-void st_export_free(struct st_export *e)
-{
-	if (!e)
-		return;
-	csv_out_free(e->csv);
-	pf_out_free(e->pf);
-	free(e);
+	return &p->sink;
 }

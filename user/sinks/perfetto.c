@@ -12,7 +12,6 @@
 #define PF_LINE_MAX 8192	/* one event object: detail (512 bytes, 6 each) + the rest */
 #define PF_MAX_DEPTH 16		/* open slices per task; deeper closes them all */
 #define PF_MAX_TASKS 65536	/* tracked tasks; then tasks with no open slice are forgotten */
-#define PF_NAME_SLOTS 4096	/* shrinker names by address, direct mapped, power of two */
 #define PF_LABEL_LEN (ST_REC_NAME_LEN + 32)
 #define PF_LIFECYCLE_NAME "shrinker lifecycle (pid 0: inferred, idle)"
 
@@ -38,11 +37,6 @@ struct task {
 _Static_assert(sizeof(PF_LIFECYCLE_NAME) <= sizeof(((struct task *)0)->comm),
 	       "PF_LIFECYCLE_NAME does not fit struct task.comm");
 
-struct name_slot {
-	uint64_t addr;
-	char name[ST_REC_NAME_LEN];
-};
-
 /* Bounded builder of one JSON object. */
 struct jb {
 	struct jw w;
@@ -62,7 +56,8 @@ struct pf_out {
 	char kernel[64], backend[64];
 	struct task *tasks;
 	size_t cap, used;
-	struct name_slot *names;
+	uint64_t cur_addr;	/* the shrinker of the event being written */
+	const char *cur_name;	/* and its name (borrowed during pf_out_event()) */
 	struct jb b;
 	char line[PF_LINE_MAX];
 };
@@ -215,39 +210,12 @@ static void start(struct pf_out *p, uint64_t first_ts)
 
 /* ---- shrinker names --------------------------------------------------------- */
 
-static size_t slot_of(uint64_t addr)
-{
-	addr ^= addr >> 33;
-	addr *= 0xff51afd7ed558ccdULL;
-	addr ^= addr >> 33;
-	return (size_t)(addr & (PF_NAME_SLOTS - 1));
-}
-
-static void learn_name(struct pf_out *p, const struct st_rec *r)
-{
-	struct name_slot *s;
-
-	if (!(r->has & ST_HAS_SHRINKER) || !r->shrinker)
-		return;
-	s = &p->names[slot_of(r->shrinker)];
-	if (r->type == ST_SHRINKER_ALLOC && s->addr == r->shrinker) {
-		s->name[0] = '\0';	/* a new generation at this address */
-		return;
-	}
-	if (!(r->has & ST_HAS_NAME) || !r->name[0])
-		return;
-	s->addr = r->shrinker;
-	memcpy(s->name, r->name, sizeof(s->name));
-	s->name[sizeof(s->name) - 1] = '\0';
-}
-
-/* The shrinker's name when known, else its address. */
+/* The shrinker's name when known (the correlator's, for the event being
+ * written), else its address. */
 static const char *label(struct pf_out *p, uint64_t addr, char *buf, size_t len)
 {
-	const struct name_slot *s = &p->names[slot_of(addr)];
-
-	if (s->addr == addr && s->name[0])
-		return s->name;
+	if (addr == p->cur_addr && p->cur_name && p->cur_name[0])
+		return p->cur_name;
 	snprintf(buf, len, "0x%" PRIx64, addr);
 	return buf;
 }
@@ -611,8 +579,7 @@ struct pf_out *pf_out_new(FILE *f)
 	p->f = f;
 	p->cap = 256;
 	p->tasks = calloc(p->cap, sizeof(*p->tasks));
-	p->names = calloc(PF_NAME_SLOTS, sizeof(*p->names));
-	if (!p->tasks || !p->names) {
+	if (!p->tasks) {
 		pf_out_free(p);
 		return NULL;
 	}
@@ -633,7 +600,7 @@ void pf_out_begin(struct pf_out *p)
 	start(p, p->start_ts);
 }
 
-void pf_out_event(struct pf_out *p, const struct st_rec *r)
+void pf_out_event(struct pf_out *p, const struct st_rec *r, const char *name)
 {
 	int tid = r->pid > 0 ? r->pid : PF_LIFECYCLE_TID;
 	struct st_rec early;
@@ -651,7 +618,8 @@ void pf_out_event(struct pf_out *p, const struct st_rec *r)
 	}
 	if (r->ts > p->last_ts)
 		p->last_ts = r->ts;
-	learn_name(p, r);
+	p->cur_addr = (r->has & ST_HAS_SHRINKER) ? r->shrinker : 0;
+	p->cur_name = (r->has & ST_HAS_NAME) && r->name[0] ? r->name : name;
 	t = task_get(p, tid);
 	if (t)
 		thread_name(p, t, tid == PF_LIFECYCLE_TID ? PF_LIFECYCLE_NAME : r->comm);
@@ -688,6 +656,7 @@ void pf_out_violation(struct pf_out *p, const struct st_violation *v)
 	if (v->ts > p->last_ts)
 		p->last_ts = v->ts;
 	p->early_ns = 0;
+	p->cur_addr = 0;
 	snprintf(nm, sizeof(nm), "VIOLATION %s %s", st_vkind_name(v->kind),
 		 v->name[0] ? v->name : label(p, v->shrinker, buf, sizeof(buf)));
 	obj_begin(p, "i", "violation", nm, v->pid > 0 ? v->pid : PF_LIFECYCLE_TID,
@@ -737,6 +706,5 @@ void pf_out_free(struct pf_out *p)
 		for (size_t i = 0; i < p->cap; i++)
 			free(p->tasks[i].stack);
 	free(p->tasks);
-	free(p->names);
 	free(p);
 }

@@ -63,8 +63,10 @@ void pf_out_header(struct pf_out *p, const char *kernel, const char *backend, ui
  * (0 without one): events before it are written at time zero, with moved_ns. */
 void pf_out_begin(struct pf_out *p);
 
-/* One event, in timestamp order (the correlator's on_event). */
-void pf_out_event(struct pf_out *p, const struct st_rec *r);
+/* One event, in timestamp order (the correlator's on_event); name: its
+ * generation's name when the event carries none ("" or NULL: unknown, the
+ * shrinker's address labels its slices then). */
+void pf_out_event(struct pf_out *p, const struct st_rec *r, const char *name);
 
 /* One violation (the correlator's on_violation). */
 void pf_out_violation(struct pf_out *p, const struct st_violation *v);

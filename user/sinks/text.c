@@ -1,105 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* sinks/text.c - aligned live event lines. */
+/* sinks/text.c - the live event lines on stdout (see sinks/text.h). */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/util.h"
 #include "sinks/text.h"
 
-#define NAME_SLOTS 4096		/* power of two */
-
-struct name_slot {
-	uint64_t addr;
-	char name[ST_REC_NAME_LEN];
-};
-
-struct text_out {
+struct text_sink {
+	struct sink sink;
 	FILE *f;
 	uint64_t start_ts;
-	struct name_slot *names;	/* direct-mapped cache by address hash */
+	int err;
 };
 
-static size_t slot_of(uint64_t addr)
+static void text_header(FILE *f)
 {
-	addr ^= addr >> 33;
-	addr *= 0xff51afd7ed558ccdULL;
-	addr ^= addr >> 33;
-	return (size_t)(addr & (NAME_SLOTS - 1));
-}
-
-struct text_out *text_out_new(FILE *f, uint64_t start_ts)
-{
-	struct text_out *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return NULL;
-	t->names = calloc(NAME_SLOTS, sizeof(*t->names));
-	if (!t->names) {
-		free(t);
-		return NULL;
-	}
-	t->f = f;
-	t->start_ts = start_ts;
-	return t;
-}
-
-void text_out_free(struct text_out *t)
-{
-	if (!t)
-		return;
-	free(t->names);
-	free(t);
-}
-
-void text_out_learn_name(struct text_out *t, uint64_t addr, const char *name)
-{
-	struct name_slot *s = &t->names[slot_of(addr)];
-
-	if (!addr || !name[0])
-		return;
-	s->addr = addr;
-	snprintf(s->name, sizeof(s->name), "%s", name);
-}
-
-static const char *known_name(const struct text_out *t, uint64_t addr)
-{
-	const struct name_slot *s = &t->names[slot_of(addr)];
-
-	return s->addr == addr ? s->name : "";
-}
-
-void text_out_header(struct text_out *t)
-{
-	fprintf(t->f, "%-12s %-7s %-15s %-18s %-18s %-22s %3s %8s %10s\n", "TIME(s)", "PID",
+	fprintf(f, "%-12s %-7s %-15s %-18s %-18s %-22s %3s %8s %10s\n", "TIME(s)", "PID",
 		"COMM", "EVENT", "SHRINKER", "NAME", "NID", "FREED", "LAT(us)");
 }
 
-/* Printable copy of a comm: control bytes become '?'. */
-static void clean_comm(char *out, const char *in)
-{
-	size_t i;
-
-	for (i = 0; i < ST_REC_COMM_LEN - 1 && in[i]; i++)
-		out[i] = (unsigned char)in[i] < 0x20 || in[i] == 0x7f ? '?' : in[i];
-	out[i] = '\0';
-}
-
-void text_out_event(struct text_out *t, const struct st_rec *r)
+void text_format_event(FILE *f, const struct st_rec *r, const char *name, uint64_t start_ts)
 {
 	char ev[24], shr[20] = "-", nid[8] = "-", freed[24] = "-", lat[24] = "-";
-	char comm[ST_REC_COMM_LEN];
-	const char *name = "";
-	double rel = r->ts >= t->start_ts ? (double)(r->ts - t->start_ts) / 1e9
-					  : -(double)(t->start_ts - r->ts) / 1e9;
+	char comm[ST_REC_COMM_LEN], nm[ST_REC_NAME_LEN];
+	double rel = r->ts >= start_ts ? (double)(r->ts - start_ts) / 1e9
+				       : -(double)(start_ts - r->ts) / 1e9;
 
-	if (r->has & ST_HAS_NAME)
-		text_out_learn_name(t, r->shrinker, r->name);
-	else if (r->type == ST_SHRINKER_ALLOC)
-		t->names[slot_of(r->shrinker)].addr = 0;	/* a new generation */
+	nm[0] = '\0';
 	snprintf(ev, sizeof(ev), "%s%s", st_type_name(r->type), r->inferred ? "*" : "");
 	if (r->has & ST_HAS_SHRINKER) {
 		snprintf(shr, sizeof(shr), "%" PRIx64, r->shrinker);
-		name = (r->has & ST_HAS_NAME) ? r->name : known_name(t, r->shrinker);
+		st_clean_text(nm, sizeof(nm), (r->has & ST_HAS_NAME) ? r->name : name ? name : "");
 	}
 	if (r->has & ST_HAS_WALK)
 		snprintf(nid, sizeof(nid), "%d", r->nid);
@@ -113,14 +46,97 @@ void text_out_event(struct text_out *t, const struct st_rec *r)
 		snprintf(freed, sizeof(freed), "%" PRIu64 "!", r->count);
 	if (r->has & ST_HAS_DURATION)
 		snprintf(lat, sizeof(lat), "%.1f", (double)r->duration_ns / 1e3);
-	clean_comm(comm, r->comm);
-	fprintf(t->f, "%-12.6f %-7d %-15s %-18s %-18s %-22s %3s %8s %10s\n", rel, r->pid, comm,
-		ev, shr, name, nid, freed, lat);
+	st_clean_text(comm, sizeof(comm), r->comm);
+	fprintf(f, "%-12.6f %-7d %-15s %-18s %-18s %-22s %3s %8s %10s\n", rel, r->pid, comm,
+		ev, shr, nm, nid, freed, lat);
 }
 
-void text_out_violation(struct text_out *t, const struct st_violation *v)
+void text_format_violation(FILE *f, const struct st_violation *v)
 {
-	fprintf(t->f, "!! VIOLATION %s shrinker %" PRIx64 " (%s)%s: %s\n", st_vkind_name(v->kind),
-		v->shrinker, v->name[0] ? v->name : "?", v->certain ? "" : " [uncertain: events lost]",
-		v->detail);
+	char name[ST_REC_NAME_LEN], detail[ST_DETAIL_LEN];
+
+	st_clean_text(name, sizeof(name), v->name[0] ? v->name : "?");
+	st_clean_text(detail, sizeof(detail), v->detail);
+	fprintf(f, "!! VIOLATION %s shrinker %" PRIx64 " (%s)%s: %s\n", st_vkind_name(v->kind),
+		v->shrinker, name, v->certain ? "" : " [uncertain: events lost]", detail);
+}
+
+static struct text_sink *ts_of(struct sink *s)
+{
+	return (struct text_sink *)s;
+}
+
+static void note_error(struct text_sink *t)
+{
+	if (!t->err && ferror(t->f))
+		t->err = errno ? errno : EIO;
+}
+
+static void ts_begin(struct sink *s, const struct sink_begin *b)
+{
+	struct text_sink *t = ts_of(s);
+
+	t->start_ts = b->start_ts;
+	text_header(t->f);
+	note_error(t);
+}
+
+static void ts_event(struct sink *s, const struct sink_event *e)
+{
+	struct text_sink *t = ts_of(s);
+
+	text_format_event(t->f, e->r, e->name, t->start_ts);
+	note_error(t);
+}
+
+static void ts_violation(struct sink *s, const struct st_violation *v)
+{
+	struct text_sink *t = ts_of(s);
+
+	text_format_violation(t->f, v);
+	fflush(t->f);
+	note_error(t);
+}
+
+/* Every poll: what was printed is shown (and a reader that left is noticed). */
+static void ts_tick(struct sink *s, const struct sink_state *st)
+{
+	struct text_sink *t = ts_of(s);
+
+	(void)st;
+	errno = 0;
+	if (fflush(t->f) && !t->err)
+		t->err = errno ? errno : EIO;
+	note_error(t);
+}
+
+static void ts_finish(struct sink *s, const struct sink_state *st)
+{
+	ts_tick(s, st);
+}
+
+static int ts_error(const struct sink *s)
+{
+	return ((const struct text_sink *)s)->err;
+}
+
+static void ts_free(struct sink *s)
+{
+	free(s);
+}
+
+static const struct sink_ops text_ops = {
+	.name = "text", .begin = ts_begin, .event = ts_event, .violation = ts_violation,
+	.tick = ts_tick, .finish = ts_finish, .error = ts_error, .free = ts_free,
+};
+
+struct sink *text_sink_new(FILE *f)
+{
+	struct text_sink *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->sink.ops = &text_ops;
+	t->f = f;
+	return &t->sink;
 }

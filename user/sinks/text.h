@@ -1,33 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * sinks/text.h - the live, human-readable event lines on stdout.
+ * sinks/text.h - the live, human-readable event lines (the tracer's stdout
+ * unless -q or --top): one aligned line per event, violations set apart as
+ * "!! VIOLATION ...".  Names and task names are cleaned for the terminal
+ * (st_clean_text()).
  */
-#ifndef ST_OUTPUT_TEXT_H
-#define ST_OUTPUT_TEXT_H
+#ifndef ST_TEXT_H
+#define ST_TEXT_H
 
 #include <stdint.h>
 #include <stdio.h>
 
-#include "log/event.h"
+#include "sinks/sink.h"
 
-struct text_out;
+/* A sink writing to f (borrowed; flushed every tick, so a reader that went
+ * away shows as EPIPE from error()).  The TIME column counts from the run's
+ * start_ts (sink_begin).  NULL on ENOMEM. */
+struct sink *text_sink_new(FILE *f);
 
-/* Create a printer writing to f (borrowed).  start_ts (ns, CLOCK_MONOTONIC)
- * is time zero of the TIME column.  NULL on allocation failure. */
-struct text_out *text_out_new(FILE *f, uint64_t start_ts);
-void text_out_free(struct text_out *t);
+/* One event line for r; name: its generation's name when r carries none
+ * (NULL or ""); TIME relative to start_ts (ns). */
+void text_format_event(FILE *f, const struct st_rec *r, const char *name, uint64_t start_ts);
 
-/* The column header line. */
-void text_out_header(struct text_out *t);
+/* A violation: "!! VIOLATION kind shrinker ADDR (name): detail". */
+void text_format_violation(FILE *f, const struct st_violation *v);
 
-/* One aligned line for r.  Names seen on earlier events of the same shrinker
- * address fill the NAME column of events that carry none (shrink_end, frees). */
-void text_out_event(struct text_out *t, const struct st_rec *r);
-
-/* A violation, set apart from the event lines: "!! VIOLATION kind ...". */
-void text_out_violation(struct text_out *t, const struct st_violation *v);
-
-/* Remember name for shrinker address addr (bounded cache, oldest overwritten). */
-void text_out_learn_name(struct text_out *t, uint64_t addr, const char *name);
-
-#endif /* ST_OUTPUT_TEXT_H */
+#endif /* ST_TEXT_H */

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "front/cli.h"
+#include "sinks/tables.h"
 #include "sinks/top.h"
 
 struct top {
@@ -26,11 +26,6 @@ struct top {
 
 /* Violations shown under the table. */
 #define TOP_NOTES_SHOWN 3
-
-int top_parse_interval(const char *arg, double *out)
-{
-	return cli_parse_number(arg, TOP_MIN_INTERVAL, TOP_MAX_INTERVAL, out);
-}
 
 struct top *top_new(FILE *f, double interval_s, enum stats_sort sort, uint64_t start_ns)
 {
@@ -187,4 +182,95 @@ int top_draw(struct top *t, const struct stats *s, const struct top_state *st)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- as a sink -------------------------------------------------------------- */
+
+struct top_sink {
+	struct sink sink;
+	struct top *t;
+	double interval_s;
+	const char *backend;	/* from begin (static strings of the loader) */
+	char backend_buf[32];
+	int err;
+};
+
+static void tsk_begin(struct sink *s, const struct sink_begin *b)
+{
+	struct top_sink *k = (struct top_sink *)s;
+
+	snprintf(k->backend_buf, sizeof(k->backend_buf), "%s", b->backend ? b->backend : "");
+	k->backend = k->backend_buf;
+	k->t->next_ns = b->start_ts + k->t->interval_ns;
+}
+
+static void tsk_tick(struct sink *s, const struct sink_state *st)
+{
+	struct top_sink *k = (struct top_sink *)s;
+	struct top_state ts;
+
+	if (k->err || !top_due(k->t, st->now_ns))
+		return;
+	if (st->refresh)
+		st->refresh(st->refresh_ctx);
+	ts = (struct top_state){
+		.elapsed_s = st->elapsed_s,
+		.span_ns = st->cs->last_ts - st->cs->first_ts,
+		.backend = k->backend,
+		.events = st->cs->events, .lost = st->kernel_lost, .late = st->cs->late,
+		.violations = st->violations,
+	};
+	errno = 0;
+	if (top_draw(k->t, st->stats, &ts))
+		k->err = errno ? errno : EIO;
+}
+
+/* Back to the normal screen, the violations noted there printed. */
+static void tsk_finish(struct sink *s, const struct sink_state *st)
+{
+	(void)st;
+	top_end(((struct top_sink *)s)->t);
+}
+
+static int tsk_error(const struct sink *s)
+{
+	return ((const struct top_sink *)s)->err;
+}
+
+static void tsk_free(struct sink *s)
+{
+	struct top_sink *k = (struct top_sink *)s;
+
+	top_free(k->t);
+	free(k);
+}
+
+static const struct sink_ops top_ops = {
+	.name = "top", .begin = tsk_begin, .tick = tsk_tick, .finish = tsk_finish,
+	.error = tsk_error, .free = tsk_free,
+};
+
+struct sink *top_sink_new(FILE *f, double interval_s, enum stats_sort sort)
+{
+	struct top_sink *k = calloc(1, sizeof(*k));
+
+	if (!k)
+		return NULL;
+	k->sink.ops = &top_ops;
+	k->t = top_new(f, interval_s, sort, 0);
+	if (!k->t) {
+		free(k);
+		return NULL;
+	}
+	return &k->sink;
+}
+
+bool top_sink_takes_notes(const struct sink *s)
+{
+	return s && top_on_tty(((const struct top_sink *)s)->t);
+}
+
+void top_sink_note(struct sink *s, const char *line)
+{
+	top_note(((struct top_sink *)s)->t, line);
 }

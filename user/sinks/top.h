@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "engine/stats.h"
+#include "sinks/sink.h"
 
 #define TOP_DEFAULT_INTERVAL 1.0	/* seconds */
 #define TOP_MIN_INTERVAL 0.1
@@ -61,8 +62,15 @@ bool top_due(struct top *t, uint64_t now_ns);
  * (EPIPE: the reader is gone). */
 int top_draw(struct top *t, const struct stats *s, const struct top_state *st);
 
-/* Parse an INTERVAL argument (seconds, decimals allowed).  0, or -1 when it is
- * not a number between TOP_MIN_INTERVAL and TOP_MAX_INTERVAL. */
-int top_parse_interval(const char *arg, double *out);
+
+/* --top as a sink: on each tick that is due, the frame (after
+ * sink_state.refresh, so that stats-only numbers are current); at finish,
+ * top_end().  f is borrowed.  NULL on ENOMEM. */
+struct sink *top_sink_new(FILE *f, double interval_s, enum stats_sort sort);
+
+/* Is the top sink s (may be NULL) drawing on a terminal, where violation
+ * lines must go under its table (top_sink_note()) rather than to stderr? */
+bool top_sink_takes_notes(const struct sink *s);
+void top_sink_note(struct sink *s, const char *line);
 
 #endif /* ST_TOP_H */

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* sinks/sink.c - a list of sinks (see sinks/sink.h). */
+#include "sinks/sink.h"
+
+int sinks_add(struct sinks *l, struct sink *s)
+{
+	if (!s)
+		return 0;
+	if (l->n >= SINKS_MAX)
+		return -1;
+	l->s[l->n++] = s;
+	return 0;
+}
+
+#define EACH(l, hook, ...)							\
+	for (unsigned i = 0; i < (l)->n; i++)					\
+		if ((l)->s[i]->ops->hook)					\
+			(l)->s[i]->ops->hook((l)->s[i], __VA_ARGS__)
+
+void sinks_begin(struct sinks *l, const struct sink_begin *b)
+{
+	EACH(l, begin, b);
+}
+
+void sinks_event(struct sinks *l, const struct sink_event *e)
+{
+	EACH(l, event, e);
+}
+
+void sinks_violation(struct sinks *l, const struct st_violation *v)
+{
+	EACH(l, violation, v);
+}
+
+void sinks_tick(struct sinks *l, const struct sink_state *st)
+{
+	EACH(l, tick, st);
+}
+
+void sinks_finish(struct sinks *l, const struct sink_state *st)
+{
+	EACH(l, finish, st);
+}
+
+int sinks_error(const struct sinks *l, const char **which)
+{
+	for (unsigned i = 0; i < l->n; i++) {
+		int e = l->s[i]->ops->error ? l->s[i]->ops->error(l->s[i]) : 0;
+
+		if (e) {
+			if (which)
+				*which = l->s[i]->ops->name;
+			return e;
+		}
+	}
+	return 0;
+}
+
+void sinks_free(struct sinks *l)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		l->s[i]->ops->free(l->s[i]);
+	l->n = 0;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * sinks/sink.h - the one interface of every output: the JSONL log, the live
+ * event lines, CSV, Perfetto, --top, the summary and replay's report, the
+ * metrics endpoint.
+ *
+ * The tracer (front/trace.c) and replay (front/replay.c) each build a list of
+ * sinks from their options and drive it through the pipeline
+ * (front/pipeline.c), in this order:
+ *
+ *   begin      once per run: what the log's header says (kernel, backend, ...)
+ *   event      each event as it leaves the correlator (timestamp order), with
+ *              the name of the generation it belongs to
+ *   violation  each violation the moment the correlator finds it (after the
+ *              event that showed it)
+ *   tick       now and then (the tracer: every poll; replay: never), with the
+ *              statistics so far, for sinks that show a state (--top, metrics)
+ *   finish     once per run, at its end, with the final statistics
+ *   free       once
+ *
+ * Every hook but free may be NULL.  A sink writes only its own output and
+ * keeps its first write error for error().  A sink owns nothing it is given
+ * except what its constructor says.
+ */
+#ifndef ST_SINK_H
+#define ST_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/correlate.h"
+#include "engine/stats.h"
+#include "log/event.h"
+#include "log/reader.h"
+
+/* What a run is: the live tracer's, or a log's header (replay). */
+struct sink_begin {
+	const char *kernel;		/* release, "" unknown */
+	const char *backend;		/* "fentry", "tracepoint", "mixed", "" unknown */
+	uint64_t start_ts;		/* ns, CLOCK_MONOTONIC: tracing began (probes
+					 * attached); 0 unknown */
+	int list_offset;		/* offsetof(struct shrinker, list), bytes; -1 unknown */
+	const char *redacted;		/* NULL, "addrs" or "all" */
+	const char *run_id;		/* the run's id in the log header ("run"), or NULL */
+	bool live;			/* the tracer (else replay of a log) */
+	const char *source;		/* replay: the file being read; NULL live */
+	unsigned run;			/* replay: 1, 2, ... for logs concatenated in one input */
+};
+
+/* One event leaving the correlator. */
+struct sink_event {
+	const struct st_rec *r;
+	uint64_t serial;		/* its shrinker generation (correlator serial), 0 none */
+	const char *name;		/* that generation's name, "" unknown: also for
+					 * events that carry none (shrink_end, frees) */
+};
+
+/* The state of a run, for tick and finish. */
+struct sink_state {
+	uint64_t now_ns;		/* CLOCK_MONOTONIC now (live), or the last ts (replay) */
+	double elapsed_s;		/* wall time traced so far (live), 0 replay */
+	const struct stats *stats;	/* per-shrinker statistics */
+	const struct corr_stats *cs;	/* the correlator's counters */
+	const struct corr *corr;	/* for its lifecycle report (corr_report) */
+	uint64_t violations;		/* reported so far */
+	uint64_t kernel_lost;		/* events the kernel side dropped */
+	uint64_t skipped_runs;		/* BPF program runs the kernel skipped (recursion) */
+	bool stats_oom;			/* the statistics are incomplete */
+	/* Bring stats up to date before reading it (stats-only mode: read the
+	 * kernel's maps, a few syscalls); NULL when always current.  For sinks
+	 * that need the numbers now, not on every tick. */
+	void (*refresh)(void *ctx);
+	void *refresh_ctx;
+	/* finish only */
+	const char *command;		/* -- COMMAND: its argv[0], or NULL */
+	int command_status;		/* its wait status; -1 not reaped */
+	const char *log_path;		/* -o FILE, or NULL */
+	const struct st_log_stats *log;	/* replay: the reader's counters, or NULL */
+	bool input_error;		/* replay: the input stopped on an error */
+};
+
+struct sink;
+
+struct sink_ops {
+	const char *name;		/* "jsonl", "text", "csv", "perfetto", "top", ... */
+	void (*begin)(struct sink *s, const struct sink_begin *b);
+	void (*event)(struct sink *s, const struct sink_event *e);
+	void (*violation)(struct sink *s, const struct st_violation *v);
+	void (*tick)(struct sink *s, const struct sink_state *st);
+	void (*finish)(struct sink *s, const struct sink_state *st);
+	/* The first write error (an errno value), 0 if none.  May be NULL. */
+	int (*error)(const struct sink *s);
+	void (*free)(struct sink *s);
+};
+
+/* Embedded first in every sink's own struct. */
+struct sink {
+	const struct sink_ops *ops;
+};
+
+/* A list of sinks, called in the order they were added. */
+#define SINKS_MAX 8
+
+struct sinks {
+	struct sink *s[SINKS_MAX];
+	unsigned n;
+};
+
+/* Add s (owned from now on: freed by sinks_free()).  NULL s is ignored
+ * (a constructor that failed: the caller reports it).  -1 when full. */
+int sinks_add(struct sinks *l, struct sink *s);
+void sinks_begin(struct sinks *l, const struct sink_begin *b);
+void sinks_event(struct sinks *l, const struct sink_event *e);
+void sinks_violation(struct sinks *l, const struct st_violation *v);
+void sinks_tick(struct sinks *l, const struct sink_state *st);
+void sinks_finish(struct sinks *l, const struct sink_state *st);
+/* The first write error of any sink (errno value) and, in *which, its name. */
+int sinks_error(const struct sinks *l, const char **which);
+void sinks_free(struct sinks *l);
+
+#endif /* ST_SINK_H */

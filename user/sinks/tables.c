@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * sinks/tables.c - the statistics as text: the table of shrinkers (--top and
+ * the report), the report's generations, tasks, walks and histograms (see
+ * sinks/tables.h).  The numbers are engine/stats.c's; this only lays them out.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+#include "sinks/tables.h"
+
+/* ---- rendering -------------------------------------------------------------------- */
+
+const char *stats_fmt_ns(uint64_t ns, char *buf, size_t len)
+{
+	static const char *const units[] = { "µs", "ms", "s" };
+	double v = (double)ns;
+	unsigned u;
+
+	if (ns < 1000) {
+		snprintf(buf, len, "%" PRIu64 "ns", ns);
+		return buf;
+	}
+	v /= 1000;
+	for (u = 0; u < 2 && v >= 999.5; u++)
+		v /= 1000;
+	if (v < 9.995)
+		snprintf(buf, len, "%.2f%s", v, units[u]);
+	else if (v < 99.95)
+		snprintf(buf, len, "%.1f%s", v, units[u]);
+	else
+		snprintf(buf, len, "%.0f%s", v, units[u]);
+	return buf;
+}
+
+/* Display width of UTF-8 text (continuation bytes take no column). */
+static unsigned dwidth(const char *s)
+{
+	unsigned w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/* A line assembled in memory, then written cut to the width. */
+struct line {
+	char b[1024];
+	size_t n;
+};
+
+static void lput(struct line *l, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (k > sizeof(l->b) - 1 - l->n)
+		k = sizeof(l->b) - 1 - l->n;
+	memcpy(l->b + l->n, s, k);
+	l->n += k;
+	l->b[l->n] = '\0';
+}
+
+static void lpad(struct line *l, const char *s, unsigned w, bool right)
+{
+	unsigned dw = dwidth(s);
+
+	if (!right)
+		lput(l, s);
+	for (; dw < w; dw++)
+		lput(l, " ");
+	if (right)
+		lput(l, s);
+}
+
+static void lprintf(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void lprintf(struct line *l, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	lput(l, tmp);
+}
+
+/* Write the line, trailing blanks removed, cut to width columns (0: whole). */
+static void lflush(struct line *l, FILE *f, unsigned width)
+{
+	size_t end = l->n;
+	unsigned cols = 0;
+
+	while (end && l->b[end - 1] == ' ')
+		end--;
+	if (width) {
+		for (size_t i = 0; i < end; i++) {
+			if (((unsigned char)l->b[i] & 0xc0) != 0x80 && ++cols > width) {
+				end = i;
+				break;
+			}
+		}
+	}
+	fwrite(l->b, 1, end, f);
+	fputc('\n', f);
+	l->n = 0;
+	l->b[0] = '\0';
+}
+
+enum col { C_NAME, C_GENS, C_CALLS, C_ZERO, C_EMPTY, C_SCANNED, C_FREED, C_TOTAL, C_AVG,
+	   C_MAX, C_P50, C_P99, NCOL };
+
+static const char *const col_hdr[NCOL] = {
+	"NAME", "GENS", "CALLS", "ZERO", "EMPTY", "SCANNED", "FREED", "TOTAL", "AVG", "MAX",
+	"P50", "P99",
+};
+
+/* Dropped in this order when the table is wider than the terminal. */
+static const enum col drop_order[] = { C_SCANNED, C_EMPTY, C_GENS, C_P50, C_AVG, C_ZERO, C_P99,
+				       C_MAX, C_FREED };
+
+#define CELL ST_REC_NAME_LEN	/* a name, or a number or duration */
+#define NAME_MIN 8
+#define NAME_SOFT 20
+
+static void name_cells(const struct stats_name *n, char cells[NCOL][CELL])
+{
+	uint64_t timed = n->c.calls - n->untimed;
+
+	st_clean_text(cells[C_NAME], CELL, n->name);
+	snprintf(cells[C_GENS], CELL, "%" PRIu64, n->gens);
+	snprintf(cells[C_CALLS], CELL, "%" PRIu64, (uint64_t)n->c.calls);
+	snprintf(cells[C_ZERO], CELL, "%" PRIu64, (uint64_t)n->c.zero_calls);
+	snprintf(cells[C_EMPTY], CELL, "%" PRIu64, (uint64_t)n->c.empty_calls);
+	snprintf(cells[C_SCANNED], CELL, "%" PRIu64, (uint64_t)n->c.scanned);
+	snprintf(cells[C_FREED], CELL, "%" PRIu64, (uint64_t)n->c.freed);
+	if (!timed) {
+		for (int c = C_TOTAL; c <= C_P99; c++)
+			strcpy(cells[c], "-");
+		return;
+	}
+	stats_fmt_ns(n->c.total_ns, cells[C_TOTAL], CELL);
+	stats_fmt_ns(n->c.total_ns / timed, cells[C_AVG], CELL);
+	stats_fmt_ns(n->c.max_ns, cells[C_MAX], CELL);
+	stats_fmt_ns(stats_percentile(n->c.hist, n->c.max_ns, 500), cells[C_P50], CELL);
+	stats_fmt_ns(stats_percentile(n->c.hist, n->c.max_ns, 990), cells[C_P99], CELL);
+}
+
+/* Cut s to w columns, marking the cut with '~'. */
+static void cut(char *s, unsigned w)
+{
+	unsigned cols = 0;
+
+	if (dwidth(s) <= w || w < 2)
+		return;
+	for (char *p = s; *p; p++) {
+		if (((unsigned char)*p & 0xc0) != 0x80 && ++cols == w) {
+			p[0] = '~';
+			p[1] = '\0';
+			return;
+		}
+	}
+}
+
+/* w less excess, but not below floor (nor above w) */
+static unsigned shrink_to(unsigned w, unsigned excess, unsigned floor)
+{
+	if (w <= floor)
+		return w;
+	return excess < w - floor ? w - excess : floor;
+}
+
+static unsigned table_width(const unsigned w[NCOL], const bool on[NCOL])
+{
+	unsigned t = 0;
+
+	for (int c = 0; c < NCOL; c++)
+		if (on[c])
+			t += w[c] + (c ? 2 : 0);
+	return t;
+}
+
+static void print_table(FILE *f, const struct stats_name *const *rows, size_t nrows,
+			unsigned width)
+{
+	char (*cells)[NCOL][CELL] = calloc(nrows ? nrows : 1, sizeof(*cells));
+	unsigned w[NCOL];
+	bool on[NCOL];
+	struct line l = { .n = 0 };
+	unsigned total;
+
+	if (!cells)
+		return;
+	for (int c = 0; c < NCOL; c++) {
+		w[c] = dwidth(col_hdr[c]);
+		on[c] = true;
+	}
+	for (size_t i = 0; i < nrows; i++) {
+		name_cells(rows[i], cells[i]);
+		for (int c = 0; c < NCOL; c++)
+			if (dwidth(cells[i][c]) > w[c])
+				w[c] = dwidth(cells[i][c]);
+	}
+	if (width) {
+		/* first cut long names down to NAME_SOFT, then drop columns, then cut
+		 * names down to NAME_MIN */
+		total = table_width(w, on);
+		if (total > width)
+			w[C_NAME] = shrink_to(w[C_NAME], total - width, NAME_SOFT);
+		for (size_t d = 0; d < sizeof(drop_order) / sizeof(drop_order[0]) &&
+				   table_width(w, on) > width; d++)
+			on[drop_order[d]] = false;
+		total = table_width(w, on);
+		if (total > width)
+			w[C_NAME] = shrink_to(w[C_NAME], total - width, NAME_MIN);
+	}
+	for (int c = 0; c < NCOL; c++) {
+		if (!on[c])
+			continue;
+		if (c)
+			lput(&l, "  ");
+		lpad(&l, col_hdr[c], w[c], c != C_NAME);
+	}
+	lflush(&l, f, width);
+	for (size_t i = 0; i < nrows; i++) {
+		cut(cells[i][C_NAME], w[C_NAME]);
+		for (int c = 0; c < NCOL; c++) {
+			if (!on[c])
+				continue;
+			if (c)
+				lput(&l, "  ");
+			lpad(&l, cells[i][c], w[c], c != C_NAME);
+		}
+		lflush(&l, f, width);
+	}
+	free(cells);
+}
+
+static void print_totals(const struct stats *s, FILE *f, const struct stats_print_opts *o)
+{
+	struct stats_walk w;
+	struct stats_totals tot;
+	struct line l = { .n = 0 };
+	char b[32];
+
+	stats_get_walk(s, &w);
+	stats_get_totals(s, &tot);
+	lput(&l, "shrinkers:");
+	if (o->span_ns)
+		lprintf(&l, " events over %s,", stats_fmt_ns(o->span_ns, b, sizeof(b)));
+	lprintf(&l, " %" PRIu64 " walk%s, %" PRIu64 " call%s", w.walks, w.walks == 1 ? "" : "s",
+		tot.calls, tot.calls == 1 ? "" : "s");
+	if (tot.untimed)
+		lprintf(&l, " (%" PRIu64 " untimed)", tot.untimed);
+	lprintf(&l, ", %" PRIu64 " objects freed, %s in shrinkers", tot.freed,
+		stats_fmt_ns(tot.total_ns, b, sizeof(b)));
+	if (o->show_lost)
+		lprintf(&l, ", %" PRIu64 " events lost", o->lost);
+	lflush(&l, f, o->width);
+}
+
+unsigned stats_print_top(const struct stats *s, FILE *f, const struct stats_print_opts *o)
+{
+	const struct stats_name **v;
+	size_t n, shown;
+	unsigned lines = 1;
+
+	print_totals(s, f, o);
+	n = stats_sorted_names(s, o->sort, NULL, 0);
+	v = malloc((n ? n : 1) * sizeof(*v));
+	if (!v)
+		return lines;
+	n = stats_sorted_names(s, o->sort, v, n);
+	shown = o->top_n && o->top_n < n ? o->top_n : n;
+	print_table(f, v, shown, o->width);
+	lines += 1 + (unsigned)shown;
+	if (shown < n) {
+		struct line l = { .n = 0 };
+
+		lprintf(&l, "... %zu more (sorted by %s)", n - shown, stats_sort_name(o->sort));
+		lflush(&l, f, o->width);
+		lines++;
+	}
+	free(v);
+	return lines;
+}
+
+void stats_print_hist(FILE *f, const __u64 hist[ST_HIST_SLOTS])
+{
+	int first = -1, last = -1;
+	uint64_t maxc = 0;
+	bool wide;
+
+	for (int k = 0; k < ST_HIST_SLOTS; k++) {
+		if (!hist[k])
+			continue;
+		if (first < 0)
+			first = k;
+		last = k;
+		if (hist[k] > maxc)
+			maxc = hist[k];
+	}
+	if (first < 0)
+		return;
+	wide = last > 33;	/* 2^33 - 1 has 10 digits */
+	if (wide)
+		fprintf(f, "               %-29s : count     distribution\n", "nsecs");
+	else
+		fprintf(f, "     %-19s : count     distribution\n", "nsecs");
+	for (int k = first; k <= last; k++) {
+		uint64_t lo = k ? 1ULL << (k - 1) : 0, hi = k ? (1ULL << k) - 1 : 0;
+		char stars[41];
+		unsigned ns = (unsigned)((unsigned __int128)hist[k] * 40 / maxc);
+
+		memset(stars, '*', ns);
+		stars[ns] = '\0';
+		if (wide)
+			fprintf(f, "%20" PRIu64 " -> %-20" PRIu64 " : %-8" PRIu64 " |%-40s|\n",
+				lo, hi, (uint64_t)hist[k], stars);
+		else
+			fprintf(f, "%10" PRIu64 " -> %-10" PRIu64 " : %-8" PRIu64 " |%-40s|\n",
+				lo, hi, (uint64_t)hist[k], stars);
+	}
+}
+
+static int cmp_gens(const void *a, const void *b)
+{
+	const struct stats_gen *x = *(const struct stats_gen *const *)a;
+	const struct stats_gen *y = *(const struct stats_gen *const *)b;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
+	if (x->calls != y->calls)
+		return x->calls > y->calls ? -1 : 1;
+	return x->serial < y->serial ? -1 : x->serial > y->serial;
+}
+
+static int cmp_tasks(const void *a, const void *b)
+{
+	const struct stats_task *x = *(const struct stats_task *const *)a;
+	const struct stats_task *y = *(const struct stats_task *const *)b;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
+	if (x->calls != y->calls)
+		return x->calls > y->calls ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* A small right-aligned table of preformatted cells. */
+static void print_cells(FILE *f, unsigned width, unsigned ncol, const char *const *hdr,
+			const bool *left, char (*cells)[8][CELL], size_t nrows)
+{
+	unsigned w[8];
+	struct line l = { .n = 0 };
+
+	for (unsigned c = 0; c < ncol; c++) {
+		w[c] = dwidth(hdr[c]);
+		for (size_t i = 0; i < nrows; i++)
+			if (dwidth(cells[i][c]) > w[c])
+				w[c] = dwidth(cells[i][c]);
+	}
+	for (unsigned c = 0; c < ncol; c++) {
+		if (c)
+			lput(&l, "  ");
+		lpad(&l, hdr[c], w[c], !left[c]);
+	}
+	lflush(&l, f, width);
+	for (size_t i = 0; i < nrows; i++) {
+		for (unsigned c = 0; c < ncol; c++) {
+			if (c)
+				lput(&l, "  ");
+			lpad(&l, cells[i][c], w[c], !left[c]);
+		}
+		lflush(&l, f, width);
+	}
+}
+
+static void print_gens(const struct stats *s, FILE *f, unsigned top, unsigned width)
+{
+	static const char *const hdr[] = { "SERIAL", "SHRINKER", "NAME", "CALLS", "ZERO",
+					   "FREED", "TOTAL", "MAX" };
+	static const bool left[] = { false, true, true, false, false, false, false, false };
+	const struct stats_gen **v;
+	char (*cells)[8][CELL];
+	size_t n = 0, shown;
+
+	n = stats_list_gens(s, NULL, 0);
+	v = malloc((n ? n : 1) * sizeof(*v));
+	if (!v)
+		return;
+	n = stats_list_gens(s, v, n);
+	qsort(v, n, sizeof(*v), cmp_gens);
+	shown = n < top ? n : top;
+	fprintf(f, "\nGenerations by total time (top %zu of %zu with calls):\n", shown, n);
+	cells = calloc(shown ? shown : 1, sizeof(*cells));
+	if (cells && shown) {
+		for (size_t i = 0; i < shown; i++) {
+			const struct stats_gen *g = v[i];
+
+			snprintf(cells[i][0], CELL, "%" PRIu64, g->serial);
+			snprintf(cells[i][1], CELL, "0x%" PRIx64, g->addr);
+			st_clean_text(cells[i][2], CELL, g->name);
+			snprintf(cells[i][3], CELL, "%" PRIu64, g->calls);
+			snprintf(cells[i][4], CELL, "%" PRIu64, g->zero_calls);
+			snprintf(cells[i][5], CELL, "%" PRIu64, g->freed);
+			if (g->calls > g->untimed) {
+				stats_fmt_ns(g->total_ns, cells[i][6], CELL);
+				stats_fmt_ns(g->max_ns, cells[i][7], CELL);
+			} else {
+				strcpy(cells[i][6], "-");
+				strcpy(cells[i][7], "-");
+			}
+		}
+		print_cells(f, width, 8, hdr, left, cells, shown);
+	}
+	free(cells);
+	free(v);
+}
+
+static void print_tasks(const struct stats *s, FILE *f, unsigned top, unsigned width)
+{
+	static const char *const hdr[] = { "PID", "COMM", "CALLS", "TOTAL", "AVG", "MAX" };
+	static const bool left[] = { false, true, false, false, false, false };
+	const struct stats_task **v;
+	char (*cells)[8][CELL];
+	size_t n = 0, shown;
+
+	n = stats_list_tasks(s, NULL, 0);
+	v = malloc((n ? n : 1) * sizeof(*v));
+	if (!v)
+		return;
+	n = stats_list_tasks(s, v, n);
+	qsort(v, n, sizeof(*v), cmp_tasks);
+	shown = n < top ? n : top;
+	fprintf(f, "\nTasks by time in shrinkers (top %zu of %zu):\n", shown, n);
+	cells = calloc(shown ? shown : 1, sizeof(*cells));
+	if (cells && shown) {
+		for (size_t i = 0; i < shown; i++) {
+			const struct stats_task *t = v[i];
+			uint64_t timed = t->calls - t->untimed;
+
+			if (t->pid < 0)
+				strcpy(cells[i][0], "-");
+			else
+				snprintf(cells[i][0], CELL, "%d", t->pid);
+			st_clean_text(cells[i][1], CELL, t->comm);
+			snprintf(cells[i][2], CELL, "%" PRIu64, t->calls);
+			if (timed) {
+				stats_fmt_ns(t->total_ns, cells[i][3], CELL);
+				stats_fmt_ns(t->total_ns / timed, cells[i][4], CELL);
+				stats_fmt_ns(t->max_ns, cells[i][5], CELL);
+			} else {
+				for (int c = 3; c < 6; c++)
+					strcpy(cells[i][c], "-");
+			}
+		}
+		print_cells(f, width, 6, hdr, left, cells, shown);
+	}
+	free(cells);
+	free(v);
+}
+
+static void print_walks(const struct stats *s, FILE *f)
+{
+	struct stats_walk w;
+	char a[32], b[32], c[32], d[32];
+	uint64_t timed;
+
+	stats_get_walk(s, &w);
+	if (!w.walks) {
+		fprintf(f, "\nWalks: none traced\n");
+		return;
+	}
+	timed = w.walks - w.untimed;
+	fprintf(f, "\nWalks: %" PRIu64 " (%" PRIu64 " untimed), %" PRIu64 ".%02" PRIu64
+		" calls per walk (max %" PRIu64 "), %" PRIu64 " objects freed", w.walks, w.untimed,
+		w.calls / w.walks, w.calls % w.walks * 100 / w.walks, w.max_calls, w.freed);
+	if (timed)
+		fprintf(f, "; duration avg %s max %s p50 %s p99 %s",
+			stats_fmt_ns(w.total_ns / timed, a, sizeof(a)),
+			stats_fmt_ns(w.max_ns, b, sizeof(b)),
+			stats_fmt_ns(stats_percentile(w.hist, w.max_ns, 500), c, sizeof(c)),
+			stats_fmt_ns(stats_percentile(w.hist, w.max_ns, 990), d, sizeof(d)));
+	fputc('\n', f);
+}
+
+void stats_print_report(const struct stats *s, FILE *f, const struct stats_print_opts *o)
+{
+	struct stats_print_opts all = *o;
+	const struct stats_name **v;
+	struct stats_walk w;
+	struct stats_folded fo;
+	struct stats_limits lim;
+	unsigned top = o->top_n ? o->top_n : 10;
+	size_t n;
+
+	all.top_n = 0;
+	static const char *const desc[] = {
+		[STATS_SORT_TIME] = "total time",
+		[STATS_SORT_CALLS] = "calls",
+		[STATS_SORT_FREED] = "objects freed",
+		[STATS_SORT_MAX] = "longest call",
+		[STATS_SORT_P99] = "p99 latency",
+		[STATS_SORT_ZERO] = "calls that freed nothing",
+		[STATS_SORT_NAME] = "name",
+	};
+
+	fprintf(f, "do_shrink_slab() calls per shrinker, sorted by %s:\n",
+		(unsigned)o->sort < sizeof(desc) / sizeof(desc[0]) ? desc[o->sort] : "?");
+	stats_print_top(s, f, &all);
+	print_gens(s, f, top, o->width);
+	print_walks(s, f);
+	print_tasks(s, f, top, o->width);
+
+	n = stats_sorted_names(s, STATS_SORT_TIME, NULL, 0);
+	v = malloc((n ? n : 1) * sizeof(*v));
+	if (v) {
+		n = stats_sorted_names(s, STATS_SORT_TIME, v, n);
+		for (size_t i = 0; i < n && i < 3; i++) {
+			char name[ST_REC_NAME_LEN];
+
+			if (v[i]->c.calls == v[i]->untimed)
+				continue;
+			uint64_t timed = v[i]->c.calls - v[i]->untimed;
+
+			st_clean_text(name, sizeof(name), v[i]->name);
+			fprintf(f, "\nLatency of %s (do_shrink_slab(), %" PRIu64 " timed call%s):\n",
+				name, timed, timed == 1 ? "" : "s");
+			stats_print_hist(f, v[i]->c.hist);
+		}
+		free(v);
+	}
+	stats_get_walk(s, &w);
+	if (w.walks > w.untimed) {
+		fprintf(f, "\nLatency of walks (shrink_slab(), %" PRIu64 " timed walk%s):\n",
+			w.walks - w.untimed, w.walks - w.untimed == 1 ? "" : "s");
+		stats_print_hist(f, w.hist);
+	}
+	stats_get_folded(s, &fo);
+	stats_get_limits(s, &lim);
+	if (fo.other_name_calls || fo.gens_folded || fo.other_task_calls)
+		fprintf(f, "\nFolded by the memory caps: %" PRIu64 " calls into \"%s\" (more than %zu "
+			"names), %" PRIu64 " generations dropped from the generation table (more "
+			"than %zu), %" PRIu64 " calls into \"%s\" (more than %zu tasks)\n",
+			fo.other_name_calls, STATS_OTHER_NAME, lim.max_names, fo.gens_folded,
+			lim.max_gens, fo.other_task_calls, STATS_OTHER_TASKS, lim.max_tasks);
+}
