@@ -23,110 +23,8 @@
 
 #include "engine/correlate.h"
 #include "engine/reorder.h"
+#include "lib/htab.h"
 #include "lib/util.h"
-
-/* ---- open addressing map: uint64 key -> non-NULL pointer ---------------- */
-
-struct umap {
-	uint64_t *keys;
-	void **vals;		/* NULL = empty slot */
-	size_t cap;		/* power of two */
-	size_t n;
-};
-
-static void *umap_get(const struct umap *m, uint64_t key)
-{
-	if (!m->cap)
-		return NULL;
-	for (size_t i = st_mix64(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		if (!m->vals[i])
-			return NULL;
-		if (m->keys[i] == key)
-			return m->vals[i];
-	}
-}
-
-static int umap_grow(struct umap *m)
-{
-	size_t ncap = m->cap ? m->cap * 2 : 64;
-	uint64_t *nk = calloc(ncap, sizeof(*nk));
-	void **nv = calloc(ncap, sizeof(*nv));
-
-	if (!nk || !nv) {
-		free(nk);
-		free(nv);
-		return -1;
-	}
-	for (size_t j = 0; j < m->cap; j++) {
-		if (!m->vals[j])
-			continue;
-		size_t i = st_mix64(m->keys[j]) & (ncap - 1);
-
-		while (nv[i])
-			i = (i + 1) & (ncap - 1);
-		nk[i] = m->keys[j];
-		nv[i] = m->vals[j];
-	}
-	free(m->keys);
-	free(m->vals);
-	m->keys = nk;
-	m->vals = nv;
-	m->cap = ncap;
-	return 0;
-}
-
-/* Insert or replace.  0 or -1 (ENOMEM). */
-static int umap_put(struct umap *m, uint64_t key, void *val)
-{
-	if ((m->n + 1) * 4 > m->cap * 3 && umap_grow(m))
-		return -1;
-	for (size_t i = st_mix64(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		if (!m->vals[i]) {
-			m->keys[i] = key;
-			m->vals[i] = val;
-			m->n++;
-			return 0;
-		}
-		if (m->keys[i] == key) {
-			m->vals[i] = val;
-			return 0;
-		}
-	}
-}
-
-/* Remove key (backward shift deletion keeps probe chains intact). */
-static void umap_del(struct umap *m, uint64_t key)
-{
-	size_t mask = m->cap - 1, i, j;
-
-	if (!m->cap)
-		return;
-	for (i = st_mix64(key) & mask;; i = (i + 1) & mask) {
-		if (!m->vals[i])
-			return;
-		if (m->keys[i] == key)
-			break;
-	}
-	for (j = (i + 1) & mask; m->vals[j]; j = (j + 1) & mask) {
-		size_t home = st_mix64(m->keys[j]) & mask;
-
-		/* move j back into the hole at i unless its home lies in (i, j] */
-		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
-			continue;
-		m->keys[i] = m->keys[j];
-		m->vals[i] = m->vals[j];
-		i = j;
-	}
-	m->vals[i] = NULL;
-	m->n--;
-}
-
-static void umap_free(struct umap *m)
-{
-	free(m->keys);
-	free(m->vals);
-	memset(m, 0, sizeof(*m));
-}
 
 /* ---- state -------------------------------------------------------------- */
 
@@ -138,9 +36,8 @@ enum gstate {
 };
 
 struct name_stats {
+	struct htab_node hn;	/* in c->name_index, key htab_hash_str(name) */
 	char name[ST_REC_NAME_LEN];
-	uint64_t hash;
-	struct name_stats *hnext;
 	uint64_t generations;
 	uint64_t frees, free_wait_total, free_wait_max;
 	uint64_t rcu_frees, rcu_wait_total, rcu_wait_max;
@@ -155,6 +52,8 @@ struct dedupe {
 struct call;
 
 struct gen {
+	struct htab_node hn;	/* in c->gens, key addr, while the current one there */
+	bool in_gens;
 	uint64_t addr, serial;
 	enum gstate state;
 	char name[ST_REC_NAME_LEN];
@@ -191,6 +90,7 @@ struct call {
 };
 
 struct task {
+	struct htab_node hn;	/* in c->tasks, key (uint32_t)pid */
 	int pid;
 	char comm[ST_REC_COMM_LEN];
 	bool in_walk;
@@ -222,14 +122,14 @@ struct corr {
 	uint64_t lost_seq;		/* lost records processed so far */
 	uint64_t next_serial;
 
-	struct umap gens, tasks;
+	struct htab gens, tasks;	/* struct gen by address, struct task by pid */
 	struct gen *fifo_head, *fifo_tail;
 	size_t nfifo;
 	struct gen **pending;
 	size_t npending, cappending;
 	uint64_t stuck_next;		/* earliest ts at which a pending free turns stuck */
 
-	struct name_stats **name_buckets;	/* CORR_MAX_NAMES * 2 buckets */
+	struct htab name_index;		/* struct name_stats by name */
 	struct name_stats **names;		/* in creation order */
 	size_t nnames;
 	struct name_stats *other;
@@ -242,6 +142,39 @@ struct corr {
 	unsigned nheld_v;
 	struct st_violation held_v[HELD_VIOLATIONS];
 };
+
+/* The current generation at addr, or NULL. */
+static struct gen *gen_at(const struct corr *c, uint64_t addr)
+{
+	struct htab_node *e = htab_first(&c->gens, addr);
+
+	return e ? container_of(e, struct gen, hn) : NULL;
+}
+
+static void gen_unindex(struct corr *c, struct gen *g)
+{
+	if (g->in_gens) {
+		htab_del(&c->gens, &g->hn);
+		g->in_gens = false;
+	}
+}
+
+/* g becomes the current generation at its address.  0 or -1 (ENOMEM). */
+static int gen_index(struct corr *c, struct gen *g)
+{
+	g->hn.key = g->addr;
+	if (htab_add(&c->gens, &g->hn))
+		return -1;
+	g->in_gens = true;
+	return 0;
+}
+
+static struct task *task_at(const struct corr *c, int pid)
+{
+	struct htab_node *e = htab_first(&c->tasks, (uint64_t)(uint32_t)pid);
+
+	return e ? container_of(e, struct task, hn) : NULL;
+}
 
 /* A cap of struct corr_opts left something out: count it, tell once. */
 static void cap_hit(struct corr *c, enum corr_cap cap, uint64_t limit)
@@ -266,8 +199,6 @@ static const char *dur(uint64_t ns, char *buf, size_t len)
 	return buf;
 }
 
-#define NAME_BUCKETS (CORR_MAX_NAMES * 2)
-
 /* The summary entry of a shrinker name ("(unnamed)" for ""); NULL on ENOMEM. */
 static struct name_stats *name_get(struct corr *c, const char *name)
 {
@@ -276,10 +207,12 @@ static struct name_stats *name_get(struct corr *c, const char *name)
 
 	if (!name[0])
 		name = "(unnamed)";
-	h = st_fnv1a(name);
-	for (ns = c->name_buckets[h % NAME_BUCKETS]; ns; ns = ns->hnext)
-		if (ns->hash == h && strcmp(ns->name, name) == 0)
+	h = htab_hash_str(name, strlen(name));
+	for (struct htab_node *e = htab_first(&c->name_index, h); e; e = htab_next(e)) {
+		ns = container_of(e, struct name_stats, hn);
+		if (strcmp(ns->name, name) == 0)
 			return ns;
+	}
 	if (c->nnames >= CORR_MAX_NAMES) {
 		if (!c->other) {
 			c->other = calloc(1, sizeof(*c->other));
@@ -293,9 +226,11 @@ static struct name_stats *name_get(struct corr *c, const char *name)
 	if (!ns)
 		return NULL;
 	st_copy_str(ns->name, sizeof(ns->name), name, SIZE_MAX);
-	ns->hash = h;
-	ns->hnext = c->name_buckets[h % NAME_BUCKETS];
-	c->name_buckets[h % NAME_BUCKETS] = ns;
+	ns->hn.key = h;
+	if (htab_add(&c->name_index, &ns->hn)) {
+		free(ns);
+		return NULL;
+	}
 	c->names[c->nnames++] = ns;
 	return ns;
 }
@@ -408,8 +343,7 @@ static void fifo_trim(struct corr *c)
 		struct gen *g = c->fifo_head;
 
 		fifo_unlink(c, g);
-		if (umap_get(&c->gens, g->addr) == g)
-			umap_del(&c->gens, g->addr);
+		gen_unindex(c, g);
 		gen_destroy(c, g);
 		c->st.tombstones_evicted++;
 	}
@@ -435,7 +369,7 @@ static void fifo_add(struct corr *c, struct gen *g)
  * longer be named by any event: it is dropped.  NULL on ENOMEM. */
 static struct gen *gen_new(struct corr *c, const struct st_rec *r)
 {
-	struct gen *old = umap_get(&c->gens, r->shrinker);
+	struct gen *old = gen_at(c, r->shrinker);
 	struct gen *g;
 
 	/* live generations: the table less the tombstones (queued, freed) */
@@ -444,7 +378,7 @@ static struct gen *gen_new(struct corr *c, const struct st_rec *r)
 		/* a new generation at old's address ends old: no event names
 		 * old any more (nor must it look like a use after free) */
 		if (old) {
-			umap_del(&c->gens, old->addr);
+			gen_unindex(c, old);
 			if (old->in_fifo)
 				fifo_unlink(c, old);
 			gen_destroy(c, old);
@@ -460,9 +394,16 @@ static struct gen *gen_new(struct corr *c, const struct st_rec *r)
 	g->serial = ++c->next_serial;
 	g->first_ts = r->ts;
 	g->pend_idx = -1;
-	if (umap_put(&c->gens, g->addr, g)) {
+	if (old)
+		gen_unindex(c, old);
+	if (gen_index(c, g)) {
 		free(g);
 		c->oom = true;
+		if (old) {
+			if (old->in_fifo)
+				fifo_unlink(c, old);
+			gen_destroy(c, old);
+		}
 		return NULL;
 	}
 	if (old) {
@@ -487,7 +428,7 @@ static struct gen *gen_new(struct corr *c, const struct st_rec *r)
  * NULL when it cannot be tracked (out of memory, or the generations cap). */
 static struct gen *gen_lookup(struct corr *c, const struct st_rec *r)
 {
-	struct gen *g = umap_get(&c->gens, r->shrinker);
+	struct gen *g = gen_at(c, r->shrinker);
 
 	if (!g)
 		g = gen_new(c, r);
@@ -758,7 +699,7 @@ static void check_stuck(struct corr *c, uint64_t now)
 
 static struct task *task_get(struct corr *c, const struct st_rec *r)
 {
-	struct task *t = umap_get(&c->tasks, (uint64_t)(uint32_t)r->pid);
+	struct task *t = task_at(c, r->pid);
 
 	if (t)
 		return t;
@@ -767,7 +708,9 @@ static struct task *task_get(struct corr *c, const struct st_rec *r)
 		return NULL;
 	}
 	t = calloc(1, sizeof(*t));
-	if (!t || umap_put(&c->tasks, (uint64_t)(uint32_t)r->pid, t)) {
+	if (t)
+		t->hn.key = (uint64_t)(uint32_t)r->pid;
+	if (!t || htab_add(&c->tasks, &t->hn)) {
 		free(t);
 		c->oom = true;
 		return NULL;
@@ -781,7 +724,7 @@ static void task_put(struct corr *c, struct task *t)
 {
 	if (t->in_walk || t->top)
 		return;
-	umap_del(&c->tasks, (uint64_t)(uint32_t)t->pid);
+	htab_del(&c->tasks, &t->hn);
 	free(t);
 }
 
@@ -867,7 +810,7 @@ static void task_push(struct corr *c, struct task *t, struct gen *g, const struc
 
 static void on_alloc(struct corr *c, const struct st_rec *r)
 {
-	struct gen *g = umap_get(&c->gens, r->shrinker);
+	struct gen *g = gen_at(c, r->shrinker);
 
 	/* a new generation unless the current one is still alive (register after alloc) */
 	if (!g || g->state >= G_QUEUED)
@@ -907,7 +850,7 @@ static struct gen *gen_of_next(struct corr *c, uint64_t next)
 {
 	if (next < c->o.list_offset)
 		return NULL;
-	return umap_get(&c->gens, next - c->o.list_offset);
+	return gen_at(c, next - c->o.list_offset);
 }
 
 /* Report the call r ends through on_call; k is its shrink_begin, or NULL. */
@@ -968,7 +911,7 @@ static void on_shrink_end(struct corr *c, const struct st_rec *r)
 		   (ng = gen_of_next(c, r->next)) && ng != g && ng->state >= G_QUEUED) {
 		v_stale_next(c, g, r, ng);
 	}
-	t = umap_get(&c->tasks, (uint64_t)(uint32_t)r->pid);
+	t = task_at(c, r->pid);
 	if (t) {
 		paired = task_pop(c, t, r->shrinker, &k);
 		if (t->in_walk) {
@@ -1074,7 +1017,7 @@ static void on_rcu_free(struct corr *c, const struct st_rec *r)
 
 static void on_walk_end(struct corr *c, const struct st_rec *r)
 {
-	struct task *t = umap_get(&c->tasks, (uint64_t)(uint32_t)r->pid);
+	struct task *t = task_at(c, r->pid);
 	struct corr_walk w = {
 		.pid = r->pid,
 		.end_ts = r->ts,
@@ -1179,7 +1122,7 @@ static void process(struct corr *c, const struct st_rec *r)
 	c->in_event = false;
 	if (c->cb.on_event) {
 		struct corr_event e = { .name = "" };
-		const struct gen *g = (r->has & ST_HAS_SHRINKER) ? umap_get(&c->gens, r->shrinker)
+		const struct gen *g = (r->has & ST_HAS_SHRINKER) ? gen_at(c, r->shrinker)
 								 : NULL;
 
 		if (g) {
@@ -1259,10 +1202,9 @@ struct corr *corr_new(const struct corr_opts *opts, const struct corr_cbs *cbs)
 	if (cbs)
 		c->cb = *cbs;
 	c->stuck_next = UINT64_MAX;
-	c->name_buckets = calloc(NAME_BUCKETS, sizeof(*c->name_buckets));
 	c->names = calloc(CORR_MAX_NAMES, sizeof(*c->names));
 	c->window = reorder_new();
-	if (!c->name_buckets || !c->names || !c->window) {
+	if (!c->names || !c->window) {
 		corr_free(c);
 		return NULL;
 	}
@@ -1273,11 +1215,9 @@ void corr_free(struct corr *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->tasks.cap; i++) {
-		struct task *t = c->tasks.vals[i];
+	htab_each(&c->tasks, i, e, nx) {
+		struct task *t = container_of(e, struct task, hn);
 
-		if (!t)
-			continue;
 		while (t->top) {
 			struct call *k = t->top;
 
@@ -1286,16 +1226,16 @@ void corr_free(struct corr *c)
 		}
 		free(t);
 	}
-	umap_free(&c->tasks);
-	for (size_t i = 0; i < c->gens.cap; i++) {
-		struct gen *g = c->gens.vals[i];
+	htab_free(&c->tasks);
+	htab_each(&c->gens, i, e, nx) {
+		struct gen *g = container_of(e, struct gen, hn);
 
-		if (g && !g->in_fifo) {
+		if (!g->in_fifo) {
 			free(g->rep);
 			free(g);
 		}
 	}
-	umap_free(&c->gens);
+	htab_free(&c->gens);
 	while (c->fifo_head) {
 		struct gen *g = c->fifo_head;
 
@@ -1307,7 +1247,7 @@ void corr_free(struct corr *c)
 		free(c->names[i]);
 	free(c->other);
 	free(c->names);
-	free(c->name_buckets);
+	htab_free(&c->name_index);
 	free(c->pending);
 	reorder_free(c->window);
 	free(c);
@@ -1380,7 +1320,7 @@ void corr_get_stats(const struct corr *c, struct corr_stats *out)
 int corr_lookup(const struct corr *c, uint64_t addr, uint64_t *serial, char *name,
 		size_t namesz)
 {
-	const struct gen *g = umap_get(&c->gens, addr);
+	const struct gen *g = gen_at(c, addr);
 
 	if (!g)
 		return -1;

@@ -17,102 +17,21 @@
 #include <string.h>
 
 #include "engine/stats.h"
+#include "lib/htab.h"
 #include "lib/util.h"
-
-/* ---- chained hash on a 64-bit key, growing ------------------------------ */
-
-struct hent {
-	uint64_t key;
-	struct hent *hnext;
-};
-
-struct htab {
-	struct hent **b;
-	size_t cap;		/* power of two, or 0 */
-	size_t n;
-};
-
-/* The first entry with key (continue with ht_next), or NULL. */
-static struct hent *ht_first(const struct htab *t, uint64_t key)
-{
-	struct hent *e;
-
-	if (!t->cap)
-		return NULL;
-	for (e = t->b[st_mix64(key) & (t->cap - 1)]; e && e->key != key; e = e->hnext)
-		;
-	return e;
-}
-
-static struct hent *ht_next(const struct hent *e)
-{
-	uint64_t key = e->key;
-
-	for (e = e->hnext; e && e->key != key; e = e->hnext)
-		;
-	return (struct hent *)e;
-}
-
-static int ht_add(struct htab *t, struct hent *e)
-{
-	if (t->n >= t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 256;
-		struct hent **nb = calloc(ncap, sizeof(*nb));
-
-		if (!nb)
-			return -1;
-		for (size_t i = 0; i < t->cap; i++) {
-			struct hent *x = t->b[i], *nx;
-
-			for (; x; x = nx) {
-				size_t j = st_mix64(x->key) & (ncap - 1);
-
-				nx = x->hnext;
-				x->hnext = nb[j];
-				nb[j] = x;
-			}
-		}
-		free(t->b);
-		t->b = nb;
-		t->cap = ncap;
-	}
-	size_t j = st_mix64(e->key) & (t->cap - 1);
-
-	e->hnext = t->b[j];
-	t->b[j] = e;
-	t->n++;
-	return 0;
-}
-
-static void ht_del(struct htab *t, struct hent *e)
-{
-	struct hent **pp;
-
-	if (!t->cap)
-		return;
-	for (pp = &t->b[st_mix64(e->key) & (t->cap - 1)]; *pp; pp = &(*pp)->hnext) {
-		if (*pp == e) {
-			*pp = e->hnext;
-			t->n--;
-			return;
-		}
-	}
-}
-
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
 /* ---- state -------------------------------------------------------------- */
 
 struct sname {
-	struct hent h;			/* key: st_fnv1a(name) */
+	struct htab_node h;			/* key: htab_hash_str(name) */
 	struct stats_name pub;
 };
 
 enum glist { GL_NONE, GL_LRU, GL_FINISHED };
 
 struct sgen {
-	struct hent h;			/* key: serial */
-	struct hent ah;			/* key: addr; in s->addrs while the newest there */
+	struct htab_node h;			/* key: serial */
+	struct htab_node ah;			/* key: addr; in s->addrs while the newest there */
 	bool in_addrs;
 	struct stats_gen pub;
 	struct sname *name;		/* the name its generation is counted under */
@@ -127,7 +46,7 @@ struct glist_head {
 };
 
 struct stask {
-	struct hent h;			/* key: pid */
+	struct htab_node h;			/* key: pid */
 	struct stats_task pub;
 	bool kern;
 	uint64_t k_calls, k_total;	/* the last kernel snapshot */
@@ -278,8 +197,8 @@ static struct sname *name_get(struct stats *s, const char *name, bool *other)
 	*other = false;
 	if (!name || !name[0])
 		name = STATS_UNNAMED;
-	h = st_fnv1a(name);
-	for (struct hent *e = ht_first(&s->names, h); e; e = ht_next(e)) {
+	h = htab_hash_str(name, strlen(name));
+	for (struct htab_node *e = htab_first(&s->names, h); e; e = htab_next(e)) {
 		n = container_of(e, struct sname, h);
 		if (!strcmp(n->pub.name, name))
 			return n;
@@ -308,7 +227,7 @@ static struct sname *name_get(struct stats *s, const char *name, bool *other)
 		free(n);
 		return NULL;
 	}
-	if (ht_add(&s->names, &n->h)) {
+	if (htab_add(&s->names, &n->h)) {
 		s->nlist--;
 		free(n);
 		return NULL;
@@ -323,7 +242,7 @@ const struct stats_name *stats_get_name(const struct stats *s, const char *name)
 		name = STATS_UNNAMED;
 	if (!strcmp(name, STATS_OTHER_NAME))
 		return s->other ? &s->other->pub : NULL;
-	for (struct hent *e = ht_first(&s->names, st_fnv1a(name)); e; e = ht_next(e)) {
+	for (struct htab_node *e = htab_first(&s->names, htab_hash_str(name, strlen(name))); e; e = htab_next(e)) {
 		struct sname *n = container_of(e, struct sname, h);
 
 		if (!strcmp(n->pub.name, name))
@@ -369,7 +288,7 @@ static void gl_append(struct stats *s, struct sgen *g, enum glist which)
 
 static struct sgen *gen_find(const struct stats *s, uint64_t serial)
 {
-	struct hent *e = ht_first(&s->gens, serial);
+	struct htab_node *e = htab_first(&s->gens, serial);
 
 	return e ? container_of(e, struct sgen, h) : NULL;
 }
@@ -384,9 +303,9 @@ const struct stats_gen *stats_get_gen(const struct stats *s, uint64_t serial)
 static void gen_drop(struct stats *s, struct sgen *g)
 {
 	gl_unlink(s, g);
-	ht_del(&s->gens, &g->h);
+	htab_del(&s->gens, &g->h);
 	if (g->in_addrs)
-		ht_del(&s->addrs, &g->ah);
+		htab_del(&s->addrs, &g->ah);
 	s->ngens--;
 	free(g->kern);
 	free(g);
@@ -417,7 +336,7 @@ static void gens_trim(struct stats *s, struct sgen *keep)
 static void gen_finish(struct stats *s, struct sgen *g)
 {
 	if (g->in_addrs) {
-		ht_del(&s->addrs, &g->ah);
+		htab_del(&s->addrs, &g->ah);
 		g->in_addrs = false;
 	}
 	gl_append(s, g, GL_FINISHED);
@@ -427,7 +346,7 @@ static void gen_finish(struct stats *s, struct sgen *g)
 static struct sgen *gen_get(struct stats *s, uint64_t serial, uint64_t addr)
 {
 	struct sgen *g = gen_find(s, serial), *cur = NULL;
-	struct hent *e;
+	struct htab_node *e;
 
 	if (g)
 		return g;
@@ -438,12 +357,12 @@ static struct sgen *gen_get(struct stats *s, uint64_t serial, uint64_t addr)
 	g->ah.key = addr;
 	g->pub.serial = serial;
 	g->pub.addr = addr;
-	if (ht_add(&s->gens, &g->h)) {
+	if (htab_add(&s->gens, &g->h)) {
 		free(g);
 		return NULL;
 	}
 	s->ngens++;
-	e = ht_first(&s->addrs, addr);
+	e = htab_first(&s->addrs, addr);
 	if (e)
 		cur = container_of(e, struct sgen, ah);
 	if (cur && cur->pub.serial > serial) {
@@ -452,7 +371,7 @@ static struct sgen *gen_get(struct stats *s, uint64_t serial, uint64_t addr)
 	} else {
 		if (cur)
 			gen_finish(s, cur);
-		if (!ht_add(&s->addrs, &g->ah))
+		if (!htab_add(&s->addrs, &g->ah))
 			g->in_addrs = true;
 		gl_append(s, g, GL_LRU);
 	}
@@ -476,7 +395,7 @@ static void gen_rename(struct sgen *g, struct sname *n)
 
 static struct stask *task_find(const struct stats *s, int pid)
 {
-	struct hent *e = ht_first(&s->tasks, (uint64_t)(uint32_t)pid);
+	struct htab_node *e = htab_first(&s->tasks, (uint64_t)(uint32_t)pid);
 
 	return e ? container_of(e, struct stask, h) : NULL;
 }
@@ -516,7 +435,7 @@ static struct stask *task_get(struct stats *s, int pid, bool exempt, bool *other
 		return NULL;
 	t->h.key = (uint64_t)(uint32_t)pid;
 	t->pub.pid = pid;
-	if (ht_add(&s->tasks, &t->h)) {
+	if (htab_add(&s->tasks, &t->h)) {
 		free(t);
 		return NULL;
 	}
@@ -551,29 +470,29 @@ void stats_free(struct stats *s)
 		free(s->name_list[i]);
 	free(s->name_list);
 	for (size_t i = 0; i < s->gens.cap; i++) {
-		struct hent *e = s->gens.b[i], *ne;
+		struct htab_node *e = s->gens.b[i], *ne;
 
 		for (; e; e = ne) {
 			struct sgen *g = container_of(e, struct sgen, h);
 
-			ne = e->hnext;
+			ne = e->next;
 			free(g->kern);
 			free(g);
 		}
 	}
 	for (size_t i = 0; i < s->tasks.cap; i++) {
-		struct hent *e = s->tasks.b[i], *ne;
+		struct htab_node *e = s->tasks.b[i], *ne;
 
 		for (; e; e = ne) {
-			ne = e->hnext;
+			ne = e->next;
 			free(container_of(e, struct stask, h));
 		}
 	}
 	free(s->other_tasks);
-	free(s->names.b);
-	free(s->gens.b);
-	free(s->addrs.b);
-	free(s->tasks.b);
+	htab_free(&s->names);
+	htab_free(&s->gens);
+	htab_free(&s->addrs);
+	htab_free(&s->tasks);
 	free(s);
 }
 
@@ -866,7 +785,7 @@ size_t stats_list_gens(const struct stats *s, const struct stats_gen **v, size_t
 	size_t k = 0;
 
 	for (size_t i = 0; i < s->gens.cap; i++)
-		for (struct hent *e = s->gens.b[i]; e; e = e->hnext) {
+		for (struct htab_node *e = s->gens.b[i]; e; e = e->next) {
 			const struct stats_gen *g = &container_of(e, struct sgen, h)->pub;
 
 			if (!g->calls)
@@ -883,7 +802,7 @@ size_t stats_list_tasks(const struct stats *s, const struct stats_task **v, size
 	size_t k = 0;
 
 	for (size_t i = 0; i < s->tasks.cap; i++)
-		for (struct hent *e = s->tasks.b[i]; e; e = e->hnext) {
+		for (struct htab_node *e = s->tasks.b[i]; e; e = e->next) {
 			const struct stats_task *t = &container_of(e, struct stask, h)->pub;
 
 			if (!t->calls)

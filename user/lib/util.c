@@ -16,14 +16,6 @@ void st_copy_str(char *dst, size_t size, const char *src, size_t max)
 	dst[n] = '\0';
 }
 
-uint64_t st_fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
-}
 
 size_t st_clean_text(char *dst, size_t size, const char *src)
 {

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * lib/util.h - small helpers shared by the record builder (kernel/names.c), the
- * correlator (engine/correlate.c) and the statistics (engine/stats.c): a bounded string
- * copy and hashes.
+ * lib/util.h - small string helpers shared by every layer: a bounded copy and
+ * the one terminal sanitiser.  (Hashing: lib/htab.h.)
  */
 #ifndef ST_UTIL_H
 #define ST_UTIL_H
@@ -26,20 +25,5 @@ void st_copy_str(char *dst, size_t size, const char *src, size_t max);
  * lines, summary, --top, violations, replay's report).  Returns the bytes
  * written without the NUL. */
 size_t st_clean_text(char *dst, size_t size, const char *src);
-
-/* 64-bit FNV-1a hash of the NUL-terminated string s. */
-uint64_t st_fnv1a(const char *s);
-
-/* A 64-bit key mixed for a power-of-two hash table (the MurmurHash3
- * finalizer): every bit of k affects the low bits. */
-static inline size_t st_mix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return (size_t)k;
-}
 
 #endif /* ST_UTIL_H */

@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/siphash.h"	/* st_siphash24() */
 #include "log/event.h"
 
 enum st_redact_mode {
@@ -89,9 +90,6 @@ void st_redact_rec(const struct st_redact *r, struct st_rec *rec, unsigned list_
 size_t st_redact_text(const struct st_redact *r, const char *in, size_t inlen, char *out,
 		      size_t outlen);
 
-/* SipHash-2-4 of in[0..len) under the 16-byte key k (the reference
- * algorithm: little-endian key words and message blocks). */
-uint64_t st_siphash24(const uint8_t k[16], const void *in, size_t len);
 
 /* `shrinktrace redact [--all] [-o OUT] [--mode OCTAL] FILE` (front/redact_cmd.c):
  * argv[0] is "redact".  Returns the exit status: 0 done, 1 error, 2 usage. */

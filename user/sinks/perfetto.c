@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/htab.h"
 #include "lib/jsonw.h"
 #include "sinks/perfetto.h"
 
@@ -26,7 +27,9 @@ struct frame {
 };
 
 struct task {
-	int tid;		/* track id; 0 = free slot */
+	struct htab_node hn;	/* in p->tasks, key (uint32_t)tid */
+	struct task *lnext;	/* p->task_list: in creation order */
+	int tid;		/* track id */
 	bool named;		/* a thread_name was written */
 	char comm[48];		/* the last thread_name written (a comm, or PF_LIFECYCLE_NAME) */
 	uint64_t last_ts;	/* newest ts of a B/E/X written on this track */
@@ -54,8 +57,10 @@ struct pf_out {
 	uint64_t last_ts;	/* newest ts of anything written */
 	uint64_t early_ns;	/* the current event happened this long before base */
 	char kernel[64], backend[64];
-	struct task *tasks;
-	size_t cap, used;
+	struct htab tasks;	/* struct task by tid */
+	struct task *task_list;	/* the same, oldest first (deterministic output) */
+	struct task **task_tail;
+	size_t used;
 	uint64_t cur_addr;	/* the shrinker of the event being written */
 	const char *cur_name;	/* and its name (borrowed during pf_out_event()) */
 	struct jb b;
@@ -222,63 +227,53 @@ static const char *label(struct pf_out *p, uint64_t addr, char *buf, size_t len)
 
 /* ---- tasks ------------------------------------------------------------------ */
 
-static size_t task_hash(int tid, size_t cap)
+/* Forget the tasks with no open slice (a thread_name is written again if
+ * they come back). */
+static void task_forget_idle(struct pf_out *p)
 {
-	return ((uint32_t)tid * 2654435761u) & (cap - 1);
-}
+	struct task **pp = &p->task_list;
 
-static struct task *task_slot(struct task *tab, size_t cap, int tid)
-{
-	size_t i = task_hash(tid, cap);
+	p->task_tail = &p->task_list;
+	while (*pp) {
+		struct task *t = *pp;
 
-	while (tab[i].tid && tab[i].tid != tid)
-		i = (i + 1) & (cap - 1);
-	return &tab[i];
-}
-
-/* Move the tasks into a new table of ncap slots; with only_open, only those
- * with an open slice. */
-static int task_rehash(struct pf_out *p, size_t ncap, bool only_open)
-{
-	struct task *n = calloc(ncap, sizeof(*n));
-
-	if (!n)
-		return -1;
-	p->used = 0;
-	for (size_t i = 0; i < p->cap; i++) {
-		struct task *t = &p->tasks[i];
-
-		if (!t->tid)
-			continue;
-		if (only_open && !t->depth) {
-			free(t->stack);
+		if (t->depth) {
+			pp = &t->lnext;
+			p->task_tail = pp;
 			continue;
 		}
-		*task_slot(n, ncap, t->tid) = *t;
-		p->used++;
+		*pp = t->lnext;
+		htab_del(&p->tasks, &t->hn);
+		free(t->stack);
+		free(t);
+		p->used--;
 	}
-	free(p->tasks);
-	p->tasks = n;
-	p->cap = ncap;
-	return 0;
 }
 
 /* The task of track tid, created when new; NULL when none can be kept. */
 static struct task *task_get(struct pf_out *p, int tid)
 {
-	struct task *t = task_slot(p->tasks, p->cap, tid);
+	struct htab_node *e = htab_first(&p->tasks, (uint64_t)(uint32_t)tid);
+	struct task *t;
 
-	if (t->tid)
-		return t;
-	/* too many: forget the tasks with no open slice (a thread_name is
-	 * written again if they come back) */
-	if (p->used >= PF_MAX_TASKS &&
-	    (task_rehash(p, p->cap, true) || p->used >= PF_MAX_TASKS))
+	if (e)
+		return container_of(e, struct task, hn);
+	if (p->used >= PF_MAX_TASKS) {
+		task_forget_idle(p);
+		if (p->used >= PF_MAX_TASKS)
+			return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
 		return NULL;
-	if ((p->used + 1) * 4 > p->cap * 3 && task_rehash(p, p->cap * 2, false))
-		return NULL;
-	t = task_slot(p->tasks, p->cap, tid);
 	t->tid = tid;
+	t->hn.key = (uint64_t)(uint32_t)tid;
+	if (htab_add(&p->tasks, &t->hn)) {
+		free(t);
+		return NULL;
+	}
+	*p->task_tail = t;
+	p->task_tail = &t->lnext;
 	p->used++;
 	return t;
 }
@@ -577,12 +572,7 @@ struct pf_out *pf_out_new(FILE *f)
 	if (!p)
 		return NULL;
 	p->f = f;
-	p->cap = 256;
-	p->tasks = calloc(p->cap, sizeof(*p->tasks));
-	if (!p->tasks) {
-		pf_out_free(p);
-		return NULL;
-	}
+	p->task_tail = &p->task_list;
 	return p;
 }
 
@@ -683,12 +673,9 @@ void pf_out_finish(struct pf_out *p)
 		return;
 	start(p, 0);
 	p->early_ns = 0;
-	for (size_t i = 0; i < p->cap; i++) {
-		struct task *t = &p->tasks[i];
-
-		if (t->tid && t->depth)
+	for (struct task *t = p->task_list; t; t = t->lnext)
+		if (t->depth)
 			unwind_to(p, t, 0, p->last_ts, "trace ended before its end");
-	}
 	write_raw(p, "]\n", 2);
 	p->finished = true;
 }
@@ -702,9 +689,11 @@ void pf_out_free(struct pf_out *p)
 {
 	if (!p)
 		return;
-	if (p->tasks)
-		for (size_t i = 0; i < p->cap; i++)
-			free(p->tasks[i].stack);
-	free(p->tasks);
+	for (struct task *t = p->task_list, *nx; t; t = nx) {
+		nx = t->lnext;
+		free(t->stack);
+		free(t);
+	}
+	htab_free(&p->tasks);
 	free(p);
 }
