@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * engine/correlate.c - the correlation engine (see engine/correlate.h, docs/event-log.md).
+ * engine/correlate.c - the correlation engine (see engine/correlate.h,
+ * docs/event-log.md): its tables and state machine.  The reorder window is
+ * engine/reorder.c, the violation detectors engine/detect.c, the caps and the
+ * lifecycle report engine/caps.c; the state they share engine/corr_int.h.
  *
  * Memory is bounded by what is alive in the trace, never by its length:
  *   - gens:  address -> current generation (open addressing), holding live
@@ -21,130 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/correlate.h"
-#include "engine/reorder.h"
-#include "lib/htab.h"
+#include "engine/corr_int.h"
 #include "lib/util.h"
 
-/* ---- state -------------------------------------------------------------- */
-
-enum gstate {
-	G_LIVE,		/* allocated / registered / first seen */
-	G_FREEING,	/* inside shrinker_free(): free_begin, no free_end */
-	G_QUEUED,	/* free_end: unlinked, queued by call_rcu() */
-	G_FREED,	/* rcu_free: memory released (a tombstone) */
-};
-
-struct name_stats {
-	struct htab_node hn;	/* in c->name_index, key htab_hash_str(name) */
-	char name[ST_REC_NAME_LEN];
-	uint64_t generations;
-	uint64_t frees, free_wait_total, free_wait_max;
-	uint64_t rcu_frees, rcu_wait_total, rcu_wait_max;
-	uint64_t inferred_frees, violations;
-};
-
-struct dedupe {
-	enum st_vkind kind;
-	int pid;
-};
-
-struct call;
-
-struct gen {
-	struct htab_node hn;	/* in c->gens, key addr, while the current one there */
-	bool in_gens;
-	uint64_t addr, serial;
-	enum gstate state;
-	char name[ST_REC_NAME_LEN];
-	struct name_stats *ns;
-	uint64_t first_ts;
-	uint64_t free_begin_ts, free_end_ts, rcu_ts;
-	uint64_t lost_at_free_begin, lost_at_free_end, lost_at_rcu;
-	int free_pid, free_cpu;
-	char free_comm[ST_REC_COMM_LEN];
-	int free_end_pid;
-	char free_end_comm[ST_REC_COMM_LEN];
-	unsigned nfree_begin;
-	bool seen_free_begin, seen_free_end, free_inferred;
-	bool stuck_reported;
-	bool in_fifo;
-	long pend_idx;		/* index in c->pending, -1 if not there */
-	struct call *calls;	/* in-flight calls on this generation */
-	struct dedupe *rep;
-	unsigned nrep, caprep;
-	struct gen *fifo_next, *fifo_prev;
-};
-
-struct call {
-	struct gen *g;		/* NULL once the generation was forgotten */
-	uint64_t addr;
-	uint64_t ts, lost_at;
-	int cpu, pid;
-	char comm[ST_REC_COMM_LEN];
-	uint32_t has;			/* the shrink_begin's ST_HAS_* */
-	uint64_t nr_to_scan, memcg;
-	int nid;
-	struct call *tnext;		/* the task's stack, top first */
-	struct call *gnext, *gprev;	/* the generation's list */
-};
-
-struct task {
-	struct htab_node hn;	/* in c->tasks, key (uint32_t)pid */
-	int pid;
-	char comm[ST_REC_COMM_LEN];
-	bool in_walk;
-	uint64_t walk_ts;
-	bool walk_info;			/* walk_begin had nid/memcg/priority */
-	int walk_nid, walk_priority;
-	uint64_t walk_memcg;
-	uint64_t walk_calls, walk_calls_freed;	/* shrink_ends inside the walk */
-	struct call *top;
-	unsigned depth;
-};
-
-/* Violations one event can raise at most before its on_event (more are given
- * out at once): one per kind and walker, a handful in practice. */
-#define HELD_VIOLATIONS 16
-
-struct corr {
-	struct corr_opts o;
-	struct corr_cbs cb;
-	struct corr_stats st;
-
-	struct reorder *window;		/* events held to be put in ts order */
-	uint64_t max_pushed;		/* newest ts pushed */
-	bool released_any;
-	uint64_t released_ts;		/* newest ts released */
-
-	bool have_first;
-	uint64_t now;			/* newest ts processed */
-	uint64_t lost_seq;		/* lost records processed so far */
-	uint64_t next_serial;
-
-	struct htab gens, tasks;	/* struct gen by address, struct task by pid */
-	struct gen *fifo_head, *fifo_tail;
-	size_t nfifo;
-	struct gen **pending;
-	size_t npending, cappending;
-	uint64_t stuck_next;		/* earliest ts at which a pending free turns stuck */
-
-	struct htab name_index;		/* struct name_stats by name */
-	struct name_stats **names;		/* in creation order */
-	size_t nnames;
-	struct name_stats *other;
-
-	size_t nreports;		/* dedupe entries remembered, all generations */
-	bool oom;
-
-	/* violations found while an event is processed, given out after it */
-	bool in_event;
-	unsigned nheld_v;
-	struct st_violation held_v[HELD_VIOLATIONS];
-};
-
-/* The current generation at addr, or NULL. */
-static struct gen *gen_at(const struct corr *c, uint64_t addr)
+struct gen *corr_gen_at(const struct corr *c, uint64_t addr)
 {
 	struct htab_node *e = htab_first(&c->gens, addr);
 
@@ -177,7 +60,7 @@ static struct task *task_at(const struct corr *c, int pid)
 }
 
 /* A cap of struct corr_opts left something out: count it, tell once. */
-static void cap_hit(struct corr *c, enum corr_cap cap, uint64_t limit)
+void corr_cap_hit(struct corr *c, enum corr_cap cap, uint64_t limit)
 {
 	if (!c->st.cap_hits[cap]++ && c->cb.on_cap)
 		c->cb.on_cap(cap, limit, c->cb.ctx);
@@ -186,14 +69,14 @@ static void cap_hit(struct corr *c, enum corr_cap cap, uint64_t limit)
 /* ---- helpers ------------------------------------------------------------ */
 
 /* A trace time as "12.000300100 s" (the log's ts, in seconds). */
-static const char *tstr(const struct corr *c, uint64_t ts, char *buf, size_t len)
+const char *corr_tstr(const struct corr *c, uint64_t ts, char *buf, size_t len)
 {
 	(void)c;
 	snprintf(buf, len, "%" PRIu64 ".%09" PRIu64 " s", ts / 1000000000, ts % 1000000000);
 	return buf;
 }
 
-static const char *dur(uint64_t ns, char *buf, size_t len)
+const char *corr_dur(uint64_t ns, char *buf, size_t len)
 {
 	snprintf(buf, len, "%" PRIu64 ".%06" PRIu64 " ms", ns / 1000000, ns % 1000000);
 	return buf;
@@ -274,7 +157,7 @@ static void gen_set_name(struct corr *c, struct gen *g, const struct st_rec *r)
 	}
 }
 
-static const char *gen_name(const struct gen *g)
+const char *corr_gen_name(const struct gen *g)
 {
 	return g->name[0] ? g->name : "(unnamed)";
 }
@@ -369,12 +252,12 @@ static void fifo_add(struct corr *c, struct gen *g)
  * longer be named by any event: it is dropped.  NULL on ENOMEM. */
 static struct gen *gen_new(struct corr *c, const struct st_rec *r)
 {
-	struct gen *old = gen_at(c, r->shrinker);
+	struct gen *old = corr_gen_at(c, r->shrinker);
 	struct gen *g;
 
 	/* live generations: the table less the tombstones (queued, freed) */
 	if (c->gens.n - c->nfifo >= c->o.max_generations) {
-		cap_hit(c, CORR_CAP_GENERATIONS, c->o.max_generations);
+		corr_cap_hit(c, CORR_CAP_GENERATIONS, c->o.max_generations);
 		/* a new generation at old's address ends old: no event names
 		 * old any more (nor must it look like a use after free) */
 		if (old) {
@@ -428,271 +311,13 @@ static struct gen *gen_new(struct corr *c, const struct st_rec *r)
  * NULL when it cannot be tracked (out of memory, or the generations cap). */
 static struct gen *gen_lookup(struct corr *c, const struct st_rec *r)
 {
-	struct gen *g = gen_at(c, r->shrinker);
+	struct gen *g = corr_gen_at(c, r->shrinker);
 
 	if (!g)
 		g = gen_new(c, r);
 	else
 		gen_set_name(c, g, r);
 	return g;
-}
-
-/* ---- violations --------------------------------------------------------- */
-
-static bool already(struct gen *g, enum st_vkind k, int pid)
-{
-	for (unsigned i = 0; i < g->nrep; i++)
-		if (g->rep[i].kind == k && g->rep[i].pid == pid)
-			return true;
-	return false;
-}
-
-static void remember(struct corr *c, struct gen *g, enum st_vkind k, int pid)
-{
-	if (c->nreports >= c->o.max_reports) {
-		cap_hit(c, CORR_CAP_REPORTS, c->o.max_reports);
-		return;		/* reported all the same; it may be again */
-	}
-	if (g->nrep == g->caprep) {
-		unsigned ncap = g->caprep ? g->caprep * 2 : 4;
-		struct dedupe *n = realloc(g->rep, ncap * sizeof(*n));
-
-		if (!n) {
-			c->oom = true;
-			return;
-		}
-		g->rep = n;
-		g->caprep = ncap;
-	}
-	g->rep[g->nrep++] = (struct dedupe){ k, pid };
-	c->nreports++;
-}
-
-/* Fill the common part of a violation; the caller writes detail. */
-static void vinit(struct st_violation *v, enum st_vkind k, const struct gen *g,
-		  uint64_t ts, int cpu, int pid, const char *comm,
-		  int walker_pid, const char *walker_comm, bool certain)
-{
-	memset(v, 0, sizeof(*v));
-	v->kind = k;
-	v->ts = ts;
-	v->cpu = cpu;
-	v->pid = pid;
-	st_copy_str(v->comm, sizeof(v->comm), comm, SIZE_MAX);
-	v->generation = g->serial;
-	v->shrinker = g->addr;
-	v->walker_pid = walker_pid;
-	if (walker_comm)
-		st_copy_str(v->walker_comm, sizeof(v->walker_comm), walker_comm, SIZE_MAX);
-	v->certain = certain;
-	st_copy_str(v->name, sizeof(v->name), g->name, SIZE_MAX);
-}
-
-static void vemit(struct corr *c, struct gen *g, struct st_violation *v)
-{
-	remember(c, g, v->kind, v->walker_pid);
-	c->st.violations[v->kind]++;
-	if (g->ns)
-		g->ns->violations++;
-	if (!c->cb.on_violation)
-		return;
-	/* found while processing an event: given out after that event's
-	 * on_event (held here), so that outputs show the event first */
-	if (c->in_event && c->nheld_v < HELD_VIOLATIONS) {
-		c->held_v[c->nheld_v++] = *v;
-		return;
-	}
-	c->cb.on_violation(v, c->cb.ctx);
-}
-
-static void vdetail(struct st_violation *v, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void vdetail(struct st_violation *v, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
-	va_end(ap);
-}
-
-static const char *freer(const struct gen *g, char *buf, size_t len)
-{
-	if (g->seen_free_begin)
-		snprintf(buf, len, "%s (pid %d)", g->free_comm, g->free_pid);
-	else if (g->free_end_pid || g->free_end_comm[0])
-		snprintf(buf, len, "%s (pid %d)", g->free_end_comm, g->free_end_pid);
-	else
-		snprintf(buf, len, "an untraced task");
-	return buf;
-}
-
-static void v_use_after_free(struct corr *c, struct gen *g, const struct st_rec *r)
-{
-	struct st_violation v;
-	char t1[48], t2[48], d[48], who[48];
-
-	if (already(g, ST_V_USE_AFTER_FREE, r->pid))
-		return;
-	vinit(&v, ST_V_USE_AFTER_FREE, g, r->ts, r->cpu, r->pid, r->comm, r->pid, r->comm,
-	      g->lost_at_rcu == c->lost_seq);
-	vdetail(&v, "%s (pid %d) reached shrinker %s at 0x%" PRIx64 " with %s at %s, %s after "
-		"RCU released its memory at %s; it was freed by %s",
-		r->comm, r->pid, gen_name(g), g->addr, st_type_name(r->type),
-		tstr(c, r->ts, t1, sizeof(t1)), dur(r->ts > g->rcu_ts ? r->ts - g->rcu_ts : 0, d, sizeof(d)),
-		tstr(c, g->rcu_ts, t2, sizeof(t2)), freer(g, who, sizeof(who)));
-	vemit(c, g, &v);
-}
-
-static void v_walk_onto_queued(struct corr *c, struct gen *g, const struct st_rec *r)
-{
-	struct st_violation v;
-	char t1[48], t2[48], who[48];
-	bool queued = g->state == G_QUEUED;
-
-	if (already(g, ST_V_WALK_ONTO_QUEUED, r->pid))
-		return;
-	vinit(&v, ST_V_WALK_ONTO_QUEUED, g, r->ts, r->cpu, r->pid, r->comm, r->pid, r->comm,
-	      queued ? g->lost_at_free_end == c->lost_seq : true);
-	if (queued)
-		vdetail(&v, "%s (pid %d) entered do_shrink_slab() on shrinker %s at 0x%" PRIx64
-			" at %s, after shrinker_free() by %s had unlinked it and queued it for "
-			"freeing at %s",
-			r->comm, r->pid, gen_name(g), g->addr, tstr(c, r->ts, t1, sizeof(t1)),
-			freer(g, who, sizeof(who)), tstr(c, g->free_end_ts, t2, sizeof(t2)));
-	else
-		vdetail(&v, "%s (pid %d) entered do_shrink_slab() on shrinker %s at 0x%" PRIx64
-			" at %s although its list.prev is LIST_POISON2: list_del_rcu() had already "
-			"unlinked it (shrinker_free() by %s)",
-			r->comm, r->pid, gen_name(g), g->addr, tstr(c, r->ts, t1, sizeof(t1)),
-			freer(g, who, sizeof(who)));
-	vemit(c, g, &v);
-}
-
-static void v_free_while_running(struct corr *c, struct gen *g, const struct st_rec *r,
-				 const struct call *k)
-{
-	struct st_violation v;
-	char t1[48], t2[48], d[48];
-
-	if (already(g, ST_V_FREE_WHILE_RUNNING, k->pid))
-		return;
-	vinit(&v, ST_V_FREE_WHILE_RUNNING, g, r->ts, r->cpu, r->pid, r->comm, k->pid, k->comm,
-	      k->lost_at == c->lost_seq);
-	vdetail(&v, "shrinker_free() by %s (pid %d) returned at %s, queuing shrinker %s at 0x%"
-		PRIx64 " for freeing, while %s (pid %d) was still inside do_shrink_slab() on it "
-		"since %s (%s earlier)",
-		r->comm, r->pid, tstr(c, r->ts, t1, sizeof(t1)), gen_name(g), g->addr,
-		k->comm, k->pid, tstr(c, k->ts, t2, sizeof(t2)),
-		dur(r->ts > k->ts ? r->ts - k->ts : 0, d, sizeof(d)));
-	vemit(c, g, &v);
-}
-
-static void v_stale_next(struct corr *c, struct gen *g, const struct st_rec *r, struct gen *ng)
-{
-	struct st_violation v;
-	char t1[48], t2[48], t3[96], who[48];
-	uint64_t lost_at = ng->state == G_FREED ? ng->lost_at_rcu : ng->lost_at_free_end;
-
-	if (ng->seen_free_end && ng->lost_at_free_end < lost_at)
-		lost_at = ng->lost_at_free_end;
-	if (already(g, ST_V_STALE_NEXT, r->pid))
-		return;
-	vinit(&v, ST_V_STALE_NEXT, g, r->ts, r->cpu, r->pid, r->comm, r->pid, r->comm,
-	      lost_at == c->lost_seq);
-	v.has_next = true;
-	v.next = ng->addr;
-	if (ng->state == G_FREED)
-		snprintf(t3, sizeof(t3), "and RCU freed at %s", tstr(c, ng->rcu_ts, t2, sizeof(t2)));
-	else
-		snprintf(t3, sizeof(t3), "(not yet RCU freed)");
-	vdetail(&v, "%s (pid %d) left do_shrink_slab() on shrinker %s at 0x%" PRIx64 " at %s with "
-		"it already unlinked (list.prev = LIST_POISON2), and its list.next is shrinker %s "
-		"at 0x%" PRIx64 ", which %s queued for freeing at %s %s: the walk steps onto it",
-		r->comm, r->pid, gen_name(g), g->addr, tstr(c, r->ts, t1, sizeof(t1)),
-		gen_name(ng), ng->addr, freer(ng, who, sizeof(who)),
-		tstr(c, ng->free_end_ts, t2, sizeof(t2)), t3);
-	vemit(c, g, &v);
-}
-
-static void v_double_free(struct corr *c, struct gen *g, const struct st_rec *r)
-{
-	struct st_violation v;
-	char t1[48], t2[48];
-
-	if (already(g, ST_V_DOUBLE_FREE, r->pid))
-		return;
-	vinit(&v, ST_V_DOUBLE_FREE, g, r->ts, r->cpu, r->pid, r->comm, r->pid, r->comm,
-	      g->lost_at_free_begin == c->lost_seq);
-	vdetail(&v, "%s (pid %d) called shrinker_free() on shrinker %s at 0x%" PRIx64 " at %s, a "
-		"second time in this generation: %s (pid %d) already called it at %s",
-		r->comm, r->pid, gen_name(g), g->addr, tstr(c, r->ts, t1, sizeof(t1)),
-		g->free_comm, g->free_pid, tstr(c, g->free_begin_ts, t2, sizeof(t2)));
-	vemit(c, g, &v);
-}
-
-static void v_stuck_free(struct corr *c, struct gen *g, uint64_t now)
-{
-	struct st_violation v;
-	char t1[48], d[48], who[160];
-	const struct call *first = NULL;
-	size_t off = 0;
-	unsigned nwalkers = 0;
-
-	g->stuck_reported = true;
-	/* the oldest in-flight call names the walker */
-	for (const struct call *k = g->calls; k; k = k->gnext)
-		if (!first || k->ts < first->ts)
-			first = k;
-	if (already(g, ST_V_STUCK_FREE, first ? first->pid : 0))
-		return;
-	vinit(&v, ST_V_STUCK_FREE, g, now, g->free_cpu, g->free_pid, g->free_comm,
-	      first ? first->pid : 0, first ? first->comm : NULL,
-	      g->lost_at_free_begin == c->lost_seq);
-	who[0] = '\0';
-	for (const struct call *k = g->calls; k && off < sizeof(who); k = k->gnext, nwalkers++) {
-		char t[48];
-		int n = snprintf(who + off, sizeof(who) - off, "%s%s (pid %d) since %s",
-				 nwalkers ? ", " : "", k->comm, k->pid, tstr(c, k->ts, t, sizeof(t)));
-		if (n < 0)
-			break;
-		off += (size_t)n;
-	}
-	if (first)
-		vdetail(&v, "shrinker_free() by %s (pid %d) on shrinker %s at 0x%" PRIx64 " has waited "
-			"%s since %s without returning; still inside do_shrink_slab() on it: %s",
-			g->free_comm, g->free_pid, gen_name(g), g->addr,
-			dur(now - g->free_begin_ts, d, sizeof(d)),
-			tstr(c, g->free_begin_ts, t1, sizeof(t1)), who);
-	else
-		vdetail(&v, "shrinker_free() by %s (pid %d) on shrinker %s at 0x%" PRIx64 " has waited "
-			"%s since %s without returning, and no traced do_shrink_slab() call on it is "
-			"in flight: a reference is held outside any traced call",
-			g->free_comm, g->free_pid, gen_name(g), g->addr,
-			dur(now - g->free_begin_ts, d, sizeof(d)),
-			tstr(c, g->free_begin_ts, t1, sizeof(t1)));
-	vemit(c, g, &v);
-}
-
-/* Raise stuck_free for every free that has waited longer than the threshold at now. */
-static void check_stuck(struct corr *c, uint64_t now)
-{
-	uint64_t next = UINT64_MAX;
-
-	if (now <= c->stuck_next)
-		return;
-	for (size_t i = 0; i < c->npending; i++) {
-		struct gen *g = c->pending[i];
-
-		if (g->stuck_reported)
-			continue;
-		if (now - g->free_begin_ts > c->o.stuck_after_ns && now > g->free_begin_ts)
-			v_stuck_free(c, g, now);
-		else if (g->free_begin_ts + c->o.stuck_after_ns < next)
-			next = g->free_begin_ts + c->o.stuck_after_ns;
-	}
-	c->stuck_next = next;
 }
 
 /* ---- tasks and calls ---------------------------------------------------- */
@@ -704,7 +329,7 @@ static struct task *task_get(struct corr *c, const struct st_rec *r)
 	if (t)
 		return t;
 	if (c->tasks.n >= c->o.max_tasks) {
-		cap_hit(c, CORR_CAP_TASKS, c->o.max_tasks);
+		corr_cap_hit(c, CORR_CAP_TASKS, c->o.max_tasks);
 		return NULL;
 	}
 	t = calloc(1, sizeof(*t));
@@ -777,7 +402,7 @@ static void task_push(struct corr *c, struct task *t, struct gen *g, const struc
 	 * shrink_end was not seen (lost, or invisible to the backend) */
 	task_pop(c, t, r->shrinker, NULL);
 	if (t->depth >= c->o.max_depth) {
-		cap_hit(c, CORR_CAP_DEPTH, c->o.max_depth);
+		corr_cap_hit(c, CORR_CAP_DEPTH, c->o.max_depth);
 		return;
 	}
 	k = calloc(1, sizeof(*k));
@@ -810,7 +435,7 @@ static void task_push(struct corr *c, struct task *t, struct gen *g, const struc
 
 static void on_alloc(struct corr *c, const struct st_rec *r)
 {
-	struct gen *g = gen_at(c, r->shrinker);
+	struct gen *g = corr_gen_at(c, r->shrinker);
 
 	/* a new generation unless the current one is still alive (register after alloc) */
 	if (!g || g->state >= G_QUEUED)
@@ -827,10 +452,10 @@ static void on_shrink_begin(struct corr *c, const struct st_rec *r)
 	if (!g)
 		return;
 	if (g->state == G_FREED)
-		v_use_after_free(c, g, r);
+		corr_v_use_after_free(c, g, r);
 	else if (g->state == G_QUEUED ||
 		 ((r->has & ST_HAS_SNAPSHOT) && r->prev == ST_POISON2))
-		v_walk_onto_queued(c, g, r);
+		corr_v_walk_onto_queued(c, g, r);
 	t = task_get(c, r);
 	if (!t)
 		return;
@@ -850,7 +475,7 @@ static struct gen *gen_of_next(struct corr *c, uint64_t next)
 {
 	if (next < c->o.list_offset)
 		return NULL;
-	return gen_at(c, next - c->o.list_offset);
+	return corr_gen_at(c, next - c->o.list_offset);
 }
 
 /* Report the call r ends through on_call; k is its shrink_begin, or NULL. */
@@ -906,10 +531,10 @@ static void on_shrink_end(struct corr *c, const struct st_rec *r)
 	if (!g)
 		return;
 	if (g->state == G_FREED) {
-		v_use_after_free(c, g, r);
+		corr_v_use_after_free(c, g, r);
 	} else if ((r->has & ST_HAS_SNAPSHOT) && r->prev == ST_POISON2 &&
 		   (ng = gen_of_next(c, r->next)) && ng != g && ng->state >= G_QUEUED) {
-		v_stale_next(c, g, r, ng);
+		corr_v_stale_next(c, g, r, ng);
 	}
 	t = task_at(c, r->pid);
 	if (t) {
@@ -933,11 +558,11 @@ static void on_free_begin(struct corr *c, const struct st_rec *r)
 	if (!g)
 		return;
 	if (g->state == G_FREED) {
-		v_use_after_free(c, g, r);
+		corr_v_use_after_free(c, g, r);
 		return;
 	}
 	if (g->nfree_begin++ > 0) {
-		v_double_free(c, g, r);
+		corr_v_double_free(c, g, r);
 		return;
 	}
 	g->seen_free_begin = true;
@@ -961,13 +586,13 @@ static void on_free_end(struct corr *c, const struct st_rec *r)
 	if (!g)
 		return;
 	if (g->state == G_FREED) {
-		v_use_after_free(c, g, r);
+		corr_v_use_after_free(c, g, r);
 		return;
 	}
 	if (g->state == G_QUEUED)	/* a second free_end: nothing new */
 		return;
 	for (struct call *k = g->calls; k; k = k->gnext)
-		v_free_while_running(c, g, r, k);
+		corr_v_free_while_running(c, g, r, k);
 	pending_del(c, g);
 	g->state = G_QUEUED;
 	g->seen_free_end = true;
@@ -997,7 +622,7 @@ static void on_rcu_free(struct corr *c, const struct st_rec *r)
 	if (!g)
 		return;
 	if (g->state == G_FREED) {
-		v_use_after_free(c, g, r);
+		corr_v_use_after_free(c, g, r);
 		return;
 	}
 	pending_del(c, g);
@@ -1073,7 +698,7 @@ static void process(struct corr *c, const struct st_rec *r)
 	c->in_event = true;
 	c->nheld_v = 0;
 	/* frees that turned stuck before this event */
-	check_stuck(c, c->now);
+	corr_check_stuck(c, c->now);
 
 	switch (r->type) {
 	case ST_SHRINKER_ALLOC:
@@ -1122,7 +747,7 @@ static void process(struct corr *c, const struct st_rec *r)
 	c->in_event = false;
 	if (c->cb.on_event) {
 		struct corr_event e = { .name = "" };
-		const struct gen *g = (r->has & ST_HAS_SHRINKER) ? gen_at(c, r->shrinker)
+		const struct gen *g = (r->has & ST_HAS_SHRINKER) ? corr_gen_at(c, r->shrinker)
 								 : NULL;
 
 		if (g) {
@@ -1160,7 +785,7 @@ static void release_until(struct corr *c, uint64_t limit, bool all)
 static void release_for_room(struct corr *c)
 {
 	while (reorder_count(c->window) && reorder_count(c->window) >= c->o.max_held) {
-		cap_hit(c, CORR_CAP_HELD, c->o.max_held);
+		corr_cap_hit(c, CORR_CAP_HELD, c->o.max_held);
 		release_one(c);
 	}
 }
@@ -1300,13 +925,13 @@ void corr_advance(struct corr *c, uint64_t now_ts)
 	/* nothing older than mark can still arrive in order: frees pending at
 	 * mark have waited at least until mark */
 	if (mark > c->now)
-		check_stuck(c, mark);
+		corr_check_stuck(c, mark);
 }
 
 void corr_finish(struct corr *c)
 {
 	release_until(c, 0, true);
-	check_stuck(c, c->now);
+	corr_check_stuck(c, c->now);
 }
 
 void corr_get_stats(const struct corr *c, struct corr_stats *out)
@@ -1320,7 +945,7 @@ void corr_get_stats(const struct corr *c, struct corr_stats *out)
 int corr_lookup(const struct corr *c, uint64_t addr, uint64_t *serial, char *name,
 		size_t namesz)
 {
-	const struct gen *g = gen_at(c, addr);
+	const struct gen *g = corr_gen_at(c, addr);
 
 	if (!g)
 		return -1;
@@ -1331,182 +956,3 @@ int corr_lookup(const struct corr *c, uint64_t addr, uint64_t *serial, char *nam
 	return 0;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	const struct name_stats *x = *(const struct name_stats *const *)a;
-	const struct name_stats *y = *(const struct name_stats *const *)b;
-
-	return strcmp(x->name, y->name);
-}
-
-static void report_one(const struct name_stats *ns, FILE *f)
-{
-	char a[48], b[48];
-
-	if (!ns->generations && !ns->frees && !ns->inferred_frees &&
-	    !ns->rcu_frees && !ns->violations)
-		return;	/* e.g. "(unnamed)" left behind when register named an alloc */
-
-	fprintf(f, "shrinker %s: %" PRIu64 " generation%s",
-		ns->name, ns->generations, ns->generations == 1 ? "" : "s");
-	if (ns->frees)
-		fprintf(f, "; %" PRIu64 " free%s, shrinker_free() wait avg %s max %s", ns->frees,
-			ns->frees == 1 ? "" : "s", dur(ns->free_wait_total / ns->frees, a, sizeof(a)),
-			dur(ns->free_wait_max, b, sizeof(b)));
-	if (ns->inferred_frees)
-		fprintf(f, "; %" PRIu64 " inferred free%s (wait unknown)", ns->inferred_frees,
-			ns->inferred_frees == 1 ? "" : "s");
-	if (ns->rcu_frees)
-		fprintf(f, "; queue to RCU free avg %s max %s",
-			dur(ns->rcu_wait_total / ns->rcu_frees, a, sizeof(a)),
-			dur(ns->rcu_wait_max, b, sizeof(b)));
-	if (ns->violations)
-		fprintf(f, "; %" PRIu64 " violation%s", ns->violations, ns->violations == 1 ? "" : "s");
-	fputc('\n', f);
-}
-
-void corr_report(const struct corr *c, FILE *f)
-{
-	struct name_stats **v;
-
-	if (!c->nnames)
-		return;
-	v = malloc(c->nnames * sizeof(*v));
-	if (!v) {
-		for (size_t i = 0; i < c->nnames; i++)
-			report_one(c->names[i], f);
-	} else {
-		memcpy(v, c->names, c->nnames * sizeof(*v));
-		qsort(v, c->nnames, sizeof(*v), cmp_names);
-		for (size_t i = 0; i < c->nnames; i++)
-			report_one(v[i], f);
-		free(v);
-	}
-	if (c->other)
-		report_one(c->other, f);
-}
-
-/* ---- caps --------------------------------------------------------------- */
-
-static uint64_t cap_limit(const struct corr_opts *o, enum corr_cap cap)
-{
-	switch (cap) {
-	case CORR_CAP_GENERATIONS:
-		return o->max_generations;
-	case CORR_CAP_TASKS:
-		return o->max_tasks;
-	case CORR_CAP_DEPTH:
-		return o->max_depth;
-	case CORR_CAP_HELD:
-		return o->max_held;
-	default:
-		return o->max_reports;
-	}
-}
-
-int corr_print_caps(const struct corr *c, FILE *f)
-{
-	static const char *const what[CORR_NCAPS][2] = {
-		[CORR_CAP_GENERATIONS] = { "events on shrinker generations not tracked",
-					   "live generations" },
-		[CORR_CAP_TASKS] = { "events of tasks not tracked", "tasks in a walk or call" },
-		[CORR_CAP_DEPTH] = { "do_shrink_slab() calls not tracked", "nested calls per task" },
-		[CORR_CAP_HELD] = { "events released early from the reorder window",
-				    "held events" },
-		[CORR_CAP_REPORTS] = { "violations not remembered as reported (they may repeat)",
-				       "reports" },
-	};
-	bool any = false;
-
-	for (int k = 0; k < CORR_NCAPS; k++) {
-		if (!c->st.cap_hits[k])
-			continue;
-		fprintf(f, "%s%" PRIu64 " %s (cap %" PRIu64 " %s)", any ? "; " : "caps hit: ",
-			c->st.cap_hits[k], what[k][0], cap_limit(&c->o, (enum corr_cap)k), what[k][1]);
-		any = true;
-	}
-	if (any)
-		fputc('\n', f);
-	return any;
-}
-
-const char *corr_cap_warning(enum corr_cap cap, uint64_t limit, char *buf, size_t len)
-{
-	switch (cap) {
-	case CORR_CAP_GENERATIONS:
-		snprintf(buf, len, "more than %" PRIu64 " live shrinker generations: events on "
-			 "further shrinkers are not correlated", limit);
-		break;
-	case CORR_CAP_TASKS:
-		snprintf(buf, len, "more than %" PRIu64 " tasks in a walk or a do_shrink_slab() "
-			 "call at once: events of further tasks are not correlated", limit);
-		break;
-	case CORR_CAP_DEPTH:
-		snprintf(buf, len, "a task is more than %" PRIu64 " do_shrink_slab() calls deep: "
-			 "deeper calls are not tracked", limit);
-		break;
-	case CORR_CAP_HELD:
-		snprintf(buf, len, "more than %" PRIu64 " events in the reorder window: the oldest "
-			 "are released early (some may then arrive late)", limit);
-		break;
-	default:
-		snprintf(buf, len, "more than %" PRIu64 " violation reports remembered: further "
-			 "violations may be reported more than once", limit);
-		break;
-	}
-	return buf;
-}
-
-int corr_parse_caps(const char *spec, struct corr_opts *o, char *err, size_t errlen)
-{
-	static const char *const names[] = { "generations", "tasks", "depth", "held", "reports",
-					     "tombstones" };
-	const char *p = spec;
-
-	if (!spec)
-		return 0;
-	while (*p) {
-		const char *eq = strchr(p, '='), *end;
-		unsigned long long v = 0;
-		size_t n;
-		int k;
-
-		if (*p == ',') {
-			p++;
-			continue;
-		}
-		if (!eq) {
-			snprintf(err, errlen, "'%s': expected NAME=N", p);
-			return -1;
-		}
-		n = (size_t)(eq - p);
-		for (k = 0; k < (int)(sizeof(names) / sizeof(names[0])); k++)
-			if (strlen(names[k]) == n && !strncmp(p, names[k], n))
-				break;
-		if (k == (int)(sizeof(names) / sizeof(names[0]))) {
-			snprintf(err, errlen, "'%.*s' is not one of generations, tasks, depth, held, "
-				 "reports, tombstones", (int)n, p);
-			return -1;
-		}
-		for (end = eq + 1; *end >= '0' && *end <= '9'; end++) {
-			v = v * 10 + (unsigned)(*end - '0');
-			if (v > (1ULL << 32))
-				break;
-		}
-		if (end == eq + 1 || (*end && *end != ',') || v == 0 || v > (1ULL << 32)) {
-			snprintf(err, errlen, "%s: '%.*s' is not a number from 1 to 4294967296",
-				 names[k], (int)strcspn(eq + 1, ","), eq + 1);
-			return -1;
-		}
-		switch (k) {
-		case 0: o->max_generations = (size_t)v; break;
-		case 1: o->max_tasks = (size_t)v; break;
-		case 2: o->max_depth = v > 65536 ? 65536 : (unsigned)v; break;
-		case 3: o->max_held = (size_t)v; break;
-		case 4: o->max_reports = (size_t)v; break;
-		default: o->max_tombstones = (size_t)v; break;
-		}
-		p = end;
-	}
-	return 0;
-}
