@@ -6,7 +6,7 @@
  * lifecycle report engine/caps.c; the state they share engine/corr_int.h.
  *
  * Memory is bounded by what is alive in the trace, never by its length:
- *   - gens:  address -> current generation (open addressing), holding live
+ *   - gens:  address -> current generation (lib/htab.c), holding live
  *            shrinkers, shrinkers being freed, and tombstones;
  *   - fifo:  generations that reached free_end (queued, then RCU freed), in
  *            order; at most max_tombstones, the oldest are forgotten;
