@@ -72,9 +72,7 @@ struct call {
 	uint64_t ts, lost_at;
 	int cpu, pid;
 	char comm[ST_REC_COMM_LEN];
-	uint32_t has;			/* the shrink_begin's ST_HAS_* */
-	uint64_t nr_to_scan, memcg;
-	int nid;
+	struct st_rec begin;		/* its shrink_begin, every field (corr_call.begin) */
 	struct call *tnext;		/* the task's stack, top first */
 	struct call *gnext, *gprev;	/* the generation's list */
 };

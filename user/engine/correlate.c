@@ -417,10 +417,7 @@ static void task_push(struct corr *c, struct task *t, struct gen *g, const struc
 	k->cpu = r->cpu;
 	k->pid = r->pid;
 	st_copy_str(k->comm, sizeof(k->comm), r->comm, SIZE_MAX);
-	k->has = r->has;
-	k->nr_to_scan = r->nr_to_scan;
-	k->memcg = r->memcg;
-	k->nid = r->nid;
+	k->begin = *r;
 	k->tnext = t->top;
 	t->top = k;
 	t->depth++;
@@ -489,19 +486,23 @@ static void emit_call(struct corr *c, const struct gen *g, const struct st_rec *
 		.pid = r->pid,
 		.end_ts = r->ts,
 		.nid = -1,
+		.priority = -1,
+		.end = r,
 	};
 
 	st_copy_str(ci.comm, sizeof(ci.comm), r->comm, SIZE_MAX);
 	if (k) {
 		ci.flags |= CORR_CALL_BEGIN;
 		ci.begin_ts = k->ts;
-		if (k->has & ST_HAS_NR_TO_SCAN) {
+		ci.begin = &k->begin;
+		if (k->begin.has & ST_HAS_NR_TO_SCAN) {
 			ci.flags |= CORR_CALL_NR_TO_SCAN;
-			ci.nr_to_scan = k->nr_to_scan;
+			ci.nr_to_scan = k->begin.nr_to_scan;
 		}
-		if (k->has & ST_HAS_WALK) {
-			ci.nid = k->nid;
-			ci.memcg = k->memcg;
+		if (k->begin.has & ST_HAS_WALK) {
+			ci.nid = k->begin.nid;
+			ci.memcg = k->begin.memcg;
+			ci.priority = k->begin.priority;
 		}
 	}
 	if (r->has & ST_HAS_DURATION) {

@@ -90,6 +90,11 @@ struct corr_call {
 	int nid;			/* from the shrink_begin (CORR_CALL_BEGIN with
 					 * the walk fields), else -1 */
 	uint64_t memcg;			/* likewise, else 0 */
+	int priority;			/* likewise, else -1 */
+	/* The two records themselves, for outputs that show any of their
+	 * fields: the shrink_begin (NULL without CORR_CALL_BEGIN) and the
+	 * shrink_end.  Valid during the callback only. */
+	const struct st_rec *begin, *end;
 };
 
 /* struct corr_walk.flags */
