@@ -68,7 +68,20 @@ static const char doc[] =
 	"\n"
 	"Exit status: 0 clean; 1 error (privileges, BTF, attach, output file, write error); "
 	"2 usage error; 3 violations found. With -- COMMAND the command's own exit status "
-	"is shown in the summary.";
+	"is shown in the summary.\n"
+	"\n"
+	"More: man 8 shrinktrace; `shrinktrace help replay`, `shrinktrace help redact`.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"    shrinktrace                    # every event, until Ctrl-C; summary at the end\n"
+	"    shrinktrace -q -d 60 -o t.jsonl   # 60 s into a log; only violations, summary\n"
+	"    shrinktrace --top              # live table of shrinkers, redrawn every second\n"
+	"    shrinktrace --comm kswapd0 --min-latency 500  # kswapd's calls of >= 0.5 ms\n"
+	"    shrinktrace --stats-only --top # a busy machine: aggregated in the kernel\n"
+	"    shrinktrace -o t.jsonl -- sh -c 'echo 2 > /proc/sys/vm/drop_caches'\n"
+	"                                   # trace while a command runs\n"
+	"    shrinktrace replay t.jsonl     # the report again, from the saved log\n"
+	"    shrinktrace redact -o share.jsonl t.jsonl  # a log without kernel addresses";
 
 enum {
 	OPT_RINGBUF = 0x100,
@@ -137,6 +150,8 @@ static const struct argp_option options[] = {
 	  "live lines keep lifecycle events, the first call of each shrinker (to name it) and "
 	  "calls that matter to a violation", 1 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages (verifier logs, attach errors)", 0 },
+	/* -h as --help (argp only knows -? and --help) */
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 },
 	{ 0 }
 };
 
@@ -219,6 +234,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	a->top_bare = false;
 	switch (key) {
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
 	case 'o':
 		a->output = arg;
 		break;
@@ -343,7 +361,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		/* A command comes after "--"; a bare word is a typo of an option
 		 * value or of a subcommand, not something to exec as root. */
 		if (state->next < 2 || strcmp(state->argv[state->next - 2], "--"))
-			argp_error(state, "'%s' is not an option: subcommands are replay and redact, "
+			argp_error(state, "'%s' is not an option: subcommands are replay, redact and help, "
 				   "and a command to trace goes after -- (shrinktrace [OPTION...] -- "
 				   "COMMAND)", arg);
 		/* Everything after "--" is the command. */
@@ -980,6 +998,30 @@ out:
 	return rc;
 }
 
+/* `shrinktrace help [replay|redact]`: the --help of the tracer or of a subcommand,
+ * exit 0; another topic is a usage error (2). */
+static int help_main(int argc, char **argv, const struct argp *argp)
+{
+	char *av[3] = { "shrinktrace", "--help", NULL };
+	struct args unused = { 0 };
+
+	if (argc > 2) {
+		fprintf(stderr, "shrinktrace help: one topic at most (replay or redact)\n");
+		return EXIT_USAGE;
+	}
+	if (argc == 2 && !strcmp(argv[1], "replay"))
+		return replay_main(2, (char *[]){ "replay", "--help", NULL });
+	if (argc == 2 && !strcmp(argv[1], "redact"))
+		return redact_main(2, (char *[]){ "redact", "--help", NULL });
+	if (argc == 2) {
+		fprintf(stderr, "shrinktrace help: no help on '%s': topics are replay and redact "
+			"(or none, for the tracer)\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	argp_parse(argp, 2, av, ARGP_IN_ORDER, NULL, &unused);	/* prints, exits 0 */
+	return EXIT_CLEAN;
+}
+
 int main(int argc, char **argv)
 {
 	struct argp argp = { options, parse_opt, "[-- COMMAND [ARG...]]", doc, NULL, NULL, NULL };
@@ -989,6 +1031,8 @@ int main(int argc, char **argv)
 		return replay_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "redact"))
 		return redact_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "help"))
+		return help_main(argc - 1, argv + 1, &argp);
 	argp_err_exit_status = EXIT_USAGE;
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return EXIT_USAGE;
