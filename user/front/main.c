@@ -73,15 +73,15 @@ static const char doc[] =
 	"More: man 8 shrinktrace; `shrinktrace help replay`, `shrinktrace help redact`.\n"
 	"\n"
 	"EXAMPLES:\n"
-	"    shrinktrace                    # every event, until Ctrl-C; summary at the end\n"
-	"    shrinktrace -q -d 60 -o t.jsonl   # 60 s into a log; only violations, summary\n"
-	"    shrinktrace --top              # live table of shrinkers, redrawn every second\n"
-	"    shrinktrace --comm kswapd0 --min-latency 500  # kswapd's calls of >= 0.5 ms\n"
-	"    shrinktrace --stats-only --top # a busy machine: aggregated in the kernel\n"
+	"    shrinktrace                     # every event until Ctrl-C, then a summary\n"
+	"    shrinktrace -q -d 60 -o t.jsonl # 60 s into a log; violations, summary\n"
+	"    shrinktrace --top               # live table of shrinkers, every second\n"
+	"    shrinktrace --comm kswapd0 --min-latency 500   # kswapd's calls >= 0.5 ms\n"
+	"    shrinktrace --stats-only --top  # a busy machine: aggregated in BPF maps\n"
 	"    shrinktrace -o t.jsonl -- sh -c 'echo 2 > /proc/sys/vm/drop_caches'\n"
-	"                                   # trace while a command runs\n"
-	"    shrinktrace replay t.jsonl     # the report again, from the saved log\n"
-	"    shrinktrace redact -o share.jsonl t.jsonl  # a log without kernel addresses";
+	"                                    # trace while a command runs\n"
+	"    shrinktrace replay t.jsonl      # the report again, from the saved log\n"
+	"    shrinktrace redact -o s.jsonl t.jsonl  # a log without kernel addresses";
 
 enum {
 	OPT_RINGBUF = 0x100,

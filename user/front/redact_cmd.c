@@ -425,9 +425,9 @@ static const char doc[] =
 	"Exit status: 0 done, 1 error (unreadable or malformed input, write error), 2 usage.\n"
 	"\n"
 	"EXAMPLES:\n"
-	"    shrinktrace redact -o share.jsonl t.jsonl   # addresses become pseudonyms\n"
-	"    shrinktrace redact --all -o share.jsonl t.jsonl  # task names and ids too\n"
-	"    shrinktrace redact - < t.jsonl | gzip > share.jsonl.gz";
+	"    shrinktrace redact -o s.jsonl t.jsonl        # pseudonyms for addresses\n"
+	"    shrinktrace redact --all -o s.jsonl t.jsonl  # task names and ids too\n"
+	"    shrinktrace redact - < t.jsonl | gzip > s.jsonl.gz";
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {

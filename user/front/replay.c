@@ -120,13 +120,13 @@ static const char doc[] =
 	"  3  violations found\n"
 	"\n"
 	"EXAMPLES:\n"
-	"    shrinktrace replay t.jsonl             # violations, lifecycles, statistics\n"
-	"    shrinktrace replay --format jsonl t.jsonl  # only the violation records\n"
+	"    shrinktrace replay t.jsonl        # violations, lifecycles, statistics\n"
+	"    shrinktrace replay -f jsonl t.jsonl     # only the violation records\n"
 	"    shrinktrace replay --sort freed --top-n 20 t.jsonl\n"
-	"    shrinktrace replay --format perfetto -o t.json t.jsonl  # for ui.perfetto.dev\n"
+	"    shrinktrace replay -f perfetto -o t.json t.jsonl  # ui.perfetto.dev\n"
 	"    shrinktrace replay --format csv t.jsonl > t.csv\n"
-	"    shrinktrace replay --redact=all t.jsonl    # a report without addresses, tasks\n"
-	"    shrinktrace replay a.jsonl b.jsonl     # each log by its own correlator";
+	"    shrinktrace replay --redact=all t.jsonl # no addresses, no task names\n"
+	"    shrinktrace replay a.jsonl b.jsonl # each log by its own correlator";
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
