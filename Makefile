@@ -68,7 +68,7 @@ $(SKEL): $(BPF_OBJ)
 # before any object so that the first build finds it.
 $(BUILD)/user/%.o: user/%.c $(SKEL) | $(BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 -include $(USER_OBJS:.o=.d) $(UNIT_BINS:=.d)
 
@@ -144,11 +144,40 @@ stress-test: $(BUILD)/shrinktrace $(BUILD)/shrinkstress
 soak: $(BUILD)/shrinktrace $(BUILD)/shrinkstress
 	tools/soak --build $(BUILD) $(SOAK_ARGS)
 
-install: $(BUILD)/shrinktrace
-	install -D -m 0755 $(BUILD)/shrinktrace $(DESTDIR)$(PREFIX)/sbin/shrinktrace
+# `make install` (PREFIX=/usr/local, DESTDIR for staging): the binary, the man page,
+# the systemd unit and the docs.  The unit goes where systemd looks for it:
+# /lib/systemd/system for PREFIX=/usr (Debian 12), else $(PREFIX)/lib/systemd/system;
+# its ExecStart names $(SBINDIR)/shrinktrace.  Nothing is stripped (the Debian package
+# strips into a -dbgsym package).
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+DOCDIR   ?= $(PREFIX)/share/doc/shrinktrace
+SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+DOCS     := README.md $(sort $(wildcard docs/*.md))
 
+install: $(BUILD)/shrinktrace
+	install -D -m 0755 $(BUILD)/shrinktrace $(DESTDIR)$(SBINDIR)/shrinktrace
+	install -D -m 0644 man/shrinktrace.8 $(DESTDIR)$(MANDIR)/man8/shrinktrace.8
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)
+	sed 's|/usr/sbin/shrinktrace|$(SBINDIR)/shrinktrace|' dist/shrinktrace.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/shrinktrace.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/shrinktrace.service
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+# The same variables as `make install` (PREFIX, DESTDIR, ...) remove the same files.
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/shrinktrace
+	rm -f $(DESTDIR)$(SBINDIR)/shrinktrace $(DESTDIR)$(MANDIR)/man8/shrinktrace.8 \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/shrinktrace.service
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# The Debian package (debian/, debhelper): $(BUILD)/deb/shrinktrace_VERSION_amd64.deb and
+# the -dbgsym package, from `dpkg-buildpackage -us -uc -b` in a clean copy of the tree
+# (tools/build-deb), so that nothing is written beside the repository.
+# tests/package/run.sh builds it the same way and checks it.
+.PHONY: deb
+deb:
+	tools/build-deb $(BUILD)/deb
 
 clean:
 	rm -rf $(BUILD)
