@@ -1,7 +1,9 @@
 # shrinktrace - plain Makefile.  `make` builds build/shrinktrace, `make check`
-# runs every test, `make install` puts the binary in $(PREFIX)/sbin.
+# runs every test, `make install` puts the binary in $(PREFIX)/sbin and the man page,
+# systemd unit and docs beside it, `make deb` builds the Debian package.
 # Build dependencies (Debian 12): clang libbpf-dev bpftool libelf-dev zlib1g-dev
-# libjson-c-dev pkg-config; tests also need libcmocka-dev.  `make deps` installs them.
+# libjson-c-dev pkg-config libmicrohttpd-dev; tests also need libcmocka-dev, the package
+# debhelper and lintian.  `make deps` (tools/install-deps.sh) installs them all.
 
 PREFIX   ?= /usr/local
 BUILD    ?= build
@@ -99,7 +101,7 @@ live-test: $(BUILD)/shrinktrace
 # Everything: unit tests, replay corpus and scenarios (also under ASan+UBSan),
 # fuzz regressions and a FUZZ_SECONDS fuzz session (ST_SKIP_FUZZ=1 skips it),
 # live tracing (root).
-check: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog $(UNIT_BINS) asan $(FUZZ_BIN)
+check: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog $(BUILD)/relog $(UNIT_BINS) asan $(FUZZ_BIN)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-all.sh $(BUILD)
 
 # The binary and unit tests built with ASan+UBSan into $(BUILD)/asan.
@@ -123,6 +125,12 @@ fuzz: $(FUZZ_BIN)
 bench: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog
 	tools/bench/overhead.sh $(BUILD)
 	tools/bench/replay_bench.sh $(BUILD)/shrinktrace
+
+# tests/package/fields.sh: the log writer's output on the replay corpus (not installed).
+$(BUILD)/relog: tests/package/relog.c user/log/reader.c user/log/writer.c user/lib/jsonw.c \
+		user/log/event.c | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/package/relog.c user/log/reader.c \
+		user/log/writer.c user/lib/jsonw.c user/log/event.c -ljson-c
 
 # The benchmark's log generator (not part of the tool).
 GENLOG_SRCS := tools/bench/genlog.c user/log/writer.c user/lib/jsonw.c user/log/event.c
