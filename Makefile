@@ -127,10 +127,8 @@ bench: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog
 	tools/bench/replay_bench.sh $(BUILD)/shrinktrace
 
 # tests/package/fields.sh: the log writer's output on the replay corpus (not installed).
-$(BUILD)/relog: tests/package/relog.c user/log/reader.c user/log/writer.c user/lib/jsonw.c \
-		user/log/event.c | $(BUILD)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ tests/package/relog.c user/log/reader.c \
-		user/log/writer.c user/lib/jsonw.c user/log/event.c -ljson-c
+$(BUILD)/relog: tests/package/relog.c $(LIB_OBJS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 # The benchmark's log generator (not part of the tool).
 GENLOG_SRCS := tools/bench/genlog.c user/log/writer.c user/lib/jsonw.c user/log/event.c
@@ -155,29 +153,31 @@ soak: $(BUILD)/shrinktrace $(BUILD)/shrinkstress
 # `make install` (PREFIX=/usr/local, DESTDIR for staging): the binary, the man page,
 # the systemd unit and the docs.  The unit goes where systemd looks for it:
 # /lib/systemd/system for PREFIX=/usr (Debian 12), else $(PREFIX)/lib/systemd/system;
-# its ExecStart names $(SBINDIR)/shrinktrace.  Nothing is stripped (the Debian package
+# its ExecStart names $(SBINDIR)/shrinktrace.  The docs keep their layout (README.md,
+# docs/*.md) so that their links work where they are installed.  Nothing is stripped (the Debian package
 # strips into a -dbgsym package).
 SBINDIR  ?= $(PREFIX)/sbin
 MANDIR   ?= $(PREFIX)/share/man
 DOCDIR   ?= $(PREFIX)/share/doc/shrinktrace
 SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
-DOCS     := README.md $(sort $(wildcard docs/*.md))
+DOCS     := $(sort $(wildcard docs/*.md))
 
 install: $(BUILD)/shrinktrace
 	install -D -m 0755 $(BUILD)/shrinktrace $(DESTDIR)$(SBINDIR)/shrinktrace
 	install -D -m 0644 man/shrinktrace.8 $(DESTDIR)$(MANDIR)/man8/shrinktrace.8
-	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)/docs
 	sed 's|/usr/sbin/shrinktrace|$(SBINDIR)/shrinktrace|' dist/shrinktrace.service \
 		> $(DESTDIR)$(SYSTEMDUNITDIR)/shrinktrace.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/shrinktrace.service
-	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
 
 # The same variables as `make install` (PREFIX, DESTDIR, ...) remove the same files.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/shrinktrace $(DESTDIR)$(MANDIR)/man8/shrinktrace.8 \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/shrinktrace.service
-	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
-	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	rm -f $(DESTDIR)$(DOCDIR)/README.md $(addprefix $(DESTDIR)$(DOCDIR)/docs/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # The Debian package (debian/, debhelper): $(BUILD)/deb/shrinktrace_VERSION_amd64.deb and
 # the -dbgsym package, from `dpkg-buildpackage -us -uc -b` in a clean copy of the tree

@@ -8,7 +8,8 @@
 #   - `shrinktrace replay --format jsonl` of the corpus: the violation records;
 #   - a live trace of tools/workload/tmpfs-churn (root, BPF; skipped otherwise);
 # and, so that a field no log exercises is not missed, every key the writer's source
-# names (jw_key/jw_kstr calls and literal "KEY": pieces in user/log/writer.c).
+# names (jw_key/jw_kstr calls and literal "KEY": pieces in user/log/writer.c, and the
+# rows of the field table ST_FIELDS in user/log/event.h once it is there).
 # Prints PASS/FAIL/SKIP lines and "N passed, M failed, K skipped".
 set -u
 build=${1:-build}
@@ -83,14 +84,17 @@ else
 	sk live "the tracer could not run here: $(grep -m1 shrinktrace: "$tmp/live.err")"
 fi
 
-# the writer's source: jw_key(&w, "k"), jw_kstr(&w, "k", ...), ",\"k\":..." pieces
+# the source: jw_key(&w, "k"), jw_kstr(&w, "k", ...), ",\"k\":..." pieces of the writer,
+# and the keys of the event record's field table (F/FK rows: "key", ST_FT_...) where
+# user/log/event.h has one
 grep -o 'jw_k\(ey\|str\)(&w, "[a-z_]*"' user/log/writer.c | sed 's/.*"\([a-z_]*\)"/source - \1/' >"$tmp/src"
 grep -o '\\"[a-z_]*\\":' user/log/writer.c | sed 's/\\"\([a-z_]*\)\\":/source - \1/' >>"$tmp/src"
+grep -o '"[a-z_]*", ST_FT_' user/log/event.h | sed 's/"\([a-z_]*\)".*/source - \1/' >>"$tmp/src"
 if [ "$(sort -u "$tmp/src" | wc -l)" -lt 20 ]; then
-	ko source "found only $(sort -u "$tmp/src" | wc -l) keys in user/log/writer.c: has the writer's field list moved? update tests/package/fields.sh"
+	ko source "found only $(sort -u "$tmp/src" | wc -l) keys in user/log/writer.c and event.h: has the field list moved? update tests/package/fields.sh"
 else
 	cat "$tmp/src" >>"$tmp/keys"
-	ok "source: $(sort -u "$tmp/src" | wc -l) keys named in user/log/writer.c"
+	ok "source: $(sort -u "$tmp/src" | wc -l) keys named in user/log/writer.c and event.h"
 fi
 
 if grep -q '^BAD ' "$tmp/keys"; then

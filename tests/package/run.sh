@@ -60,7 +60,7 @@ fi
 dpkg -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' >"$tmp/files"
 miss=
 for f in /usr/sbin/shrinktrace /usr/share/man/man8/shrinktrace.8.gz /lib/systemd/system/shrinktrace.service \
-	 /usr/share/doc/shrinktrace/README.md /usr/share/doc/shrinktrace/event-log.md \
+	 /usr/share/doc/shrinktrace/README.md /usr/share/doc/shrinktrace/docs/event-log.md \
 	 /usr/share/doc/shrinktrace/copyright; do
 	grep -qxF "$f" "$tmp/files" || miss="$miss $f"
 done
@@ -146,7 +146,7 @@ for prefix in /usr/local /usr; do
 	case $prefix in /usr) ud=/lib/systemd/system ;; *) ud=$prefix/lib/systemd/system ;; esac
 	miss=
 	for f in "$prefix/sbin/shrinktrace" "$prefix/share/man/man8/shrinktrace.8" "$ud/shrinktrace.service" \
-		 "$prefix/share/doc/shrinktrace/README.md" "$prefix/share/doc/shrinktrace/event-log.md"; do
+		 "$prefix/share/doc/shrinktrace/README.md" "$prefix/share/doc/shrinktrace/docs/event-log.md"; do
 		[ -f "$d$f" ] || miss="$miss $f"
 	done
 	exec_line=$(grep '^ExecStart=' "$d$ud/shrinktrace.service" 2>/dev/null)
