@@ -1,7 +1,9 @@
 # shrinktrace - plain Makefile.  `make` builds build/shrinktrace, `make check`
-# runs every test, `make install` puts the binary in $(PREFIX)/sbin.
+# runs every test, `make install` puts the binary in $(PREFIX)/sbin and the man page,
+# systemd unit and docs beside it, `make deb` builds the Debian package.
 # Build dependencies (Debian 12): clang libbpf-dev bpftool libelf-dev zlib1g-dev
-# libjson-c-dev pkg-config; tests also need libcmocka-dev.  `make deps` installs them.
+# libjson-c-dev pkg-config libmicrohttpd-dev; tests also need libcmocka-dev, the package
+# debhelper and lintian.  `make deps` (tools/install-deps.sh) installs them all.
 
 PREFIX   ?= /usr/local
 BUILD    ?= build
@@ -69,7 +71,7 @@ $(SKEL): $(BPF_OBJ)
 # before any object so that the first build finds it.
 $(BUILD)/user/%.o: user/%.c $(SKEL) | $(BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 -include $(USER_OBJS:.o=.d) $(UNIT_BINS:=.d)
 
@@ -100,7 +102,7 @@ live-test: $(BUILD)/shrinktrace
 # Everything: unit tests, replay corpus and scenarios (also under ASan+UBSan),
 # fuzz regressions and a FUZZ_SECONDS fuzz session (ST_SKIP_FUZZ=1 skips it),
 # live tracing (root).
-check: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog $(UNIT_BINS) asan $(FUZZ_BIN)
+check: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog $(BUILD)/relog $(UNIT_BINS) asan $(FUZZ_BIN)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-all.sh $(BUILD)
 
 # The binary and unit tests built with ASan+UBSan into $(BUILD)/asan.
@@ -125,6 +127,10 @@ bench: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog
 	tools/bench/overhead.sh $(BUILD)
 	tools/bench/replay_bench.sh $(BUILD)/shrinktrace
 
+# tests/package/fields.sh: the log writer's output on the replay corpus (not installed).
+$(BUILD)/relog: tests/package/relog.c $(LIB_OBJS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
 # The benchmark's log generator (not part of the tool).
 GENLOG_SRCS := tools/bench/genlog.c user/log/writer.c user/lib/jsonw.c user/log/event.c
 $(BUILD)/genlog: $(GENLOG_SRCS) | $(BUILD)
@@ -145,11 +151,42 @@ stress-test: $(BUILD)/shrinktrace $(BUILD)/shrinkstress
 soak: $(BUILD)/shrinktrace $(BUILD)/shrinkstress
 	tools/soak --build $(BUILD) $(SOAK_ARGS)
 
-install: $(BUILD)/shrinktrace
-	install -D -m 0755 $(BUILD)/shrinktrace $(DESTDIR)$(PREFIX)/sbin/shrinktrace
+# `make install` (PREFIX=/usr/local, DESTDIR for staging): the binary, the man page,
+# the systemd unit and the docs.  The unit goes where systemd looks for it:
+# /lib/systemd/system for PREFIX=/usr (Debian 12), else $(PREFIX)/lib/systemd/system;
+# its ExecStart names $(SBINDIR)/shrinktrace.  The docs keep their layout (README.md,
+# docs/*.md) so that their links work where they are installed.  Nothing is stripped (the Debian package
+# strips into a -dbgsym package).
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+DOCDIR   ?= $(PREFIX)/share/doc/shrinktrace
+SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+DOCS     := $(sort $(wildcard docs/*.md))
 
+install: $(BUILD)/shrinktrace
+	install -D -m 0755 $(BUILD)/shrinktrace $(DESTDIR)$(SBINDIR)/shrinktrace
+	install -D -m 0644 man/shrinktrace.8 $(DESTDIR)$(MANDIR)/man8/shrinktrace.8
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)/docs
+	sed 's|/usr/sbin/shrinktrace|$(SBINDIR)/shrinktrace|' dist/shrinktrace.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/shrinktrace.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/shrinktrace.service
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
+
+# The same variables as `make install` (PREFIX, DESTDIR, ...) remove the same files.
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/shrinktrace
+	rm -f $(DESTDIR)$(SBINDIR)/shrinktrace $(DESTDIR)$(MANDIR)/man8/shrinktrace.8 \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/shrinktrace.service
+	rm -f $(DESTDIR)$(DOCDIR)/README.md $(addprefix $(DESTDIR)$(DOCDIR)/docs/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# The Debian package (debian/, debhelper): $(BUILD)/deb/shrinktrace_VERSION_amd64.deb and
+# the -dbgsym package, from `dpkg-buildpackage -us -uc -b` in a clean copy of the tree
+# (tools/build-deb), so that nothing is written beside the repository.
+# tests/package/run.sh builds it the same way and checks it.
+.PHONY: deb
+deb:
+	tools/build-deb $(BUILD)/deb
 
 clean:
 	rm -rf $(BUILD)

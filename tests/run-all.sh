@@ -6,6 +6,12 @@
 #       tests/sanitized.sh: any sanitizer report fails)
 #   2b. fuzz-regressions: tests/fuzz/regressions/* through the fuzz target and the
 #       sanitized binary; fuzz: a FUZZ_SECONDS (60) libFuzzer session (ST_SKIP_FUZZ=1 skips it)
+#   2c. man: the man page renders and documents every option of each --help
+#       (tests/package/man.sh); docs: README.md within 250 lines, every docs link
+#       resolves (tests/package/docs.sh); event-log-fields: every field the log writer writes
+#       is in docs/event-log.md (tests/package/fields.sh); package: the Debian
+#       package builds from a clean copy, passes lintian, installs into a scratch
+#       root and runs there; make install/uninstall (tests/package/run.sh)
 #   3. live tracing on this kernel (root; skipped with a reason otherwise)
 #   3a. stress: build/shrinkstress workloads, cleanup, signals, one run under the
 #       tracer (tests/stress/run.sh; root, skipped with a reason otherwise)
@@ -60,6 +66,10 @@ if [ -n "${ST_SKIP_FUZZ:-}" ]; then
 else
 	run_suite "fuzz" tests/fuzz/run.sh fuzz "$BUILD/fuzz/fuzz_replay" "${FUZZ_SECONDS:-60}"
 fi
+run_suite "man" tests/package/man.sh "$BUILD/shrinktrace"
+run_suite "docs" tests/package/docs.sh
+run_suite "event-log-fields" tests/package/fields.sh "$BUILD"
+run_suite "package" tests/package/run.sh "$BUILD"
 run_suite "live" tests/live/run.sh "$BUILD/shrinktrace"
 run_suite "stress" tests/stress/run.sh "$BUILD"
 if [ -n "${ST_SKIP_LAB:-}" ]; then

@@ -330,7 +330,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	if (rc < 0) {
-		/* the one-line "FILE:LINE: reason" of README */
+		/* the one-line "FILE:LINE: reason" of docs/event-log.md ("Reading a log") */
 		e = st_log_error(lg);
 		if (strncmp(e, NAME ":", sizeof(NAME)) != 0 || strchr(e, '\n') ||
 		    e[sizeof(NAME)] < '1' || e[sizeof(NAME)] > '9' ||

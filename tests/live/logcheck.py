@@ -345,8 +345,8 @@ def churn(log, pidfile, nmounts, errpath):
 
     # 7. ... freed (free_begin/free_end) and RCU-freed as sb-tmpfs.  An rcu_free
     # may be missing only when the summary says the kernel skipped that many
-    # runs of our programs (a kmem:kfree in softirq nested in one: README,
-    # Backends); any other missing rcu_free fails.
+    # runs of our programs (a kmem:kfree in softirq nested in one: docs/backends.md),
+    # any other missing rcu_free fails.
     why = None
     nrcu = 0
     missing = []

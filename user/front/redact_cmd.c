@@ -408,6 +408,8 @@ static const struct argp_option options[] = {
 	  "('-'); mode 0600, never through a symlink, never truncating what is not a regular "
 	  "file", 0 },
 	{ "mode", OPT_MODE, "OCTAL", 0, "Permissions of OUT (default 0600), exactly", 0 },
+	/* -h as --help (argp only knows -? and --help) */
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 },
 	{ 0 }
 };
 
@@ -420,13 +422,21 @@ static const char doc[] =
 	"is kept), so `shrinktrace replay` of the result gives the same verdicts.\v"
 	"FILE is a log, or '-' for standard input. Malformed input stops with one line "
 	"'FILE:LINE: reason' on stderr, as replay does.\n\n"
-	"Exit status: 0 done, 1 error (unreadable or malformed input, write error), 2 usage.";
+	"Exit status: 0 done, 1 error (unreadable or malformed input, write error), 2 usage.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"    shrinktrace redact -o s.jsonl t.jsonl        # pseudonyms for addresses\n"
+	"    shrinktrace redact --all -o s.jsonl t.jsonl  # task names and ids too\n"
+	"    shrinktrace redact - < t.jsonl | gzip > s.jsonl.gz";
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct redact_args *a = state->input;
 
 	switch (key) {
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
 	case OPT_ALL:
 		a->all = true;
 		break;

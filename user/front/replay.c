@@ -93,12 +93,15 @@ static const struct argp_option options[] = {
 	{ "top-n", OPT_TOP_N, "N", 0,
 	  "Text report: show the top N generations and tasks (default 10); the table of "
 	  "shrinker names always has every row", 0 },
+	/* -h as --help (argp only knows -? and --help) */
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 },
 	{ 0 }
 };
 
 static const char doc[] =
 	"Replay saved shrinktrace/1 event logs through the correlator and report the "
-	"walk-safety violations defined by the shrinktrace/1 log format (README).\v"
+	"walk-safety violations defined by the shrinktrace/1 log format "
+	"(docs/event-log.md, shrinktrace(8)).\v"
 	"FILE is a log written by `shrinktrace -o FILE`, or '-' for standard input. "
 	"Files are processed in order, each by its own correlator: no state carries from "
 	"one log to the next. A header line is optional. Unknown event types and unknown "
@@ -109,7 +112,16 @@ static const char doc[] =
 	"  0  clean: no violation\n"
 	"  1  error: unreadable file or malformed input\n"
 	"  2  usage error\n"
-	"  3  violations found";
+	"  3  violations found\n"
+	"\n"
+	"EXAMPLES:\n"
+	"    shrinktrace replay t.jsonl        # violations, lifecycles, statistics\n"
+	"    shrinktrace replay -f jsonl t.jsonl     # only the violation records\n"
+	"    shrinktrace replay --sort freed --top-n 20 t.jsonl\n"
+	"    shrinktrace replay -f perfetto -o t.json t.jsonl  # ui.perfetto.dev\n"
+	"    shrinktrace replay --format csv t.jsonl > t.csv\n"
+	"    shrinktrace replay --redact=all t.jsonl # no addresses, no task names\n"
+	"    shrinktrace replay a.jsonl b.jsonl # each log by its own correlator";
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
@@ -117,6 +129,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	char *end;
 
 	switch (key) {
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
 	case 'f':
 		if (strcmp(arg, "text") == 0)
 			a->fmt = FMT_TEXT;

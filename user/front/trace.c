@@ -70,7 +70,20 @@ static const char doc[] =
 	"\n"
 	"Exit status: 0 clean; 1 error (privileges, BTF, attach, output file, write error); "
 	"2 usage error; 3 violations found. With -- COMMAND the command's own exit status "
-	"is shown in the summary.";
+	"is shown in the summary.\n"
+	"\n"
+	"More: man 8 shrinktrace; `shrinktrace help replay`, `shrinktrace help redact`.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"    shrinktrace                     # every event until Ctrl-C, then a summary\n"
+	"    shrinktrace -q -d 60 -o t.jsonl # 60 s into a log; violations, summary\n"
+	"    shrinktrace --top               # live table of shrinkers, every second\n"
+	"    shrinktrace --comm kswapd0 --min-latency 500   # kswapd's calls >= 0.5 ms\n"
+	"    shrinktrace --stats-only --top  # a busy machine: aggregated in BPF maps\n"
+	"    shrinktrace -o t.jsonl -- sh -c 'echo 2 > /proc/sys/vm/drop_caches'\n"
+	"                                    # trace while a command runs\n"
+	"    shrinktrace replay t.jsonl      # the report again, from the saved log\n"
+	"    shrinktrace redact -o s.jsonl t.jsonl  # a log without kernel addresses";
 
 enum {
 	OPT_RINGBUF = 0x100,
@@ -139,6 +152,8 @@ static const struct argp_option options[] = {
 	  "live lines keep lifecycle events, the first call of each shrinker (to name it) and "
 	  "calls that matter to a violation", 1 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages (verifier logs, attach errors)", 0 },
+	/* -h as --help (argp only knows -? and --help) */
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 },
 	{ 0 }
 };
 
@@ -221,6 +236,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	a->top_bare = false;
 	switch (key) {
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
 	case 'o':
 		a->output = arg;
 		break;
@@ -345,7 +363,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		/* A command comes after "--"; a bare word is a typo of an option
 		 * value or of a subcommand, not something to exec as root. */
 		if (state->next < 2 || strcmp(state->argv[state->next - 2], "--"))
-			argp_error(state, "'%s' is not an option: subcommands are replay and redact, "
+			argp_error(state, "'%s' is not an option: subcommands are replay, redact and help, "
 				   "and a command to trace goes after -- (shrinktrace [OPTION...] -- "
 				   "COMMAND)", arg);
 		/* Everything after "--" is the command. */
@@ -792,13 +810,24 @@ out:
 	return rc;
 }
 
+static const struct argp trace_argp = {
+	options, parse_opt, "[-- COMMAND [ARG...]]", doc, NULL, NULL, NULL
+};
+
+void trace_help(void)
+{
+	char *av[3] = { "shrinktrace", "--help", NULL };
+	struct args unused = { 0 };
+
+	argp_parse(&trace_argp, 2, av, ARGP_IN_ORDER, NULL, &unused);	/* prints, exits 0 */
+}
+
 int trace_main(int argc, char **argv)
 {
-	struct argp argp = { options, parse_opt, "[-- COMMAND [ARG...]]", doc, NULL, NULL, NULL };
 	struct args a = { .window_ns = UINT64_MAX };
 
 	argp_err_exit_status = EXIT_USAGE;
-	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
+	if (argp_parse(&trace_argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return EXIT_USAGE;
 	if (a.mode_set && !a.output) {
 		fprintf(stderr, "shrinktrace: --mode is the mode of the -o FILE: add -o FILE\n");

@@ -9,4 +9,7 @@
  * Returns the exit status: 0 clean, 1 error, 2 usage, 3 violations found. */
 int trace_main(int argc, char **argv);
 
+/* Print the tracer's --help and exit 0. */
+void trace_help(void);
+
 #endif /* ST_TRACE_H */

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# tests/package/docs.sh - the front door stays one: README.md at most 250 lines with the
+# two quick-start commands as they are, and every relative link of README.md, docs/*.md
+# and tools/lab/README.md names a file that exists and, with #anchor, a heading in it
+# (GitHub's anchors: lower case, punctuation dropped, spaces to '-').
+# Prints PASS/FAIL lines and "N passed, M failed".
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root" || exit 2
+pass=0 fail=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+ko() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+
+n=$(wc -l <README.md)
+[ "$n" -le 250 ] && ok "README.md: $n lines (at most 250)" ||
+	ko README.md "$n lines: move text into docs/ (one topic per page)"
+for c in 'sh tools/install-deps.sh && make demo' 'sh tools/install-deps.sh && make check'; do
+	grep -qxF "$c" README.md && ok "README.md: quick start '$c'" || ko README.md "no line '$c'"
+done
+if command -v python3 >/dev/null; then
+	out=$(python3 - README.md docs/*.md tools/lab/README.md <<'PY'
+import os, re, sys
+def slug(h):
+    h = re.sub(r'[`*_]', lambda m: '_' if m.group() == '_' else '', h.strip().lower())
+    return re.sub(r'[^\w\- ]', '', h).replace(' ', '-')
+def anchors(path):
+    text = open(path, encoding='utf-8').read()
+    text = re.sub(r'```.*?```', '', text, flags=re.S)
+    return {slug(m.group(1)) for m in re.finditer(r'^#+\s+(.*)$', text, re.M)}
+bad = 0
+for src in sys.argv[1:]:
+    text = re.sub(r'```.*?```', '', open(src, encoding='utf-8').read(), flags=re.S)
+    for m in re.finditer(r'\]\(([^)\s]+)\)', text):
+        link = m.group(1)
+        if re.match(r'[a-z]+:', link):
+            continue
+        path, _, frag = link.partition('#')
+        target = os.path.normpath(os.path.join(os.path.dirname(src), path)) if path else src
+        if not os.path.exists(target):
+            print(f"{src}: link {link}: no file {target}"); bad += 1
+        elif frag and target.endswith('.md') and frag not in anchors(target):
+            print(f"{src}: link {link}: no heading #{frag} in {target}"); bad += 1
+sys.exit(1 if bad else 0)
+PY
+)
+	[ $? -eq 0 ] && ok "links: every relative link and anchor resolves" || ko links "$out"
+else
+	echo "SKIP links: python3 is not installed"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
