@@ -1163,3 +1163,21 @@ int scanner(void *ctx)
 	bpf_for_each_map_elem(&tracked, scan_one, NULL, 0);
 	return 0;
 }
+
+/* ---- memcg -> cgroup id, on demand ------------------------------------------ */
+
+/* The cgroup id (mem_cgroup->css.cgroup->kn->id: the inode number of its
+ * directory in the hierarchy the memory controller is on, v1 or v2) of the
+ * memcg whose address user space passes as the first argument.  Run through
+ * BPF_PROG_TEST_RUN once per memcg the events name, so that the hot paths do
+ * not pay the three reads on every call.  0 when it cannot be read. */
+__u64 memcg_id_out = 0;
+
+SEC("raw_tp")
+int memcg_id_of(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct mem_cgroup *m = (struct mem_cgroup *)ctx->args[0];
+
+	memcg_id_out = m ? BPF_CORE_READ(m, css.cgroup, kn, id) : 0;
+	return 0;
+}

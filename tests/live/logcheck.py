@@ -33,6 +33,8 @@ TYPES = {
     "lost": ("count",),
     "violation": ("kind", "shrinker", "detail"),
 }
+# Metadata lines (not events): no ts/cpu/pid/comm.
+META = {"header": ("format",), "memcg": ("memcg", "memcg_id", "path")}
 # What an inferred event (the tracepoint backend) carries at least: shrinker_alloc from
 # kmem:kmalloc is the address only (documented in the tracer's banner).
 INFERRED_MIN = {"shrinker_alloc": ("shrinker",)}
@@ -54,6 +56,9 @@ def check_event(d):
     if not isinstance(d, dict):
         return "not an object"
     t = d.get("type")
+    if t in META:
+        missing = [k for k in META[t] if k not in d]
+        return "%s: no %s" % (t, missing[0]) if missing else None
     if t not in TYPES:
         return "unknown type %r" % (t,)
     for k in ("ts", "cpu", "pid"):
@@ -112,6 +117,8 @@ def parse_log(path):
         if why:
             errs.append("line %d: %s" % (n, why))
             continue
+        if isinstance(d, dict) and d.get("type") in META:
+            continue        # metadata (memcg), checked above, not an event
         d["_line"] = n
         evs.append(d)
     if hdr is not None:

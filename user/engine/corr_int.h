@@ -91,6 +91,13 @@ struct task {
 	unsigned depth;
 };
 
+/* What is known of one memcg (corr_set_memcg()). */
+struct memcg_ent {
+	struct htab_node hn;	/* in c->memcgs, key: the struct mem_cgroup * */
+	uint64_t id;		/* cgroup id, 0 unknown */
+	char path[CORR_MEMCG_PATH_LEN];	/* "" unknown */
+};
+
 /* Violations one event can raise at most before its on_event (more are given
  * out at once): one per kind and walker, a handful in practice. */
 #define HELD_VIOLATIONS 16
@@ -118,6 +125,7 @@ struct corr {
 	uint64_t stuck_next;		/* earliest ts at which a pending free turns stuck */
 
 	struct htab name_index;		/* struct name_stats by name */
+	struct htab memcgs;		/* struct memcg_ent by address */
 	struct name_stats **names;		/* in creation order */
 	size_t nnames;
 	struct name_stats *other;

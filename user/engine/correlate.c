@@ -52,6 +52,39 @@ static int gen_index(struct corr *c, struct gen *g)
 	return 0;
 }
 
+static const struct memcg_ent *memcg_at(const struct corr *c, uint64_t memcg)
+{
+	struct htab_node *e = memcg ? htab_first(&c->memcgs, memcg) : NULL;
+
+	return e ? container_of(e, struct memcg_ent, hn) : NULL;
+}
+
+int corr_set_memcg(struct corr *c, uint64_t memcg, uint64_t id, const char *path)
+{
+	struct htab_node *e = htab_first(&c->memcgs, memcg);
+	struct memcg_ent *m;
+
+	if (e) {
+		m = container_of(e, struct memcg_ent, hn);
+	} else {
+		if (c->memcgs.n >= CORR_MAX_MEMCGS)
+			return 0;
+		m = calloc(1, sizeof(*m));
+		if (!m)
+			return -1;
+		m->hn.key = memcg;
+		if (htab_add(&c->memcgs, &m->hn)) {
+			free(m);
+			return -1;
+		}
+	}
+	if (id)
+		m->id = id;
+	if (path && path[0])
+		st_copy_str(m->path, sizeof(m->path), path, SIZE_MAX);
+	return 0;
+}
+
 static struct task *task_at(const struct corr *c, int pid)
 {
 	struct htab_node *e = htab_first(&c->tasks, (uint64_t)(uint32_t)pid);
@@ -505,6 +538,15 @@ static void emit_call(struct corr *c, const struct gen *g, const struct st_rec *
 			ci.priority = k->begin.priority;
 		}
 	}
+	ci.memcg_path = "";
+	{
+		const struct memcg_ent *m = memcg_at(c, ci.memcg);
+
+		if (m) {
+			ci.memcg_id = m->id;
+			ci.memcg_path = m->path;
+		}
+	}
 	if (r->has & ST_HAS_DURATION) {
 		ci.flags |= CORR_CALL_DURATION;
 		ci.duration_ns = r->duration_ns;
@@ -663,6 +705,15 @@ static void on_walk_end(struct corr *c, const struct st_rec *r)
 			w.priority = t->walk_priority;
 		}
 	}
+	w.memcg_path = "";
+	{
+		const struct memcg_ent *m = memcg_at(c, w.memcg);
+
+		if (m) {
+			w.memcg_id = m->id;
+			w.memcg_path = m->path;
+		}
+	}
 	if (r->has & ST_HAS_DURATION) {
 		w.flags |= CORR_WALK_DURATION;
 		w.duration_ns = r->duration_ns;
@@ -754,6 +805,15 @@ static void process(struct corr *c, const struct st_rec *r)
 		if (g) {
 			e.serial = g->serial;
 			e.name = g->name;
+		}
+		e.memcg_path = "";
+		if (r->has & ST_HAS_WALK) {
+			const struct memcg_ent *m = memcg_at(c, r->memcg);
+
+			if (m) {
+				e.memcg_id = m->id;
+				e.memcg_path = m->path;
+			}
 		}
 		c->cb.on_event(r, &e, c->cb.ctx);
 	}
@@ -874,6 +934,9 @@ void corr_free(struct corr *c)
 	free(c->other);
 	free(c->names);
 	htab_free(&c->name_index);
+	htab_each(&c->memcgs, i, e, nx)
+		free(container_of(e, struct memcg_ent, hn));
+	htab_free(&c->memcgs);
 	free(c->pending);
 	reorder_free(c->window);
 	free(c);

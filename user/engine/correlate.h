@@ -91,6 +91,8 @@ struct corr_call {
 					 * the walk fields), else -1 */
 	uint64_t memcg;			/* likewise, else 0 */
 	int priority;			/* likewise, else -1 */
+	uint64_t memcg_id;		/* the memcg's cgroup id, 0 unknown (corr_set_memcg) */
+	const char *memcg_path;		/* its cgroup path, "" unknown */
 	/* The two records themselves, for outputs that show any of their
 	 * fields: the shrink_begin (NULL without CORR_CALL_BEGIN) and the
 	 * shrink_end.  Valid during the callback only. */
@@ -117,6 +119,8 @@ struct corr_walk {
 	int nid;			/* -1 when unknown */
 	uint64_t memcg;
 	int priority;			/* -1 when unknown */
+	uint64_t memcg_id;		/* as in struct corr_call */
+	const char *memcg_path;
 };
 
 /* What the correlator knows of an event's shrinker when it gives it out. */
@@ -125,6 +129,8 @@ struct corr_event {
 					 * 0: no shrinker (walks, lost) or not tracked */
 	const char *name;		/* its name so far, "" if unknown; valid during the
 					 * callback only */
+	uint64_t memcg_id;		/* the event's memcg (walk_begin, shrink_begin): */
+	const char *memcg_path;		/* as in struct corr_call */
 };
 
 struct corr_cbs {
@@ -187,6 +193,14 @@ void corr_advance(struct corr *c, uint64_t now_ts);
 /* End of input: release every held event and run the final checks. */
 void corr_finish(struct corr *c);
 
+/* What the memcg at address memcg is: its cgroup id and path (path may be
+ * NULL or "" when unknown; cut at CORR_MEMCG_PATH_LEN - 1 bytes).  Calls,
+ * walks and events naming it carry them from then on; a memcg whose cgroup is
+ * gone keeps what it was last told.  At most CORR_MAX_MEMCGS are remembered
+ * (then the least useful, an address named once, is not: a later one is
+ * simply not described).  0, or -1 (ENOMEM). */
+int corr_set_memcg(struct corr *c, uint64_t memcg, uint64_t id, const char *path);
+
 /* Change opts.list_offset (e.g. once a log's header has been read). */
 void corr_set_list_offset(struct corr *c, unsigned list_offset);
 
@@ -233,6 +247,8 @@ int corr_parse_caps(const char *spec, struct corr_opts *o, char *err, size_t err
 #define CORR_MAX_DEPTH 16
 #define CORR_MAX_HELD (1u << 18)
 #define CORR_MAX_REPORTS (1u << 20)
+#define CORR_MAX_MEMCGS 65536
+#define CORR_MEMCG_PATH_LEN 256
 /* Distinct shrinker names with their own summary line; more go into "(other)". */
 #define CORR_MAX_NAMES 4096
 

@@ -77,9 +77,11 @@ static void on_call(const struct corr_call *ci, void *ctx)
 {
 	struct pipeline *p = ctx;
 
+	if (!pipeline_shrinker_selected(p, ci->shrinker, ci->name))
+		return;
+	sinks_call(p->sinks, ci);
 	/* stats-only: the kernel's maps are the source (the front sets them) */
-	if (p->o.kernel_stats || p->o.no_stats ||
-	    !pipeline_shrinker_selected(p, ci->shrinker, ci->name))
+	if (p->o.kernel_stats || p->o.no_stats)
 		return;
 	if (stats_add_call(p->stats, ci))
 		p->stats_oom = true;
@@ -89,6 +91,7 @@ static void on_walk(const struct corr_walk *wi, void *ctx)
 {
 	struct pipeline *p = ctx;
 
+	sinks_walk(p->sinks, wi);
 	if (p->o.kernel_stats || p->o.no_stats)
 		return;
 	if (stats_add_walk(p->stats, wi))
@@ -146,6 +149,14 @@ void pipeline_begin(struct pipeline *p, const struct sink_begin *b)
 int pipeline_push(struct pipeline *p, const struct st_rec *r)
 {
 	return corr_push(p->corr, r);
+}
+
+int pipeline_memcg(struct pipeline *p, uint64_t memcg, uint64_t id, const char *path)
+{
+	if (corr_set_memcg(p->corr, memcg, id, path))
+		return -1;
+	sinks_memcg(p->sinks, memcg, id, path ? path : "");
+	return 0;
 }
 
 void pipeline_advance(struct pipeline *p, uint64_t now_ns)

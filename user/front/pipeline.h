@@ -53,6 +53,12 @@ void pipeline_begin(struct pipeline *p, const struct sink_begin *b);
 /* One event (copied).  0, or -1 with errno ENOMEM. */
 int pipeline_push(struct pipeline *p, const struct st_rec *r);
 
+/* The memcg at address memcg (as the events name it, after redaction) is
+ * cgroup id with path (NULL/"" unknown): the correlator describes calls and
+ * walks with it, the sinks are told (the log keeps a "memcg" line).  0 or
+ * -1 (ENOMEM). */
+int pipeline_memcg(struct pipeline *p, uint64_t memcg, uint64_t id, const char *path);
+
 /* Trace time is at least now_ns: release what the reorder window may release
  * and raise stuck_free (live only). */
 void pipeline_advance(struct pipeline *p, uint64_t now_ns);

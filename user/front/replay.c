@@ -276,6 +276,7 @@ static int replay_file(const struct replay_args *a, const char *path, struct rep
 		return ST_EXIT_ERROR;
 	}
 	st_log_split_runs(lg, true);
+	st_log_want_memcgs(lg, true);
 	rn.p = run_new(a, x, path);
 	if (!rn.p) {
 		fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
@@ -311,6 +312,19 @@ static int replay_file(const struct replay_args *a, const char *path, struct rep
 		/* The header, read with the first event, says how to read `next`. */
 		if (!rn.begun)
 			run_begin(&rn, lg, path);
+		if (rc == ST_LOG_MEMCG) {
+			uint64_t memcg, id;
+			const char *cgpath;
+
+			st_log_memcg(lg, &memcg, &id, &cgpath);
+			if (pipeline_memcg(rn.p, st_redact_addr(&x->red, memcg), id,
+					   x->red.mode == ST_REDACT_ALL ? "" : cgpath)) {
+				fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
+				ret = ST_EXIT_ERROR;
+				break;
+			}
+			continue;
+		}
 		st_redact_rec(&x->red, &r, st_log_list_offset(lg));
 		if (pipeline_push(rn.p, &r)) {
 			fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);

@@ -33,6 +33,8 @@
 #include "front/cli.h"
 #include "front/pipeline.h"
 #include "front/trace.h"
+#include "lib/htab.h"
+#include "kernel/cgroups.h"
 #include "kernel/ksyms.h"
 #include "kernel/loader.h"
 #include "log/outfile.h"
@@ -115,6 +117,8 @@ static const struct argp_option options[] = {
 	  "(Chrome trace-event JSON to open in ui.perfetto.dev)", 0 },
 	{ "quiet", 'q', NULL, 0, "No per-event lines on stdout (violations and the summary "
 	  "are still shown)", 0 },
+	{ "wide", 'w', NULL, 0, "Wider event lines: also the NUMA node, the reclaim priority "
+	  "and the shrinker's address of each call", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (decimal allowed)", 0 },
 	{ "backend", 'b', "MODE", 0, "auto (default), fentry, kprobe or tracepoint: with a "
 	  "fixed MODE only that mechanism is tried for every hook", 0 },
@@ -160,7 +164,7 @@ static const struct argp_option options[] = {
 struct args {
 	const char *output;
 	enum st_export_fmt format;	/* of -o */
-	bool quiet, verbose, no_banner;
+	bool quiet, verbose, no_banner, wide;
 	double duration;	/* seconds, 0: until Ctrl-C / command exit */
 	enum st_backend backend;
 	uint32_t ringbuf;
@@ -249,6 +253,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'q':
 		a->quiet = true;
+		break;
+	case 'w':
+		a->wide = true;
 		break;
 	case 'v':
 		a->verbose = true;
@@ -481,7 +488,41 @@ struct run {
 	bool kstats_err;	/* reported once */
 	struct st_redact red;	/* --redact: every event is redacted before the correlator */
 	unsigned red_list_offset;	/* the kernel's list_offset, for next/prev */
+	struct cgpaths *cg;	/* cgroup ids -> paths; NULL without a memory controller */
+	struct htab memcgs;	/* struct memcg_seen: memcgs already described */
 };
+
+struct memcg_seen {
+	struct htab_node hn;	/* key: the struct mem_cgroup * (the kernel's, unredacted) */
+};
+
+/* The first time an event names a memcg: its cgroup id (read in the kernel)
+ * and path (from the cgroup file system) for the correlator and the log. */
+static void describe_memcg(struct run *r, uint64_t memcg)
+{
+	struct memcg_seen *m;
+	char path[CORR_MEMCG_PATH_LEN] = "";
+	uint64_t id = 0;
+
+	if (!memcg || htab_first(&r->memcgs, memcg))
+		return;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return;
+	m->hn.key = memcg;
+	if (htab_add(&r->memcgs, &m->hn)) {
+		free(m);
+		return;
+	}
+	if (loader_memcg_id(r->l, memcg, &id))
+		id = 0;
+	if (id && r->cg && cgpaths_lookup(r->cg, id, path, sizeof(path)))
+		path[0] = '\0';
+	if (r->red.mode == ST_REDACT_ALL)
+		path[0] = '\0';	/* a path can name a user or a service */
+	if (pipeline_memcg(r->p, st_redact_addr(&r->red, memcg), id, path))
+		fprintf(stderr, "shrinktrace: out of memory in the correlator\n");
+}
 
 /* ---- stats-only: the kernel's aggregates ------------------------------- */
 
@@ -558,6 +599,8 @@ static void on_kernel_event(const struct st_rec *rec, void *ctx)
 	struct run *r = ctx;
 	struct st_rec red;
 
+	if ((rec->has & ST_HAS_WALK) && rec->memcg)
+		describe_memcg(r, rec->memcg);
 	if (r->red.mode != ST_REDACT_NONE) {
 		red = *rec;
 		st_redact_rec(&r->red, &red, r->red_list_offset);
@@ -589,7 +632,7 @@ static int add_sinks(struct run *r)
 		if (!r->log || sinks_add(&r->sinks, r->log))
 			return -1;
 	}
-	if (!a->quiet && sinks_add(&r->sinks, text_sink_new(stdout)))
+	if (!a->quiet && sinks_add(&r->sinks, text_sink_new(stdout, a->wide ? TEXT_WIDE : 0)))
 		return -1;
 	if (a->top > 0) {
 		top = top_sink_new(stdout, a->top, a->sort);
@@ -676,6 +719,7 @@ static int trace_run(struct args *a)
 		rc = EXIT_ERROR;
 		goto out;
 	}
+	r.cg = cgpaths_new();	/* NULL: memcgs are shown by their cgroup id */
 	memcpy(lo.filter_comm, a->comm, sizeof(lo.filter_comm));
 	r.l = loader_open(&lo, ks, on_kernel_event, &r, err, sizeof(err));
 	if (!r.l) {
@@ -807,6 +851,10 @@ out:
 	pipeline_free(r.p);
 	sinks_free(&r.sinks);
 	ksyms_free(ks);
+	cgpaths_free(r.cg);
+	htab_each(&r.memcgs, i, me, nx)
+		free(container_of(me, struct memcg_seen, hn));
+	htab_free(&r.memcgs);
 	return rc;
 }
 

@@ -204,7 +204,7 @@ static void configure(struct shrinktrace_bpf *skel, const struct loader *l,
 /* Open a fresh object with only the programs of the chosen impls autoloaded
  * and their fentry targets set. */
 static struct shrinktrace_bpf *open_with(const struct loader *l, const struct choice *ch,
-					 uint32_t ringbuf)
+					 uint32_t ringbuf, bool final)
 {
 	struct shrinktrace_bpf *skel = shrinktrace_bpf__open();
 	struct bpf_program *p;
@@ -213,6 +213,10 @@ static struct shrinktrace_bpf *open_with(const struct loader *l, const struct ch
 		return NULL;
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, false);
+	/* the memcg -> cgroup id resolver is run by hand (loader_memcg_id()),
+	 * never attached: in the final object only */
+	if (final)
+		bpf_program__set_autoload(skel->progs.memcg_id_of, true);
 	for (int h = 0; h < NCHOICES; h++) {
 		if (!ch[h].impl)
 			continue;
@@ -317,7 +321,7 @@ static int calibrate(const struct loader *l, const struct impl *im, const char *
 
 	ch[im->hook].impl = im;
 	ch[im->hook].target = target;
-	skel = open_with(l, ch, PROBE_RINGBUF);
+	skel = open_with(l, ch, PROBE_RINGBUF, false);
 	if (!skel) {
 		snprintf(why, whylen, "open: %s", strerror(errno));
 		return -1;
@@ -504,7 +508,7 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 		return NULL;
 	}
 
-	l->skel = open_with(l, l->chosen, l->opts.ringbuf_bytes);
+	l->skel = open_with(l, l->chosen, l->opts.ringbuf_bytes, true);
 	if (!l->skel) {
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
 		free(l);
@@ -910,6 +914,20 @@ uint64_t loader_recursion_misses(const struct loader *l)
 			sum += info.recursion_misses;
 	}
 	return sum;
+}
+
+int loader_memcg_id(const struct loader *l, uint64_t memcg, uint64_t *id)
+{
+	__u64 args[1] = { memcg };
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .ctx_in = args, .ctx_size_in = sizeof(args));
+	int fd = bpf_program__fd(l->skel->progs.memcg_id_of);
+
+	if (fd < 0)
+		return -ENOENT;
+	if (bpf_prog_test_run_opts(fd, &topts))
+		return -errno;
+	*id = l->skel->bss->memcg_id_out;
+	return *id ? 0 : -ENOENT;
 }
 
 int loader_shrinker_list_offset(void)

@@ -102,6 +102,14 @@ int loader_drain(struct loader *l);
  * the BTF cannot be read.  Snapshot next/prev are raw pointers to list_heads. */
 int loader_shrinker_list_offset(void);
 
+/* The cgroup id of the memcg at kernel address memcg (struct mem_cgroup *,
+ * from a walk or a call): mem_cgroup->css.cgroup->kn->id, the inode number of
+ * its directory in the hierarchy the memory controller is on (cgroup v2, or
+ * v1's memory hierarchy).  Read in the kernel by a BPF program run on demand
+ * (BPF_PROG_TEST_RUN), once per memcg the caller has not seen.  Returns 0 with
+ * *id set, or a negative errno (-ENOENT: not readable, e.g. already freed). */
+int loader_memcg_id(const struct loader *l, uint64_t memcg, uint64_t *id);
+
 /* CLOCK_MONOTONIC now, ns: the clock of bpf_ktime_get_ns() and of every ts. */
 uint64_t loader_now_ns(void);
 

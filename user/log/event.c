@@ -22,6 +22,7 @@ static const char *const type_names[ST_NTYPES] = {
 	[ST_LOST] = "lost",
 	[ST_VIOLATION] = "violation",
 	[ST_HEADER] = "header",
+	[ST_MEMCG] = "memcg",
 };
 
 static const char *const vkind_names[ST_V_NKINDS] = {
@@ -51,7 +52,7 @@ enum st_type st_type_from_name_n(const char *name, size_t len)
 		[ST_SHRINKER_ALLOC] = 14, [ST_SHRINKER_REGISTER] = 17, [ST_WALK_BEGIN] = 10,
 		[ST_WALK_END] = 8, [ST_SHRINK_BEGIN] = 12, [ST_SHRINK_END] = 10,
 		[ST_FREE_BEGIN] = 10, [ST_FREE_END] = 8, [ST_RCU_FREE] = 8, [ST_LOST] = 4,
-		[ST_VIOLATION] = 9, [ST_HEADER] = 6,
+		[ST_VIOLATION] = 9, [ST_HEADER] = 6, [ST_MEMCG] = 5,
 	};
 
 	for (int t = 1; t < ST_NTYPES; t++)

@@ -35,7 +35,8 @@ enum st_type {
 	ST_LOST = 10,
 	ST_VIOLATION = 11,	/* correlator output; ignored on replay input */
 	ST_HEADER = 12,		/* the log's first line */
-	ST_NTYPES = 13,
+	ST_MEMCG = 13,		/* what a memcg is (cgroup id, path): metadata, not an event */
+	ST_NTYPES = 14,
 };
 
 /* Presence bits for the optional fields of struct st_rec (a field's `has`

@@ -325,8 +325,8 @@ static enum fast fast_parse(const char *p, const char *end, struct st_rec *out,
 	if (p != end || !type)
 		return FAST_FALLBACK;
 	t = st_type_from_name_n(type, typelen);
-	/* headers, violations, unknown types: the general path */
-	if (t == ST_UNKNOWN || t == ST_VIOLATION || t == ST_HEADER)
+	/* headers, memcgs, violations, unknown types: the general path */
+	if (t == ST_UNKNOWN || t >= ST_VIOLATION)
 		return FAST_FALLBACK;
 	if (required_of(t) & ~seen)
 		return FAST_FALLBACK;
@@ -488,6 +488,36 @@ static int parse_header(json_object *obj, struct st_rec *out, char *reason, size
 	return ST_PARSE_HEADER;
 }
 
+/* A "memcg" line: "memcg" (pointer), "memcg_id" (integer), "path" (string). */
+static int parse_memcg(json_object *obj, char *reason, size_t rlen, struct st_parse_info *info)
+{
+	json_object *o;
+	uint64_t p, id;
+
+	if (!json_object_object_get_ex(obj, "memcg", &o) || !json_object_is_type(o, json_type_string) ||
+	    parse_ptr_n(json_object_get_string(o), (size_t)json_object_get_string_len(o), &p)) {
+		setreason(reason, rlen, "memcg: missing or bad \"memcg\" pointer string");
+		return ST_PARSE_ERROR;
+	}
+	if (!json_object_object_get_ex(obj, "memcg_id", &o) || !json_object_is_type(o, json_type_int) ||
+	    json_object_get_int64(o) < 0) {
+		setreason(reason, rlen, "memcg: missing or bad \"memcg_id\" (a cgroup id)");
+		return ST_PARSE_ERROR;
+	}
+	id = json_object_get_uint64(o);
+	if (!json_object_object_get_ex(obj, "path", &o) || !json_object_is_type(o, json_type_string)) {
+		setreason(reason, rlen, "memcg: missing \"path\" string");
+		return ST_PARSE_ERROR;
+	}
+	if (info) {
+		info->memcg = p;
+		info->memcg_id = id;
+		copy_str(info->path, sizeof(info->path), json_object_get_string(o),
+			 (size_t)json_object_get_string_len(o));
+	}
+	return ST_PARSE_MEMCG;
+}
+
 /* The first integer token outside strings whose value json-c would clamp
  * (beyond -2^63 .. 2^64-1): its column (1-based), or 0 if none.  json-c
  * 0.16 reads 18446744073709551616 as UINT64_MAX without a word: a log that
@@ -610,6 +640,11 @@ static int parse_general(const char *line, size_t len, struct st_rec *out, char 
 		ret = parse_header(obj, out, reason, rlen, info);
 		goto out;
 	}
+	if (t == ST_MEMCG) {
+		out->type = ST_MEMCG;
+		ret = parse_memcg(obj, reason, rlen, info);
+		goto out;
+	}
 	if (t == ST_UNKNOWN || t == ST_VIOLATION) {
 		setreason(reason, rlen, "%.64s", jstr(o) ? jstr(o) : "(a name with a NUL byte)");
 		ret = ST_PARSE_SKIP;
@@ -701,6 +736,9 @@ struct st_log {
 	unsigned list_offset;
 	uint64_t start_ts;	/* the header's start_ts, 0 when none */
 	bool runs;		/* st_log_split_runs(): a new run is reported */
+	bool memcgs;		/* st_log_want_memcgs(): memcg lines are returned */
+	uint64_t memcg, memcg_id;	/* the last memcg line */
+	char memcg_path[256];
 	uint64_t run_events;	/* events since the last header */
 	unsigned nruns;		/* runs started (1 once anything is read) */
 	char err[512];
@@ -756,6 +794,18 @@ struct st_log *st_log_open_stream(FILE *f, const char *name, char *err, size_t e
 void st_log_split_runs(struct st_log *lg, bool on)
 {
 	lg->runs = on;
+}
+
+void st_log_want_memcgs(struct st_log *lg, bool on)
+{
+	lg->memcgs = on;
+}
+
+void st_log_memcg(const struct st_log *lg, uint64_t *memcg, uint64_t *id, const char **path)
+{
+	*memcg = lg->memcg;
+	*id = lg->memcg_id;
+	*path = lg->memcg_path;
 }
 
 /* The next line into *line and *n (without its '\n'; *cut: it had none, the file
@@ -875,6 +925,14 @@ int st_log_next(struct st_log *lg, struct st_rec *out)
 			}
 			break;
 		}
+		case ST_PARSE_MEMCG:
+			lg->st.memcgs++;
+			if (!lg->memcgs)
+				break;
+			lg->memcg = info.memcg;
+			lg->memcg_id = info.memcg_id;
+			memcpy(lg->memcg_path, info.path, sizeof(lg->memcg_path));
+			return ST_LOG_MEMCG;
 		case ST_PARSE_BLANK:
 			lg->st.blank++;
 			break;

@@ -28,6 +28,7 @@ enum st_parse_res {
 	ST_PARSE_HEADER = 1,	/* a valid header line (out->type = ST_HEADER, ts = start_ts) */
 	ST_PARSE_BLANK = 2,	/* empty or whitespace-only line */
 	ST_PARSE_SKIP = 3,	/* unknown event type or violation record: ignored */
+	ST_PARSE_MEMCG = 4,	/* a "memcg" line: info->memcg, memcg_id, path */
 };
 
 /* Details of one parsed line beyond the record. */
@@ -40,6 +41,8 @@ struct st_parse_info {
 					 * shared by the files of a rotated log), "" if none */
 	int part;			/* ST_PARSE_HEADER: "part" (1, 2, ... of a rotated
 					 * log), 0 when absent */
+	uint64_t memcg, memcg_id;	/* ST_PARSE_MEMCG: the memcg's address, cgroup id */
+	char path[256];			/* ST_PARSE_MEMCG: its cgroup path (cut) */
 };
 
 /*
@@ -68,6 +71,7 @@ struct st_log_stats {
 	uint64_t skipped_types;		/* unknown event types */
 	uint64_t skipped_violations;	/* "violation" records */
 	uint64_t unknown_fields;	/* ignored fields, summed over lines */
+	uint64_t memcgs;		/* "memcg" lines */
 	uint64_t cut_tail;		/* 1 when the last line had no newline and did not
 					 * parse: ignored (st_log_warning() says so) */
 };
@@ -101,6 +105,17 @@ int st_log_next(struct st_log *lg, struct st_rec *out);
 
 /* Report a header after events as ST_LOG_NEW_RUN rather than an error. */
 void st_log_split_runs(struct st_log *lg, bool on);
+
+/* st_log_next(): a "memcg" line was read (after st_log_want_memcgs()). */
+#define ST_LOG_MEMCG 3
+
+/* Return "memcg" lines as ST_LOG_MEMCG (their values in st_log_memcg())
+ * rather than skipping them. */
+void st_log_want_memcgs(struct st_log *lg, bool on);
+
+/* The last "memcg" line's values: address, cgroup id, path (valid until the
+ * next st_log_next()). */
+void st_log_memcg(const struct st_log *lg, uint64_t *memcg, uint64_t *id, const char **path);
 
 /* Runs begun so far: 1 for the first (also before anything is read). */
 unsigned st_log_run(const struct st_log *lg);

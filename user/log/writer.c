@@ -159,3 +159,17 @@ int st_jsonl_format_header_ext(char *buf, size_t len, const char *kernel, const 
 		jw_kstr(&w, "redacted", redacted, 16);
 	return jw_end(&w, buf);
 }
+
+int st_jsonl_format_memcg(char *buf, size_t len, uint64_t memcg, uint64_t id, const char *path)
+{
+	struct jw w;
+
+	if (jw_begin(&w, buf, len, "memcg"))
+		return -1;
+	jw_key(&w, "memcg");
+	jw_ptr(&w, memcg);
+	jw_key(&w, "memcg_id");
+	jw_u64(&w, id);
+	jw_kstr(&w, "path", path ? path : "", 4096);
+	return jw_end(&w, buf);
+}

@@ -44,6 +44,11 @@ int st_jsonl_format_header(char *buf, size_t len, const char *kernel,
 int st_jsonl_format_header_ext(char *buf, size_t len, const char *kernel, const char *backend,
 			       uint64_t start_ts, int list_offset, const char *redacted);
 
+/* A "memcg" line: what the memcg at kernel address memcg is (its cgroup id,
+ * its cgroup path; docs/event-log.md).  Not an event: metadata that the
+ * events' "memcg" pointers refer to. */
+int st_jsonl_format_memcg(char *buf, size_t len, uint64_t memcg, uint64_t id, const char *path);
+
 /* Escape src (at most srclen bytes, stops at NUL) as the body of a JSON string
  * (no quotes) into buf.  Returns bytes written without the NUL, or -1 when it
  * does not fit. */

@@ -54,6 +54,14 @@ static void js_violation(struct sink *s, const struct st_violation *v)
 	put(j, st_jsonl_format_violation(j->buf, sizeof(j->buf), v));
 }
 
+static void js_memcg(struct sink *s, uint64_t memcg, uint64_t id, const char *path)
+{
+	struct jsonl_sink *j = js_of(s);
+
+	if (!(j->flags & JSONL_VIOLATIONS_ONLY))
+		put(j, st_jsonl_format_memcg(j->buf, sizeof(j->buf), memcg, id, path));
+}
+
 /* The log is readable while the trace runs: at most one poll late. */
 static void js_tick(struct sink *s, const struct sink_state *st)
 {
@@ -78,6 +86,7 @@ static void js_free(struct sink *s)
 
 static const struct sink_ops jsonl_ops = {
 	.name = "jsonl", .begin = js_begin, .event = js_event, .violation = js_violation,
+	.memcg = js_memcg,
 	.tick = js_tick, .finish = js_tick, .error = js_error, .free = js_free,
 };
 

@@ -32,6 +32,21 @@ void sinks_violation(struct sinks *l, const struct st_violation *v)
 	EACH(l, violation, v);
 }
 
+void sinks_call(struct sinks *l, const struct corr_call *c)
+{
+	EACH(l, call, c);
+}
+
+void sinks_walk(struct sinks *l, const struct corr_walk *w)
+{
+	EACH(l, walk, w);
+}
+
+void sinks_memcg(struct sinks *l, uint64_t memcg, uint64_t id, const char *path)
+{
+	EACH(l, memcg, memcg, id, path);
+}
+
 void sinks_tick(struct sinks *l, const struct sink_state *st)
 {
 	EACH(l, tick, st);

@@ -13,6 +13,11 @@
  *              the name of the generation it belongs to
  *   violation  each violation the moment the correlator finds it (after the
  *              event that showed it)
+ *   call       each do_shrink_slab() call as it ends: its shrink_begin and
+ *              shrink_end paired (before the shrink_end's event)
+ *   walk       each shrink_slab() walk as it ends (before its walk_end's event)
+ *   memcg      what a memcg the events name is (its cgroup id and path), once
+ *              per memcg, before the first event that names it leaves
  *   tick       now and then (the tracer: every poll; replay: never), with the
  *              statistics so far, for sinks that show a state (--top, metrics)
  *   finish     once per run, at its end, with the final statistics
@@ -87,6 +92,9 @@ struct sink_ops {
 	void (*begin)(struct sink *s, const struct sink_begin *b);
 	void (*event)(struct sink *s, const struct sink_event *e);
 	void (*violation)(struct sink *s, const struct st_violation *v);
+	void (*call)(struct sink *s, const struct corr_call *c);
+	void (*walk)(struct sink *s, const struct corr_walk *w);
+	void (*memcg)(struct sink *s, uint64_t memcg, uint64_t id, const char *path);
 	void (*tick)(struct sink *s, const struct sink_state *st);
 	void (*finish)(struct sink *s, const struct sink_state *st);
 	/* The first write error (an errno value), 0 if none.  May be NULL. */
@@ -113,6 +121,9 @@ int sinks_add(struct sinks *l, struct sink *s);
 void sinks_begin(struct sinks *l, const struct sink_begin *b);
 void sinks_event(struct sinks *l, const struct sink_event *e);
 void sinks_violation(struct sinks *l, const struct st_violation *v);
+void sinks_call(struct sinks *l, const struct corr_call *c);
+void sinks_walk(struct sinks *l, const struct corr_walk *w);
+void sinks_memcg(struct sinks *l, uint64_t memcg, uint64_t id, const char *path);
 void sinks_tick(struct sinks *l, const struct sink_state *st);
 void sinks_finish(struct sinks *l, const struct sink_state *st);
 /* The first write error of any sink (errno value) and, in *which, its name. */

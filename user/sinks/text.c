@@ -11,44 +11,176 @@
 struct text_sink {
 	struct sink sink;
 	FILE *f;
+	unsigned flags;		/* TEXT_* */
 	uint64_t start_ts;
 	int err;
 };
 
-static void text_header(FILE *f)
+/* The columns, 79 wide without --wide:
+ *   TIME(s) COMM PID SHRINKER MEMCG FREED/SCAN LAT(us)
+ * and with --wide also NID PRIO ADDRESS after them. */
+#define W_TIME	8
+#define W_COMM	14
+#define W_PID	6
+#define W_NAME	16
+#define W_MEMCG	13
+#define W_FS	9
+#define W_LAT	7
+
+/* The last w columns of s ("~" marks the cut): the leaf of a cgroup path. */
+static const char *fit_tail(char *buf, size_t len, const char *s, unsigned w)
 {
-	fprintf(f, "%-12s %-7s %-15s %-18s %-18s %-22s %3s %8s %10s\n", "TIME(s)", "PID",
-		"COMM", "EVENT", "SHRINKER", "NAME", "NID", "FREED", "LAT(us)");
+	char tmp[CORR_MEMCG_PATH_LEN * 2];
+	size_t n = st_clean_text(tmp, sizeof(tmp), s), cols = 0, i = n;
+
+	while (i > 0 && cols < w - 1) {
+		i--;
+		if (((unsigned char)tmp[i] & 0xc0) != 0x80)
+			cols++;
+	}
+	if (!i || w < 2) {
+		snprintf(buf, len, "%s", tmp);
+		return buf;
+	}
+	snprintf(buf, len, "~%s", tmp + i);
+	return buf;
+}
+
+/* s cut to w columns ("~" marks a cut), cleaned for the terminal, into buf. */
+static const char *fit(char *buf, size_t len, const char *s, unsigned w)
+{
+	size_t n = st_clean_text(buf, len, s), cols = 0, i;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)buf[i] & 0xc0) != 0x80 && ++cols > w)
+			break;
+	if (i < n && w > 0) {
+		/* back to the start of column w, then the mark */
+		size_t k = 0;
+
+		cols = 0;
+		for (i = 0; i < n; i++) {
+			if (((unsigned char)buf[i] & 0xc0) != 0x80 && ++cols == w)
+				break;
+			k = i + 1;
+		}
+		while (k > 0 && ((unsigned char)buf[k] & 0xc0) == 0x80)
+			k--;
+		buf[k] = '~';
+		buf[k + 1] = '\0';
+	}
+	return buf;
+}
+
+static double rel_s(uint64_t ts, uint64_t start)
+{
+	return ts >= start ? (double)(ts - start) / 1e9 : -(double)(start - ts) / 1e9;
+}
+
+/* The memcg a call or walk was for: "-" for global reclaim (NULL memcg), else
+ * its cgroup path, else "id N" (path unknown), else its address. */
+static const char *memcg_label(char *buf, size_t len, uint64_t memcg, uint64_t id,
+			       const char *path)
+{
+	if (!memcg)
+		return "-";
+	if (path && path[0])
+		return path;
+	if (id)
+		snprintf(buf, len, "id %" PRIu64, id);
+	else
+		snprintf(buf, len, "%" PRIx64, memcg);
+	return buf;
+}
+
+static void header(const struct text_sink *t)
+{
+	fprintf(t->f, "%-*s %-*s %*s %-*s %-*s %*s %*s", W_TIME, "TIME(s)", W_COMM, "COMM",
+		W_PID, "PID", W_NAME, "SHRINKER", W_MEMCG, "MEMCG", W_FS, "FREED/SCAN", W_LAT,
+		"LAT(us)");
+	if (t->flags & TEXT_WIDE)
+		fprintf(t->f, " %4s %4s %-16s", "NID", "PRIO", "ADDRESS");
+	fputc('\n', t->f);
+}
+
+/* TIME, COMM and PID, the start of every line. */
+static void lead(const struct text_sink *t, uint64_t ts, const char *comm, int pid)
+{
+	char c[ST_REC_COMM_LEN * 2];
+
+	fprintf(t->f, "%*.3f %-*s %*d ", W_TIME, rel_s(ts, t->start_ts), W_COMM,
+		fit(c, sizeof(c), comm, W_COMM), W_PID, pid);
+}
+
+void text_format_call(FILE *f, const struct corr_call *c, uint64_t start_ts, bool wide)
+{
+	struct text_sink t = { .f = f, .start_ts = start_ts, .flags = wide ? TEXT_WIDE : 0 };
+	char nm[ST_REC_NAME_LEN * 2], mc[CORR_MEMCG_PATH_LEN * 2], fs[48], lat[24] = "-", scan[24] = "-", freed[24];
+
+	lead(&t, (c->flags & CORR_CALL_BEGIN) ? c->begin_ts : c->end_ts, c->comm, c->pid);
+	if (c->flags & CORR_CALL_NR_TO_SCAN)
+		snprintf(scan, sizeof(scan), "%" PRIu64, c->nr_to_scan);
+	if (!(c->flags & CORR_CALL_FREED))
+		snprintf(freed, sizeof(freed), "-");
+	else if (c->freed == ST_FREED_EMPTY)
+		snprintf(freed, sizeof(freed), "empty");
+	else
+		snprintf(freed, sizeof(freed), "%" PRIu64, c->freed);
+	snprintf(fs, sizeof(fs), "%s/%s", freed, scan);
+	if (c->flags & CORR_CALL_DURATION)
+		snprintf(lat, sizeof(lat), "%.1f", (double)c->duration_ns / 1e3);
+	fprintf(f, "%-*s %-*s %*s %*s", W_NAME,
+		fit(nm, sizeof(nm), c->name && c->name[0] ? c->name : "?", W_NAME), W_MEMCG,
+		fit_tail(mc, sizeof(mc), memcg_label(mc, sizeof(mc), c->memcg, c->memcg_id,
+						     c->memcg_path), W_MEMCG), W_FS, fs,
+		W_LAT, lat);
+	if (wide)
+		fprintf(f, " %4d %4d %-16" PRIx64, c->nid, c->priority, c->shrinker);
+	fputc('\n', f);
+}
+
+static void walk_line(const struct text_sink *t, const struct corr_walk *w)
+{
+	char mc[CORR_MEMCG_PATH_LEN * 2], fs[48], lat[24] = "-";
+
+	lead(t, (w->flags & CORR_WALK_BEGIN) ? w->begin_ts : w->end_ts, w->comm, w->pid);
+	if (w->flags & CORR_WALK_FREED)
+		snprintf(fs, sizeof(fs), "%" PRIu64 "/-", w->freed);
+	else
+		snprintf(fs, sizeof(fs), "%" PRIu64 "/-", w->calls_freed);
+	if (w->flags & CORR_WALK_DURATION)
+		snprintf(lat, sizeof(lat), "%.1f", (double)w->duration_ns / 1e3);
+	fprintf(t->f, "%-*s %-*s %*s %*s", W_NAME, "[walk]", W_MEMCG,
+		fit_tail(mc, sizeof(mc), memcg_label(mc, sizeof(mc), w->memcg, w->memcg_id,
+						     w->memcg_path), W_MEMCG), W_FS, fs,
+		W_LAT, lat);
+	if (t->flags & TEXT_WIDE)
+		fprintf(t->f, " %4d %4d %" PRIu64 " calls", w->nid, w->priority, w->calls);
+	fputc('\n', t->f);
 }
 
 void text_format_event(FILE *f, const struct st_rec *r, const char *name, uint64_t start_ts)
 {
-	char ev[24], shr[20] = "-", nid[8] = "-", freed[24] = "-", lat[24] = "-";
-	char comm[ST_REC_COMM_LEN], nm[ST_REC_NAME_LEN];
-	double rel = r->ts >= start_ts ? (double)(r->ts - start_ts) / 1e9
-				       : -(double)(start_ts - r->ts) / 1e9;
+	struct text_sink t = { .f = f, .start_ts = start_ts };
+	char nm[ST_REC_NAME_LEN * 2], ev[32];
 
-	nm[0] = '\0';
+	lead(&t, r->ts, r->comm, r->pid);
+	if (r->type == ST_LOST) {
+		fprintf(f, "!! lost %" PRIu64 " event%s (ring buffer full: raise --ringbuf-size)\n",
+			r->count, r->count == 1 ? "" : "s");
+		return;
+	}
 	snprintf(ev, sizeof(ev), "%s%s", st_type_name(r->type), r->inferred ? "*" : "");
-	if (r->has & ST_HAS_SHRINKER) {
-		snprintf(shr, sizeof(shr), "%" PRIx64, r->shrinker);
-		st_clean_text(nm, sizeof(nm), (r->has & ST_HAS_NAME) ? r->name : name ? name : "");
+	if (!(r->has & ST_HAS_SHRINKER)) {
+		fprintf(f, "%s\n", ev);
+		return;
 	}
-	if (r->has & ST_HAS_WALK)
-		snprintf(nid, sizeof(nid), "%d", r->nid);
-	if (r->has & ST_HAS_FREED) {
-		if (r->freed == ST_FREED_EMPTY)
-			snprintf(freed, sizeof(freed), "empty");
-		else
-			snprintf(freed, sizeof(freed), "%" PRIu64, r->freed);
-	}
-	if (r->has & ST_HAS_COUNT)
-		snprintf(freed, sizeof(freed), "%" PRIu64 "!", r->count);
-	if (r->has & ST_HAS_DURATION)
-		snprintf(lat, sizeof(lat), "%.1f", (double)r->duration_ns / 1e3);
-	st_clean_text(comm, sizeof(comm), r->comm);
-	fprintf(f, "%-12.6f %-7d %-15s %-18s %-18s %-22s %3s %8s %10s\n", rel, r->pid, comm,
-		ev, shr, nm, nid, freed, lat);
+	if (!((r->has & ST_HAS_NAME) && r->name[0]) && !(name && name[0]))
+		fprintf(f, "%-18s %" PRIx64 "\n", ev, r->shrinker);
+	else
+		fprintf(f, "%-18s %s %" PRIx64 "\n", ev,
+			fit(nm, sizeof(nm), (r->has & ST_HAS_NAME) && r->name[0] ? r->name : name, 24),
+			r->shrinker);
 }
 
 void text_format_violation(FILE *f, const struct st_violation *v)
@@ -77,15 +209,42 @@ static void ts_begin(struct sink *s, const struct sink_begin *b)
 	struct text_sink *t = ts_of(s);
 
 	t->start_ts = b->start_ts;
-	text_header(t->f);
+	header(t);
 	note_error(t);
 }
 
+/* Lifecycle and lost events get a line each; a call and a walk get one line
+ * when they end (call, walk), their begin and end merged. */
 static void ts_event(struct sink *s, const struct sink_event *e)
 {
 	struct text_sink *t = ts_of(s);
 
+	switch (e->r->type) {
+	case ST_SHRINK_BEGIN:
+	case ST_SHRINK_END:
+	case ST_WALK_BEGIN:
+	case ST_WALK_END:
+		return;
+	default:
+		break;
+	}
 	text_format_event(t->f, e->r, e->name, t->start_ts);
+	note_error(t);
+}
+
+static void ts_call(struct sink *s, const struct corr_call *c)
+{
+	struct text_sink *t = ts_of(s);
+
+	text_format_call(t->f, c, t->start_ts, t->flags & TEXT_WIDE);
+	note_error(t);
+}
+
+static void ts_walk(struct sink *s, const struct corr_walk *w)
+{
+	struct text_sink *t = ts_of(s);
+
+	walk_line(t, w);
 	note_error(t);
 }
 
@@ -127,10 +286,11 @@ static void ts_free(struct sink *s)
 
 static const struct sink_ops text_ops = {
 	.name = "text", .begin = ts_begin, .event = ts_event, .violation = ts_violation,
-	.tick = ts_tick, .finish = ts_finish, .error = ts_error, .free = ts_free,
+	.call = ts_call, .walk = ts_walk, .tick = ts_tick, .finish = ts_finish,
+	.error = ts_error, .free = ts_free,
 };
 
-struct sink *text_sink_new(FILE *f)
+struct sink *text_sink_new(FILE *f, unsigned flags)
 {
 	struct text_sink *t = calloc(1, sizeof(*t));
 
@@ -138,5 +298,6 @@ struct sink *text_sink_new(FILE *f)
 		return NULL;
 	t->sink.ops = &text_ops;
 	t->f = f;
+	t->flags = flags;
 	return &t->sink;
 }
