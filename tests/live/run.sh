@@ -145,7 +145,7 @@ else
 	ko churn "no log written"
 fi
 
-# ---- --top 0.5, stdout not a terminal ------------------------------------------
+# ---- --top 0.5 --cumulative, stdout not a terminal -------------------------------
 # The churn workload, then 2.5 s more: timestamped tables on stdout every 0.5 s and
 # no event lines; `replay` of the -o log gives the per-name calls and freed of the
 # tracer's exit summary.
@@ -156,12 +156,12 @@ calls_table() {	# FILE: "NAME CALLS FREED" of the first table of shrinker calls
 	     on && hdr { print $1, $col["CALLS"], $col["FREED"] }' "$1"
 }
 log=$tmp/top.jsonl
-timeout -s KILL 60 "$bin" --top 0.5 -o "$log" -- \
+timeout -s KILL 60 "$bin" --top 0.5 --cumulative -o "$log" -- \
 	sh -c "'$here/../../tools/workload/tmpfs-churn' 20 && sleep 2.5" \
 	>"$tmp/top.out" 2>"$tmp/top.err"
 rc=$?
 frames=$(grep -c '^--- [0-9-]* [0-9:]*, [0-9.]* s: backend ' "$tmp/top.out")
-tables=$(grep -c '^NAME  *GENS  *CALLS  *ZERO  *EMPTY  *SCANNED  *FREED  *TOTAL  *AVG  *MAX  *P50  *P99$' "$tmp/top.out")
+tables=$(grep -c '^NAME  *GENS  *CALLS  *ZERO  *EMPTY  *SCANNED  *FREED  *FREED%  *TOTAL  *AVG  *MAX  *P50  *P99$' "$tmp/top.out")
 last_rows=$(awk '/^--- / { n = 0; hdr = 0; next } /^NAME / { hdr = 1; next } hdr && NF { n++ } END { print n + 0 }' "$tmp/top.out")
 if [ "$rc" -ne 0 ]; then ko top/tables "exit $rc, want 0: $(first_line "$tmp/top.err")"
 elif [ "$frames" -lt 3 ] || [ "$tables" -ne "$frames" ]; then
@@ -180,6 +180,28 @@ if [ "$rc" -eq 0 ]; then
 		ko top/replay-same "summary and replay differ: $(diff "$tmp/top.live" "$tmp/top.rep" | grep '^[<>]' | head -4 | tr '\n' ' ')"
 	else ok "top/replay-same ($(wc -l <"$tmp/top.live") shrinker names, same calls and freed)"; fi
 fi
+# ---- shrinktrace 0.5 4: per-interval tables, four of them, then the summary ---------
+# Each table holds the calls of its interval only: summed over the tables, the calls
+# of each shrinker are the summary's (the run ends right after the fourth table).
+timeout -s KILL 60 "$bin" 0.5 4 -o "$tmp/topd.jsonl" >"$tmp/topd.out" 2>"$tmp/topd.err" &
+tpid=$!
+for _ in $(seq 100); do grep -q 'Ctrl-C to stop' "$tmp/topd.err" 2>/dev/null && break; sleep 0.1; done
+"$here/../../tools/workload/tmpfs-churn" 10 >/dev/null 2>&1
+wait "$tpid"
+rc=$?
+frames=$(grep -c '^--- [0-9-]* [0-9:]*, [0-9.]* s: backend ' "$tmp/topd.out")
+awk '/^--- / { on = 0; next } /^NAME / { for (i = 1; i <= NF; i++) col[$i] = i; on = 1; next }
+     on && NF && $1 != "..." { c[$1] += $col["CALLS"] } END { for (n in c) print n, c[n] }' \
+	"$tmp/topd.out" | sort >"$tmp/topd.sum"
+calls_table "$tmp/topd.err" | awk '{ print $1, $2 }' | sort >"$tmp/topd.live"
+if [ "$rc" -ne 0 ]; then ko top/intervals "exit $rc, want 0: $(first_line "$tmp/topd.err")"
+elif [ "$frames" -ne 4 ]; then ko top/intervals "$frames tables, want 4 (COUNT)"
+elif ! grep -q 'shrinkers: last ' "$tmp/topd.out"; then ko top/intervals "no table says 'last N': not per interval"
+elif [ ! -s "$tmp/topd.live" ]; then ko top/intervals "no shrinker calls in the summary"
+elif ! cmp -s "$tmp/topd.sum" "$tmp/topd.live"; then
+	ko top/intervals "the tables' calls do not sum to the summary's: $(diff "$tmp/topd.sum" "$tmp/topd.live" | grep '^[<>]' | head -4 | tr '\n' ' ')"
+else ok "top/intervals (4 tables, $(wc -l <"$tmp/topd.live") shrinkers, calls sum to the summary's)"; fi
+
 run_top_bad() { timeout -s KILL 20 "$bin" --top "$1" -d 1 >"$tmp/topbad.out" 2>"$tmp/topbad.err"; }
 run_top_bad 0
 rc=$?

@@ -52,8 +52,17 @@ struct stask {
 	uint64_t k_calls, k_total;	/* the last kernel snapshot */
 };
 
+struct smemcg {
+	struct htab_node h;		/* key: cgroup id, or the address when the id is unknown */
+	struct stats_memcg pub;
+};
+
 struct stats {
 	struct stats_limits lim;
+	struct htab memcgs;
+	struct smemcg **memcg_list;
+	size_t nmemcgs, capmemcgs;
+	struct smemcg *other_memcgs;
 	struct htab names, gens, addrs, tasks;
 	size_t nnames;			/* in the hash (not counting "(other)") */
 	struct sname **name_list;	/* every name entry, "(other)" included */
@@ -489,11 +498,65 @@ void stats_free(struct stats *s)
 		}
 	}
 	free(s->other_tasks);
+	for (size_t i = 0; i < s->nmemcgs; i++)
+		free(s->memcg_list[i]);
+	free(s->memcg_list);
+	free(s->other_memcgs);
+	htab_free(&s->memcgs);
 	htab_free(&s->names);
 	htab_free(&s->gens);
 	htab_free(&s->addrs);
 	htab_free(&s->tasks);
 	free(s);
+}
+
+/* The row of a memcg (addr 0: global reclaim); NULL on ENOMEM. */
+static struct smemcg *memcg_get(struct stats *s, uint64_t addr, uint64_t id, const char *path)
+{
+	uint64_t key = id ? id : addr;
+	struct htab_node *e = htab_first(&s->memcgs, key);
+	struct smemcg *m;
+
+	if (e) {
+		m = container_of(e, struct smemcg, h);
+		if (path && path[0] && !m->pub.path[0])
+			st_copy_str(m->pub.path, sizeof(m->pub.path), path, SIZE_MAX);
+		return m;
+	}
+	if (s->nmemcgs >= STATS_MAX_MEMCGS) {
+		if (!s->other_memcgs) {
+			s->other_memcgs = calloc(1, sizeof(*s->other_memcgs));
+			if (!s->other_memcgs)
+				return NULL;
+			strcpy(s->other_memcgs->pub.path, STATS_OTHER_NAME);
+		}
+		return s->other_memcgs;
+	}
+	if (s->nmemcgs == s->capmemcgs) {
+		size_t ncap = s->capmemcgs ? s->capmemcgs * 2 : 64;
+		struct smemcg **nl = realloc(s->memcg_list, ncap * sizeof(*nl));
+
+		if (!nl)
+			return NULL;
+		s->memcg_list = nl;
+		s->capmemcgs = ncap;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->h.key = key;
+	m->pub.id = id;
+	m->pub.addr = addr;
+	if (!addr)
+		strcpy(m->pub.path, STATS_GLOBAL);
+	else if (path)
+		st_copy_str(m->pub.path, sizeof(m->pub.path), path, SIZE_MAX);
+	if (htab_add(&s->memcgs, &m->h)) {
+		free(m);
+		return NULL;
+	}
+	s->memcg_list[s->nmemcgs++] = m;
+	return m;
 }
 
 int stats_add_call(struct stats *s, const struct corr_call *ci)
@@ -551,6 +614,21 @@ int stats_add_call(struct stats *s, const struct corr_call *ci)
 		ret = -1;
 	}
 
+	{
+		/* a call whose shrink_begin was not seen has no known memcg */
+		struct smemcg *m = (ci->flags & CORR_CALL_BEGIN) ?
+				   memcg_get(s, ci->memcg, ci->memcg_id, ci->memcg_path) :
+				   memcg_get(s, STATS_MEMCG_UNKNOWN, 0, STATS_UNKNOWN);
+
+		if (m) {
+			st_call_stat_add(&m->pub.c, &one);
+			if (!timed)
+				m->pub.untimed++;
+		} else {
+			ret = -1;
+		}
+	}
+
 	t = task_get(s, ci->pid, false, &other);
 	if (t) {
 		if (other)
@@ -577,6 +655,19 @@ int stats_add_walk(struct stats *s, const struct corr_walk *wi)
 {
 	struct stats_walk *w = &s->walk;
 
+	{
+		struct smemcg *m = (wi->flags & CORR_WALK_BEGIN) ?
+				   memcg_get(s, wi->memcg, wi->memcg_id, wi->memcg_path) :
+				   memcg_get(s, STATS_MEMCG_UNKNOWN, 0, STATS_UNKNOWN);
+
+		if (!m) {
+			errno = ENOMEM;
+			return -1;
+		}
+		m->pub.walks++;
+		if (wi->flags & CORR_WALK_DURATION)
+			m->pub.walk_ns += wi->duration_ns;
+	}
 	w->walks++;
 	w->calls += wi->calls;
 	if (wi->calls > w->max_calls)
@@ -726,7 +817,7 @@ static int cmp_items(const void *a, const void *b)
 	return strcmp(x->n->name, y->n->name);
 }
 
-static uint64_t sort_key(const struct stats_name *n, enum stats_sort key)
+uint64_t stats_sort_value(const struct stats_name *n, enum stats_sort key)
 {
 	switch (key) {
 	case STATS_SORT_TIME:
@@ -762,7 +853,7 @@ size_t stats_sorted_names(const struct stats *s, enum stats_sort key,
 		if (!x->c.calls)
 			continue;
 		it[m].n = x;
-		it[m].key = sort_key(x, key);
+		it[m].key = stats_sort_value(x, key);
 		m++;
 	}
 	qsort(it, m, sizeof(*it), cmp_items);
@@ -817,4 +908,56 @@ size_t stats_list_tasks(const struct stats *s, const struct stats_task **v, size
 		k++;
 	}
 	return k;
+}
+
+/* ---- memcgs ------------------------------------------------------------------------- */
+
+struct memcg_item {
+	const struct stats_memcg *m;
+	uint64_t key;
+};
+
+static int cmp_memcg_items(const void *a, const void *b)
+{
+	const struct memcg_item *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? 1 : -1;
+	return strcmp(x->m->path, y->m->path);
+}
+
+static int cmp_memcg_paths(const void *a, const void *b)
+{
+	const struct memcg_item *x = a, *y = b;
+
+	return strcmp(x->m->path, y->m->path);
+}
+
+size_t stats_sorted_memcgs(const struct stats *s, enum stats_sort key,
+			   const struct stats_memcg **v, size_t n)
+{
+	struct memcg_item *it = malloc((s->nmemcgs + 1) * sizeof(*it));
+	size_t m = 0;
+
+	if (!it)
+		return 0;
+	for (size_t i = 0; i <= s->nmemcgs; i++) {
+		const struct stats_memcg *x = i < s->nmemcgs ? &s->memcg_list[i]->pub :
+				      s->other_memcgs ? &s->other_memcgs->pub : NULL;
+		struct stats_name fake;
+
+		if (!x || (!x->c.calls && !x->walks))
+			continue;
+		memset(&fake, 0, sizeof(fake));
+		fake.c = x->c;
+		fake.untimed = x->untimed;
+		it[m].m = x;
+		it[m].key = stats_sort_value(&fake, key);
+		m++;
+	}
+	qsort(it, m, sizeof(*it), key == STATS_SORT_NAME ? cmp_memcg_paths : cmp_memcg_items);
+	for (size_t i = 0; i < m && i < n; i++)
+		v[i] = it[i].m;
+	free(it);
+	return m;
 }

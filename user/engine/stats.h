@@ -66,6 +66,10 @@
 #define STATS_OTHER_NAME "(other)"
 #define STATS_OTHER_TASKS "(other tasks)"
 #define STATS_UNNAMED "(unnamed)"
+#define STATS_GLOBAL "(global)"
+#define STATS_UNKNOWN "(unknown)"	/* a call or walk whose begin was not seen */
+#define STATS_MEMCG_UNKNOWN (~0ULL)	/* its row's key */
+#define STATS_MAX_MEMCGS 4096
 
 struct stats_limits {
 	size_t max_names;	/* 0: STATS_MAX_NAMES */
@@ -107,6 +111,21 @@ struct stats_task {
 	int pid;			/* -1 for STATS_OTHER_TASKS */
 	char comm[ST_REC_COMM_LEN];	/* at the latest call */
 	uint64_t calls, untimed, total_ns, max_ns;
+};
+
+/* The calls and walks for one memcg (a row of `--top --by memcg` and of the
+ * report's per-memcg table).  Keyed by cgroup id when known, else by the
+ * memcg's address; global reclaim (no memcg) is one row too, and the calls
+ * and walks whose begin was not seen (memcg unknown) another, so that the
+ * rows sum to the totals. */
+struct stats_memcg {
+	uint64_t id;			/* cgroup id, 0 unknown */
+	uint64_t addr;			/* struct mem_cgroup *, 0: global reclaim */
+	char path[256];			/* cgroup path; STATS_GLOBAL, "" unknown,
+					 * STATS_OTHER_NAME for the folded rest */
+	uint64_t untimed;
+	struct st_call_stat c;		/* its calls, as per name */
+	uint64_t walks, walk_ns;	/* its walks (event input only) */
 };
 
 /* Everything, summed. */
@@ -186,6 +205,15 @@ size_t stats_sorted_names(const struct stats *s, enum stats_sort key,
  * Return how many there are in all (may exceed n: call with n = 0 to size v). */
 size_t stats_list_gens(const struct stats *s, const struct stats_gen **v, size_t n);
 size_t stats_list_tasks(const struct stats *s, const struct stats_task **v, size_t n);
+
+/* The memcgs with at least one call or walk, sorted by key (the name sort:
+ * by path), into v (capacity n); how many there are in all (may exceed n). */
+size_t stats_sorted_memcgs(const struct stats *s, enum stats_sort key,
+			   const struct stats_memcg **v, size_t n);
+
+/* The value a row is sorted by under key (descending; 0 for "name": ties,
+ * which sort by name). */
+uint64_t stats_sort_value(const struct stats_name *n, enum stats_sort key);
 
 /* Sort key for "time", "calls", ... (STATS_SORT_KEYS); -1 if unknown. */
 int stats_sort_from_name(const char *name);

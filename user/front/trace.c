@@ -101,6 +101,8 @@ enum {
 	OPT_STATS_ONLY,
 	OPT_MODE,
 	OPT_REDACT,
+	OPT_CUMULATIVE,
+	OPT_BY,
 };
 
 static const struct argp_option options[] = {
@@ -135,6 +137,10 @@ static const struct argp_option options[] = {
 	  "decimals allowed, 0.1 to 86400; `--top 0.5` or `--top=0.5`): redrawn in place on a "
 	  "terminal, else one timestamped table per interval. Violations go to stderr (on a "
 	  "terminal: under the table, and again when it ends)", 0 },
+	{ "cumulative", OPT_CUMULATIVE, NULL, 0, "--top: totals since the start in every frame "
+	  "(default: the numbers of the interval since the frame before)", 0 },
+	{ "by", OPT_BY, "ROWS", 0, "--top: a row per shrinker (default) or per memcg (cgroup path; "
+	  "its walks in the WALKS column; needs per-event mode, not --stats-only)", 0 },
 	{ "sort", OPT_SORT, "KEY", 0, "Sort the table of shrinkers (--top and the summary) by "
 	  "KEY: time (default), calls, freed, max, p99, zero (calls that freed nothing), name", 0 },
 	{ NULL, 0, NULL, 0, "Filters (they select walks and do_shrink_slab() calls for output and "
@@ -179,6 +185,10 @@ struct args {
 	const char *shrinker_glob;	/* --shrinker, NULL: all */
 	uint64_t min_latency_ns;
 	bool stats_only;
+	bool cumulative;	/* --cumulative */
+	bool by_memcg;		/* --by memcg */
+	unsigned count;		/* INTERVAL COUNT: frames, then stop; 0: no limit */
+	unsigned npos;		/* positional INTERVAL, COUNT given */
 	mode_t mode;		/* --mode of -o FILE */
 	bool mode_set;
 	enum st_redact_mode redact;	/* --redact */
@@ -345,6 +355,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_STATS_ONLY:
 		a->stats_only = true;
 		break;
+	case OPT_CUMULATIVE:
+		a->cumulative = true;
+		break;
+	case OPT_BY:
+		if (!strcmp(arg, "memcg"))
+			a->by_memcg = true;
+		else if (strcmp(arg, "shrinker"))
+			argp_error(state, "--by: '%s' is not one of shrinker, memcg", arg);
+		break;
 	case OPT_REDACT:
 		a->redact = (enum st_redact_mode)cli_parse_redact(state, arg);
 		break;
@@ -359,6 +378,29 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			if (cli_parse_number(arg, TOP_MIN_INTERVAL, TOP_MAX_INTERVAL, &a->top))
 				argp_error(state, "--top: '%s' is not an interval in seconds (0.1 to "
 					   "86400)", arg);
+			break;
+		}
+		/* `shrinktrace INTERVAL [COUNT]`: --top INTERVAL, COUNT frames (as
+		 * biolatency 1 10 does) */
+		if ((state->next < 2 || strcmp(state->argv[state->next - 2], "--")) &&
+		    *arg && strspn(arg, "0123456789.") == strlen(arg)) {
+			if (a->npos == 0) {
+				if (cli_parse_number(arg, TOP_MIN_INTERVAL, TOP_MAX_INTERVAL, &a->top))
+					argp_error(state, "INTERVAL: '%s' is not a number of seconds "
+						   "(0.1 to 86400)", arg);
+				a->quiet = true;
+			} else if (a->npos == 1) {
+				double c;
+
+				if (cli_parse_number(arg, 1, 1e9, &c) || c != (double)(unsigned)c)
+					argp_error(state, "COUNT: '%s' is not a number of tables (a "
+						   "positive integer)", arg);
+				a->count = (unsigned)c;
+			} else {
+				argp_error(state, "'%s': at most INTERVAL and COUNT come without an "
+					   "option (shrinktrace [OPTION...] [INTERVAL [COUNT]])", arg);
+			}
+			a->npos++;
 			break;
 		}
 		/* `--redact all`: not a command named "all" */
@@ -489,6 +531,7 @@ struct run {
 	struct st_redact red;	/* --redact: every event is redacted before the correlator */
 	unsigned red_list_offset;	/* the kernel's list_offset, for next/prev */
 	struct cgpaths *cg;	/* cgroup ids -> paths; NULL without a memory controller */
+	struct sink *top;	/* --top, or NULL */
 	struct htab memcgs;	/* struct memcg_seen: memcgs already described */
 };
 
@@ -635,7 +678,9 @@ static int add_sinks(struct run *r)
 	if (!a->quiet && sinks_add(&r->sinks, text_sink_new(stdout, a->wide ? TEXT_WIDE : 0)))
 		return -1;
 	if (a->top > 0) {
-		top = top_sink_new(stdout, a->top, a->sort);
+		top = top_sink_new(stdout, a->top, a->sort, (a->cumulative ? TOP_CUMULATIVE : 0) |
+							      (a->by_memcg ? TOP_BY_MEMCG : 0));
+		r->top = top;
 		if (!top || sinks_add(&r->sinks, top))
 			return -1;
 	}
@@ -788,6 +833,8 @@ static int trace_run(struct args *a)
 		}
 		if (deadline && now >= deadline)
 			break;
+		if (a->count && r.top && top_sink_frames(r.top) >= a->count)
+			break;
 		if (child > 0 && child_exited) {
 			pid_t w = waitpid(child, &cmd_status, WNOHANG);
 
@@ -859,7 +906,7 @@ out:
 }
 
 static const struct argp trace_argp = {
-	options, parse_opt, "[-- COMMAND [ARG...]]", doc, NULL, NULL, NULL
+	options, parse_opt, "[INTERVAL [COUNT]] [-- COMMAND [ARG...]]", doc, NULL, NULL, NULL
 };
 
 void trace_help(void)
@@ -879,6 +926,16 @@ int trace_main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (a.mode_set && !a.output) {
 		fprintf(stderr, "shrinktrace: --mode is the mode of the -o FILE: add -o FILE\n");
+		return EXIT_USAGE;
+	}
+	if ((a.cumulative || a.by_memcg) && a.top == 0) {
+		fprintf(stderr, "shrinktrace: --cumulative and --by shape the --top table: add --top "
+			"(or INTERVAL)\n");
+		return EXIT_USAGE;
+	}
+	if (a.by_memcg && a.stats_only) {
+		fprintf(stderr, "shrinktrace: --by memcg needs each call's memcg: --stats-only "
+			"counts calls per shrinker in the kernel; leave one of them out\n");
 		return EXIT_USAGE;
 	}
 	if (a.format != ST_EXPORT_JSONL && !a.output) {

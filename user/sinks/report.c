@@ -108,7 +108,7 @@ static void sum_finish(struct sink *s, const struct sink_state *st)
 	if (st->stats) {
 		struct stats_print_opts so = {
 			.sort = r->o.sort, .span_ns = cs->last_ts - cs->first_ts,
-			.show_lost = true, .lost = cs->lost,
+			.show_lost = true, .lost = cs->lost, .width = tables_width_of(f),
 		};
 
 		fputc('\n', f);

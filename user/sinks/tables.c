@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include "lib/util.h"
 #include "sinks/tables.h"
 
@@ -113,17 +116,26 @@ static void lflush(struct line *l, FILE *f, unsigned width)
 	l->b[0] = '\0';
 }
 
-enum col { C_NAME, C_GENS, C_CALLS, C_ZERO, C_EMPTY, C_SCANNED, C_FREED, C_TOTAL, C_AVG,
-	   C_MAX, C_P50, C_P99, NCOL };
+enum col { C_NAME, C_GENS, C_CALLS, C_ZERO, C_EMPTY, C_SCANNED, C_FREED, C_RATIO, C_TOTAL,
+	   C_AVG, C_MAX, C_P50, C_P99, NCOL };
 
 static const char *const col_hdr[NCOL] = {
-	"NAME", "GENS", "CALLS", "ZERO", "EMPTY", "SCANNED", "FREED", "TOTAL", "AVG", "MAX",
-	"P50", "P99",
+	"NAME", "GENS", "CALLS", "ZERO", "EMPTY", "SCANNED", "FREED", "FREED%", "TOTAL", "AVG",
+	"MAX", "P50", "P99",
 };
 
 /* Dropped in this order when the table is wider than the terminal. */
-static const enum col drop_order[] = { C_SCANNED, C_EMPTY, C_GENS, C_P50, C_AVG, C_ZERO, C_P99,
-				       C_MAX, C_FREED };
+static const enum col drop_order[] = { C_SCANNED, C_EMPTY, C_GENS, C_P50, C_AVG, C_RATIO, C_ZERO,
+				       C_P99, C_MAX, C_FREED };
+
+/* What a table is of: shrinker names (NAME, GENS) or memcgs (MEMCG, WALKS),
+ * and whether it has the FREED% column (freed per object scanned: --top). */
+struct style {
+	const char *key_hdr, *gens_hdr;
+	bool ratio;
+};
+
+static const struct style by_name = { "NAME", "GENS", false };
 
 #define CELL ST_REC_NAME_LEN	/* a name, or a number or duration */
 #define NAME_MIN 8
@@ -140,6 +152,10 @@ static void name_cells(const struct stats_name *n, char cells[NCOL][CELL])
 	snprintf(cells[C_EMPTY], CELL, "%" PRIu64, (uint64_t)n->c.empty_calls);
 	snprintf(cells[C_SCANNED], CELL, "%" PRIu64, (uint64_t)n->c.scanned);
 	snprintf(cells[C_FREED], CELL, "%" PRIu64, (uint64_t)n->c.freed);
+	if (n->c.scanned)
+		snprintf(cells[C_RATIO], CELL, "%.0f%%", 100.0 * (double)n->c.freed / (double)n->c.scanned);
+	else
+		strcpy(cells[C_RATIO], "-");
 	if (!timed) {
 		for (int c = C_TOTAL; c <= C_P99; c++)
 			strcpy(cells[c], "-");
@@ -187,8 +203,9 @@ static unsigned table_width(const unsigned w[NCOL], const bool on[NCOL])
 }
 
 static void print_table(FILE *f, const struct stats_name *const *rows, size_t nrows,
-			unsigned width)
+			unsigned width, const struct style *st)
 {
+	const char *hdr[NCOL];
 	char (*cells)[NCOL][CELL] = calloc(nrows ? nrows : 1, sizeof(*cells));
 	unsigned w[NCOL];
 	bool on[NCOL];
@@ -197,9 +214,12 @@ static void print_table(FILE *f, const struct stats_name *const *rows, size_t nr
 
 	if (!cells)
 		return;
+	memcpy(hdr, col_hdr, sizeof(hdr));
+	hdr[C_NAME] = st->key_hdr;
+	hdr[C_GENS] = st->gens_hdr;
 	for (int c = 0; c < NCOL; c++) {
-		w[c] = dwidth(col_hdr[c]);
-		on[c] = true;
+		w[c] = dwidth(hdr[c]);
+		on[c] = c != C_RATIO || st->ratio;
 	}
 	for (size_t i = 0; i < nrows; i++) {
 		name_cells(rows[i], cells[i]);
@@ -225,7 +245,7 @@ static void print_table(FILE *f, const struct stats_name *const *rows, size_t nr
 			continue;
 		if (c)
 			lput(&l, "  ");
-		lpad(&l, col_hdr[c], w[c], c != C_NAME);
+		lpad(&l, hdr[c], w[c], c != C_NAME);
 	}
 	lflush(&l, f, width);
 	for (size_t i = 0; i < nrows; i++) {
@@ -278,7 +298,7 @@ unsigned stats_print_top(const struct stats *s, FILE *f, const struct stats_prin
 		return lines;
 	n = stats_sorted_names(s, o->sort, v, n);
 	shown = o->top_n && o->top_n < n ? o->top_n : n;
-	print_table(f, v, shown, o->width);
+	print_table(f, v, shown, o->width, &by_name);
 	lines += 1 + (unsigned)shown;
 	if (shown < n) {
 		struct line l = { .n = 0 };
@@ -491,6 +511,8 @@ static void print_walks(const struct stats *s, FILE *f)
 	fputc('\n', f);
 }
 
+static void print_memcgs(const struct stats *s, FILE *f, unsigned top, unsigned width);
+
 void stats_print_report(const struct stats *s, FILE *f, const struct stats_print_opts *o)
 {
 	struct stats_print_opts all = *o;
@@ -518,6 +540,7 @@ void stats_print_report(const struct stats *s, FILE *f, const struct stats_print
 	print_gens(s, f, top, o->width);
 	print_walks(s, f);
 	print_tasks(s, f, top, o->width);
+	print_memcgs(s, f, top, o->width);
 
 	n = stats_sorted_names(s, STATS_SORT_TIME, NULL, 0);
 	v = malloc((n ? n : 1) * sizeof(*v));
@@ -551,4 +574,254 @@ void stats_print_report(const struct stats *s, FILE *f, const struct stats_print
 			"than %zu), %" PRIu64 " calls into \"%s\" (more than %zu tasks)\n",
 			fo.other_name_calls, STATS_OTHER_NAME, lim.max_names, fo.gens_folded,
 			lim.max_gens, fo.other_task_calls, STATS_OTHER_TASKS, lim.max_tasks);
+}
+
+/* ---- rows, deltas ------------------------------------------------------------------ */
+
+static const char *memcg_label(const struct stats_memcg *m, char *buf, size_t len)
+{
+	if (m->path[0])
+		return m->path;
+	if (m->id)
+		snprintf(buf, len, "id %" PRIu64, m->id);
+	else
+		snprintf(buf, len, "0x%" PRIx64, m->addr);
+	return buf;
+}
+
+int stats_rows_take(const struct stats *s, enum stats_by by, struct stats_rows *out)
+{
+	struct stats_totals tot;
+	struct stats_walk w;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	out->by = by;
+	stats_get_totals(s, &tot);
+	stats_get_walk(s, &w);
+	out->calls = tot.calls;
+	out->untimed = tot.untimed;
+	out->freed = tot.freed;
+	out->total_ns = tot.total_ns;
+	out->walks = w.walks;
+	if (by == STATS_BY_MEMCG) {
+		const struct stats_memcg **v;
+
+		n = stats_sorted_memcgs(s, STATS_SORT_NAME, NULL, 0);
+		v = malloc((n ? n : 1) * sizeof(*v));
+		out->v = calloc(n ? n : 1, sizeof(*out->v));
+		if (!v || !out->v) {
+			free(v);
+			free(out->v);
+			out->v = NULL;
+			return -1;
+		}
+		n = stats_sorted_memcgs(s, STATS_SORT_NAME, v, n);
+		for (size_t i = 0; i < n; i++) {
+			char b[32];
+
+			st_copy_str(out->v[i].name, sizeof(out->v[i].name),
+				    memcg_label(v[i], b, sizeof(b)), SIZE_MAX);
+			out->v[i].gens = v[i]->walks;
+			out->v[i].untimed = v[i]->untimed;
+			out->v[i].c = v[i]->c;
+		}
+		free(v);
+	} else {
+		const struct stats_name **v;
+
+		n = stats_sorted_names(s, STATS_SORT_NAME, NULL, 0);
+		v = malloc((n ? n : 1) * sizeof(*v));
+		out->v = calloc(n ? n : 1, sizeof(*out->v));
+		if (!v || !out->v) {
+			free(v);
+			free(out->v);
+			out->v = NULL;
+			return -1;
+		}
+		n = stats_sorted_names(s, STATS_SORT_NAME, v, n);
+		for (size_t i = 0; i < n; i++)
+			out->v[i] = *v[i];
+		free(v);
+	}
+	out->n = n;
+	return 0;
+}
+
+static uint64_t sub0(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+void stats_rows_sub(struct stats_rows *now, const struct stats_rows *prev)
+{
+	size_t k = 0;
+
+	now->calls = sub0(now->calls, prev->calls);
+	now->untimed = sub0(now->untimed, prev->untimed);
+	now->freed = sub0(now->freed, prev->freed);
+	now->total_ns = sub0(now->total_ns, prev->total_ns);
+	now->walks = sub0(now->walks, prev->walks);
+	for (size_t i = 0; i < now->n; i++) {
+		struct stats_name *r = &now->v[i];
+		const struct stats_name *p = NULL;
+		int top = -1;
+
+		/* both are sorted by name (stats_rows_take()) */
+		for (size_t j = 0; j < prev->n; j++)
+			if (!strcmp(prev->v[j].name, r->name)) {
+				p = &prev->v[j];
+				break;
+			}
+		if (p) {
+			r->gens = sub0(r->gens, p->gens);
+			r->untimed = sub0(r->untimed, p->untimed);
+			r->c.calls = sub0(r->c.calls, p->c.calls);
+			r->c.zero_calls = sub0(r->c.zero_calls, p->c.zero_calls);
+			r->c.empty_calls = sub0(r->c.empty_calls, p->c.empty_calls);
+			r->c.scanned = sub0(r->c.scanned, p->c.scanned);
+			r->c.freed = sub0(r->c.freed, p->c.freed);
+			r->c.total_ns = sub0(r->c.total_ns, p->c.total_ns);
+			for (int h = 0; h < ST_HIST_SLOTS; h++)
+				r->c.hist[h] = sub0(r->c.hist[h], p->c.hist[h]);
+			for (int h = 0; h < ST_HIST_SLOTS; h++)
+				if (r->c.hist[h])
+					top = h;
+			if (top >= 0) {
+				uint64_t hi = top == 0 ? 0 : top >= 63 ? UINT64_MAX : (1ULL << top);
+
+				if (hi < r->c.max_ns)
+					r->c.max_ns = hi;
+			} else {
+				r->c.max_ns = 0;
+			}
+		}
+		if (r->c.calls || (now->by == STATS_BY_MEMCG && r->gens))
+			now->v[k++] = *r;
+	}
+	now->n = k;
+}
+
+void stats_rows_free(struct stats_rows *r)
+{
+	free(r->v);
+	r->v = NULL;
+	r->n = 0;
+}
+
+struct row_item {
+	const struct stats_name *n;
+	uint64_t key;
+};
+
+static int cmp_row_items(const void *a, const void *b)
+{
+	const struct row_item *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? 1 : -1;
+	return strcmp(x->n->name, y->n->name);
+}
+
+unsigned stats_print_rows(FILE *f, const struct stats_rows *r, const struct stats_print_opts *o,
+			  const char *what, bool ratio)
+{
+	static const struct style memcg_style = { "MEMCG", "WALKS", false };
+	struct style st = r->by == STATS_BY_MEMCG ? memcg_style : by_name;
+	struct line l = { .n = 0 };
+	struct row_item *it;
+	const struct stats_name **v;
+	size_t shown;
+	unsigned lines = 1;
+	char b[32];
+
+	st.ratio = ratio;
+	lprintf(&l, "%s:", r->by == STATS_BY_MEMCG ? "memcgs" : "shrinkers");
+	if (what)
+		lprintf(&l, " %s,", what);
+	lprintf(&l, " %" PRIu64 " walk%s, %" PRIu64 " call%s", r->walks, r->walks == 1 ? "" : "s",
+		r->calls, r->calls == 1 ? "" : "s");
+	if (r->untimed)
+		lprintf(&l, " (%" PRIu64 " untimed)", r->untimed);
+	lprintf(&l, ", %" PRIu64 " objects freed, %s in shrinkers", r->freed,
+		stats_fmt_ns(r->total_ns, b, sizeof(b)));
+	if (o->show_lost)
+		lprintf(&l, ", %" PRIu64 " events lost", o->lost);
+	lflush(&l, f, o->width);
+	it = malloc((r->n ? r->n : 1) * sizeof(*it));
+	v = malloc((r->n ? r->n : 1) * sizeof(*v));
+	if (!it || !v) {
+		free(it);
+		free(v);
+		return lines;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		it[i].n = &r->v[i];
+		it[i].key = stats_sort_value(&r->v[i], o->sort);
+	}
+	qsort(it, r->n, sizeof(*it), cmp_row_items);
+	for (size_t i = 0; i < r->n; i++)
+		v[i] = it[i].n;
+	shown = o->top_n && o->top_n < r->n ? o->top_n : r->n;
+	print_table(f, v, shown, o->width, &st);
+	lines += 1 + (unsigned)shown;
+	if (shown < r->n) {
+		lprintf(&l, "... %zu more (sorted by %s)", r->n - shown, stats_sort_name(o->sort));
+		lflush(&l, f, o->width);
+		lines++;
+	}
+	free(it);
+	free(v);
+	return lines;
+}
+
+unsigned tables_width_of(FILE *f)
+{
+	struct winsize ws = { 0 };
+
+	if (isatty(fileno(f)) && !ioctl(fileno(f), TIOCGWINSZ, &ws) && ws.ws_col)
+		return ws.ws_col;
+	return 0;
+}
+
+static int cmp_by_time(const void *a, const void *b)
+{
+	const struct stats_name *x = *(const struct stats_name *const *)a;
+	const struct stats_name *y = *(const struct stats_name *const *)b;
+
+	if (x->c.total_ns != y->c.total_ns)
+		return x->c.total_ns < y->c.total_ns ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/* The report's memcg table: only when some call was for a memcg (not only
+ * global reclaim). */
+static void print_memcgs(const struct stats *s, FILE *f, unsigned top, unsigned width)
+{
+	static const struct style memcg_style = { "MEMCG", "WALKS", false };
+	const struct stats_name **v;
+	struct stats_rows rows;
+	size_t shown, k = 0;
+	bool some = false;
+
+	if (stats_rows_take(s, STATS_BY_MEMCG, &rows))
+		return;
+	for (size_t i = 0; i < rows.n; i++)
+		if (strcmp(rows.v[i].name, STATS_GLOBAL))
+			some = true;
+	v = malloc((rows.n ? rows.n : 1) * sizeof(*v));
+	if (!some || !v) {
+		free(v);
+		stats_rows_free(&rows);
+		return;
+	}
+	for (size_t i = 0; i < rows.n; i++)
+		v[k++] = &rows.v[i];
+	qsort(v, k, sizeof(*v), cmp_by_time);
+	shown = k < top ? k : top;
+	fprintf(f, "\nMemcgs by time in shrinkers (top %zu of %zu; WALKS: shrink_slab() walks for "
+		"it):\n", shown, k);
+	print_table(f, v, shown, width, &memcg_style);
+	free(v);
+	stats_rows_free(&rows);
 }

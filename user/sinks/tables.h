@@ -43,4 +43,41 @@ void stats_print_report(const struct stats *s, FILE *f, const struct stats_print
  * non-empty slot range, bars 40 columns wide. */
 void stats_print_hist(FILE *f, const __u64 hist[ST_HIST_SLOTS]);
 
+/* ---- the table at one moment, for --top's per-interval numbers ---------------------- */
+
+enum stats_by {
+	STATS_BY_SHRINKER,	/* a row per shrinker name */
+	STATS_BY_MEMCG,		/* a row per memcg (its path; GENS is its walks) */
+};
+
+/* A copy of the table's rows and totals. */
+struct stats_rows {
+	enum stats_by by;
+	struct stats_name *v;	/* n rows, owned */
+	size_t n;
+	uint64_t calls, untimed, freed, total_ns, walks;
+};
+
+/* Copy s's rows (by) into *out (stats_rows_free() it).  0, or -1 (ENOMEM). */
+int stats_rows_take(const struct stats *s, enum stats_by by, struct stats_rows *out);
+
+/* now -= prev, row by row (matched by name; a row new since prev stays whole):
+ * the numbers of the interval between them.  Counts and sums subtract, the
+ * histogram slot by slot; the interval's longest call is not known, so MAX
+ * becomes the top of the highest slot that received calls, at most the
+ * longest so far.  Rows with no call in the interval are dropped. */
+void stats_rows_sub(struct stats_rows *now, const struct stats_rows *prev);
+
+void stats_rows_free(struct stats_rows *r);
+
+/* The header line ("shrinkers:" or "memcgs:" with what), then the rows sorted
+ * by o->sort, fitted to o->width, at most o->top_n (then "... N more").  With
+ * ratio the FREED% column (freed per object scanned) is shown.  Returns the
+ * lines written. */
+unsigned stats_print_rows(FILE *f, const struct stats_rows *r, const struct stats_print_opts *o,
+			  const char *what, bool ratio);
+
+/* The width of the terminal f is (TIOCGWINSZ), 0 when f is not one. */
+unsigned tables_width_of(FILE *f);
+
 #endif /* ST_TABLES_H */

@@ -16,6 +16,11 @@
 
 struct top {
 	FILE *f;
+	unsigned flags;		/* TOP_* */
+	struct stats_rows prev;	/* the rows at the last frame (deltas) */
+	bool have_prev;
+	uint64_t prev_ns;	/* when they were taken */
+	unsigned frames;	/* drawn so far */
 	bool tty;
 	bool alt;		/* on the alternate screen */
 	uint64_t interval_ns, next_ns;
@@ -27,7 +32,8 @@ struct top {
 /* Violations shown under the table. */
 #define TOP_NOTES_SHOWN 3
 
-struct top *top_new(FILE *f, double interval_s, enum stats_sort sort, uint64_t start_ns)
+struct top *top_new(FILE *f, double interval_s, enum stats_sort sort, uint64_t start_ns,
+		    unsigned flags)
 {
 	struct top *t = calloc(1, sizeof(*t));
 
@@ -38,7 +44,13 @@ struct top *top_new(FILE *f, double interval_s, enum stats_sort sort, uint64_t s
 	t->interval_ns = (uint64_t)(interval_s * 1e9 + 0.5);
 	t->next_ns = start_ns + t->interval_ns;
 	t->sort = sort;
+	t->flags = flags;
 	return t;
+}
+
+unsigned top_frames(const struct top *t)
+{
+	return t->frames;
 }
 
 void top_end(struct top *t)
@@ -63,6 +75,8 @@ void top_end(struct top *t)
 void top_free(struct top *t)
 {
 	top_end(t);
+	if (t)
+		stats_rows_free(&t->prev);
 	free(t);
 }
 
@@ -101,21 +115,59 @@ static void state_line(FILE *f, const struct top_state *st, const char *when, bo
 		stats_sort_name(sort));
 }
 
+/* The table of this frame: the interval since the last frame, or (with
+ * TOP_CUMULATIVE, and on the first frame) everything so far. */
+static int frame_rows(struct top *t, const struct stats *s, uint64_t now_ns,
+		      struct stats_rows *out, char *what, size_t wlen)
+{
+	enum stats_by by = (t->flags & TOP_BY_MEMCG) ? STATS_BY_MEMCG : STATS_BY_SHRINKER;
+	struct stats_rows now;
+	char b[32];
+
+	if (stats_rows_take(s, by, &now))
+		return -1;
+	if (t->flags & TOP_CUMULATIVE) {
+		*out = now;
+		snprintf(what, wlen, "since the start");
+		return 0;
+	}
+	if (stats_rows_take(s, by, out)) {
+		stats_rows_free(&now);
+		return -1;
+	}
+	if (t->have_prev) {
+		stats_rows_sub(out, &t->prev);
+		snprintf(what, wlen, "last %s", stats_fmt_ns(now_ns - t->prev_ns, b, sizeof(b)));
+	} else {
+		snprintf(what, wlen, "since the start");
+	}
+	stats_rows_free(&t->prev);
+	t->prev = now;
+	t->have_prev = true;
+	t->prev_ns = now_ns;
+	return 0;
+}
+
 int top_draw(struct top *t, const struct stats *s, const struct top_state *st)
 {
 	struct stats_print_opts o = {
 		.sort = t->sort, .span_ns = st->span_ns, .show_lost = true, .lost = st->lost,
 	};
-	char when[32];
+	struct stats_rows frame;
+	char when[32], what[64];
 	time_t now = time(NULL);
 	struct tm tm;
+
+	if (frame_rows(t, s, st->now_ns, &frame, what, sizeof(what)))
+		return -1;
+	t->frames++;
 
 	localtime_r(&now, &tm);
 	if (!t->tty) {
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 		state_line(t->f, st, when, false, t->sort);
 		fputc('\n', t->f);
-		stats_print_top(s, t->f, &o);
+		stats_print_rows(t->f, &frame, &o, what, true);
 		fputc('\n', t->f);
 	} else {
 		struct winsize ws = { 0 };
@@ -135,12 +187,14 @@ int top_draw(struct top *t, const struct stats *s, const struct top_state *st)
 		 * and their blank line, and the cursor's line */
 		o.top_n = rows > 6 + shown + !!shown ? rows - 5 - shown - !!shown : 1;
 		m = open_memstream(&buf, &len);
-		if (!m)
+		if (!m) {
+			stats_rows_free(&frame);
 			return -1;
+		}
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
 		state_line(m, st, when, true, t->sort);
 		fputc('\n', m);
-		stats_print_top(s, m, &o);
+		stats_print_rows(m, &frame, &o, what, true);
 		if (shown) {
 			unsigned last = (t->nnotes < TOP_NOTES_KEPT ? t->nnotes : TOP_NOTES_KEPT);
 
@@ -150,6 +204,7 @@ int top_draw(struct top *t, const struct stats *s, const struct top_state *st)
 		}
 		if (fclose(m)) {
 			free(buf);
+			stats_rows_free(&frame);
 			return -1;
 		}
 		if (!t->alt) {	/* the alternate screen, cursor hidden */
@@ -176,6 +231,7 @@ int top_draw(struct top *t, const struct stats *s, const struct top_state *st)
 		fputs("\033[J", t->f);
 		free(buf);
 	}
+	stats_rows_free(&frame);
 	if (fflush(t->f) || ferror(t->f)) {
 		if (!errno)
 			errno = EIO;
@@ -214,6 +270,7 @@ static void tsk_tick(struct sink *s, const struct sink_state *st)
 	if (st->refresh)
 		st->refresh(st->refresh_ctx);
 	ts = (struct top_state){
+		.now_ns = st->now_ns,
 		.elapsed_s = st->elapsed_s,
 		.span_ns = st->cs->last_ts - st->cs->first_ts,
 		.backend = k->backend,
@@ -250,14 +307,14 @@ static const struct sink_ops top_ops = {
 	.error = tsk_error, .free = tsk_free,
 };
 
-struct sink *top_sink_new(FILE *f, double interval_s, enum stats_sort sort)
+struct sink *top_sink_new(FILE *f, double interval_s, enum stats_sort sort, unsigned flags)
 {
 	struct top_sink *k = calloc(1, sizeof(*k));
 
 	if (!k)
 		return NULL;
 	k->sink.ops = &top_ops;
-	k->t = top_new(f, interval_s, sort, 0);
+	k->t = top_new(f, interval_s, sort, 0, flags);
 	if (!k->t) {
 		free(k);
 		return NULL;
@@ -273,4 +330,9 @@ bool top_sink_takes_notes(const struct sink *s)
 void top_sink_note(struct sink *s, const char *line)
 {
 	top_note(((struct top_sink *)s)->t, line);
+}
+
+unsigned top_sink_frames(const struct sink *s)
+{
+	return top_frames(((const struct top_sink *)s)->t);
 }

@@ -19,6 +19,7 @@
 
 #include "engine/stats.h"
 #include "sinks/sink.h"
+#include "sinks/tables.h"
 
 #define TOP_DEFAULT_INTERVAL 1.0	/* seconds */
 #define TOP_MIN_INTERVAL 0.1
@@ -26,6 +27,7 @@
 
 /* The tracer's own state, shown in the first line of each frame. */
 struct top_state {
+	uint64_t now_ns;		/* CLOCK_MONOTONIC now: the end of the interval */
 	double elapsed_s;		/* wall time since tracing started */
 	uint64_t span_ns;		/* trace time of the events so far */
 	const char *backend;		/* e.g. "tracepoint", "mixed"; may be NULL */
@@ -34,10 +36,19 @@ struct top_state {
 
 struct top;
 
+#define TOP_CUMULATIVE	(1u << 0)	/* totals since the start, not the last interval */
+#define TOP_BY_MEMCG	(1u << 1)	/* a row per memcg, not per shrinker name */
+
 /* Frames every interval_s seconds (TOP_MIN_INTERVAL..TOP_MAX_INTERVAL) to f
  * (borrowed; a terminal when isatty(fileno(f))), the first one interval_s
- * after start_ns (CLOCK_MONOTONIC ns).  Rows sorted by sort.  NULL on ENOMEM. */
-struct top *top_new(FILE *f, double interval_s, enum stats_sort sort, uint64_t start_ns);
+ * after start_ns (CLOCK_MONOTONIC ns).  Each frame shows the interval since
+ * the one before (the first: since the start), or with TOP_CUMULATIVE the
+ * totals.  Rows sorted by sort.  NULL on ENOMEM. */
+struct top *top_new(FILE *f, double interval_s, enum stats_sort sort, uint64_t start_ns,
+		    unsigned flags);
+
+/* Frames drawn so far. */
+unsigned top_frames(const struct top *t);
 /* top_end(), then free.  NULL is ignored. */
 void top_free(struct top *t);
 
@@ -66,7 +77,10 @@ int top_draw(struct top *t, const struct stats *s, const struct top_state *st);
 /* --top as a sink: on each tick that is due, the frame (after
  * sink_state.refresh, so that stats-only numbers are current); at finish,
  * top_end().  f is borrowed.  NULL on ENOMEM. */
-struct sink *top_sink_new(FILE *f, double interval_s, enum stats_sort sort);
+struct sink *top_sink_new(FILE *f, double interval_s, enum stats_sort sort, unsigned flags);
+
+/* Frames the top sink s has drawn. */
+unsigned top_sink_frames(const struct sink *s);
 
 /* Is the top sink s (may be NULL) drawing on a terminal, where violation
  * lines must go under its table (top_sink_note()) rather than to stderr? */
