@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "engine/correlate.h"
+#include "engine/lifecycle.h"
 #include "engine/stats.h"
 #include "log/event.h"
 #include "log/reader.h"
@@ -62,7 +63,8 @@ struct sink_state {
 	double elapsed_s;		/* wall time traced so far (live), 0 replay */
 	const struct stats *stats;	/* per-shrinker statistics */
 	const struct corr_stats *cs;	/* the correlator's counters */
-	const struct corr *corr;	/* for its lifecycle report (corr_report) */
+	const struct corr *corr;	/* for its caps line (corr_print_caps) */
+	const struct life *life;	/* per-name lifecycle (engine/lifecycle.h) */
 	uint64_t violations;		/* reported so far */
 	uint64_t kernel_lost;		/* events the kernel side dropped */
 	uint64_t skipped_runs;		/* BPF program runs the kernel skipped (recursion) */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "engine/lifecycle.h"
 #include "engine/stats.h"
 
 /* A duration for humans: "0ns", "999ns", "1.23µs", "45.6ms", "2.00s"
@@ -42,5 +43,12 @@ void stats_print_report(const struct stats *s, FILE *f, const struct stats_print
 /* Print a BCC-style log2 histogram ("nsecs : count distribution") of the
  * non-empty slot range, bars 40 columns wide. */
 void stats_print_hist(FILE *f, const __u64 hist[ST_HIST_SLOTS]);
+
+/* The lifecycle of each shrinker name (engine/lifecycle.h), one line each,
+ * sorted by name, "(other)" last: generations; shrinker_free() count and wait
+ * (avg, max); inferred frees; queue to RCU free (avg, max); violations.
+ * Generations that have no name yet count under "(unnamed)".  Names with
+ * nothing to say are left out. */
+void life_print_report(const struct life *lc, FILE *f);
 
 #endif /* ST_TABLES_H */
