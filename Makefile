@@ -1,7 +1,7 @@
 # shrinktrace - plain Makefile.  `make` builds build/shrinktrace, `make check`
 # runs every test, `make install` puts the binary in $(PREFIX)/sbin.
 # Build dependencies (Debian 12): clang libbpf-dev bpftool libelf-dev zlib1g-dev
-# libjson-c-dev pkg-config; tests also need libcmocka-dev.  `make deps` installs them.
+# libjson-c-dev libmicrohttpd-dev pkg-config; tests also need libcmocka-dev.  `make deps` installs them.
 
 PREFIX   ?= /usr/local
 BUILD    ?= build
@@ -27,7 +27,7 @@ ifneq ($(WERROR),)
 CFLAGS   += -Werror
 BPF_WERROR := -Werror
 endif
-LDLIBS   += -lbpf -lelf -lz -ljson-c -lm
+LDLIBS   += -lbpf -lelf -lz -ljson-c -lmicrohttpd -lpthread -lm
 # The sanitizer build of `make check` (BUILD=$(BUILD)/asan ST_SAN=1, same rules):
 # -O1 and no FORTIFY (its __*_chk wrappers hide accesses from ASan).
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -49,7 +49,7 @@ BPF_OBJ   := $(BUILD)/shrinktrace.bpf.o
 SKEL      := $(BUILD)/shrinktrace.skel.h
 FUZZ_SECONDS ?= 60
 # the replay path's code: everything but the CLI entry, the tracer and the BPF loader (libbpf)
-FUZZ_SRCS := tests/fuzz/fuzz_replay.c $(filter-out user/front/main.c user/front/trace.c \
+FUZZ_SRCS := tests/fuzz/fuzz_replay.c $(filter-out user/front/main.c user/front/trace.c user/sinks/metrics.c \
 	     user/kernel/loader.c,$(USER_SRCS))
 FUZZ_BIN  := $(BUILD)/fuzz/fuzz_replay
 
@@ -79,7 +79,7 @@ $(BUILD)/shrinktrace: $(USER_OBJS)
 # A statically linked binary for the QEMU lab's initramfs.
 static: $(BUILD)/shrinktrace.static
 $(BUILD)/shrinktrace.static: $(USER_OBJS)
-	$(CC) $(CFLAGS) -static -o $@ $^ -lbpf -lelf -ljson-c -lz -lzstd -lm
+	$(CC) $(CFLAGS) -static -o $@ $^ -lbpf -lelf -ljson-c -lmicrohttpd -lpthread -lz -lzstd -lm
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)

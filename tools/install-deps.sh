@@ -1,12 +1,13 @@
 #!/bin/sh
 # tools/install-deps.sh - install what shrinktrace needs to build and test on
 # Debian 12 (bookworm), as root.  Installs only what is missing; safe to rerun.
-#   build:  make gcc clang libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev pkg-config
+#   build:  make gcc clang libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev
+#           libmicrohttpd-dev pkg-config
 #   tests:  libcmocka-dev python3 (JSON checks in the live test), util-linux (mount),
 #           libclang-rt-14-dev (libFuzzer and the sanitizer runtimes for clang: make fuzz)
 set -eu
 pkgs="make gcc libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
-libjson-c-dev pkg-config libcmocka-dev python3 util-linux time libclang-rt-14-dev"
+libjson-c-dev libmicrohttpd-dev pkg-config libcmocka-dev python3 util-linux time libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

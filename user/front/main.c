@@ -7,9 +7,10 @@
 
 #include "front/replay.h"
 #include "front/trace.h"
+#include "lib/version.h"
 #include "log/redact.h"
 
-const char *argp_program_version = "shrinktrace 0.1";
+const char *argp_program_version = "shrinktrace " ST_VERSION;
 
 int main(int argc, char **argv)
 {

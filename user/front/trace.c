@@ -39,6 +39,7 @@
 #include "log/redact.h"
 #include "sinks/export.h"
 #include "sinks/jsonl.h"
+#include "sinks/metrics.h"
 #include "sinks/report.h"
 #include "sinks/text.h"
 #include "sinks/top.h"
@@ -86,6 +87,8 @@ enum {
 	OPT_STATS_ONLY,
 	OPT_MODE,
 	OPT_REDACT,
+	OPT_METRICS,
+	OPT_ROTATE,
 };
 
 static const struct argp_option options[] = {
@@ -138,6 +141,10 @@ static const struct argp_option options[] = {
 	  "BPF maps instead of sending one event per call: for busy machines. The log and the "
 	  "live lines keep lifecycle events, the first call of each shrinker (to name it) and "
 	  "calls that matter to a violation", 1 },
+	{ "metrics", OPT_METRICS, "[ADDR]:PORT", 0, "Serve the statistics to Prometheus on "
+	  "http://ADDR:PORT/metrics (:PORT all addresses, 127.0.0.1:PORT loopback only; the "
+	  "project's port is 9858), with -o, --top or alone. The HTTP server runs in threads of "
+	  "its own, limited in connections and time (docs/metrics.md)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages (verifier logs, attach errors)", 0 },
 	{ 0 }
 };
@@ -163,6 +170,7 @@ struct args {
 	mode_t mode;		/* --mode of -o FILE */
 	bool mode_set;
 	enum st_redact_mode redact;	/* --redact */
+	const char *metrics;	/* --metrics [ADDR]:PORT, NULL: none */
 };
 
 /* --memcg ID|PATH: a number is a cgroup id; anything else must be a
@@ -323,6 +331,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_REDACT:
 		a->redact = (enum st_redact_mode)cli_parse_redact(state, arg);
 		break;
+	case OPT_METRICS: {
+		char why[320];
+
+		if (metrics_parse_listen(arg, why, sizeof(why)))
+			argp_error(state, "--metrics: %s", why);
+		a->metrics = arg;
+		break;
+	}
 	case OPT_MODE:
 		a->mode = cli_parse_mode(state, arg);
 		a->mode_set = true;
@@ -457,6 +473,8 @@ struct run {
 	struct pipeline *p;
 	struct sinks sinks;
 	struct sink *log;	/* the -o FILE's sink, or NULL */
+	struct sink *metrics;	/* --metrics, or NULL */
+	bool metrics_added;	/* owned by sinks from then on */
 	FILE *out;		/* -o FILE, or NULL */
 	int out_errno;		/* first write error of the log */
 	struct loader *l;	/* for stats-only reads of the kernel's maps */
@@ -573,6 +591,11 @@ static int add_sinks(struct run *r)
 	}
 	if (!a->quiet && sinks_add(&r->sinks, text_sink_new(stdout)))
 		return -1;
+	if (r->metrics) {
+		if (sinks_add(&r->sinks, r->metrics))
+			return -1;
+		r->metrics_added = true;
+	}
 	if (a->top > 0) {
 		top = top_sink_new(stdout, a->top, a->sort);
 		if (!top || sinks_add(&r->sinks, top))
@@ -639,6 +662,17 @@ static int trace_run(struct args *a)
 			return EXIT_ERROR;
 		}
 	}
+	/* the port is taken (or refused) before anything is attached */
+	if (a->metrics) {
+		struct metrics_opts mo = { .listen = a->metrics };
+
+		r.metrics = metrics_sink_new(&mo, err, sizeof(err));
+		if (!r.metrics) {
+			fprintf(stderr, "shrinktrace: %s\n", err);
+			rc = EXIT_ERROR;
+			goto out;
+		}
+	}
 	ks = ksyms_load();
 	if (!ks || ksyms_count(ks) == 0) {
 		fprintf(stderr, "shrinktrace: cannot read kernel symbols from /proc/kallsyms%s: "
@@ -680,6 +714,17 @@ static int trace_run(struct args *a)
 		.redacted = a->redact ? st_redact_mode_name(a->redact) : NULL, .live = true,
 		.run = 1,
 	};
+	for (int h = 0; h < ST_NHOOKS && h < SINK_MAX_HOOKS; h++) {
+		const struct loader_hook *lh = loader_hook(r.l, (enum st_hook)h);
+
+		b.hook[b.nhooks] = loader_hook_name((enum st_hook)h);
+		b.hook_mech[b.nhooks] = loader_backend_name(lh->mech);
+		b.hook_target[b.nhooks] = lh->mech && lh->target ? lh->target : "";
+		b.nhooks++;
+	}
+	if (r.metrics && !a->no_banner)
+		fprintf(stderr, "shrinktrace: metrics on http://%s/metrics\n",
+			metrics_sink_address(r.metrics));
 	pipeline_begin(r.p, &b);
 	if (a->duration > 0)
 		deadline = attached + (uint64_t)(a->duration * 1e9);
@@ -788,6 +833,8 @@ out:
 		close(err_pipe);
 	pipeline_free(r.p);
 	sinks_free(&r.sinks);
+	if (r.metrics && !r.metrics_added)
+		r.metrics->ops->free(r.metrics);
 	ksyms_free(ks);
 	return rc;
 }

@@ -35,6 +35,8 @@
 #include "log/event.h"
 #include "log/reader.h"
 
+#define SINK_MAX_HOOKS 8
+
 /* What a run is: the live tracer's, or a log's header (replay). */
 struct sink_begin {
 	const char *kernel;		/* release, "" unknown */
@@ -47,6 +49,13 @@ struct sink_begin {
 	bool live;			/* the tracer (else replay of a log) */
 	const char *source;		/* replay: the file being read; NULL live */
 	unsigned run;			/* replay: 1, 2, ... for logs concatenated in one input */
+	/* live: each hook of kernel/loader.h (shrink_slab, do_shrink_slab, ...),
+	 * the mechanism serving it ("fentry", "kprobe", "tracepoint", "none")
+	 * and what it attached to ("" none) */
+	unsigned nhooks;
+	const char *hook[SINK_MAX_HOOKS];
+	const char *hook_mech[SINK_MAX_HOOKS];
+	const char *hook_target[SINK_MAX_HOOKS];
 };
 
 /* One event leaving the correlator. */
