@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
+#include <sys/random.h>
 
 #include "front/cli.h"
 #include "front/pipeline.h"
@@ -141,6 +142,11 @@ static const struct argp_option options[] = {
 	  "BPF maps instead of sending one event per call: for busy machines. The log and the "
 	  "live lines keep lifecycle events, the first call of each shrinker (to name it) and "
 	  "calls that matter to a violation", 1 },
+	{ "rotate", OPT_ROTATE, "SIZE[,KEEP]", 0, "Rotate the -o FILE (jsonl) by size: before "
+	  "FILE would pass SIZE bytes (K, M, G suffixes; at least 4K) it becomes FILE.1 (FILE.1 "
+	  "becomes FILE.2, ... FILE.KEEP; default KEEP 5) and a new FILE begins, with a header "
+	  "of the same run and the next part. `shrinktrace replay FILE.KEEP ... FILE.1 FILE` "
+	  "reads them as one run", 0 },
 	{ "metrics", OPT_METRICS, "[ADDR]:PORT", 0, "Serve the statistics to Prometheus on "
 	  "http://ADDR:PORT/metrics (:PORT all addresses, 127.0.0.1:PORT loopback only; the "
 	  "project's port is 9858), with -o, --top or alone. The HTTP server runs in threads of "
@@ -171,6 +177,7 @@ struct args {
 	bool mode_set;
 	enum st_redact_mode redact;	/* --redact */
 	const char *metrics;	/* --metrics [ADDR]:PORT, NULL: none */
+	struct jsonl_rotate rotate;	/* --rotate; max_bytes 0: none */
 };
 
 /* --memcg ID|PATH: a number is a cgroup id; anything else must be a
@@ -331,6 +338,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_REDACT:
 		a->redact = (enum st_redact_mode)cli_parse_redact(state, arg);
 		break;
+	case OPT_ROTATE: {
+		char why[320];
+
+		if (jsonl_parse_rotate(arg, &a->rotate, why, sizeof(why)))
+			argp_error(state, "--rotate: %s", why);
+		break;
+	}
 	case OPT_METRICS: {
 		char why[320];
 
@@ -466,6 +480,22 @@ static bool reap_command(pid_t child, int sig, int *status)
 	return false;
 }
 
+/* The id of this tracer run (the log header's "run"): 32 random hex digits. */
+static void run_id(char *buf, size_t len)
+{
+	unsigned char rnd[16] = { 0 };
+	uint64_t t = loader_now_ns();
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		/* no entropy: time and pid still tell runs apart */
+		memcpy(rnd, &t, sizeof(t));
+		t = (uint64_t)getpid();
+		memcpy(rnd + 8, &t, sizeof(t));
+	}
+	for (size_t i = 0; i < sizeof(rnd) && 2 * i + 2 < len; i++)
+		snprintf(buf + 2 * i, 3, "%02x", rnd[i]);
+}
+
 /* ---- the run ---------------------------------------------------------------- */
 
 struct run {
@@ -583,7 +613,17 @@ static int add_sinks(struct run *r)
 			r->log = perfetto_sink_new(r->out, true);
 			break;
 		default:
-			r->log = jsonl_sink_new(r->out, 0);
+			if (a->rotate.max_bytes) {
+				struct jsonl_rotate rot = a->rotate;
+
+				rot.path = a->output;
+				rot.mode = a->mode_set ? a->mode : ST_OUTPUT_MODE;
+				r->log = jsonl_sink_new_rotating(r->out, &rot);
+				if (r->log)
+					r->out = NULL;	/* the sink's from now on */
+			} else {
+				r->log = jsonl_sink_new(r->out, 0);
+			}
 			break;
 		}
 		if (!r->log || sinks_add(&r->sinks, r->log))
@@ -627,7 +667,7 @@ static int trace_run(struct args *a)
 	struct ksyms *ks = NULL;
 	struct utsname un;
 	const char *which;
-	char err[512];
+	char err[512], run[40];
 	uint64_t attached = 0, deadline = 0, lost, now;
 	pid_t child = -1;
 	int cmd_status = 0, err_pipe = -1, rc = EXIT_CLEAN, n, list_offset, e;
@@ -708,8 +748,9 @@ static int trace_run(struct args *a)
 	list_offset = loader_shrinker_list_offset();
 	if (list_offset > 0)
 		r.red_list_offset = (unsigned)list_offset;
+	run_id(run, sizeof(run));
 	b = (struct sink_begin){
-		.kernel = un.release, .backend = loader_backend_summary(r.l),
+		.kernel = un.release, .backend = loader_backend_summary(r.l), .run_id = run,
 		.start_ts = attached, .list_offset = list_offset,
 		.redacted = a->redact ? st_redact_mode_name(a->redact) : NULL, .live = true,
 		.run = 1,
@@ -821,6 +862,8 @@ out:
 			r.out_errno = errno;
 		if (fclose(r.out) && !r.out_errno)
 			r.out_errno = errno;
+	}
+	if (a->output) {
 		if (r.out_errno) {
 			fprintf(stderr, "shrinktrace: writing the log %s failed: %s: free space or "
 				"choose another -o path; the lines written before are complete\n",
@@ -849,6 +892,11 @@ int trace_main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (a.mode_set && !a.output) {
 		fprintf(stderr, "shrinktrace: --mode is the mode of the -o FILE: add -o FILE\n");
+		return EXIT_USAGE;
+	}
+	if (a.rotate.max_bytes && (!a.output || a.format != ST_EXPORT_JSONL)) {
+		fprintf(stderr, "shrinktrace: --rotate rotates the -o FILE of the jsonl log: add "
+			"-o FILE (and no --format csv/perfetto)\n");
 		return EXIT_USAGE;
 	}
 	if (a.format != ST_EXPORT_JSONL && !a.output) {

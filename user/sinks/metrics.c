@@ -875,7 +875,14 @@ struct sink *metrics_sink_new(const struct metrics_opts *o, char *err, size_t er
 		m->o.min_interval_ns = METRICS_MIN_INTERVAL_NS;
 	m->fd = -1;
 	pthread_mutex_init(&m->mu, NULL);
-	pthread_cond_init(&m->cv, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* the deadline's clock */
+		pthread_cond_init(&m->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	atomic_init(&m->want, 1);	/* the first tick renders */
 	atomic_init(&m->requests, 0);
 	m->slot_v = calloc(m->o.max_names, sizeof(*m->slot_v));
