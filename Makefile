@@ -1,5 +1,6 @@
 # shrinktrace - plain Makefile.  `make` builds build/shrinktrace, `make check`
-# runs every test, `make install` puts the binary in $(PREFIX)/sbin.
+# runs every test, `make install` puts the binary in $(PREFIX)/sbin and the
+# systemd unit in $(PREFIX)/lib/systemd/system.
 # Build dependencies (Debian 12): clang libbpf-dev bpftool libelf-dev zlib1g-dev
 # libjson-c-dev libmicrohttpd-dev pkg-config; tests also need libcmocka-dev.  `make deps` installs them.
 
@@ -145,11 +146,26 @@ stress-test: $(BUILD)/shrinktrace $(BUILD)/shrinkstress
 soak: $(BUILD)/shrinktrace $(BUILD)/shrinkstress
 	tools/soak --build $(BUILD) $(SOAK_ARGS)
 
+# The always-on service (dist/, docs/metrics.md): the systemd unit with this
+# PREFIX's paths, the Prometheus rules and the Grafana dashboard.  Enable with
+# `systemctl daemon-reload && systemctl enable --now shrinktrace`.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DATADIR  ?= $(PREFIX)/share/shrinktrace
+DOCDIR   ?= $(PREFIX)/share/doc/shrinktrace
+
 install: $(BUILD)/shrinktrace
 	install -D -m 0755 $(BUILD)/shrinktrace $(DESTDIR)$(PREFIX)/sbin/shrinktrace
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@DOCDIR@|$(DOCDIR)|g' dist/shrinktrace.service.in \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/shrinktrace.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/shrinktrace.service
+	install -m 0644 dist/shrinktrace-rules.yml dist/grafana-shrinktrace.json $(DESTDIR)$(DATADIR)/
+	install -m 0644 docs/metrics.md $(DESTDIR)$(DOCDIR)/metrics.md
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/shrinktrace
+	rm -f $(DESTDIR)$(PREFIX)/sbin/shrinktrace $(DESTDIR)$(SYSTEMDUNITDIR)/shrinktrace.service
+	rm -f $(DESTDIR)$(DATADIR)/shrinktrace-rules.yml $(DESTDIR)$(DATADIR)/grafana-shrinktrace.json
+	rm -f $(DESTDIR)$(DOCDIR)/metrics.md
 
 clean:
 	rm -rf $(BUILD)
