@@ -125,6 +125,7 @@ fuzz: $(FUZZ_BIN)
 bench: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog
 	tools/bench/overhead.sh $(BUILD)
 	tools/bench/replay_bench.sh $(BUILD)/shrinktrace
+	tools/bench/metrics_bench.sh $(BUILD)
 
 # The benchmark's log generator (not part of the tool).
 GENLOG_SRCS := tools/bench/genlog.c user/log/writer.c user/lib/jsonw.c user/log/event.c

@@ -7,6 +7,8 @@
 #   2b. fuzz-regressions: tests/fuzz/regressions/* through the fuzz target and the
 #       sanitized binary; fuzz: a FUZZ_SECONDS (60) libFuzzer session (ST_SKIP_FUZZ=1 skips it)
 #   3. live tracing on this kernel (root; skipped with a reason otherwise)
+#   3b. metrics: --metrics against a real Prometheus, hostile clients, --rotate, the
+#       systemd unit (tests/live/metrics.sh; root, skipped with a reason otherwise)
 #   3a. stress: build/shrinkstress workloads, cleanup, signals, one run under the
 #       tracer (tests/stress/run.sh; root, skipped with a reason otherwise)
 #   4. the real-kernel lab: Debian 6.12 and 6.1 kernels under QEMU with the
@@ -61,6 +63,7 @@ else
 	run_suite "fuzz" tests/fuzz/run.sh fuzz "$BUILD/fuzz/fuzz_replay" "${FUZZ_SECONDS:-60}"
 fi
 run_suite "live" tests/live/run.sh "$BUILD/shrinktrace"
+run_suite "metrics" tests/live/metrics.sh "$BUILD/shrinktrace"
 run_suite "stress" tests/stress/run.sh "$BUILD"
 if [ -n "${ST_SKIP_LAB:-}" ]; then
 	echo "=== lab"; echo "SKIP lab: ST_SKIP_LAB is set"; skip=$((skip + 1))

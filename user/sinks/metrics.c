@@ -178,7 +178,7 @@ static const char *label_of(const char *name)
 /* The aggregate of a label: its own slot (given at first sight while fewer
  * than max_names exist), else "other".  Slots are never taken back, so a
  * series never moves and its counters never go down. */
-static struct agg *agg_of(struct msink *m, const char *name)
+static struct agg *agg_of(struct msink *m, const char *name, bool count)
 {
 	const char *label = label_of(name);
 	uint64_t h;
@@ -207,7 +207,8 @@ static struct agg *agg_of(struct msink *m, const char *name)
 	m->slot_v[m->nslots++] = sl;
 	return &m->agg[sl->idx];
 other:
-	m->folded_names++;
+	if (count)
+		m->folded_names++;
 	return &m->agg[m->o.max_names];
 }
 
@@ -258,6 +259,7 @@ static int collect(struct msink *m, const struct sink_state *st)
 	size_t n;
 
 	memset(m->agg, 0, (m->o.max_names + 1) * sizeof(*m->agg));
+	m->folded_names = 0;	/* counted again: each folded name once */
 	if (st->stats) {
 		n = stats_sorted_names(st->stats, STATS_SORT_NAME, m->names, m->names_cap);
 		if (n > m->names_cap) {
@@ -270,7 +272,7 @@ static int collect(struct msink *m, const struct sink_state *st)
 			n = stats_sorted_names(st->stats, STATS_SORT_NAME, m->names, m->names_cap);
 		}
 		for (size_t i = 0; i < n && i < m->names_cap; i++) {
-			struct agg *a = agg_of(m, m->names[i]->name);
+			struct agg *a = agg_of(m, m->names[i]->name, true);
 
 			st_call_stat_add(&a->c, &m->names[i]->c);
 			a->untimed += m->names[i]->untimed;
@@ -291,7 +293,9 @@ static int collect(struct msink *m, const struct sink_state *st)
 			n = life_list_names(st->life, m->lnames, m->lnames_cap);
 		}
 		for (size_t i = 0; i < n && i < m->lnames_cap; i++) {
-			struct agg *a = agg_of(m, m->lnames[i]->name);
+			struct agg *a = agg_of(m, m->lnames[i]->name,
+					       !st->stats || !stats_get_name(st->stats,
+									     m->lnames[i]->name));
 
 			life_name_add(&a->l, m->lnames[i]);
 			a->live += life_live(m->lnames[i]);
@@ -299,7 +303,7 @@ static int collect(struct msink *m, const struct sink_state *st)
 		/* generations without a name yet: live, not yet counted */
 		np = life_pending(st->life, &pend);
 		if (np)
-			agg_of(m, "")->live += np;
+			agg_of(m, "", false)->live += np;
 	}
 	return 0;
 }
