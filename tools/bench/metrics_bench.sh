@@ -1,65 +1,71 @@
 #!/usr/bin/env bash
-# tools/bench/metrics_bench.sh BUILD - what the exporter costs (root): the
-# tracer's CPU idle without and with --metrics (side by side, nothing
-# scraping), then with a scrape every second, and the CPU per scrape.  CPU is
-# utime+stime of the tracer process from /proc/PID/stat over IDLE_S seconds
-# (default 20), the median of RUNS (default 3) runs.  Not a test: it prints numbers.
+# tools/bench/metrics_bench.sh BUILD - what the exporter costs (root).  Not a
+# test: it prints numbers.
+#   idle: CPU of the tracer (--stats-only -q) over IDLE_S seconds (default 20),
+#         without and with --metrics, nobody scraping, side by side, RUNS runs
+#         (default 3), medians; CPU in ns from /proc/PID/task/*/schedstat;
+#   per scrape: the event loop's rendering (the exporter's own
+#         shrinktrace_metrics_render_cpu_seconds_total / renders, thread CPU
+#         time) plus serving: N_FAST (default 300) scrapes in a row, which get
+#         the rendered buffer, process CPU (utime+stime) / N_FAST;
+#   before measuring, one drop_caches so that every shrinker has calls (series).
 set -u
 build=${1:-build}
 bin=$build/shrinktrace
 idle_s=${IDLE_S:-20}
 runs=${RUNS:-3}
+n_fast=${N_FAST:-300}
 [ "$(id -u)" -eq 0 ] || { echo "metrics bench: needs root"; exit 0; }
+command -v curl >/dev/null || { echo "metrics bench: needs curl"; exit 0; }
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 hz=$(getconf CLK_TCK)
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# one measurement: $1 = scrape (0/1), rest = tracer options; prints CPU seconds and scrapes
-measure() {
-	local scrape=$1; shift
-	"$bin" -q --no-banner "$@" >/dev/null 2>&1 &
-	local pid=$! n=0 c0 c1 t_end
-	sleep 3	# attach and settle
-	c0=$(cpu $pid)
-	t_end=$(( $(date +%s%N) + idle_s * 1000000000 ))
-	while [ "$(date +%s%N)" -lt "$t_end" ]; do
-		if [ "$scrape" = 1 ]; then
-			curl -s -o /dev/null "http://127.0.0.1:$port/metrics" && n=$((n + 1))
-		fi
-		sleep 1
-	done
-	c1=$(cpu $pid)
-	kill -INT $pid; wait $pid 2>/dev/null
-	echo "$(( c1 - c0 )) $n"
-}
+sched_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d", s}'; }
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-declare -a base idle scr nscr
+idle_run() {	# options...: CPU ns over idle_s
+	"$bin" -q --no-banner --stats-only "$@" >/dev/null 2>&1 &
+	local pid=$! c0 c1
+	sleep 3
+	c0=$(sched_ns $pid)
+	sleep "$idle_s"
+	c1=$(sched_ns $pid)
+	kill -INT $pid; wait $pid 2>/dev/null
+	echo $((c1 - c0))
+}
+sync; echo 2 > /proc/sys/vm/drop_caches
+base=() with=()
 for r in $(seq "$runs"); do
-	read -r t _ < <(measure 0 --stats-only); base+=("$t")
-	read -r t _ < <(measure 0 --stats-only --metrics "127.0.0.1:$port"); idle+=("$t")
-	read -r t n < <(measure 1 --stats-only --metrics "127.0.0.1:$port"); scr+=("$t"); nscr+=("$n")
+	base+=("$(idle_run)")
+	with+=("$(idle_run --metrics "127.0.0.1:$port")")
 done
 b=$(printf '%s\n' "${base[@]}" | median)
-i=$(printf '%s\n' "${idle[@]}" | median)
-s=$(printf '%s\n' "${scr[@]}" | median)
-n=$(printf '%s\n' "${nscr[@]}" | median)
-# a scrape's size and the event loop's rendering time, from the exporter itself
+w=$(printf '%s\n' "${with[@]}" | median)
+
 "$bin" -q --no-banner --stats-only --metrics "127.0.0.1:$port" >/dev/null 2>&1 &
 pid=$!
 sleep 3
-for k in $(seq 5); do curl -s -o /dev/null "http://127.0.0.1:$port/metrics"; sleep 1.1; done
+echo 2 > /proc/sys/vm/drop_caches	# calls for the tables: series
+for k in 1 2 3 4 5; do curl -s -o /dev/null "http://127.0.0.1:$port/metrics"; sleep 1.1; done
+t0=$(ticks $pid)
+for k in $(seq "$n_fast"); do curl -s -o /dev/null "http://127.0.0.1:$port/metrics"; done
+t1=$(ticks $pid)
+sleep 1.1
 body=$(curl -s "http://127.0.0.1:$port/metrics")
 kill -INT $pid; wait $pid 2>/dev/null
 samples=$(grep -vc '^#' <<<"$body")
 series=$(grep -v '^#' <<<"$body" | grep -vc '_bucket{')
+names=$(grep -c '^shrinktrace_shrinker_calls_total{' <<<"$body")
 rcpu=$(sed -n 's/^shrinktrace_metrics_render_cpu_seconds_total //p' <<<"$body")
 rn=$(sed -n 's/^shrinktrace_metrics_renders_total //p' <<<"$body")
-awk -v b="$b" -v i="$i" -v s="$s" -v n="$n" -v hz="$hz" -v T="$idle_s" -v bytes="${#body}" \
-    -v samples="$samples" -v series="$series" -v rcpu="$rcpu" -v rn="$rn" 'BEGIN {
-	printf "exporter cost (%d s windows, median of runs; CPU from /proc/PID/stat, %d ticks/s)\n", T, hz
-	printf "  tracer --stats-only idle:                 %6.3f %% of one CPU\n", 100 * b / hz / T
-	printf "  ... with --metrics, nobody scraping:      %6.3f %% of one CPU (exporter: %+.3f %%)\n", 100 * i / hz / T, 100 * (i - b) / hz / T
-	printf "  ... with --metrics, a scrape a second:    %6.3f %% of one CPU (%d scrapes)\n", 100 * s / hz / T, n
-	if (n > 0) printf "  CPU per scrape (whole process):           %6.2f ms\n", 1000 * (s - i) / hz / n
-	if (rn > 0) printf "  rendering per scrape (event loop):        %6.2f ms (%d renderings)\n", 1000 * rcpu / rn, rn
-	printf "  a scrape: %d bytes, %d samples, %d series besides histogram buckets\n", bytes, samples, series
+awk -v b="$b" -v w="$w" -v T="$idle_s" -v runs="$runs" -v hz="$hz" -v t="$((t1 - t0))" \
+    -v nf="$n_fast" -v bytes="${#body}" -v samples="$samples" -v series="$series" \
+    -v names="$names" -v rcpu="$rcpu" -v rn="$rn" 'BEGIN {
+	printf "exporter cost (idle: %d s windows, median of %d runs, schedstat ns)\n", T, runs
+	printf "  tracer --stats-only -q, idle:             %7.3f %% of one CPU\n", 100 * b / 1e9 / T
+	printf "  ... with --metrics, nobody scraping:      %7.3f %% of one CPU\n", 100 * w / 1e9 / T
+	printf "  exporter idle (difference):               %+7.3f %% of one CPU\n", 100 * (w - b) / 1e9 / T
+	if (rn > 0) printf "  per scrape, rendering (event loop):       %7.3f ms\n", 1000 * rcpu / rn
+	printf "  per scrape, serving (%d in a row):       %7.3f ms\n", nf, 1000 * t / hz / nf
+	if (rn > 0) printf "  per scrape, total:                        %7.3f ms\n", 1000 * rcpu / rn + 1000 * t / hz / nf
+	printf "  a scrape: %d bytes, %d samples (%d series besides histogram buckets, %d shrinker names)\n", bytes, samples, series, names
 }'
