@@ -292,7 +292,8 @@ size_t life_list_names(const struct life *lc, const struct life_name **v, size_t
 	if (n >= lc->nlist) {
 		for (size_t i = 0; i < lc->nlist; i++)
 			v[k++] = &lc->list[i]->pub;
-		qsort(v, k, sizeof(*v), cmp_names);
+		if (k > 1)
+			qsort(v, k, sizeof(*v), cmp_names);
 		if (lc->other && k < n)
 			v[k++] = &lc->other->pub;
 	} else {
