@@ -29,7 +29,7 @@ ifneq ($(WERROR),)
 CFLAGS   += -Werror
 BPF_WERROR := -Werror
 endif
-LDLIBS   += -lbpf -lelf -lz -ljson-c -lm
+LDLIBS   += -lbpf -lelf -lz -ljson-c -lmicrohttpd -lpthread -lm
 # The sanitizer build of `make check` (BUILD=$(BUILD)/asan ST_SAN=1, same rules):
 # -O1 and no FORTIFY (its __*_chk wrappers hide accesses from ASan).
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -51,7 +51,7 @@ BPF_OBJ   := $(BUILD)/shrinktrace.bpf.o
 SKEL      := $(BUILD)/shrinktrace.skel.h
 FUZZ_SECONDS ?= 60
 # the replay path's code: everything but the CLI entry, the tracer and the BPF loader (libbpf)
-FUZZ_SRCS := tests/fuzz/fuzz_replay.c $(filter-out user/front/main.c user/front/trace.c \
+FUZZ_SRCS := tests/fuzz/fuzz_replay.c $(filter-out user/front/main.c user/front/trace.c user/sinks/metrics.c \
 	     user/kernel/loader.c,$(USER_SRCS))
 FUZZ_BIN  := $(BUILD)/fuzz/fuzz_replay
 
@@ -81,7 +81,7 @@ $(BUILD)/shrinktrace: $(USER_OBJS)
 # A statically linked binary for the QEMU lab's initramfs.
 static: $(BUILD)/shrinktrace.static
 $(BUILD)/shrinktrace.static: $(USER_OBJS)
-	$(CC) $(CFLAGS) -static -o $@ $^ -lbpf -lelf -ljson-c -lz -lzstd -lm
+	$(CC) $(CFLAGS) -static -o $@ $^ -lbpf -lelf -ljson-c -lmicrohttpd -lpthread -lz -lzstd -lm
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -126,6 +126,7 @@ fuzz: $(FUZZ_BIN)
 bench: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog
 	tools/bench/overhead.sh $(BUILD)
 	tools/bench/replay_bench.sh $(BUILD)/shrinktrace
+	tools/bench/metrics_bench.sh $(BUILD)
 
 # tests/package/fields.sh: the log writer's output on the replay corpus (not installed).
 $(BUILD)/relog: tests/package/relog.c $(LIB_OBJS)
@@ -152,24 +153,28 @@ soak: $(BUILD)/shrinktrace $(BUILD)/shrinkstress
 	tools/soak --build $(BUILD) $(SOAK_ARGS)
 
 # `make install` (PREFIX=/usr/local, DESTDIR for staging): the binary, the man page,
-# the systemd unit and the docs.  The unit goes where systemd looks for it:
-# /lib/systemd/system for PREFIX=/usr (Debian 12), else $(PREFIX)/lib/systemd/system;
-# its ExecStart names $(SBINDIR)/shrinktrace.  The docs keep their layout (README.md,
-# docs/*.md) so that their links work where they are installed.  Nothing is stripped (the Debian package
-# strips into a -dbgsym package).
+# the systemd unit, the Prometheus rules and Grafana dashboard, and the docs.  The unit
+# goes where systemd looks for it: /lib/systemd/system for PREFIX=/usr (Debian 12),
+# else $(PREFIX)/lib/systemd/system; it is written from dist/shrinktrace.service.in
+# with @SBINDIR@ and @DOCDIR@ replaced.  The docs keep their layout (README.md,
+# docs/*.md) so that their links work where they are installed.  Nothing is stripped
+# (the Debian package strips into a -dbgsym package).  Enable the service with
+# `systemctl daemon-reload && systemctl enable --now shrinktrace` (docs/metrics.md).
 SBINDIR  ?= $(PREFIX)/sbin
 MANDIR   ?= $(PREFIX)/share/man
 DOCDIR   ?= $(PREFIX)/share/doc/shrinktrace
+DATADIR  ?= $(PREFIX)/share/shrinktrace
 SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 DOCS     := $(sort $(wildcard docs/*.md))
 
 install: $(BUILD)/shrinktrace
 	install -D -m 0755 $(BUILD)/shrinktrace $(DESTDIR)$(SBINDIR)/shrinktrace
 	install -D -m 0644 man/shrinktrace.8 $(DESTDIR)$(MANDIR)/man8/shrinktrace.8
-	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)/docs
-	sed 's|/usr/sbin/shrinktrace|$(SBINDIR)/shrinktrace|' dist/shrinktrace.service \
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DATADIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' dist/shrinktrace.service.in \
 		> $(DESTDIR)$(SYSTEMDUNITDIR)/shrinktrace.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/shrinktrace.service
+	install -m 0644 dist/shrinktrace-rules.yml dist/grafana-shrinktrace.json $(DESTDIR)$(DATADIR)/
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
 
@@ -177,8 +182,9 @@ install: $(BUILD)/shrinktrace
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/shrinktrace $(DESTDIR)$(MANDIR)/man8/shrinktrace.8 \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/shrinktrace.service
+	rm -f $(DESTDIR)$(DATADIR)/shrinktrace-rules.yml $(DESTDIR)$(DATADIR)/grafana-shrinktrace.json
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(addprefix $(DESTDIR)$(DOCDIR)/docs/,$(notdir $(DOCS)))
-	-rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null
+	-rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR) 2>/dev/null
 
 # The Debian package (debian/, debhelper): $(BUILD)/deb/shrinktrace_VERSION_amd64.deb and
 # the -dbgsym package, from `dpkg-buildpackage -us -uc -b` in a clean copy of the tree

@@ -13,6 +13,8 @@
 #       package builds from a clean copy, passes lintian, installs into a scratch
 #       root and runs there; make install/uninstall (tests/package/run.sh)
 #   3. live tracing on this kernel (root; skipped with a reason otherwise)
+#   3b. metrics: --metrics against a real Prometheus, hostile clients, --rotate, the
+#       systemd unit (tests/live/metrics.sh; root, skipped with a reason otherwise)
 #   3a. stress: build/shrinkstress workloads, cleanup, signals, one run under the
 #       tracer (tests/stress/run.sh; root, skipped with a reason otherwise)
 #   4. the real-kernel lab: Debian 6.12 and 6.1 kernels under QEMU with the
@@ -71,6 +73,7 @@ run_suite "docs" tests/package/docs.sh
 run_suite "event-log-fields" tests/package/fields.sh "$BUILD"
 run_suite "package" tests/package/run.sh "$BUILD"
 run_suite "live" tests/live/run.sh "$BUILD/shrinktrace"
+run_suite "metrics" tests/live/metrics.sh "$BUILD/shrinktrace"
 run_suite "stress" tests/stress/run.sh "$BUILD"
 if [ -n "${ST_SKIP_LAB:-}" ]; then
 	echo "=== lab"; echo "SKIP lab: ST_SKIP_LAB is set"; skip=$((skip + 1))

@@ -5,7 +5,7 @@
  * The input is a log file.  It is read through fmemopen() by the reader
  * `shrinktrace replay` uses (st_log_open_stream/st_log_next, user/log/reader.c),
  * and every event is pushed into two correlators the way replay_file() does
- * (corr_set_list_offset + corr_push, then corr_finish/corr_report), each
+ * (corr_set_list_offset + corr_push, then corr_finish and the lifecycle report), each
  * feeding a stats engine through on_call/on_walk (user/engine/stats.c) and an
  * export sink through on_event/on_violation (user/sinks/export.c):
  *
@@ -49,6 +49,7 @@
 #include "sinks/export.h"
 #include "log/writer.h"
 #include "log/reader.h"
+#include "engine/lifecycle.h"
 #include "engine/stats.h"
 #include "sinks/tables.h"
 
@@ -71,6 +72,7 @@ static void check_str(const char *s, size_t size, const char *what)
 
 struct fctx {
 	struct stats *stats;
+	struct life *life;		/* engine/lifecycle.c, fed by on_life */
 	struct sink *exp;		/* a CSV or Perfetto sink */
 	bool begun;
 	uint64_t violations, calls, walks;
@@ -154,6 +156,16 @@ static void on_call(const struct corr_call *ci, void *ctx)
 		fail("stats_add_call", "out of memory");
 }
 
+static void on_life(const struct corr_life *ev, void *ctx)
+{
+	struct fctx *x = ctx;
+
+	if (ev->name)
+		check_str(ev->name, ST_REC_NAME_LEN, "lifecycle name");
+	if (x->life && life_add(x->life, ev))
+		fail("life_add", "out of memory");
+}
+
 static void on_walk(const struct corr_walk *wi, void *ctx)
 {
 	struct fctx *x = ctx;
@@ -233,7 +245,7 @@ static void finish(struct corr *c, struct fctx *x, uint64_t copies, uint64_t pus
 		fail("on_call count differs from the shrink_end events", NULL);
 	if (!capped && x->walks != st.by_type[ST_WALK_END])
 		fail("on_walk count differs from the walk_end events", NULL);
-	corr_report(c, devnull);
+	life_print_report(x->life, devnull);
 	corr_print_caps(c, devnull);
 	check_stats(x);
 	if (x->exp) {
@@ -285,16 +297,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	xa->stats = stats_new(NULL);
 	xb->stats = stats_new(&tiny);
 	xc->stats = stats_new(NULL);
+	xa->life = life_new();
+	xb->life = life_new();
 	xa->exp = csv_sink_new(devnull);
 	xb->exp = perfetto_sink_new(pff, false);
 	if (!xa->stats || !xb->stats || !xc->stats || !xa->exp || !xb->exp)
 		fail("stats_new/csv_sink_new/perfetto_sink_new", NULL);
 	a = corr_new(&oa, &(struct corr_cbs){ .on_event = on_event, .on_violation = on_violation,
 					      .on_late = on_late, .on_call = on_call,
-					      .on_walk = on_walk, .ctx = xa });
+					      .on_walk = on_walk, .on_life = on_life, .ctx = xa });
 	b = corr_new(&ob, &(struct corr_cbs){ .on_event = on_event, .on_violation = on_violation,
 					      .on_late = on_late, .on_call = on_call,
-					      .on_walk = on_walk, .ctx = xb });
+					      .on_walk = on_walk, .on_life = on_life, .ctx = xb });
 	cc = corr_new(&oa, &(struct corr_cbs){ .on_violation = on_violation_c, .on_call = on_call,
 					       .on_walk = on_walk, .ctx = xc });
 	if (!a || !b || !cc)
@@ -358,6 +372,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_tokener_free(tok);
 	}
 	free(pf);
+	life_free(xa->life);
+	life_free(xb->life);
 	stats_free(xa->stats);
 	stats_free(xb->stats);
 	stats_free(xc->stats);

@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include "engine/correlate.h"
+#include "engine/lifecycle.h"
+#include "sinks/tables.h"
 
 #define A 0xffff888104a1c000ULL
 #define B 0xffff888104a1c400ULL
@@ -26,7 +28,16 @@ struct sink {
 	uint64_t events_out;
 	uint64_t last_ts_out;
 	int out_of_order;
+	struct life *life;	/* when set, on_life feeds it */
 };
+
+static void on_life(const struct corr_life *ev, void *ctx)
+{
+	struct sink *s = ctx;
+
+	if (s->life)
+		assert_int_equal(life_add(s->life, ev), 0);
+}
 
 static void on_v(const struct st_violation *v, void *ctx)
 {
@@ -59,7 +70,8 @@ static struct corr *mk(struct sink *s, uint64_t window, uint64_t stuck, size_t t
 {
 	struct corr_opts o = { .stuck_after_ns = stuck, .reorder_window_ns = window,
 			       .max_tombstones = tomb };
-	struct corr_cbs cb = { .on_event = on_ev, .on_violation = on_v, .on_late = on_late, .ctx = s };
+	struct corr_cbs cb = { .on_event = on_ev, .on_violation = on_v, .on_late = on_late,
+			       .on_life = on_life, .ctx = s };
 
 	memset(s, 0, sizeof(*s));
 	struct corr *c = corr_new(&o, &cb);
@@ -935,6 +947,8 @@ static void test_report(void **st)
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 
 	assert_non_null(f);
+	s.life = life_new();
+	assert_non_null(s.life);
 	three(c);
 	sbegin(c, 1 * MS, 100, A, B, HEAD);
 	send_(c, 2 * MS, 100, A, B, HEAD, 42);
@@ -942,7 +956,7 @@ static void test_report(void **st)
 	fend(c, 5 * MS, 200, A);
 	rcu(c, 8 * MS, A);
 	corr_finish(c);
-	corr_report(c, f);
+	life_print_report(s.life, f);
 	fclose(f);
 	/* lifecycle only: call counts are user/engine/stats.c's (on_call) */
 	assert_non_null(strstr(buf, "shrinker sb-tmpfs: 1 generation; 1 free, "
@@ -952,6 +966,78 @@ static void test_report(void **st)
 	assert_non_null(strstr(buf, "queue to RCU free avg 3.000000 ms"));
 	assert_non_null(strstr(buf, "shrinker mm-shadow:"));
 	corr_free(c);
+	life_free(s.life);
+}
+
+static const struct life_name *life_of(const struct life *lc, const char *name)
+{
+	const struct life_name *v[16];
+	size_t n = life_list_names(lc, v, 16);
+
+	for (size_t i = 0; i < n && i < 16; i++)
+		if (!strcmp(v[i]->name, name))
+			return v[i];
+	return NULL;
+}
+
+/* Lifecycle counters never go down: a generation whose name comes late (the
+ * inferring backend names it at its kfree) waits unnamed, then counts once
+ * under its name with every fact it had; the live gauge counts it meanwhile
+ * under "(unnamed)"; a second name does not move it. */
+static void test_lifecycle_late_name(void **st)
+{
+	struct sink s;
+	struct corr *c = mk(&s, 0, 0, 0);
+	const struct life_name *n;
+	struct life_name pend;
+	struct st_rec r;
+
+	s.life = life_new();
+	assert_non_null(s.life);
+	/* first seen at a call, no name */
+	sbegin(c, 1 * MS, 100, A, HEAD, HEAD);
+	send_(c, 2 * MS, 100, A, HEAD, HEAD, 1);
+	assert_int_equal(life_pending(s.life, &pend), 1);
+	assert_int_equal(pend.generations, 1);
+	assert_null(life_of(s.life, "sb-tmpfs"));
+	assert_null(life_of(s.life, "(unnamed)"));	/* nothing counted yet */
+	fbegin(c, 3 * MS, 200, A);
+	fend(c, 5 * MS, 200, A);
+	/* the name arrives (rcu_free naming it, as the tracepoint backend does) */
+	r = ev(ST_RCU_FREE, 8 * MS, 0, "swapper/1", A);
+	snprintf(r.name, sizeof(r.name), "sb-tmpfs");
+	r.has |= ST_HAS_NAME;
+	push(c, r);
+	corr_finish(c);
+	assert_int_equal(life_pending(s.life, &pend), 0);
+	n = life_of(s.life, "sb-tmpfs");
+	assert_non_null(n);
+	assert_int_equal(n->generations, 1);
+	assert_int_equal(n->allocated, 0);
+	assert_int_equal(n->frees, 1);
+	assert_int_equal(n->free_wait_total, 2 * MS);
+	assert_int_equal(n->rcu_freed, 1);
+	assert_int_equal(n->rcu_timed, 1);
+	assert_int_equal(n->rcu_wait_total, 3 * MS);
+	assert_int_equal(n->free_hist[stats_hist_slot(2 * MS)], 1);
+	assert_int_equal(life_live(n), 0);
+	assert_null(life_of(s.life, "(unnamed)"));
+	/* a registered generation, renamed later: stays where it was counted */
+	reg(c, 10 * MS, B, "sb-ramfs");
+	r = ev(ST_SHRINK_BEGIN, 11 * MS, 100, "kswapd0", B);
+	snprintf(r.name, sizeof(r.name), "renamed");
+	r.has |= ST_HAS_NAME;
+	push(c, r);
+	corr_finish(c);
+	n = life_of(s.life, "sb-ramfs");
+	assert_non_null(n);
+	assert_int_equal(n->generations, 1);
+	assert_int_equal(n->registered, 1);
+	assert_int_equal(n->allocated, 1);
+	assert_int_equal(life_live(n), 1);
+	assert_null(life_of(s.life, "renamed"));
+	corr_free(c);
+	life_free(s.life);
 }
 
 int main(void)
@@ -981,6 +1067,7 @@ int main(void)
 		cmocka_unit_test(test_tombstone_cap),
 		cmocka_unit_test(test_bounded_by_live_state),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_lifecycle_late_name),
 		cmocka_unit_test(test_cap_generations),
 		cmocka_unit_test(test_cap_tasks_depth),
 		cmocka_unit_test(test_cap_held),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * engine/caps.c - the correlator's caps (SHRINKTRACE_CAPS, the "caps hit"
- * line, the first-hit warnings) and its per-name lifecycle report.
+ * line, the first-hit warnings).  The per-name lifecycle is engine/lifecycle.c.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -9,62 +9,6 @@
 
 #include "engine/corr_int.h"
 #include "lib/util.h"
-
-static int cmp_names(const void *a, const void *b)
-{
-	const struct name_stats *x = *(const struct name_stats *const *)a;
-	const struct name_stats *y = *(const struct name_stats *const *)b;
-
-	return strcmp(x->name, y->name);
-}
-
-static void report_one(const struct name_stats *ns, FILE *f)
-{
-	char a[48], b[48], name[ST_REC_NAME_LEN];
-
-	if (!ns->generations && !ns->frees && !ns->inferred_frees &&
-	    !ns->rcu_frees && !ns->violations)
-		return;	/* e.g. "(unnamed)" left behind when register named an alloc */
-
-	st_clean_text(name, sizeof(name), ns->name);
-	fprintf(f, "shrinker %s: %" PRIu64 " generation%s",
-		name, ns->generations, ns->generations == 1 ? "" : "s");
-	if (ns->frees)
-		fprintf(f, "; %" PRIu64 " free%s, shrinker_free() wait avg %s max %s", ns->frees,
-			ns->frees == 1 ? "" : "s", corr_dur(ns->free_wait_total / ns->frees, a, sizeof(a)),
-			corr_dur(ns->free_wait_max, b, sizeof(b)));
-	if (ns->inferred_frees)
-		fprintf(f, "; %" PRIu64 " inferred free%s (wait unknown)", ns->inferred_frees,
-			ns->inferred_frees == 1 ? "" : "s");
-	if (ns->rcu_frees)
-		fprintf(f, "; queue to RCU free avg %s max %s",
-			corr_dur(ns->rcu_wait_total / ns->rcu_frees, a, sizeof(a)),
-			corr_dur(ns->rcu_wait_max, b, sizeof(b)));
-	if (ns->violations)
-		fprintf(f, "; %" PRIu64 " violation%s", ns->violations, ns->violations == 1 ? "" : "s");
-	fputc('\n', f);
-}
-
-void corr_report(const struct corr *c, FILE *f)
-{
-	struct name_stats **v;
-
-	if (!c->nnames)
-		return;
-	v = malloc(c->nnames * sizeof(*v));
-	if (!v) {
-		for (size_t i = 0; i < c->nnames; i++)
-			report_one(c->names[i], f);
-	} else {
-		memcpy(v, c->names, c->nnames * sizeof(*v));
-		qsort(v, c->nnames, sizeof(*v), cmp_names);
-		for (size_t i = 0; i < c->nnames; i++)
-			report_one(v[i], f);
-		free(v);
-	}
-	if (c->other)
-		report_one(c->other, f);
-}
 
 /* ---- caps --------------------------------------------------------------- */
 

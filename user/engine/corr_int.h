@@ -25,15 +25,6 @@ enum gstate {
 	G_FREED,	/* rcu_free: memory released (a tombstone) */
 };
 
-struct name_stats {
-	struct htab_node hn;	/* in c->name_index, key htab_hash_str(name) */
-	char name[ST_REC_NAME_LEN];
-	uint64_t generations;
-	uint64_t frees, free_wait_total, free_wait_max;
-	uint64_t rcu_frees, rcu_wait_total, rcu_wait_max;
-	uint64_t inferred_frees, violations;
-};
-
 struct dedupe {
 	enum st_vkind kind;
 	int pid;
@@ -47,7 +38,8 @@ struct gen {
 	uint64_t addr, serial;
 	enum gstate state;
 	char name[ST_REC_NAME_LEN];
-	struct name_stats *ns;
+	bool begun;		/* CORR_LIFE_BEGIN told */
+	bool registered;	/* CORR_LIFE_REGISTER told */
 	uint64_t first_ts;
 	uint64_t free_begin_ts, free_end_ts, rcu_ts;
 	uint64_t lost_at_free_begin, lost_at_free_end, lost_at_rcu;
@@ -124,11 +116,7 @@ struct corr {
 	size_t npending, cappending;
 	uint64_t stuck_next;		/* earliest ts at which a pending free turns stuck */
 
-	struct htab name_index;		/* struct name_stats by name */
 	struct htab memcgs;		/* struct memcg_ent by address */
-	struct name_stats **names;		/* in creation order */
-	size_t nnames;
-	struct name_stats *other;
 
 	size_t nreports;		/* dedupe entries remembered, all generations */
 	bool oom;
@@ -145,6 +133,9 @@ struct corr {
 struct gen *corr_gen_at(const struct corr *c, uint64_t addr);	/* the current one there */
 const char *corr_gen_name(const struct gen *g);			/* "(unnamed)" for none */
 void corr_cap_hit(struct corr *c, enum corr_cap cap, uint64_t limit);
+/* on_life(kind) for g at ts (timed, ns: see struct corr_life) */
+void corr_life(struct corr *c, const struct gen *g, enum corr_life_kind kind, uint64_t ts,
+	       bool timed, uint64_t ns);
 /* "S.NNNNNNNNN s" of a trace time, "M.NNNNNN ms" of a duration, into buf */
 const char *corr_tstr(const struct corr *c, uint64_t ts, char *buf, size_t len);
 const char *corr_dur(uint64_t ns, char *buf, size_t len);

@@ -13,7 +13,6 @@
  *   - tasks: pid -> walk and stack of in-flight do_shrink_slab() calls; a task
  *            is dropped when it has neither;
  *   - pending: generations inside shrinker_free() (free_begin, no free_end);
- *   - names: per shrinker name summary, at most CORR_MAX_NAMES;
  *   - window: the reorder window (engine/reorder.c).
  */
 #include <errno.h>
@@ -115,79 +114,28 @@ const char *corr_dur(uint64_t ns, char *buf, size_t len)
 	return buf;
 }
 
-/* The summary entry of a shrinker name ("(unnamed)" for ""); NULL on ENOMEM. */
-static struct name_stats *name_get(struct corr *c, const char *name)
+/* Tell on_life a fact of g. */
+void corr_life(struct corr *c, const struct gen *g, enum corr_life_kind kind, uint64_t ts,
+	       bool timed, uint64_t ns)
 {
-	struct name_stats *ns;
-	uint64_t h;
+	struct corr_life ev = { .kind = kind, .serial = g->serial, .name = g->name, .ts = ts,
+				.timed = timed, .ns = ns };
 
-	if (!name[0])
-		name = "(unnamed)";
-	h = htab_hash_str(name, strlen(name));
-	for (struct htab_node *e = htab_first(&c->name_index, h); e; e = htab_next(e)) {
-		ns = container_of(e, struct name_stats, hn);
-		if (strcmp(ns->name, name) == 0)
-			return ns;
-	}
-	if (c->nnames >= CORR_MAX_NAMES) {
-		if (!c->other) {
-			c->other = calloc(1, sizeof(*c->other));
-			if (!c->other)
-				return NULL;
-			strcpy(c->other->name, "(other)");
-		}
-		return c->other;
-	}
-	ns = calloc(1, sizeof(*ns));
-	if (!ns)
-		return NULL;
-	st_copy_str(ns->name, sizeof(ns->name), name, SIZE_MAX);
-	ns->hn.key = h;
-	if (htab_add(&c->name_index, &ns->hn)) {
-		free(ns);
-		return NULL;
-	}
-	c->names[c->nnames++] = ns;
-	return ns;
+	if (c->cb.on_life)
+		c->cb.on_life(&ev, c->cb.ctx);
 }
 
+/* The record names g: the name of its calls and violations from now on.  Its
+ * first name is a lifecycle fact (later ones do not move its counts). */
 static void gen_set_name(struct corr *c, struct gen *g, const struct st_rec *r)
 {
-	struct name_stats *ns;
+	bool first = !g->name[0];
 
 	if (!(r->has & ST_HAS_NAME) || !r->name[0] || strcmp(g->name, r->name) == 0)
 		return;
 	st_copy_str(g->name, sizeof(g->name), r->name, SIZE_MAX);
-	ns = name_get(c, g->name);
-	if (!ns) {
-		c->oom = true;
-		return;
-	}
-	if (g->ns != ns) {
-		struct name_stats *old = g->ns;
-
-		if (old && old->generations)
-			old->generations--;
-		ns->generations++;
-		/* A name learnt late (the inferring backend names a shrinker only
-		 * at its kfree) takes the free already counted with it. */
-		if (old && g->seen_free_begin && g->seen_free_end) {
-			if (g->free_inferred && old->inferred_frees) {
-				old->inferred_frees--;
-				ns->inferred_frees++;
-			} else if (!g->free_inferred && old->frees) {
-				uint64_t w = g->free_end_ts - g->free_begin_ts;
-
-				old->frees--;
-				old->free_wait_total -= w <= old->free_wait_total ? w : 0;
-				ns->frees++;
-				ns->free_wait_total += w;
-				if (w > ns->free_wait_max)
-					ns->free_wait_max = w;
-			}
-		}
-		g->ns = ns;
-	}
+	if (first && g->begun)
+		corr_life(c, g, CORR_LIFE_NAME, r->ts, false, 0);
 }
 
 const char *corr_gen_name(const struct gen *g)
@@ -230,6 +178,8 @@ static int pending_add(struct corr *c, struct gen *g)
 
 static void gen_destroy(struct corr *c, struct gen *g)
 {
+	if (g->begun)
+		corr_life(c, g, CORR_LIFE_END, c->now, false, 0);
 	for (struct call *k = g->calls; k; k = k->gnext)
 		k->g = NULL;
 	pending_del(c, g);
@@ -329,13 +279,15 @@ static struct gen *gen_new(struct corr *c, const struct st_rec *r)
 	}
 	c->st.shrinkers_seen++;
 	gen_set_name(c, g, r);
-	if (!g->ns) {
-		g->ns = name_get(c, "");
-		if (!g->ns) {
-			c->oom = true;
-			return g;
-		}
-		g->ns->generations++;
+	g->begun = true;
+	{
+		struct corr_life ev = {
+			.kind = CORR_LIFE_BEGIN, .serial = g->serial, .name = g->name, .ts = r->ts,
+			.allocated = r->type == ST_SHRINKER_ALLOC || r->type == ST_SHRINKER_REGISTER,
+		};
+
+		if (c->cb.on_life)
+			c->cb.on_life(&ev, c->cb.ctx);
 	}
 	return g;
 }
@@ -469,9 +421,13 @@ static void on_alloc(struct corr *c, const struct st_rec *r)
 
 	/* a new generation unless the current one is still alive (register after alloc) */
 	if (!g || g->state >= G_QUEUED)
-		gen_new(c, r);
+		g = gen_new(c, r);
 	else
 		gen_set_name(c, g, r);
+	if (g && r->type == ST_SHRINKER_REGISTER && !g->registered) {
+		g->registered = true;
+		corr_life(c, g, CORR_LIFE_REGISTER, r->ts, false, 0);
+	}
 }
 
 static void on_shrink_begin(struct corr *c, const struct st_rec *r)
@@ -643,17 +599,11 @@ static void on_free_end(struct corr *c, const struct st_rec *r)
 	g->lost_at_free_end = c->lost_seq;
 	g->free_end_pid = r->pid;
 	st_copy_str(g->free_end_comm, sizeof(g->free_end_comm), r->comm, SIZE_MAX);
-	if (g->ns && g->seen_free_begin) {
-		if (g->free_inferred || r->inferred) {
-			g->ns->inferred_frees++;
-		} else {
-			uint64_t w = r->ts >= g->free_begin_ts ? r->ts - g->free_begin_ts : 0;
+	if (g->seen_free_begin) {
+		bool timed = !g->free_inferred && !r->inferred;
 
-			g->ns->frees++;
-			g->ns->free_wait_total += w;
-			if (w > g->ns->free_wait_max)
-				g->ns->free_wait_max = w;
-		}
+		corr_life(c, g, CORR_LIFE_FREE, r->ts, timed,
+			  timed && r->ts >= g->free_begin_ts ? r->ts - g->free_begin_ts : 0);
 	}
 	fifo_add(c, g);
 }
@@ -669,13 +619,11 @@ static void on_rcu_free(struct corr *c, const struct st_rec *r)
 		return;
 	}
 	pending_del(c, g);
-	if (g->seen_free_end && g->ns && !g->free_inferred && !r->inferred) {
-		uint64_t w = r->ts >= g->free_end_ts ? r->ts - g->free_end_ts : 0;
+	{
+		bool timed = g->seen_free_end && !g->free_inferred && !r->inferred;
 
-		g->ns->rcu_frees++;
-		g->ns->rcu_wait_total += w;
-		if (w > g->ns->rcu_wait_max)
-			g->ns->rcu_wait_max = w;
+		corr_life(c, g, CORR_LIFE_RCU_FREE, r->ts, timed,
+			  timed && r->ts >= g->free_end_ts ? r->ts - g->free_end_ts : 0);
 	}
 	g->state = G_FREED;
 	g->rcu_ts = r->ts;
@@ -888,9 +836,8 @@ struct corr *corr_new(const struct corr_opts *opts, const struct corr_cbs *cbs)
 	if (cbs)
 		c->cb = *cbs;
 	c->stuck_next = UINT64_MAX;
-	c->names = calloc(CORR_MAX_NAMES, sizeof(*c->names));
 	c->window = reorder_new();
-	if (!c->names || !c->window) {
+	if (!c->window) {
 		corr_free(c);
 		return NULL;
 	}
@@ -929,11 +876,6 @@ void corr_free(struct corr *c)
 		free(g->rep);
 		free(g);
 	}
-	for (size_t i = 0; i < c->nnames; i++)
-		free(c->names[i]);
-	free(c->other);
-	free(c->names);
-	htab_free(&c->name_index);
 	htab_each(&c->memcgs, i, e, nx)
 		free(container_of(e, struct memcg_ent, hn));
 	htab_free(&c->memcgs);

@@ -3,12 +3,15 @@
  * engine/correlate.h - the correlation engine: shrinker generations, walks, in-flight
  * do_shrink_slab() calls, and the walk-safety violations of docs/event-log.md.
  *
- * Pure: no BPF, no I/O except through the callbacks and corr_report().  The
+ * Pure: no BPF, no I/O except through the callbacks and corr_print_caps().  The
  * live tracer and `shrinktrace replay` feed it the same way:
  *
  *   corr_push() each event as it arrives (any order within the window)
  *   corr_advance() with the current trace time when idle (live only)
- *   corr_finish() at the end, then corr_report() / corr_stats()
+ *   corr_finish() at the end, then corr_get_stats()
+ *
+ * Per-name totals are not kept here: on_call/on_walk feed engine/stats.c,
+ * on_life engine/lifecycle.c.
  *
  * Events leave the reorder window in timestamp order through on_event, then
  * drive the state machine; violations come out through on_violation the
@@ -17,6 +20,7 @@
 #ifndef ST_CORRELATE_H
 #define ST_CORRELATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -133,6 +137,32 @@ struct corr_event {
 	const char *memcg_path;		/* as in struct corr_call */
 };
 
+/* The facts of a generation's lifecycle, in the order they happen (struct
+ * corr_life.kind); engine/lifecycle.c sums them per name. */
+enum corr_life_kind {
+	CORR_LIFE_BEGIN,	/* a generation begins: allocated (shrinker_alloc or
+				 * register seen: allocated true) or first seen */
+	CORR_LIFE_NAME,		/* it gets its first name (name) */
+	CORR_LIFE_REGISTER,	/* shrinker_register() was seen */
+	CORR_LIFE_FREE,		/* shrinker_free() finished (free_end after free_begin):
+				 * timed with ns = the wait, or inferred by the backend */
+	CORR_LIFE_RCU_FREE,	/* its memory was released (rcu_free, seen or inferred):
+				 * timed with ns = free_end -> rcu_free when both were seen */
+	CORR_LIFE_VIOLATION,	/* a violation (vkind) was found on it */
+	CORR_LIFE_END,		/* the correlator forgets it: no more facts */
+};
+
+struct corr_life {
+	enum corr_life_kind kind;
+	uint64_t serial;		/* the generation */
+	const char *name;		/* its name so far, "" unknown; valid during the call */
+	uint64_t ts;			/* the event's ts, ns */
+	bool allocated;			/* BEGIN: by an alloc/register event */
+	bool timed;			/* FREE, RCU_FREE: ns is known */
+	uint64_t ns;			/* FREE: shrinker_free() wait; RCU_FREE: queue time */
+	enum st_vkind vkind;		/* VIOLATION */
+};
+
 struct corr_cbs {
 	/* An event left the reorder window (timestamp order) and was
 	 * correlated; e says which generation it belongs to (for an
@@ -154,6 +184,9 @@ struct corr_cbs {
 	/* A cap of struct corr_opts was reached for the first time (once per
 	 * cap); limit is its value.  corr_cap_warning() words it.  May be NULL. */
 	void (*on_cap)(enum corr_cap cap, uint64_t limit, void *ctx);
+	/* A lifecycle fact of a generation (struct corr_life); during the
+	 * event that shows it.  May be NULL. */
+	void (*on_life)(const struct corr_life *ev, void *ctx);
 };
 
 /* Counters for the exit summary. */
@@ -215,12 +248,6 @@ void corr_get_stats(const struct corr *c, struct corr_stats *out);
 int corr_lookup(const struct corr *c, uint64_t addr, uint64_t *serial, char *name,
 		size_t namesz);
 
-/* Print the per-shrinker lifecycle summary (generations, frees and the
- * shrinker_free() wait, queue-to-RCU time, inferred frees, violations) as
- * text to f, one line per name.  Call statistics are user/engine/stats.c's (fed by
- * on_call/on_walk).  Call after corr_finish(). */
-void corr_report(const struct corr *c, FILE *f);
-
 /* Print "caps hit: ..." (one line, with each cap's count and limit) to f when
  * any cap of struct corr_opts was reached; nothing otherwise.  Returns 1 when
  * it printed, else 0. */
@@ -249,7 +276,5 @@ int corr_parse_caps(const char *spec, struct corr_opts *o, char *err, size_t err
 #define CORR_MAX_REPORTS (1u << 20)
 #define CORR_MAX_MEMCGS 65536
 #define CORR_MEMCG_PATH_LEN 256
-/* Distinct shrinker names with their own summary line; more go into "(other)". */
-#define CORR_MAX_NAMES 4096
 
 #endif /* ST_CORRELATE_H */

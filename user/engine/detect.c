@@ -67,8 +67,13 @@ void corr_vemit(struct corr *c, struct gen *g, struct st_violation *v)
 {
 	corr_remember(c, g, v->kind, v->walker_pid);
 	c->st.violations[v->kind]++;
-	if (g->ns)
-		g->ns->violations++;
+	{
+		struct corr_life ev = { .kind = CORR_LIFE_VIOLATION, .serial = g->serial,
+					.name = g->name, .ts = v->ts, .vkind = v->kind };
+
+		if (c->cb.on_life)
+			c->cb.on_life(&ev, c->cb.ctx);
+	}
 	if (!c->cb.on_violation)
 		return;
 	/* found while processing an event: given out after that event's

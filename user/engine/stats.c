@@ -73,6 +73,7 @@ struct stats {
 	struct stask *other_tasks;
 	size_t ntasks;
 	struct stats_walk walk;		/* event input */
+	struct stats_walk walk_by[STATS_WALK_NCLASS];	/* the same by class */
 	struct st_walk_stat kwalk;	/* kernel snapshot */
 	bool has_kwalk;
 	struct stats_totals tot;
@@ -651,23 +652,8 @@ int stats_add_call(struct stats *s, const struct corr_call *ci)
 	return ret;
 }
 
-int stats_add_walk(struct stats *s, const struct corr_walk *wi)
+static void walk_add(struct stats_walk *w, const struct corr_walk *wi)
 {
-	struct stats_walk *w = &s->walk;
-
-	{
-		struct smemcg *m = (wi->flags & CORR_WALK_BEGIN) ?
-				   memcg_get(s, wi->memcg, wi->memcg_id, wi->memcg_path) :
-				   memcg_get(s, STATS_MEMCG_UNKNOWN, 0, STATS_UNKNOWN);
-
-		if (!m) {
-			errno = ENOMEM;
-			return -1;
-		}
-		m->pub.walks++;
-		if (wi->flags & CORR_WALK_DURATION)
-			m->pub.walk_ns += wi->duration_ns;
-	}
 	w->walks++;
 	w->calls += wi->calls;
 	if (wi->calls > w->max_calls)
@@ -681,7 +667,56 @@ int stats_add_walk(struct stats *s, const struct corr_walk *wi)
 	} else {
 		w->untimed++;
 	}
+}
+
+int stats_add_walk(struct stats *s, const struct corr_walk *wi)
+{
+	enum stats_walk_class k = STATS_WALK_UNKNOWN;
+	struct smemcg *m = (wi->flags & CORR_WALK_BEGIN) ?
+			   memcg_get(s, wi->memcg, wi->memcg_id, wi->memcg_path) :
+			   memcg_get(s, STATS_MEMCG_UNKNOWN, 0, STATS_UNKNOWN);
+
+	if ((wi->flags & CORR_WALK_BEGIN) && wi->nid >= 0)
+		k = wi->memcg ? STATS_WALK_MEMCG : STATS_WALK_GLOBAL;
+	walk_add(&s->walk, wi);
+	walk_add(&s->walk_by[k], wi);
+	if (!m) {
+		errno = ENOMEM;
+		return -1;
+	}
+	m->pub.walks++;
+	if (wi->flags & CORR_WALK_DURATION)
+		m->pub.walk_ns += wi->duration_ns;
 	return 0;
+}
+
+const char *stats_walk_class_name(enum stats_walk_class k)
+{
+	switch (k) {
+	case STATS_WALK_GLOBAL: return "global";
+	case STATS_WALK_MEMCG: return "memcg";
+	default: return "unknown";
+	}
+}
+
+void stats_get_walk_class(const struct stats *s, enum stats_walk_class k, struct stats_walk *out)
+{
+	struct st_walk_stat kw = s->kwalk;
+
+	if (k >= STATS_WALK_NCLASS)
+		k = STATS_WALK_UNKNOWN;
+	*out = s->walk_by[k];
+	if (k != STATS_WALK_UNKNOWN || !s->has_kwalk)
+		return;
+	/* the kernel's walk_stats do not say what the walk was for */
+	out->walks += kw.walks;
+	out->calls += kw.calls;
+	out->freed += kw.freed;
+	out->total_ns += kw.total_ns;
+	if (kw.max_ns > out->max_ns)
+		out->max_ns = kw.max_ns;
+	for (unsigned i = 0; i < ST_HIST_SLOTS; i++)
+		out->hist[i] += kw.hist[i];
 }
 
 int stats_set_kernel_call(struct stats *s, uint64_t serial, uint64_t addr, const char *name,

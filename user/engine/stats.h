@@ -106,6 +106,17 @@ struct stats_walk {
 	__u64 hist[ST_HIST_SLOTS];
 };
 
+/* What a walk was for (the metrics' memcg label): shrink_slab() with a memcg
+ * (memcg_kmem reclaim of one cgroup) or without (global reclaim), as its
+ * walk_begin said; unknown when that was not seen (or the kernel counted it:
+ * stats-only). */
+enum stats_walk_class {
+	STATS_WALK_GLOBAL,
+	STATS_WALK_MEMCG,
+	STATS_WALK_UNKNOWN,
+	STATS_WALK_NCLASS,
+};
+
 /* One task's time in do_shrink_slab(). */
 struct stats_task {
 	int pid;			/* -1 for STATS_OTHER_TASKS */
@@ -190,6 +201,10 @@ const struct stats_name *stats_get_name(const struct stats *s, const char *name)
 const struct stats_gen *stats_get_gen(const struct stats *s, uint64_t serial);
 const struct stats_task *stats_get_task(const struct stats *s, int pid);	/* -1: others */
 void stats_get_walk(const struct stats *s, struct stats_walk *out);
+/* The walks of one class (their sum over the classes is stats_get_walk()). */
+void stats_get_walk_class(const struct stats *s, enum stats_walk_class k, struct stats_walk *out);
+/* "global", "memcg", "unknown" */
+const char *stats_walk_class_name(enum stats_walk_class k);
 void stats_get_totals(const struct stats *s, struct stats_totals *out);
 void stats_get_folded(const struct stats *s, struct stats_folded *out);
 /* The limits in force (the defaults filled in). */

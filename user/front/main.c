@@ -9,9 +9,10 @@
 
 #include "front/replay.h"
 #include "front/trace.h"
+#include "lib/version.h"
 #include "log/redact.h"
 
-const char *argp_program_version = "shrinktrace 0.1";
+const char *argp_program_version = "shrinktrace " ST_VERSION;
 
 /* `shrinktrace help [replay|redact]`: the --help of the tracer or of a
  * subcommand, exit 0; another topic is a usage error (2). */

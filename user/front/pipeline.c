@@ -14,6 +14,7 @@ struct pipeline {
 	struct sinks *sinks;
 	struct corr *corr;
 	struct stats *stats;
+	struct life *life;
 	uint64_t violations;
 	bool stats_oom;
 	unsigned late_reported;
@@ -98,6 +99,14 @@ static void on_walk(const struct corr_walk *wi, void *ctx)
 		p->stats_oom = true;
 }
 
+static void on_life(const struct corr_life *ev, void *ctx)
+{
+	struct pipeline *p = ctx;
+
+	if (life_add(p->life, ev))
+		p->stats_oom = true;
+}
+
 /* A cap of the correlator was reached: once per cap, on stderr. */
 static void on_cap(enum corr_cap cap, uint64_t limit, void *ctx)
 {
@@ -114,7 +123,7 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o, struct sinks *sinks
 	struct pipeline *p = calloc(1, sizeof(*p));
 	struct corr_cbs cb = { .on_event = on_event, .on_violation = on_violation,
 			       .on_late = on_late, .on_call = on_call, .on_walk = on_walk,
-			       .on_cap = on_cap };
+			       .on_cap = on_cap, .on_life = on_life };
 
 	if (!p)
 		return NULL;
@@ -123,7 +132,8 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o, struct sinks *sinks
 	cb.ctx = p;
 	p->corr = corr_new(&p->o.corr, &cb);
 	p->stats = stats_new(NULL);
-	if (!p->corr || !p->stats) {
+	p->life = life_new();
+	if (!p->corr || !p->stats || !p->life) {
 		pipeline_free(p);
 		return NULL;
 	}
@@ -136,6 +146,7 @@ void pipeline_free(struct pipeline *p)
 		return;
 	corr_free(p->corr);
 	stats_free(p->stats);
+	life_free(p->life);
 	free(p);
 }
 
@@ -170,6 +181,7 @@ void pipeline_state(struct pipeline *p, struct sink_state *st)
 	st->cs = &p->cs;
 	st->corr = p->corr;
 	st->stats = p->stats;
+	st->life = p->life;
 	st->violations = p->violations;
 	st->stats_oom = st->stats_oom || p->stats_oom;
 }
@@ -198,6 +210,11 @@ struct corr *pipeline_corr(struct pipeline *p)
 struct stats *pipeline_stats(struct pipeline *p)
 {
 	return p->stats;
+}
+
+const struct life *pipeline_life(const struct pipeline *p)
+{
+	return p->life;
 }
 
 uint64_t pipeline_violations(const struct pipeline *p)

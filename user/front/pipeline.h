@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "engine/correlate.h"
+#include "engine/lifecycle.h"
 #include "engine/stats.h"
 #include "sinks/sink.h"
 
@@ -78,6 +79,7 @@ void pipeline_finish(struct pipeline *p, struct sink_state *st);
 /* The run's engine and statistics (borrowed), for the stats-only front. */
 struct corr *pipeline_corr(struct pipeline *p);
 struct stats *pipeline_stats(struct pipeline *p);
+const struct life *pipeline_life(const struct pipeline *p);
 
 /* Is the shrinker at addr, named name ("" unknown: looked up in the
  * correlator), selected by --shrinker? */

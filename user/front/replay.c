@@ -23,6 +23,7 @@
 #include "front/replay.h"
 #include "engine/correlate.h"
 #include "engine/stats.h"
+#include "lib/util.h"
 #include "log/reader.h"
 #include "log/outfile.h"
 #include "log/redact.h"
@@ -199,6 +200,11 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+struct replay_ctx;
+struct replay_args;
+static int replay_stream(const struct replay_args *a, const char *path, FILE *f,
+			 struct replay_ctx *x);
+
 static bool converting(const struct replay_args *a)
 {
 	return a->fmt == FMT_CSV || a->fmt == FMT_PERFETTO;
@@ -258,8 +264,127 @@ static struct pipeline *run_new(const struct replay_args *a, struct replay_ctx *
 	return pipeline_new(&po, &x->sinks);
 }
 
+/* ---- a rotated log: its files read as one stream ------------------------------ */
+
+/* The header of a file's first line: its "run" and "part" (run "" when none). */
+static void peek_header(const char *path, char *run, size_t runlen, int *part)
+{
+	char line[4096], reason[64];
+	struct st_parse_info info;
+	struct st_rec r;
+	FILE *f;
+
+	run[0] = '\0';
+	*part = 0;
+	if (!strcmp(path, "-") || !(f = fopen(path, "re")))
+		return;
+	if (fgets(line, sizeof(line), f) &&
+	    st_parse_line_info(line, strlen(line), &r, reason, sizeof(reason), &info) ==
+	    ST_PARSE_HEADER && info.run[0]) {
+		st_copy_str(run, runlen, info.run, SIZE_MAX);
+		*part = info.part;
+	}
+	fclose(f);
+}
+
+struct chain {
+	char **paths;
+	int n, i;
+	FILE *cur;
+};
+
+static ssize_t chain_read(void *cookie, char *buf, size_t size)
+{
+	struct chain *ch = cookie;
+
+	while (ch->i < ch->n) {
+		size_t got;
+
+		if (!ch->cur) {
+			ch->cur = fopen(ch->paths[ch->i], "re");
+			if (!ch->cur)
+				return -1;
+		}
+		got = fread(buf, 1, size, ch->cur);
+		if (got)
+			return (ssize_t)got;
+		if (ferror(ch->cur))
+			return -1;
+		fclose(ch->cur);
+		ch->cur = NULL;
+		ch->i++;
+	}
+	return 0;
+}
+
+static int chain_close(void *cookie)
+{
+	struct chain *ch = cookie;
+
+	if (ch->cur)
+		fclose(ch->cur);
+	free(ch);
+	return 0;
+}
+
+/* How many of files[0..n) form one rotated log from files[0] on: each
+ * file's header has the run of the first and the part after the previous
+ * one (the oldest first, FILE.KEEP ... FILE.1 FILE). */
+static int rotated_series(char **files, int n)
+{
+	char run[40], next[40];
+	int part, npart, k = 1;
+
+	peek_header(files[0], run, sizeof(run), &part);
+	if (!run[0])
+		return 1;
+	while (k < n) {
+		peek_header(files[k], next, sizeof(next), &npart);
+		if (strcmp(next, run) || npart != part + 1)
+			break;
+		part = npart;
+		k++;
+	}
+	return k;
+}
+
 /* Replay one file.  Returns ST_EXIT_CLEAN, ST_EXIT_VIOLATIONS or ST_EXIT_ERROR. */
 static int replay_file(const struct replay_args *a, const char *path, struct replay_ctx *x)
+{
+	return replay_stream(a, path, NULL, x);
+}
+
+/* Replay n files of one rotated log as one run. */
+static int replay_series(const struct replay_args *a, char **paths, int n, struct replay_ctx *x)
+{
+	cookie_io_functions_t io = { .read = chain_read, .close = chain_close };
+	struct chain *ch = calloc(1, sizeof(*ch));
+	char name[1024];
+	FILE *f;
+	int ret;
+
+	if (!ch) {
+		fprintf(stderr, "shrinktrace replay: out of memory\n");
+		return ST_EXIT_ERROR;
+	}
+	ch->paths = paths;
+	ch->n = n;
+	f = fopencookie(ch, "r", io);
+	if (!f) {
+		free(ch);
+		fprintf(stderr, "shrinktrace replay: out of memory\n");
+		return ST_EXIT_ERROR;
+	}
+	/* errors say FILE:LINE with lines counted from the first part */
+	snprintf(name, sizeof(name), "%s..%s", paths[0], paths[n - 1]);
+	ret = replay_stream(a, name, f, x);
+	fclose(f);
+	return ret;
+}
+
+/* Replay the log at path, or (f not NULL) read from f, named path. */
+static int replay_stream(const struct replay_args *a, const char *path, FILE *f,
+			 struct replay_ctx *x)
 {
 	struct run rn = { .n = 1 };
 	struct corr_stats cs = { 0 };
@@ -270,7 +395,7 @@ static int replay_file(const struct replay_args *a, const char *path, struct rep
 	int rc = 0, ret = ST_EXIT_CLEAN;
 	uint64_t nv = 0;
 
-	lg = st_log_open(path, err, sizeof(err));
+	lg = f ? st_log_open_stream(f, path, err, sizeof(err)) : st_log_open(path, err, sizeof(err));
 	if (!lg) {
 		fprintf(stderr, "shrinktrace replay: %s\n", err);
 		return ST_EXIT_ERROR;
@@ -398,7 +523,7 @@ int replay_main(int argc, char **argv)
 		free(av);
 		return ST_EXIT_ERROR;
 	}
-	if (converting(&a) && a.nfiles > 1) {
+	if (converting(&a) && a.nfiles > 1 && rotated_series(a.files, a.nfiles) != a.nfiles) {
 		fprintf(stderr, "shrinktrace replay: --format %s converts one log at a time, "
 			"%d given\n", a.fmt == FMT_CSV ? "csv" : "perfetto", a.nfiles);
 		free(x);
@@ -471,17 +596,20 @@ int replay_main(int argc, char **argv)
 			ret = ST_EXIT_ERROR;
 		}
 	}
-	for (int i = 0; i < a.nfiles && ret != ST_EXIT_ERROR && !ferror(x->out); i++) {
+	for (int i = 0, k; i < a.nfiles && ret != ST_EXIT_ERROR && !ferror(x->out); i += k) {
 		int r;
 
-		if (a.fmt == FMT_TEXT && a.nfiles > 1)
-			fprintf(x->out, "== %s\n", a.files[i]);
-		r = replay_file(&a, a.files[i], x);
+		/* the files of a rotated log, oldest first: one run */
+		k = rotated_series(a.files + i, a.nfiles - i);
+		if (a.fmt == FMT_TEXT && a.nfiles > k)
+			fprintf(x->out, "== %s%s%s\n", a.files[i], k > 1 ? " .. " : "",
+				k > 1 ? a.files[i + k - 1] : "");
+		r = k > 1 ? replay_series(&a, a.files + i, k, x) : replay_file(&a, a.files[i], x);
 		if (r == ST_EXIT_VIOLATIONS)
 			viol = true;
 		else if (r == ST_EXIT_ERROR)
 			ret = ST_EXIT_ERROR;
-		if (a.fmt == FMT_TEXT && a.nfiles > 1 && i + 1 < a.nfiles)
+		if (a.fmt == FMT_TEXT && a.nfiles > k && i + k < a.nfiles)
 			fputc('\n', x->out);
 	}
 	fflush(x->out);

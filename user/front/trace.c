@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
+#include <sys/random.h>
 
 #include "front/cli.h"
 #include "front/pipeline.h"
@@ -41,6 +42,7 @@
 #include "log/redact.h"
 #include "sinks/export.h"
 #include "sinks/jsonl.h"
+#include "sinks/metrics.h"
 #include "sinks/report.h"
 #include "sinks/text.h"
 #include "sinks/top.h"
@@ -103,6 +105,8 @@ enum {
 	OPT_REDACT,
 	OPT_CUMULATIVE,
 	OPT_BY,
+	OPT_METRICS,
+	OPT_ROTATE,
 };
 
 static const struct argp_option options[] = {
@@ -161,6 +165,15 @@ static const struct argp_option options[] = {
 	  "BPF maps instead of sending one event per call: for busy machines. The log and the "
 	  "live lines keep lifecycle events, the first call of each shrinker (to name it) and "
 	  "calls that matter to a violation", 1 },
+	{ "rotate", OPT_ROTATE, "SIZE[,KEEP]", 0, "Rotate the -o FILE (jsonl) by size: before "
+	  "FILE would pass SIZE bytes (K, M, G suffixes; at least 4K) it becomes FILE.1 (FILE.1 "
+	  "becomes FILE.2, ... FILE.KEEP; default KEEP 5) and a new FILE begins, with a header "
+	  "of the same run and the next part. `shrinktrace replay FILE.KEEP ... FILE.1 FILE` "
+	  "reads them as one run", 0 },
+	{ "metrics", OPT_METRICS, "[ADDR]:PORT", 0, "Serve the statistics to Prometheus on "
+	  "http://ADDR:PORT/metrics (:PORT all addresses, 127.0.0.1:PORT loopback only; the "
+	  "project's port is 9858), with -o, --top or alone. The HTTP server runs in threads of "
+	  "its own, limited in connections and time (docs/metrics.md)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages (verifier logs, attach errors)", 0 },
 	/* -h as --help (argp only knows -? and --help) */
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 },
@@ -192,6 +205,8 @@ struct args {
 	mode_t mode;		/* --mode of -o FILE */
 	bool mode_set;
 	enum st_redact_mode redact;	/* --redact */
+	const char *metrics;	/* --metrics [ADDR]:PORT, NULL: none */
+	struct jsonl_rotate rotate;	/* --rotate; max_bytes 0: none */
 };
 
 /* --memcg ID|PATH: a number is a cgroup id; anything else must be a
@@ -367,6 +382,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_REDACT:
 		a->redact = (enum st_redact_mode)cli_parse_redact(state, arg);
 		break;
+	case OPT_ROTATE: {
+		char why[320];
+
+		if (jsonl_parse_rotate(arg, &a->rotate, why, sizeof(why)))
+			argp_error(state, "--rotate: %s", why);
+		break;
+	}
+	case OPT_METRICS: {
+		char why[320];
+
+		if (metrics_parse_listen(arg, why, sizeof(why)))
+			argp_error(state, "--metrics: %s", why);
+		a->metrics = arg;
+		break;
+	}
 	case OPT_MODE:
 		a->mode = cli_parse_mode(state, arg);
 		a->mode_set = true;
@@ -517,6 +547,22 @@ static bool reap_command(pid_t child, int sig, int *status)
 	return false;
 }
 
+/* The id of this tracer run (the log header's "run"): 32 random hex digits. */
+static void run_id(char *buf, size_t len)
+{
+	unsigned char rnd[16] = { 0 };
+	uint64_t t = loader_now_ns();
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		/* no entropy: time and pid still tell runs apart */
+		memcpy(rnd, &t, sizeof(t));
+		t = (uint64_t)getpid();
+		memcpy(rnd + 8, &t, sizeof(t));
+	}
+	for (size_t i = 0; i < sizeof(rnd) && 2 * i + 2 < len; i++)
+		snprintf(buf + 2 * i, 3, "%02x", rnd[i]);
+}
+
 /* ---- the run ---------------------------------------------------------------- */
 
 struct run {
@@ -524,6 +570,8 @@ struct run {
 	struct pipeline *p;
 	struct sinks sinks;
 	struct sink *log;	/* the -o FILE's sink, or NULL */
+	struct sink *metrics;	/* --metrics, or NULL */
+	bool metrics_added;	/* owned by sinks from then on */
 	FILE *out;		/* -o FILE, or NULL */
 	int out_errno;		/* first write error of the log */
 	struct loader *l;	/* for stats-only reads of the kernel's maps */
@@ -669,7 +717,17 @@ static int add_sinks(struct run *r)
 			r->log = perfetto_sink_new(r->out, true);
 			break;
 		default:
-			r->log = jsonl_sink_new(r->out, 0);
+			if (a->rotate.max_bytes) {
+				struct jsonl_rotate rot = a->rotate;
+
+				rot.path = a->output;
+				rot.mode = a->mode_set ? a->mode : ST_OUTPUT_MODE;
+				r->log = jsonl_sink_new_rotating(r->out, &rot);
+				if (r->log)
+					r->out = NULL;	/* the sink's from now on */
+			} else {
+				r->log = jsonl_sink_new(r->out, 0);
+			}
 			break;
 		}
 		if (!r->log || sinks_add(&r->sinks, r->log))
@@ -677,6 +735,11 @@ static int add_sinks(struct run *r)
 	}
 	if (!a->quiet && sinks_add(&r->sinks, text_sink_new(stdout, a->wide ? TEXT_WIDE : 0)))
 		return -1;
+	if (r->metrics) {
+		if (sinks_add(&r->sinks, r->metrics))
+			return -1;
+		r->metrics_added = true;
+	}
 	if (a->top > 0) {
 		top = top_sink_new(stdout, a->top, a->sort, (a->cumulative ? TOP_CUMULATIVE : 0) |
 							      (a->by_memcg ? TOP_BY_MEMCG : 0));
@@ -710,7 +773,7 @@ static int trace_run(struct args *a)
 	struct ksyms *ks = NULL;
 	struct utsname un;
 	const char *which;
-	char err[512];
+	char err[512], run[40];
 	uint64_t attached = 0, deadline = 0, lost, now;
 	pid_t child = -1;
 	int cmd_status = 0, err_pipe = -1, rc = EXIT_CLEAN, n, list_offset, e;
@@ -743,6 +806,17 @@ static int trace_run(struct args *a)
 				"path for -o (a regular file, not a symlink)\n", a->output,
 				st_output_strerror(errno));
 			return EXIT_ERROR;
+		}
+	}
+	/* the port is taken (or refused) before anything is attached */
+	if (a->metrics) {
+		struct metrics_opts mo = { .listen = a->metrics };
+
+		r.metrics = metrics_sink_new(&mo, err, sizeof(err));
+		if (!r.metrics) {
+			fprintf(stderr, "shrinktrace: %s\n", err);
+			rc = EXIT_ERROR;
+			goto out;
 		}
 	}
 	ks = ksyms_load();
@@ -781,12 +855,24 @@ static int trace_run(struct args *a)
 	list_offset = loader_shrinker_list_offset();
 	if (list_offset > 0)
 		r.red_list_offset = (unsigned)list_offset;
+	run_id(run, sizeof(run));
 	b = (struct sink_begin){
-		.kernel = un.release, .backend = loader_backend_summary(r.l),
+		.kernel = un.release, .backend = loader_backend_summary(r.l), .run_id = run,
 		.start_ts = attached, .list_offset = list_offset,
 		.redacted = a->redact ? st_redact_mode_name(a->redact) : NULL, .live = true,
 		.run = 1,
 	};
+	for (int h = 0; h < ST_NHOOKS && h < SINK_MAX_HOOKS; h++) {
+		const struct loader_hook *lh = loader_hook(r.l, (enum st_hook)h);
+
+		b.hook[b.nhooks] = loader_hook_name((enum st_hook)h);
+		b.hook_mech[b.nhooks] = loader_backend_name(lh->mech);
+		b.hook_target[b.nhooks] = lh->mech && lh->target ? lh->target : "";
+		b.nhooks++;
+	}
+	if (r.metrics && !a->no_banner)
+		fprintf(stderr, "shrinktrace: metrics on http://%s/metrics\n",
+			metrics_sink_address(r.metrics));
 	pipeline_begin(r.p, &b);
 	if (a->duration > 0)
 		deadline = attached + (uint64_t)(a->duration * 1e9);
@@ -885,6 +971,8 @@ out:
 			r.out_errno = errno;
 		if (fclose(r.out) && !r.out_errno)
 			r.out_errno = errno;
+	}
+	if (a->output) {
 		if (r.out_errno) {
 			fprintf(stderr, "shrinktrace: writing the log %s failed: %s: free space or "
 				"choose another -o path; the lines written before are complete\n",
@@ -897,6 +985,8 @@ out:
 		close(err_pipe);
 	pipeline_free(r.p);
 	sinks_free(&r.sinks);
+	if (r.metrics && !r.metrics_added)
+		r.metrics->ops->free(r.metrics);
 	ksyms_free(ks);
 	cgpaths_free(r.cg);
 	htab_each(&r.memcgs, i, me, nx)
@@ -936,6 +1026,11 @@ int trace_main(int argc, char **argv)
 	if (a.by_memcg && a.stats_only) {
 		fprintf(stderr, "shrinktrace: --by memcg needs each call's memcg: --stats-only "
 			"counts calls per shrinker in the kernel; leave one of them out\n");
+		return EXIT_USAGE;
+	}
+	if (a.rotate.max_bytes && (!a.output || a.format != ST_EXPORT_JSONL)) {
+		fprintf(stderr, "shrinktrace: --rotate rotates the -o FILE of the jsonl log: add "
+			"-o FILE (and no --format csv/perfetto)\n");
 		return EXIT_USAGE;
 	}
 	if (a.format != ST_EXPORT_JSONL && !a.output) {

@@ -141,6 +141,14 @@ int st_jsonl_format_header(char *buf, size_t len, const char *kernel,
 int st_jsonl_format_header_ext(char *buf, size_t len, const char *kernel, const char *backend,
 			       uint64_t start_ts, int list_offset, const char *redacted)
 {
+	return st_jsonl_format_header_run(buf, len, kernel, backend, start_ts, list_offset,
+					  redacted, NULL, 0);
+}
+
+int st_jsonl_format_header_run(char *buf, size_t len, const char *kernel, const char *backend,
+			       uint64_t start_ts, int list_offset, const char *redacted,
+			       const char *run, unsigned part)
+{
 	struct jw w;
 
 	if (jw_begin(&w, buf, len, "header"))
@@ -157,6 +165,12 @@ int st_jsonl_format_header_ext(char *buf, size_t len, const char *kernel, const 
 	}
 	if (redacted)
 		jw_kstr(&w, "redacted", redacted, 16);
+	if (run)
+		jw_kstr(&w, "run", run, 39);
+	if (part) {
+		jw_key(&w, "part");
+		jw_u64(&w, part);
+	}
 	return jw_end(&w, buf);
 }
 

@@ -43,6 +43,11 @@ int st_jsonl_format_header(char *buf, size_t len, const char *kernel,
  * last when redacted is not NULL. */
 int st_jsonl_format_header_ext(char *buf, size_t len, const char *kernel, const char *backend,
 			       uint64_t start_ts, int list_offset, const char *redacted);
+/* The same with "run" (the tracer run's id, NULL: none) and "part" (the
+ * file's number in a rotated log, 1, 2, ...; 0: none). */
+int st_jsonl_format_header_run(char *buf, size_t len, const char *kernel, const char *backend,
+			       uint64_t start_ts, int list_offset, const char *redacted,
+			       const char *run, unsigned part);
 
 /* A "memcg" line: what the memcg at kernel address memcg is (its cgroup id,
  * its cgroup path; docs/event-log.md).  Not an event: metadata that the

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* sinks/jsonl.c - the event log as a sink (see sinks/jsonl.h). */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
 
 #include "log/outfile.h"
 #include "log/writer.h"
@@ -12,7 +17,17 @@ struct jsonl_sink {
 	FILE *f;
 	unsigned flags;
 	int err;		/* first write error */
+	/* --rotate */
+	bool rotating;
+	struct jsonl_rotate rot;
+	uint64_t bytes;		/* in the current file */
+	uint64_t hdr_len;	/* its header's */
+	unsigned part;
+	char run[40];
+	struct sink_begin b;	/* for the header of each part */
+	char kernel[128], backend[32], redacted[16];
 	char buf[ST_JSONL_MAX];
+	char hdr[1024];
 };
 
 static struct jsonl_sink *js_of(struct sink *s)
@@ -20,13 +35,72 @@ static struct jsonl_sink *js_of(struct sink *s)
 	return (struct jsonl_sink *)s;
 }
 
+static void write_raw(struct jsonl_sink *j, const char *p, int n)
+{
+	if (j->err || n <= 0 || !j->f)
+		return;
+	errno = 0;
+	if (fwrite(p, 1, (size_t)n, j->f) != (size_t)n)
+		j->err = errno ? errno : EIO;
+	j->bytes += (uint64_t)n;
+}
+
+static int header(struct jsonl_sink *j)
+{
+	const struct sink_begin *b = &j->b;
+
+	return st_jsonl_format_header_run(j->hdr, sizeof(j->hdr), b->kernel, b->backend,
+					  b->start_ts, b->list_offset, b->redacted,
+					  j->run[0] ? j->run : NULL, j->run[0] ? j->part : 0);
+}
+
+static void close_current(struct jsonl_sink *j)
+{
+	if (!j->f)
+		return;
+	if (fclose(j->f) && !j->err)
+		j->err = errno ? errno : EIO;
+	j->f = NULL;
+}
+
+/* FILE -> FILE.1 -> ... -> FILE.KEEP, a new FILE with the next part's header. */
+static void rotate(struct jsonl_sink *j)
+{
+	char from[4096], to[4096];
+
+	close_current(j);
+	if (j->err)
+		return;
+	for (unsigned k = j->rot.keep; k >= 1; k--) {
+		if (k == 1)
+			snprintf(from, sizeof(from), "%s", j->rot.path);
+		else
+			snprintf(from, sizeof(from), "%s.%u", j->rot.path, k - 1);
+		snprintf(to, sizeof(to), "%s.%u", j->rot.path, k);
+		if (rename(from, to) && errno != ENOENT) {
+			j->err = errno;
+			return;
+		}
+	}
+	j->f = st_open_output_mode(j->rot.path, j->rot.mode);
+	if (!j->f) {
+		j->err = errno ? errno : EIO;
+		return;
+	}
+	j->bytes = 0;
+	j->part++;
+	write_raw(j, j->hdr, header(j));
+}
+
 static void put(struct jsonl_sink *j, int n)
 {
 	if (j->err || n <= 0)
 		return;
-	errno = 0;
-	if (fwrite(j->buf, 1, (size_t)n, j->f) != (size_t)n)
-		j->err = errno ? errno : EIO;
+	/* whole lines: a line that would take the file past the size opens the next
+	 * file, unless the file holds nothing but its header */
+	if (j->rotating && j->bytes + (uint64_t)n > j->rot.max_bytes && j->bytes > j->hdr_len)
+		rotate(j);
+	write_raw(j, j->buf, n);
 }
 
 static void js_begin(struct sink *s, const struct sink_begin *b)
@@ -35,8 +109,26 @@ static void js_begin(struct sink *s, const struct sink_begin *b)
 
 	if (j->flags & JSONL_VIOLATIONS_ONLY)
 		return;
-	put(j, st_jsonl_format_header_ext(j->buf, sizeof(j->buf), b->kernel, b->backend,
-					  b->start_ts, b->list_offset, b->redacted));
+	j->b = *b;
+	st_copy_str(j->kernel, sizeof(j->kernel), b->kernel ? b->kernel : "", SIZE_MAX);
+	st_copy_str(j->backend, sizeof(j->backend), b->backend ? b->backend : "", SIZE_MAX);
+	j->b.kernel = j->kernel;
+	j->b.backend = j->backend;
+	if (b->redacted) {
+		st_copy_str(j->redacted, sizeof(j->redacted), b->redacted, SIZE_MAX);
+		j->b.redacted = j->redacted;
+	}
+	if (b->run_id)
+		st_copy_str(j->run, sizeof(j->run), b->run_id, SIZE_MAX);
+	j->part = 1;
+	j->hdr_len = 0;
+	{
+		int n = header(j);
+
+		if (n > 0)
+			j->hdr_len = (uint64_t)n;
+		write_raw(j, j->hdr, n);
+	}
 }
 
 static void js_event(struct sink *s, const struct sink_event *e)
@@ -68,26 +160,39 @@ static void js_tick(struct sink *s, const struct sink_state *st)
 	struct jsonl_sink *j = js_of(s);
 
 	(void)st;
-	if (!j->err && st_output_flush(j->f))
+	if (!j->err && j->f && st_output_flush(j->f))
 		j->err = errno ? errno : EIO;
+}
+
+static void js_finish(struct sink *s, const struct sink_state *st)
+{
+	struct jsonl_sink *j = js_of(s);
+
+	js_tick(s, st);
+	if (j->rotating)
+		close_current(j);
 }
 
 static int js_error(const struct sink *s)
 {
 	const struct jsonl_sink *j = (const struct jsonl_sink *)s;
 
-	return j->err ? j->err : st_output_error(j->f);
+	return j->err ? j->err : j->f ? st_output_error(j->f) : 0;
 }
 
 static void js_free(struct sink *s)
 {
+	struct jsonl_sink *j = js_of(s);
+
+	if (j->rotating)
+		close_current(j);
 	free(s);
 }
 
 static const struct sink_ops jsonl_ops = {
 	.name = "jsonl", .begin = js_begin, .event = js_event, .violation = js_violation,
 	.memcg = js_memcg,
-	.tick = js_tick, .finish = js_tick, .error = js_error, .free = js_free,
+	.tick = js_tick, .finish = js_finish, .error = js_error, .free = js_free,
 };
 
 struct sink *jsonl_sink_new(FILE *f, unsigned flags)
@@ -100,4 +205,63 @@ struct sink *jsonl_sink_new(FILE *f, unsigned flags)
 	j->f = f;
 	j->flags = flags;
 	return &j->sink;
+}
+
+struct sink *jsonl_sink_new_rotating(FILE *f, const struct jsonl_rotate *rot)
+{
+	struct sink *s = jsonl_sink_new(f, 0);
+	struct jsonl_sink *j;
+
+	if (!s)
+		return NULL;
+	j = js_of(s);
+	j->rotating = true;
+	j->rot = *rot;
+	if (j->rot.keep < 1)
+		j->rot.keep = 1;
+	if (j->rot.max_bytes < JSONL_ROTATE_MIN)
+		j->rot.max_bytes = JSONL_ROTATE_MIN;
+	return s;
+}
+
+int jsonl_parse_rotate(const char *s, struct jsonl_rotate *rot, char *why, size_t len)
+{
+	unsigned long long v, k = JSONL_ROTATE_DEFAULT_KEEP;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-' || *s == '+')
+		goto bad;
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		v <<= 30, end++;
+	if (*end == ',') {
+		const char *ks = end + 1;
+
+		errno = 0;
+		k = strtoull(ks, &end, 10);
+		if (errno || end == ks || *ks == '-' || *ks == '+' || *end || k < 1 ||
+		    k > JSONL_ROTATE_MAX_KEEP) {
+			snprintf(why, len, "'%s': KEEP must be a number of files from 1 to %d", s,
+				 JSONL_ROTATE_MAX_KEEP);
+			return -1;
+		}
+	} else if (*end) {
+		goto bad;
+	}
+	if (v < JSONL_ROTATE_MIN || v > (1ULL << 50)) {
+		snprintf(why, len, "'%s': SIZE must be at least %d bytes (4K)", s, JSONL_ROTATE_MIN);
+		return -1;
+	}
+	rot->max_bytes = v;
+	rot->keep = (unsigned)k;
+	return 0;
+bad:
+	snprintf(why, len, "'%s' is not SIZE[,KEEP] (e.g. 100M,5: files of at most 100 MiB, "
+		 "5 old ones kept)", s);
+	return -1;
 }

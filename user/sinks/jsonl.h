@@ -7,7 +7,9 @@
 #ifndef ST_SINK_JSONL_H
 #define ST_SINK_JSONL_H
 
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "sinks/sink.h"
 
@@ -18,5 +20,31 @@
  * flushes it (st_output_flush()) so that the log can be followed while the
  * trace runs.  NULL on ENOMEM. */
 struct sink *jsonl_sink_new(FILE *f, unsigned flags);
+
+/* --rotate SIZE[,KEEP] of -o FILE: before a line would take the file past
+ * max_bytes, the file is closed and renamed FILE.1 (FILE.1 becomes FILE.2,
+ * ... up to FILE.KEEP; the oldest beyond KEEP is overwritten) and a new FILE
+ * begins with a header of the same "run" and the next "part".  Lines are
+ * never split and every file has a header, so `replay FILE.KEEP ... FILE.1
+ * FILE` (oldest first), or their concatenation, reads one run. */
+struct jsonl_rotate {
+	const char *path;		/* -o FILE (borrowed: must outlive the sink) */
+	mode_t mode;			/* of every new file */
+	uint64_t max_bytes;		/* >= JSONL_ROTATE_MIN */
+	unsigned keep;			/* rotated files kept, 1..JSONL_ROTATE_MAX_KEEP */
+};
+#define JSONL_ROTATE_MIN 4096
+#define JSONL_ROTATE_MAX_KEEP 1000
+#define JSONL_ROTATE_DEFAULT_KEEP 5
+
+/* A rotating log writer that begins on f, the FILE opened by
+ * st_open_output_mode() (owned from now on: it and every later file are
+ * closed by the sink, at finish or free; close errors count as write
+ * errors).  NULL on ENOMEM (f is then not closed). */
+struct sink *jsonl_sink_new_rotating(FILE *f, const struct jsonl_rotate *rot);
+
+/* Parse "SIZE[,KEEP]" (SIZE in bytes with an optional K, M or G suffix);
+ * 0, or -1 with a reason in why. */
+int jsonl_parse_rotate(const char *s, struct jsonl_rotate *rot, char *why, size_t len);
 
 #endif /* ST_SINK_JSONL_H */

@@ -104,7 +104,7 @@ static void sum_finish(struct sink *s, const struct sink_state *st)
 			break;
 		}
 	}
-	corr_report(st->corr, f);
+	life_print_report(st->life, f);
 	if (st->stats) {
 		struct stats_print_opts so = {
 			.sort = r->o.sort, .span_ns = cs->last_ts - cs->first_ts,
@@ -214,7 +214,7 @@ static void rep_finish(struct sink *s, const struct sink_state *st)
 		nv += cs->violations[k];
 	if (!nv)
 		fprintf(f, "no violations\n\n");
-	corr_report(st->corr, f);
+	life_print_report(st->life, f);
 	if (st->stats) {
 		struct stats_print_opts so = {
 			.sort = r->o.sort, .top_n = r->o.top_n, .span_ns = span,

@@ -35,9 +35,12 @@
 #include <stdint.h>
 
 #include "engine/correlate.h"
+#include "engine/lifecycle.h"
 #include "engine/stats.h"
 #include "log/event.h"
 #include "log/reader.h"
+
+#define SINK_MAX_HOOKS 8
 
 /* What a run is: the live tracer's, or a log's header (replay). */
 struct sink_begin {
@@ -51,6 +54,13 @@ struct sink_begin {
 	bool live;			/* the tracer (else replay of a log) */
 	const char *source;		/* replay: the file being read; NULL live */
 	unsigned run;			/* replay: 1, 2, ... for logs concatenated in one input */
+	/* live: each hook of kernel/loader.h (shrink_slab, do_shrink_slab, ...),
+	 * the mechanism serving it ("fentry", "kprobe", "tracepoint", "none")
+	 * and what it attached to ("" none) */
+	unsigned nhooks;
+	const char *hook[SINK_MAX_HOOKS];
+	const char *hook_mech[SINK_MAX_HOOKS];
+	const char *hook_target[SINK_MAX_HOOKS];
 };
 
 /* One event leaving the correlator. */
@@ -67,7 +77,8 @@ struct sink_state {
 	double elapsed_s;		/* wall time traced so far (live), 0 replay */
 	const struct stats *stats;	/* per-shrinker statistics */
 	const struct corr_stats *cs;	/* the correlator's counters */
-	const struct corr *corr;	/* for its lifecycle report (corr_report) */
+	const struct corr *corr;	/* for its caps line (corr_print_caps) */
+	const struct life *life;	/* per-name lifecycle (engine/lifecycle.h) */
 	uint64_t violations;		/* reported so far */
 	uint64_t kernel_lost;		/* events the kernel side dropped */
 	uint64_t skipped_runs;		/* BPF program runs the kernel skipped (recursion) */

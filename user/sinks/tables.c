@@ -825,3 +825,75 @@ static void print_memcgs(const struct stats *s, FILE *f, unsigned top, unsigned 
 	free(v);
 	stats_rows_free(&rows);
 }
+
+/* ---- lifecycle -------------------------------------------------------------- */
+
+static const char *ms(uint64_t ns, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRIu64 ".%06" PRIu64 " ms", ns / 1000000, ns % 1000000);
+	return buf;
+}
+
+static void life_line(FILE *f, const struct life_name *ns)
+{
+	char a[48], b[48], name[ST_REC_NAME_LEN];
+
+	if (!ns->generations && !ns->frees && !ns->inferred_frees &&
+	    !ns->rcu_timed && !ns->violations)
+		return;
+	st_clean_text(name, sizeof(name), ns->name);
+	fprintf(f, "shrinker %s: %" PRIu64 " generation%s",
+		name, ns->generations, ns->generations == 1 ? "" : "s");
+	if (ns->frees)
+		fprintf(f, "; %" PRIu64 " free%s, shrinker_free() wait avg %s max %s", ns->frees,
+			ns->frees == 1 ? "" : "s", ms(ns->free_wait_total / ns->frees, a, sizeof(a)),
+			ms(ns->free_wait_max, b, sizeof(b)));
+	if (ns->inferred_frees)
+		fprintf(f, "; %" PRIu64 " inferred free%s (wait unknown)", ns->inferred_frees,
+			ns->inferred_frees == 1 ? "" : "s");
+	if (ns->rcu_timed)
+		fprintf(f, "; queue to RCU free avg %s max %s",
+			ms(ns->rcu_wait_total / ns->rcu_timed, a, sizeof(a)),
+			ms(ns->rcu_wait_max, b, sizeof(b)));
+	if (ns->violations)
+		fprintf(f, "; %" PRIu64 " violation%s", ns->violations, ns->violations == 1 ? "" : "s");
+	fputc('\n', f);
+}
+
+void life_print_report(const struct life *lc, FILE *f)
+{
+	const struct life_name **v;
+	struct life_name pend;
+	size_t n;
+	bool merged = false;
+
+	if (!lc)
+		return;
+	n = life_list_names(lc, NULL, 0);
+	life_pending(lc, &pend);
+	v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return;
+	n = life_list_names(lc, v, n);
+	for (size_t i = 0; i < n; i++) {
+		struct life_name x;
+
+		if (!strcmp(v[i]->name, STATS_UNNAMED)) {
+			x = *v[i];
+			life_name_add(&x, &pend);
+			life_line(f, &x);
+			merged = true;
+			continue;
+		}
+		/* not yet named: where "(unnamed)" sorts (before "(other)") */
+		if (!merged && (strcmp(STATS_UNNAMED, v[i]->name) < 0 ||
+				!strcmp(v[i]->name, STATS_OTHER_NAME))) {
+			life_line(f, &pend);
+			merged = true;
+		}
+		life_line(f, v[i]);
+	}
+	if (!merged)
+		life_line(f, &pend);
+	free(v);
+}

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "engine/lifecycle.h"
 #include "engine/stats.h"
 
 /* A duration for humans: "0ns", "999ns", "1.23µs", "45.6ms", "2.00s"
@@ -79,5 +80,12 @@ unsigned stats_print_rows(FILE *f, const struct stats_rows *r, const struct stat
 
 /* The width of the terminal f is (TIOCGWINSZ), 0 when f is not one. */
 unsigned tables_width_of(FILE *f);
+
+/* The lifecycle of each shrinker name (engine/lifecycle.h), one line each,
+ * sorted by name, "(other)" last: generations; shrinker_free() count and wait
+ * (avg, max); inferred frees; queue to RCU free (avg, max); violations.
+ * Generations that have no name yet count under "(unnamed)".  Names with
+ * nothing to say are left out. */
+void life_print_report(const struct life *lc, FILE *f);
 
 #endif /* ST_TABLES_H */

@@ -1,0 +1,558 @@
+#!/usr/bin/env python3
+"""tests/live/metrics.py BINARY - the exporter, rotation and the unit, live (root).
+
+  - usage and port errors of --metrics (one line, before anything is attached);
+  - --rotate: whole lines, a header with the same run and consecutive parts in
+    every file, replay of the files oldest first (and of their concatenation)
+    reads one run;
+  - a real Prometheus (Debian's package, installed if missing) on loopback with
+    a 1 s scrape interval, its own storage and dist/shrinktrace-rules.yml,
+    scraping a live tracer during a tmpfs mount/umount churn and drop_caches:
+    the increase of RCU-freed sb-tmpfs generations it stored equals the
+    unmounts (or, with other tmpfs activity on the machine, the event log's
+    count), calls per shrinker equal the event log's; `promtool check metrics`
+    on a scrape, `promtool check rules`, the rules evaluate without error and
+    every query of dist/grafana-shrinktrace.json runs without error;
+  - hostile clients (thousands of connections, half-sent requests, clients that
+    never read) while the tracer traces a churn: no lost events, the event loop
+    never stalls (shrinktrace_loop_max_gap_seconds), every unmount traced, and
+    a scrape works again afterwards;
+  - a scrape during the run and the summary at its end agree (events, calls,
+    zero, empty, scanned, freed per shrinker; lifecycle per name);
+  - dist/shrinktrace.service.in: `make install` into a DESTDIR, systemd-analyze
+    verify, and its own ExecStart command line runs and is scraped.
+Prints PASS/FAIL per case and "N passed, M failed, K skipped".  Prometheus and
+every tracer are stopped and temporary files removed, pass or fail.
+"""
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+BIN = os.path.abspath(sys.argv[1])
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CHURN = os.path.join(ROOT, "tools", "workload", "tmpfs-churn")
+RULES = os.path.join(ROOT, "dist", "shrinktrace-rules.yml")
+DASH = os.path.join(ROOT, "dist", "grafana-shrinktrace.json")
+UNIT = os.path.join(ROOT, "dist", "shrinktrace.service.in")
+NCHURN = 20
+
+passed = failed = skipped = 0
+procs = []
+tmp = tempfile.mkdtemp(prefix="shrinktrace-metrics.")
+
+
+def ok(name):
+    global passed
+    passed += 1
+    print("PASS " + name, flush=True)
+
+
+def ko(name, why):
+    global failed
+    failed += 1
+    print("FAIL %s: %s" % (name, why), flush=True)
+
+
+def skip(name, why):
+    global skipped
+    skipped += 1
+    print("SKIP %s: %s" % (name, why), flush=True)
+
+
+def check(name, cond, why):
+    (ok if cond else lambda n: ko(n, why))(name)
+    return cond
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def start(argv, **kw):
+    p = subprocess.Popen(argv, **kw)
+    procs.append(p)
+    return p
+
+
+def stop(p, sig=signal.SIGINT, wait=15):
+    if p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(wait)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    return p.returncode
+
+
+def http_get(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read().decode()
+
+
+def parse_metrics(text):
+    """{(name, ((label, value), ...)): float}"""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$', line)
+        if not m:
+            raise ValueError("bad line: " + line)
+        labels = tuple(sorted(re.findall(r'([a-zA-Z_]+)="((?:[^"\\]|\\.)*)"', m.group(3) or "")))
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+def per(metrics, name, label):
+    return {dict(k[1]).get(label): v for k, v in metrics.items() if k[0] == name}
+
+
+def scrape(port, timeout=5):
+    return parse_metrics(http_get("http://127.0.0.1:%d/metrics" % port, timeout))
+
+
+def wait_for(fn, secs, step=0.2):
+    end = time.time() + secs
+    while time.time() < end:
+        try:
+            v = fn()
+            if v:
+                return v
+        except Exception:
+            pass
+        time.sleep(step)
+    return None
+
+
+def read_log(path):
+    hdr, evs = None, []
+    with open(path) as f:
+        for line in f:
+            d = json.loads(line)
+            if d.get("type") == "header":
+                hdr = hdr or d
+            else:
+                evs.append(d)
+    return hdr, evs
+
+
+def log_counts(evs, until_ts=None):
+    """calls per name (shrink_end), and RCU-freed generations per name"""
+    name_at, calls, rcu = {}, {}, {}
+    for e in evs:
+        if until_ts is not None and e.get("ts", 0) > until_ts:
+            continue
+        a = e.get("shrinker")
+        if e.get("name"):
+            name_at[a] = e["name"]
+        t = e.get("type")
+        if t == "shrinker_alloc" and not e.get("name"):
+            name_at.pop(a, None)	# a new generation at that address, no name yet
+        if t == "shrink_end":
+            n = name_at.get(a, "unnamed")
+            calls[n] = calls.get(n, 0) + 1
+        elif t == "rcu_free":
+            n = name_at.get(a, "unnamed")
+            rcu[n] = rcu.get(n, 0) + 1
+    return calls, rcu
+
+
+def churn(n):
+    return subprocess.run([CHURN, str(n)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+
+
+# ---- cases -------------------------------------------------------------------------
+
+def case_usage():
+    r = subprocess.run([BIN, "--metrics", "nonsense", "-d", "1"], capture_output=True, text=True)
+    check("metrics/bad-address", r.returncode == 2 and "--metrics" in r.stderr,
+          "exit %d, %r" % (r.returncode, r.stderr[-200:]))
+    r = subprocess.run([BIN, "--metrics", "127.0.0.1:70000", "-d", "1"], capture_output=True, text=True)
+    check("metrics/bad-port", r.returncode == 2, "exit %d" % r.returncode)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    port = s.getsockname()[1]
+    r = subprocess.run([BIN, "--metrics", "127.0.0.1:%d" % port, "-d", "1"], capture_output=True,
+                       text=True)
+    s.close()
+    lines = [l for l in r.stderr.splitlines() if l]
+    check("metrics/port-in-use", r.returncode == 1 and len(lines) == 1 and
+          "in use" in lines[0] and "hooks" not in r.stderr,
+          "exit %d, stderr %r" % (r.returncode, r.stderr[-300:]))
+    r = subprocess.run([BIN, "--rotate", "1M"], capture_output=True, text=True)
+    check("rotate/needs-output", r.returncode == 2, "exit %d" % r.returncode)
+    r = subprocess.run([BIN, "-o", os.path.join(tmp, "x"), "--rotate", "1"], capture_output=True,
+                       text=True)
+    check("rotate/too-small", r.returncode == 2 and "4K" in r.stderr, "exit %d %r" %
+          (r.returncode, r.stderr))
+
+
+def case_rotate():
+    d = os.path.join(tmp, "rot")
+    os.mkdir(d)
+    log = os.path.join(d, "log.jsonl")
+    r = subprocess.run([BIN, "-q", "--no-banner", "-o", log, "--rotate", "8K,3", "--", CHURN,
+                        str(NCHURN)], capture_output=True, text=True)
+    if r.returncode != 0:
+        return ko("rotate/run", "exit %d: %s" % (r.returncode, r.stderr[-300:]))
+    files = [log + ".3", log + ".2", log + ".1", log]
+    if not all(os.path.exists(f) for f in files) or os.path.exists(log + ".4"):
+        return ko("rotate/files", "have %s" % sorted(os.listdir(d)))
+    ok("rotate/files")
+    why, run, part = "", None, None
+    for f in files:
+        data = open(f, "rb").read()
+        if not data.endswith(b"\n"):
+            why += "%s does not end with a newline; " % f
+        if len(data) > 8192 + 0:
+            why += "%s has %d bytes > 8K; " % (f, len(data))
+        first = json.loads(data.split(b"\n", 1)[0])
+        if first.get("type") != "header":
+            why += "%s has no header first; " % f
+            continue
+        if run is None:
+            run, part = first.get("run"), first.get("part")
+        elif first.get("run") != run or first.get("part") != part + 1:
+            why += "%s: run %s part %s after part %s; " % (f, first.get("run"), first.get("part"), part)
+        else:
+            part = first["part"]
+        for n, line in enumerate(data.splitlines()[1:], 2):
+            json.loads(line)
+    check("rotate/whole-lines-headers-parts", not why and run and re.match("^[0-9a-f]{32}$", run),
+          why or "run id %r" % run)
+    a = subprocess.run([BIN, "replay"] + files, capture_output=True, text=True)
+    cat = b"".join(open(f, "rb").read() for f in files)
+    b = subprocess.run([BIN, "replay", "-"], input=cat, capture_output=True)
+    last_a = a.stdout.strip().splitlines()[-1] if a.stdout.strip() else ""
+    last_b = b.stdout.decode().strip().splitlines()[-1] if b.stdout.strip() else ""
+    check("rotate/replay-one-run", a.returncode == 0 and "run 2" not in a.stdout and
+          "==" not in a.stdout and last_a.split(":", 1)[-1] == last_b.split(":", 1)[-1],
+          "exit %d, %r vs %r" % (a.returncode, last_a, last_b))
+
+
+def install_prometheus():
+    if shutil.which("prometheus") and shutil.which("promtool"):
+        return True
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], env=env, stdout=subprocess.DEVNULL)
+    r = subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "prometheus"],
+                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # the package's own service must not keep running (no systemd here: init.d)
+    subprocess.run(["sh", "-c", "invoke-rc.d prometheus stop || service prometheus stop"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return r.returncode == 0 and shutil.which("prometheus")
+
+
+def prom_query(pport, q, t=None):
+    args = {"query": q}
+    if t is not None:
+        args["time"] = "%.3f" % t
+    d = json.loads(http_get("http://127.0.0.1:%d/api/v1/query?%s" % (pport, urllib.parse.urlencode(args))))
+    if d.get("status") != "success":
+        raise RuntimeError("%s: %s" % (q, d))
+    return d["data"]["result"]
+
+
+def prom_value(pport, q, t=None):
+    res = prom_query(pport, q, t)
+    return {r["metric"].get("shrinker", ""): float(r["value"][1]) for r in res}
+
+
+def hostile(port, secs):
+    """Thousands of connections, half-sent requests, clients that never read."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+    socks, refused = [], 0
+    end = time.time() + secs
+    for i in range(3000):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect_ex(("127.0.0.1", port))
+        except OSError:
+            refused += 1
+            s.close()
+            continue
+        socks.append(s)
+        if i % 3 == 0:
+            try:
+                s.send(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")	# never finished
+            except OSError:
+                pass
+    for i in range(20):	# full requests whose answer is never read
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        s.settimeout(2)
+        try:
+            s.connect(("127.0.0.1", port))
+            s.send(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 50)
+        except OSError:
+            pass
+        socks.append(s)
+    while time.time() < end:
+        time.sleep(0.2)
+    for s in socks:
+        s.close()
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return len(socks)
+
+
+def parse_summary(text):
+    """events by type, per-name table rows, lifecycle generations per name"""
+    ev = {}
+    m = re.search(r"^  events: (.*)$", text, re.M)
+    if m:
+        for kv in m.group(1).split():
+            k, v = kv.split("=")
+            ev[k] = int(v)
+    rows = {}
+    lines = text.splitlines()
+    for i, l in enumerate(lines):
+        if l.startswith("NAME ") and "CALLS" in l:
+            cols = l.split()
+            for r in lines[i + 1:]:
+                if not r.strip():
+                    break
+                f = r.split()
+                if len(f) < len(cols):
+                    continue
+                # NAME may not contain spaces (kernel names do not)
+                row = dict(zip(cols, f))
+                rows[row["NAME"]] = row
+            break
+    life = {}
+    for l in lines:
+        m = re.match(r"^shrinker (.*?): (\d+) generations?", l)
+        if m:
+            life[m.group(1)] = int(m.group(2))
+    return ev, rows, life
+
+
+def label(name):
+    return {"(unnamed)": "unnamed", "(other)": "other"}.get(name, name)
+
+
+def case_prometheus():
+    if not install_prometheus():
+        return ko("prometheus/install", "apt-get install prometheus failed")
+    port, pport = free_port(), free_port()
+    log = os.path.join(tmp, "live.jsonl")
+    sumf = open(os.path.join(tmp, "summary.txt"), "w+")
+    tr = start([BIN, "--metrics", "127.0.0.1:%d" % port, "-q", "--no-banner", "-o", log],
+               stdout=subprocess.DEVNULL, stderr=sumf)
+    m0 = wait_for(lambda: scrape(port), 30)
+    if not m0:
+        return ko("metrics/scrape", "no scrape within 30 s")
+    ok("metrics/scrape")
+    text = http_get("http://127.0.0.1:%d/metrics" % port)
+    r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+    check("metrics/promtool-check-metrics", r.returncode == 0, (r.stdout + r.stderr)[-400:])
+    r = subprocess.run(["promtool", "check", "rules", RULES], capture_output=True, text=True)
+    check("metrics/promtool-check-rules", r.returncode == 0, (r.stdout + r.stderr)[-400:])
+
+    pdir = os.path.join(tmp, "prom")
+    os.mkdir(pdir)
+    cfg = os.path.join(pdir, "prometheus.yml")
+    shutil.copy(RULES, os.path.join(pdir, "rules.yml"))
+    with open(cfg, "w") as f:
+        f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                "rule_files: [rules.yml]\n"
+                "scrape_configs:\n  - job_name: shrinktrace\n    static_configs:\n"
+                "      - targets: ['127.0.0.1:%d']\n" % port)
+    prom = start(["prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + os.path.join(pdir, "data"),
+                  "--web.listen-address=127.0.0.1:%d" % pport, "--log.level=warn"],
+                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(pdir, "log"), "w"), cwd=pdir)
+    up = wait_for(lambda: prom_value(pport, 'up{job="shrinktrace"}').get("") == 1.0, 40)
+    if not check("prometheus/scrapes-tracer", up, "target not up within 40 s"):
+        return
+    time.sleep(2)
+    t0 = time.time()
+    base = per(scrape(port), "shrinktrace_shrinker_rcu_freed_total", "shrinker").get("sb-tmpfs", 0)
+    churn(NCHURN)
+    got = wait_for(lambda: per(scrape(port), "shrinktrace_shrinker_rcu_freed_total",
+                               "shrinker").get("sb-tmpfs", 0) - base >= NCHURN, 40, 0.5)
+    check("metrics/rcu-freed-sb-tmpfs-live", got, "fewer than %d sb-tmpfs RCU frees within 40 s" % NCHURN)
+    time.sleep(3)
+    t1 = time.time()
+    v0 = prom_value(pport, 'shrinktrace_shrinker_rcu_freed_total{shrinker="sb-tmpfs"}', t0).get("sb-tmpfs", 0)
+    v1 = prom_value(pport, 'shrinktrace_shrinker_rcu_freed_total{shrinker="sb-tmpfs"}', t1).get("sb-tmpfs", 0)
+    traced = prom_value(pport, "shrinktrace_traced_seconds", t1).get("", 0)
+    traced0 = prom_value(pport, "shrinktrace_traced_seconds", t0).get("", 0)
+    calls_p = prom_value(pport, "shrinktrace_shrinker_calls_total", t1)
+    hdr, evs = read_log(log)
+    start_ts = hdr["start_ts"]
+    _, rcu0 = log_counts(evs, start_ts + int(traced0 * 1e9))
+    calls_l, rcu1 = log_counts(evs, start_ts + int(traced * 1e9))
+    want = rcu1.get("sb-tmpfs", 0) - rcu0.get("sb-tmpfs", 0)
+    check("prometheus/increase-rcu-freed-sb-tmpfs", v1 - v0 == NCHURN or (v1 - v0 == want and want > NCHURN),
+          "Prometheus stored an increase of %d, unmounts %d, event log %d" % (v1 - v0, NCHURN, want))
+    if v1 - v0 != NCHURN and v1 - v0 == want:
+        print("  note: other tmpfs activity on this machine: the event log has %d" % want)
+    diff = {n: (calls_p.get(n, 0), calls_l.get(n, 0)) for n in set(calls_p) | set(calls_l)
+            if calls_p.get(n, 0) != calls_l.get(n, 0)}
+    check("prometheus/calls-per-shrinker-equal-log", not diff and calls_l,
+          "name: (prometheus, log) %s" % diff)
+    # the rules evaluate, the dashboard's queries run
+    time.sleep(2)
+    rules = json.loads(http_get("http://127.0.0.1:%d/api/v1/rules" % pport))["data"]["groups"]
+    bad = [(r["name"], r.get("lastError")) for g in rules for r in g["rules"] if r.get("health") != "ok"]
+    check("prometheus/rules-evaluate", rules and not bad, "unhealthy rules: %s" % bad)
+    dash = json.load(open(DASH))
+    errs, n = [], 0
+    for p in dash["panels"]:
+        for t in p.get("targets", []):
+            q = t["expr"].replace("$__rate_interval", "1m").replace("$instance", ".*").replace("$shrinker", ".*")
+            n += 1
+            try:
+                prom_query(pport, q)
+            except Exception as e:
+                errs.append("%s: %s" % (p["title"], e))
+    for v in dash["templating"]["list"]:
+        if v["type"] == "query":
+            m = re.match(r"label_values\((\w+), (\w+)\)", v["query"]["query"])
+            d = json.loads(http_get("http://127.0.0.1:%d/api/v1/label/%s/values?match[]=%s" %
+                                    (pport, m.group(2), m.group(1))))
+            if d.get("status") != "success" or not d["data"]:
+                errs.append("variable %s: %s" % (v["name"], d))
+    check("grafana/dashboard-queries", n > 5 and not errs, "; ".join(errs))
+    stop(prom, signal.SIGTERM)
+
+    # hostile clients while a churn is traced
+    before = per(scrape(port), "shrinktrace_shrinker_rcu_freed_total", "shrinker").get("sb-tmpfs", 0)
+    w = start([CHURN, "10"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    nsock = hostile(port, 8)
+    w.wait()
+    m = wait_for(lambda: scrape(port, 3), 30, 0.5)
+    if not check("hostile/scrape-after", m, "no scrape within 30 s after the attack"):
+        return
+    done = wait_for(lambda: per(scrape(port), "shrinktrace_shrinker_rcu_freed_total", "shrinker")
+                    .get("sb-tmpfs", 0) - before >= 10, 40, 0.5)
+    m = scrape(port)
+    gap = m.get(("shrinktrace_loop_max_gap_seconds", ()), 99)
+    lost = m.get(("shrinktrace_lost_events_total", ()), -1)
+    check("hostile/tracer-kept-reading", done and lost == 0 and gap < 0.5,
+          "%d sockets; all unmounts traced: %s, lost %s, longest loop gap %.3f s" %
+          (nsock, bool(done), lost, gap))
+
+    # a scrape during the run and the summary at its end agree
+    for attempt in range(3):
+        # two fresh renderings (1.2 s apart: past the rendering interval) with the
+        # same events: nothing is still held in the reorder window
+        for quiet in range(10):
+            time.sleep(1.2)
+            m1 = per(scrape(port), "shrinktrace_events_total", "type")
+            time.sleep(1.2)
+            m = scrape(port)
+            tr_ev = per(m, "shrinktrace_events_total", "type")
+            if m1 == tr_ev:
+                break
+        stop(tr)
+        sumf.seek(0)
+        ev, rows, life = parse_summary(sumf.read())
+        same_events = all(int(tr_ev.get(k, -1)) == v for k, v in ev.items())
+        if same_events or attempt == 2:
+            break
+        print("  note: events happened between the scrape and the end; again")
+        sumf.truncate(0)
+        tr = start([BIN, "--metrics", "127.0.0.1:%d" % port, "-q", "--no-banner"],
+                   stdout=subprocess.DEVNULL, stderr=sumf)
+        wait_for(lambda: scrape(port), 30)
+        churn(5)
+        time.sleep(3)
+    why = []
+    if not same_events:
+        why.append("events %s vs summary %s" % (tr_ev, ev))
+    cols = {"CALLS": "shrinktrace_shrinker_calls_total", "ZERO": "shrinktrace_shrinker_zero_calls_total",
+            "EMPTY": "shrinktrace_shrinker_empty_calls_total",
+            "SCANNED": "shrinktrace_shrinker_scanned_objects_total",
+            "FREED": "shrinktrace_shrinker_freed_objects_total"}
+    for name, row in rows.items():
+        for col, metric in cols.items():
+            if col in row and int(per(m, metric, "shrinker").get(label(name), 0)) != int(row[col]):
+                why.append("%s %s: scrape %s, summary %s" % (name, col,
+                           per(m, metric, "shrinker").get(label(name)), row[col]))
+    gens = per(m, "shrinktrace_shrinker_generations_total", "shrinker")
+    for name, n in life.items():
+        if name == "(unnamed)":
+            continue	# the summary adds generations still unnamed (not yet counted)
+        if int(gens.get(label(name), 0)) != n:
+            why.append("%s generations: scrape %s, summary %d" % (name, gens.get(label(name)), n))
+    check("metrics/scrape-equals-summary", rows and life and not why, "; ".join(why[:6]))
+
+
+def case_unit():
+    inst = os.path.join(tmp, "inst")
+    r = subprocess.run(["make", "-s", "-C", ROOT, "install", "DESTDIR=" + inst, "PREFIX=/usr",
+                        "BUILD=" + os.path.dirname(BIN)], capture_output=True, text=True)
+    unit = os.path.join(inst, "lib/systemd/system/shrinktrace.service")
+    if not check("unit/make-install", r.returncode == 0 and os.path.exists(unit) and
+                 os.path.exists(os.path.join(inst, "usr/sbin/shrinktrace")), r.stderr[-300:]):
+        return
+    text = open(unit).read()
+    execl = re.search(r"^ExecStart=(.*)$", text, re.M).group(1)
+    if not shutil.which("systemd-analyze"):
+        skip("unit/systemd-analyze-verify", "no systemd-analyze (apt-get install systemd)")
+    else:
+        # the installed unit, with its binary at the DESTDIR's path (not installed in /usr here)
+        vdir = os.path.join(tmp, "verify")
+        os.mkdir(vdir)
+        with open(os.path.join(vdir, "shrinktrace.service"), "w") as f:
+            f.write(text.replace("/usr/sbin/shrinktrace", os.path.join(inst, "usr/sbin/shrinktrace")))
+        # Documentation=man:shrinktrace(8): the installed man page
+        env = dict(os.environ, MANPATH=os.path.join(inst, "usr/share/man"))
+        r = subprocess.run(["systemd-analyze", "verify", os.path.join(vdir, "shrinktrace.service")],
+                           capture_output=True, text=True, env=env)
+        check("unit/systemd-analyze-verify", r.returncode == 0 and not r.stderr.strip(),
+              (r.stdout + r.stderr)[-400:])
+    argv = execl.split()
+    argv[0] = os.path.join(inst, "usr/sbin/shrinktrace")
+    port = int(argv[argv.index("--metrics") + 1].rsplit(":", 1)[1])
+    if not wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", port)) != 0, 30, 1):
+        return ko("unit/execstart", "port %d stays in use (another exporter running?)" % port)
+    err = open(os.path.join(tmp, "unit.err"), "w+")
+    p = start(argv, stdout=subprocess.DEVNULL, stderr=err)
+    m = wait_for(lambda: scrape(port), 30)
+    info = [k for k in (m or {}) if k[0] == "shrinktrace_build_info"]
+    rc = stop(p, signal.SIGTERM)
+    err.seek(0)
+    check("unit/execstart-scraped", m and info and rc in (0, 3),
+          "scrape %s, exit %s, stderr %r" % (bool(m), rc, err.read()[-300:]))
+
+
+def main():
+    try:
+        case_usage()
+        case_rotate()
+        case_prometheus()
+        case_unit()
+    except Exception as e:	# a test that breaks is a failure, not a crash
+        import traceback
+        traceback.print_exc()
+        ko("metrics/exception", repr(e))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    sys.exit(1 if failed else 0)
+
+
+main()

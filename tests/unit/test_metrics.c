@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Unit tests of the exposition of sinks/metrics.c (metrics_render(): no socket):
+ * names, units, cumulative le buckets, the cap on shrinker label values (folded
+ * into "other" in the order names appear: a series never moves, its counters
+ * never go down), escaping, lifecycle from engine/lifecycle.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "engine/correlate.h"
+#include "engine/lifecycle.h"
+#include "engine/stats.h"
+#include "sinks/metrics.h"
+
+static void add_call(struct stats *s, uint64_t serial, const char *name, uint64_t dur,
+		     uint64_t freed)
+{
+	struct corr_call c;
+
+	memset(&c, 0, sizeof(c));
+	c.serial = serial;
+	c.shrinker = 0x1000 * serial;
+	c.name = name;
+	c.pid = 1;
+	c.flags = CORR_CALL_BEGIN | CORR_CALL_DURATION | CORR_CALL_FREED | CORR_CALL_NR_TO_SCAN;
+	c.duration_ns = dur;
+	c.freed = freed;
+	c.nr_to_scan = 128;
+	assert_int_equal(stats_add_call(s, &c), 0);
+}
+
+/* The value of the sample line that begins with prefix ("name{labels} "), or -1. */
+static double value(const char *text, const char *prefix)
+{
+	const char *p = text;
+	size_t n = strlen(prefix);
+
+	while (p && *p) {
+		if (!strncmp(p, prefix, n))
+			return strtod(p + n, NULL);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+static char *render(struct sink *m, struct stats *s, struct life *lc)
+{
+	struct corr_stats cs = { 0 };
+	struct sink_state st = { .stats = s, .life = lc, .cs = &cs, .elapsed_s = 1.5 };
+	size_t len = 0;
+	char *t = metrics_render(m, &st, &len);
+
+	assert_non_null(t);
+	assert_int_equal(strlen(t), len);
+	return t;
+}
+
+static void test_calls_and_histogram(void **state)
+{
+	struct metrics_opts o = { .max_names = 8 };
+	char err[256];
+	struct sink *m = metrics_sink_new(&o, err, sizeof(err));
+	struct stats *s = stats_new(NULL);
+	char *t;
+
+	(void)state;
+	assert_non_null(m);
+	add_call(s, 1, "sb-tmpfs", 1000, 0);		/* slot 10: le 1024 ns */
+	add_call(s, 1, "sb-tmpfs", 3000, 5);		/* slot 12: le 4096 ns */
+	t = render(m, s, NULL);
+	assert_true(value(t, "shrinktrace_shrinker_calls_total{shrinker=\"sb-tmpfs\"} ") == 2);
+	assert_true(value(t, "shrinktrace_shrinker_zero_calls_total{shrinker=\"sb-tmpfs\"} ") == 1);
+	assert_true(value(t, "shrinktrace_shrinker_freed_objects_total{shrinker=\"sb-tmpfs\"} ") == 5);
+	assert_true(value(t, "shrinktrace_shrinker_scanned_objects_total{shrinker=\"sb-tmpfs\"} ") == 256);
+	/* cumulative, le in seconds on exp2 boundaries */
+	assert_true(value(t, "shrinktrace_shrinker_call_duration_seconds_bucket{shrinker=\"sb-tmpfs\","
+			  "le=\"0.000000512\"} ") == 0);
+	assert_true(value(t, "shrinktrace_shrinker_call_duration_seconds_bucket{shrinker=\"sb-tmpfs\","
+			  "le=\"0.000001024\"} ") == 1);
+	assert_true(value(t, "shrinktrace_shrinker_call_duration_seconds_bucket{shrinker=\"sb-tmpfs\","
+			  "le=\"0.000002048\"} ") == 1);
+	assert_true(value(t, "shrinktrace_shrinker_call_duration_seconds_bucket{shrinker=\"sb-tmpfs\","
+			  "le=\"0.000004096\"} ") == 2);
+	assert_true(value(t, "shrinktrace_shrinker_call_duration_seconds_bucket{shrinker=\"sb-tmpfs\","
+			  "le=\"+Inf\"} ") == 2);
+	assert_true(value(t, "shrinktrace_shrinker_call_duration_seconds_count{shrinker=\"sb-tmpfs\"} ") == 2);
+	assert_true(value(t, "shrinktrace_shrinker_call_duration_seconds_sum{shrinker=\"sb-tmpfs\"} ") ==
+		    4e-6);
+	assert_non_null(strstr(t, "# TYPE shrinktrace_shrinker_call_duration_seconds histogram\n"));
+	assert_non_null(strstr(t, "shrinktrace_build_info{version=\""));
+	free(t);
+	stats_free(s);
+	m->ops->free(m);
+}
+
+/* Beyond max_names, names fold into "other" in the order they appear; an
+ * early name keeps its series whatever comes later. */
+static void test_cap_other(void **state)
+{
+	struct metrics_opts o = { .max_names = 2 };
+	char err[256], *t;
+	struct sink *m = metrics_sink_new(&o, err, sizeof(err));
+	struct stats *s = stats_new(NULL);
+
+	(void)state;
+	add_call(s, 1, "zz-first", 100, 1);
+	t = render(m, s, NULL);
+	free(t);
+	add_call(s, 2, "aa-second", 100, 1);
+	add_call(s, 3, "bb-third", 100, 1);
+	add_call(s, 4, "cc-fourth", 100, 1);
+	add_call(s, 4, "cc-fourth", 100, 1);
+	t = render(m, s, NULL);
+	assert_true(value(t, "shrinktrace_shrinker_calls_total{shrinker=\"zz-first\"} ") == 1);
+	/* "aa-second" sorts first: it takes the second slot, the others fold */
+	assert_true(value(t, "shrinktrace_shrinker_calls_total{shrinker=\"aa-second\"} ") == 1);
+	assert_true(value(t, "shrinktrace_shrinker_calls_total{shrinker=\"other\"} ") == 3);
+	assert_null(strstr(t, "bb-third"));
+	assert_null(strstr(t, "cc-fourth"));
+	free(t);
+	stats_free(s);
+	m->ops->free(m);
+}
+
+/* Label values: quotes, backslashes and control characters cannot break a line. */
+static void test_escaping(void **state)
+{
+	struct metrics_opts o = { 0 };
+	char err[256], *t;
+	struct sink *m = metrics_sink_new(&o, err, sizeof(err));
+	struct stats *s = stats_new(NULL);
+
+	(void)state;
+	add_call(s, 1, "a\"b\\c\nd", 100, 1);
+	t = render(m, s, NULL);
+	assert_non_null(strstr(t, "shrinktrace_shrinker_calls_total{shrinker=\"a\\\"b\\\\c?d\"} 1\n"));
+	free(t);
+	stats_free(s);
+	m->ops->free(m);
+}
+
+/* Lifecycle: generations, RCU frees and the live gauge per name; a generation
+ * with no name yet is live under "unnamed" and counted nowhere else yet. */
+static void test_lifecycle(void **state)
+{
+	struct metrics_opts o = { 0 };
+	char err[256], *t;
+	struct sink *m = metrics_sink_new(&o, err, sizeof(err));
+	struct life *lc = life_new();
+	struct corr_life ev = { .kind = CORR_LIFE_BEGIN, .serial = 1, .name = "sb-tmpfs",
+				.allocated = true };
+
+	(void)state;
+	assert_int_equal(life_add(lc, &ev), 0);
+	ev = (struct corr_life){ .kind = CORR_LIFE_BEGIN, .serial = 2, .name = "sb-tmpfs" };
+	assert_int_equal(life_add(lc, &ev), 0);
+	ev = (struct corr_life){ .kind = CORR_LIFE_FREE, .serial = 1, .name = "sb-tmpfs",
+				 .timed = true, .ns = 3000 };
+	assert_int_equal(life_add(lc, &ev), 0);
+	ev = (struct corr_life){ .kind = CORR_LIFE_RCU_FREE, .serial = 1, .name = "sb-tmpfs",
+				 .timed = true, .ns = 5000000 };
+	assert_int_equal(life_add(lc, &ev), 0);
+	ev = (struct corr_life){ .kind = CORR_LIFE_BEGIN, .serial = 3, .name = "" };
+	assert_int_equal(life_add(lc, &ev), 0);
+	t = render(m, NULL, lc);
+	assert_true(value(t, "shrinktrace_shrinker_generations_total{shrinker=\"sb-tmpfs\"} ") == 2);
+	assert_true(value(t, "shrinktrace_shrinker_allocated_total{shrinker=\"sb-tmpfs\"} ") == 1);
+	assert_true(value(t, "shrinktrace_shrinker_rcu_freed_total{shrinker=\"sb-tmpfs\"} ") == 1);
+	assert_true(value(t, "shrinktrace_shrinkers_live{shrinker=\"sb-tmpfs\"} ") == 1);
+	assert_true(value(t, "shrinktrace_shrinkers_live{shrinker=\"unnamed\"} ") == 1);
+	assert_true(value(t, "shrinktrace_shrinker_generations_total{shrinker=\"unnamed\"} ") == -1);
+	assert_true(value(t, "shrinktrace_shrinker_free_wait_seconds_count{shrinker=\"sb-tmpfs\"} ") == 1);
+	assert_true(value(t, "shrinktrace_shrinker_rcu_delay_seconds_bucket{shrinker=\"sb-tmpfs\","
+			  "le=\"0.004194304\"} ") == 0);
+	assert_true(value(t, "shrinktrace_shrinker_rcu_delay_seconds_bucket{shrinker=\"sb-tmpfs\","
+			  "le=\"0.008388608\"} ") == 1);
+	free(t);
+	life_free(lc);
+	m->ops->free(m);
+}
+
+static void test_parse_listen(void **state)
+{
+	char why[256];
+
+	(void)state;
+	assert_int_equal(metrics_parse_listen(":9858", why, sizeof(why)), 0);
+	assert_int_equal(metrics_parse_listen("127.0.0.1:9858", why, sizeof(why)), 0);
+	assert_int_equal(metrics_parse_listen("[::1]:9858", why, sizeof(why)), 0);
+	assert_int_equal(metrics_parse_listen("localhost:1", why, sizeof(why)), 0);
+	assert_int_equal(metrics_parse_listen("9858", why, sizeof(why)), -1);
+	assert_int_equal(metrics_parse_listen(":0", why, sizeof(why)), -1);
+	assert_int_equal(metrics_parse_listen(":65536", why, sizeof(why)), -1);
+	assert_int_equal(metrics_parse_listen("::1:9858", why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "brackets"));
+	assert_int_equal(metrics_parse_listen("example.org:9858", why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "not an IP address"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_calls_and_histogram),
+		cmocka_unit_test(test_cap_other),
+		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_lifecycle),
+		cmocka_unit_test(test_parse_listen),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
