@@ -218,8 +218,13 @@ struct run {
 	unsigned n;
 };
 
-static void run_begin(struct run *rn, struct st_log *lg, const char *path)
+static void run_begin(struct run *rn, struct st_log *lg, const char *path, bool text)
 {
+	char why[512];
+
+	/* a log that cannot give the full statistics says so, once per run */
+	if (text && st_log_coverage(lg, why, sizeof(why)))
+		fprintf(stderr, "%s: note: %s\n", path, why);
 	struct sink_begin b = {
 		.kernel = st_log_kernel(lg), .backend = st_log_backend(lg),
 		.start_ts = st_log_start_ts(lg), .list_offset = (int)st_log_list_offset(lg),
@@ -240,7 +245,7 @@ static uint64_t run_finish(const struct replay_args *a, struct run *rn, struct s
 	uint64_t nv;
 
 	if (!rn->begun)
-		run_begin(rn, lg, path);
+		run_begin(rn, lg, path, a->fmt == FMT_TEXT);
 	corr_finish(pipeline_corr(rn->p));
 	corr_get_stats(pipeline_corr(rn->p), &cs);
 	if (cs.late)
@@ -436,7 +441,7 @@ static int replay_stream(const struct replay_args *a, const char *path, FILE *f,
 		}
 		/* The header, read with the first event, says how to read `next`. */
 		if (!rn.begun)
-			run_begin(&rn, lg, path);
+			run_begin(&rn, lg, path, a->fmt == FMT_TEXT);
 		if (rc == ST_LOG_MEMCG) {
 			uint64_t memcg, id;
 			const char *cgpath;

@@ -860,7 +860,13 @@ static int trace_run(struct args *a)
 		.kernel = un.release, .backend = loader_backend_summary(r.l), .run_id = run,
 		.start_ts = attached, .list_offset = list_offset,
 		.redacted = a->redact ? st_redact_mode_name(a->redact) : NULL, .live = true,
-		.run = 1,
+		.run = 1, .mode = a->stats_only ? "stats-only" : "events",
+		/* under --redact=all neither a task id nor a task name leaves */
+		.filter_pid = a->redact == ST_REDACT_ALL && a->pid ?
+			      (uint32_t)st_redact_pid(&r.red, (int)a->pid) : a->pid,
+		.filter_comm = a->redact == ST_REDACT_ALL && a->comm[0] ? "(redacted)" : a->comm,
+		.filter_memcg_id = a->cgroup_id, .filter_min_latency_ns = a->min_latency_ns,
+		.filter_shrinker = a->shrinker_glob,
 	};
 	for (int h = 0; h < ST_NHOOKS && h < SINK_MAX_HOOKS; h++) {
 		const struct loader_hook *lh = loader_hook(r.l, (enum st_hook)h);

@@ -478,6 +478,21 @@ static int parse_header(json_object *obj, struct st_rec *out, char *reason, size
 		if (json_object_object_get_ex(obj, "backend", &o) && json_object_is_type(o, json_type_string))
 			copy_str(info->backend, sizeof(info->backend), json_object_get_string(o),
 				 (size_t)json_object_get_string_len(o));
+		if (json_object_object_get_ex(obj, "mode", &o) && json_object_is_type(o, json_type_string))
+			info->stats_only = !strcmp(json_object_get_string(o), "stats-only");
+		info->filtered = json_object_object_get_ex(obj, "filters", &o) &&
+				 json_object_is_type(o, json_type_object) &&
+				 json_object_object_length(o) > 0;
+		if (json_object_object_get_ex(obj, "hooks", &o) && json_object_is_type(o, json_type_object)) {
+			json_object *m;
+
+			if (json_object_object_get_ex(o, "walk", &m) && json_object_is_type(m, json_type_string))
+				copy_str(info->walk_mech, sizeof(info->walk_mech), json_object_get_string(m),
+					 (size_t)json_object_get_string_len(m));
+			if (json_object_object_get_ex(o, "shrink", &m) && json_object_is_type(m, json_type_string))
+				copy_str(info->shrink_mech, sizeof(info->shrink_mech),
+					 json_object_get_string(m), (size_t)json_object_get_string_len(m));
+		}
 		if (json_object_object_get_ex(obj, "run", &o) && json_object_is_type(o, json_type_string))
 			copy_str(info->run, sizeof(info->run), json_object_get_string(o),
 				 (size_t)json_object_get_string_len(o));
@@ -737,6 +752,8 @@ struct st_log {
 	uint64_t start_ts;	/* the header's start_ts, 0 when none */
 	bool runs;		/* st_log_split_runs(): a new run is reported */
 	bool memcgs;		/* st_log_want_memcgs(): memcg lines are returned */
+	bool stats_only, filtered;	/* the header's mode and filters */
+	char walk_mech[16], shrink_mech[16];
 	uint64_t memcg, memcg_id;	/* the last memcg line */
 	char memcg_path[256];
 	uint64_t run_events;	/* events since the last header */
@@ -915,6 +932,10 @@ int st_log_next(struct st_log *lg, struct st_rec *out)
 			if (!cont) {
 				lg->list_offset = info.list_offset > 0 ? (unsigned)info.list_offset : 0;
 				lg->start_ts = out->ts;
+				lg->stats_only = info.stats_only;
+				lg->filtered = info.filtered;
+				memcpy(lg->walk_mech, info.walk_mech, sizeof(lg->walk_mech));
+				memcpy(lg->shrink_mech, info.shrink_mech, sizeof(lg->shrink_mech));
 			}
 			if (!lg->nruns)
 				lg->nruns = 1;
@@ -952,6 +973,26 @@ int st_log_next(struct st_log *lg, struct st_rec *out)
 const char *st_log_error(const struct st_log *lg)
 {
 	return lg->err;
+}
+
+const char *st_log_coverage(const struct st_log *lg, char *buf, size_t len)
+{
+	if (lg->stats_only)
+		snprintf(buf, len, "written with --stats-only: the kernel counted the calls and walks, "
+			 "the log holds only lifecycle events and a few calls, so the statistics below "
+			 "count those only (the tracer's own summary had the kernel's numbers)");
+	else if (lg->filtered)
+		snprintf(buf, len, "written with filters (the header's \"filters\"): the calls and "
+			 "walks they left out are not in the log nor in the statistics below");
+	else if (!strcmp(lg->shrink_mech, "tracepoint") || !strcmp(lg->walk_mech, "none"))
+		snprintf(buf, len, "written by a backend that sees %s%s%s: those are not in the "
+			 "statistics below", !strcmp(lg->walk_mech, "none") ? "no walks" : "",
+			 !strcmp(lg->walk_mech, "none") && !strcmp(lg->shrink_mech, "tracepoint") ?
+			 " and " : "", !strcmp(lg->shrink_mech, "tracepoint") ?
+			 "no do_shrink_slab() call whose count_objects() returned 0 or SHRINK_EMPTY" : "");
+	else
+		return NULL;
+	return buf;
 }
 
 const char *st_log_warning(const struct st_log *lg)

@@ -41,6 +41,10 @@ struct st_parse_info {
 					 * shared by the files of a rotated log), "" if none */
 	int part;			/* ST_PARSE_HEADER: "part" (1, 2, ... of a rotated
 					 * log), 0 when absent */
+	/* ST_PARSE_HEADER: how the log was made (docs/event-log.md) */
+	bool stats_only;		/* "mode": "stats-only" */
+	bool filtered;			/* "filters" present */
+	char walk_mech[16], shrink_mech[16];	/* "hooks": walk, shrink; "" absent */
 	uint64_t memcg, memcg_id;	/* ST_PARSE_MEMCG: the memcg's address, cgroup id */
 	char path[256];			/* ST_PARSE_MEMCG: its cgroup path (cut) */
 };
@@ -119,6 +123,11 @@ void st_log_memcg(const struct st_log *lg, uint64_t *memcg, uint64_t *id, const 
 
 /* Runs begun so far: 1 for the first (also before anything is read). */
 unsigned st_log_run(const struct st_log *lg);
+
+/* When the log cannot give the full statistics of the run (its header says
+ * --stats-only, filters, or a backend that sees no walks or not every call):
+ * one sentence saying so, into buf; NULL when it can (or has no header). */
+const char *st_log_coverage(const struct st_log *lg, char *buf, size_t len);
 
 /* One line about input that was tolerated (a cut last line), or NULL. */
 const char *st_log_warning(const struct st_log *lg);

@@ -174,6 +174,81 @@ int st_jsonl_format_header_run(char *buf, size_t len, const char *kernel, const 
 	return jw_end(&w, buf);
 }
 
+int st_jsonl_format_header_h(char *buf, size_t len, const struct st_header *h)
+{
+	struct jw w;
+	bool filters = h->pid || (h->comm && h->comm[0]) || h->memcg_id || h->min_latency_ns ||
+		       (h->shrinker && h->shrinker[0]);
+
+	if (jw_begin(&w, buf, len, "header"))
+		return -1;
+	jw_str(&w, ",\"format\":\"shrinktrace/1\"");
+	jw_kstr(&w, "kernel", h->kernel ? h->kernel : "", 256);
+	jw_kstr(&w, "backend", h->backend ? h->backend : "", 256);
+	jw_str(&w, ",\"clock\":\"monotonic\"");
+	jw_key(&w, "start_ts");
+	jw_u64(&w, h->start_ts);
+	if (h->list_offset >= 0) {
+		jw_key(&w, "list_offset");
+		jw_u64(&w, (uint64_t)h->list_offset);
+	}
+	if (h->redacted)
+		jw_kstr(&w, "redacted", h->redacted, 16);
+	if (h->run)
+		jw_kstr(&w, "run", h->run, 39);
+	if (h->part) {
+		jw_key(&w, "part");
+		jw_u64(&w, h->part);
+	}
+	if (h->mode)
+		jw_kstr(&w, "mode", h->mode, 16);
+	if (h->nhooks) {
+		jw_str(&w, ",\"hooks\":{");
+		for (unsigned i = 0; i < h->nhooks; i++) {
+			if (i)
+				jw_raw(&w, ",", 1);
+			jw_qstr(&w, h->hook[i], 32);
+			jw_raw(&w, ":", 1);
+			jw_qstr(&w, h->hook_mech[i], 32);
+		}
+		jw_raw(&w, "}", 1);
+	}
+	if (filters) {
+		bool first = true;
+
+#define FSEP() do { if (!first) jw_raw(&w, ",", 1); first = false; } while (0)
+		jw_str(&w, ",\"filters\":{");
+		if (h->pid) {
+			FSEP();
+			jw_str(&w, "\"pid\":");
+			jw_u64(&w, h->pid);
+		}
+		if (h->comm && h->comm[0]) {
+			FSEP();
+			jw_str(&w, "\"comm\":");
+			jw_qstr(&w, h->comm, 16);
+		}
+		if (h->memcg_id) {
+			FSEP();
+			jw_str(&w, "\"memcg_id\":");
+			jw_u64(&w, h->memcg_id);
+		}
+		if (h->min_latency_ns) {
+			FSEP();
+			jw_str(&w, "\"min_latency_ns\":");
+			jw_u64(&w, h->min_latency_ns);
+		}
+		if (h->shrinker && h->shrinker[0]) {
+			FSEP();
+			jw_str(&w, "\"shrinker\":");
+			jw_qstr(&w, h->shrinker, 256);
+		}
+#undef FSEP
+		jw_raw(&w, "}", 1);
+	}
+	return jw_end(&w, buf);
+}
+
 int st_jsonl_format_memcg(char *buf, size_t len, uint64_t memcg, uint64_t id, const char *path)
 {
 	struct jw w;

@@ -49,6 +49,29 @@ int st_jsonl_format_header_run(char *buf, size_t len, const char *kernel, const 
 			       uint64_t start_ts, int list_offset, const char *redacted,
 			       const char *run, unsigned part);
 
+/* Everything a header can say (st_jsonl_format_header_h()). */
+struct st_header {
+	const char *kernel, *backend;	/* NULL: "" */
+	uint64_t start_ts;		/* ns */
+	int list_offset;		/* bytes; -1: not written */
+	const char *redacted;		/* NULL: not written */
+	const char *run;		/* NULL: not written */
+	unsigned part;			/* 0: not written */
+	const char *mode;		/* "events" or "stats-only"; NULL: not written */
+	unsigned nhooks;		/* "hooks": {"walk":"fentry", ...}; 0: not written */
+	const char *const *hook, *const *hook_mech;
+	/* "filters": {...} of what the kernel (and --shrinker) left out; written
+	 * only when one is set */
+	uint32_t pid;
+	const char *comm;
+	uint64_t memcg_id, min_latency_ns;
+	const char *shrinker;
+};
+
+/* The header line from h: the fields of st_jsonl_format_header_run(), then
+ * "mode", "hooks" and "filters". */
+int st_jsonl_format_header_h(char *buf, size_t len, const struct st_header *h);
+
 /* A "memcg" line: what the memcg at kernel address memcg is (its cgroup id,
  * its cgroup path; docs/event-log.md).  Not an event: metadata that the
  * events' "memcg" pointers refer to. */

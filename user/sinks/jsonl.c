@@ -49,9 +49,16 @@ static int header(struct jsonl_sink *j)
 {
 	const struct sink_begin *b = &j->b;
 
-	return st_jsonl_format_header_run(j->hdr, sizeof(j->hdr), b->kernel, b->backend,
-					  b->start_ts, b->list_offset, b->redacted,
-					  j->run[0] ? j->run : NULL, j->run[0] ? j->part : 0);
+	struct st_header h = {
+		.kernel = b->kernel, .backend = b->backend, .start_ts = b->start_ts,
+		.list_offset = b->list_offset, .redacted = b->redacted,
+		.run = j->run[0] ? j->run : NULL, .part = j->run[0] ? j->part : 0,
+		.mode = b->mode, .nhooks = b->nhooks, .hook = b->hook, .hook_mech = b->hook_mech,
+		.pid = b->filter_pid, .comm = b->filter_comm, .memcg_id = b->filter_memcg_id,
+		.min_latency_ns = b->filter_min_latency_ns, .shrinker = b->filter_shrinker,
+	};
+
+	return st_jsonl_format_header_h(j->hdr, sizeof(j->hdr), &h);
 }
 
 static void close_current(struct jsonl_sink *j)

@@ -61,6 +61,15 @@ struct sink_begin {
 	const char *hook[SINK_MAX_HOOKS];
 	const char *hook_mech[SINK_MAX_HOOKS];
 	const char *hook_target[SINK_MAX_HOOKS];
+	/* live: how the run was made, for the log's header (docs/event-log.md):
+	 * "events" (one record per call) or "stats-only"; the filters the kernel
+	 * applied (0 / NULL: none) */
+	const char *mode;
+	uint32_t filter_pid;
+	const char *filter_comm;
+	uint64_t filter_memcg_id;
+	uint64_t filter_min_latency_ns;
+	const char *filter_shrinker;	/* --shrinker GLOB (user space) */
 };
 
 /* One event leaving the correlator. */
