@@ -23,6 +23,7 @@
  *      chains, which a small log alone never makes them do.
  *
  * Oracles beyond ASan/UBSan/LSan and libFuzzer's hang detection:
+ *   - every line reads the same through the reader's fast path and json-c;
  *   - a reader error is one line "<fuzz>:LINE: reason";
  *   - every violation formats with the jsonl writer (user/log/writer.c) and reads
  *     back as a "violation" record; its strings are NUL-terminated;
@@ -260,6 +261,45 @@ static void finish(struct corr *c, struct fctx *x, uint64_t copies, uint64_t pus
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Do two records hold the same event?  Field by field, as the table says
+ * (a string's bytes after its NUL do not count). */
+static bool same_rec(const struct st_rec *a, const struct st_rec *b)
+{
+	if (a->type != b->type || a->has != b->has)
+		return false;
+	for (const struct st_field *f = st_fields; f < st_fields + ST_NFIELDS; f++) {
+		const void *x = st_field_ptr(f, a), *y = st_field_ptr(f, b);
+
+		if (f->ftype == ST_FT_STR ? strncmp(x, y, f->size) != 0 : memcmp(x, y, f->size) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* The reader's two parsers read every line alike: what the fast path takes,
+ * json-c takes too, into the same record with the same unknown fields. */
+static void check_parsers_agree(const uint8_t *data, size_t size)
+{
+	const char *p = (const char *)data, *end = p + size;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		struct st_rec a, b;
+		struct st_parse_info ia, ib;
+		char ra[256], rb[256];
+		int pa = st_parse_line_info(p, n, &a, ra, sizeof(ra), &ia);
+		int pb = st_parse_line_general(p, n, &b, rb, sizeof(rb), &ib);
+
+		if (pa != pb)
+			fail("the fast and the general parser disagree on a line's kind", ra);
+		if (pa == ST_PARSE_EVENT && (!same_rec(&a, &b) ||
+					     ia.unknown_fields != ib.unknown_fields))
+			fail("the fast and the general parser read a line differently", NULL);
+		p += n + 1;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct stats_limits tiny = { 2, 2, 2 };
@@ -284,6 +324,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail("/dev/null", NULL);
 	if (size == 0)
 		return 0;	/* fmemopen() wants a buffer; an empty log is covered by the replay tests */
+	check_parsers_agree(data, size);
 	f = fmemopen((void *)data, size, "r");
 	pff = open_memstream(&pf, &pflen);
 	xa = calloc(1, sizeof(*xa));

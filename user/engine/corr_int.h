@@ -71,6 +71,7 @@ struct call {
 
 struct task {
 	struct htab_node hn;	/* in c->tasks, key (uint32_t)pid */
+	struct task *spare_next;	/* in c->spare_tasks while not in use */
 	int pid;
 	char comm[ST_REC_COMM_LEN];
 	bool in_walk;
@@ -89,6 +90,8 @@ struct memcg_ent {
 	uint64_t id;		/* cgroup id, 0 unknown */
 	char path[CORR_MEMCG_PATH_LEN];	/* "" unknown */
 };
+
+#define CORR_SPARE 64
 
 /* Violations one event can raise at most before its on_event (more are given
  * out at once): one per kind and walker, a handful in practice. */
@@ -117,6 +120,11 @@ struct corr {
 	uint64_t stuck_next;		/* earliest ts at which a pending free turns stuck */
 
 	struct htab memcgs;		/* struct memcg_ent by address */
+	/* freed calls and tasks kept for reuse (a call and its task come and go
+	 * with every do_shrink_slab()): at most CORR_SPARE each */
+	struct call *spare_calls;
+	struct task *spare_tasks;
+	unsigned nspare_calls, nspare_tasks;
 
 	size_t nreports;		/* dedupe entries remembered, all generations */
 	bool oom;

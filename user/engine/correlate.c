@@ -317,7 +317,14 @@ static struct task *task_get(struct corr *c, const struct st_rec *r)
 		corr_cap_hit(c, CORR_CAP_TASKS, c->o.max_tasks);
 		return NULL;
 	}
-	t = calloc(1, sizeof(*t));
+	t = c->spare_tasks;
+	if (t) {
+		c->spare_tasks = t->spare_next;
+		c->nspare_tasks--;
+		memset(t, 0, sizeof(*t));
+	} else {
+		t = calloc(1, sizeof(*t));
+	}
 	if (t)
 		t->hn.key = (uint64_t)(uint32_t)r->pid;
 	if (!t || htab_add(&c->tasks, &t->hn)) {
@@ -335,6 +342,12 @@ static void task_put(struct corr *c, struct task *t)
 	if (t->in_walk || t->top)
 		return;
 	htab_del(&c->tasks, &t->hn);
+	if (c->nspare_tasks < CORR_SPARE) {
+		t->spare_next = c->spare_tasks;
+		c->spare_tasks = t;
+		c->nspare_tasks++;
+		return;
+	}
 	free(t);
 }
 
@@ -349,7 +362,26 @@ static void call_free(struct corr *c, struct call *k)
 			k->gnext->gprev = k->gprev;
 	}
 	c->st.inflight_calls--;
+	if (c->nspare_calls < CORR_SPARE) {
+		k->tnext = c->spare_calls;
+		c->spare_calls = k;
+		c->nspare_calls++;
+		return;
+	}
 	free(k);
+}
+
+/* A zeroed call, from the spares when there are. */
+static struct call *call_alloc(struct corr *c)
+{
+	struct call *k = c->spare_calls;
+
+	if (!k)
+		return calloc(1, sizeof(*k));
+	c->spare_calls = k->tnext;
+	c->nspare_calls--;
+	memset(k, 0, sizeof(*k));
+	return k;
 }
 
 /* Pop the task's calls down to and including the newest one on addr; a copy
@@ -390,7 +422,7 @@ static void task_push(struct corr *c, struct task *t, struct gen *g, const struc
 		corr_cap_hit(c, CORR_CAP_DEPTH, c->o.max_depth);
 		return;
 	}
-	k = calloc(1, sizeof(*k));
+	k = call_alloc(c);
 	if (!k) {
 		c->oom = true;
 		return;
@@ -879,6 +911,18 @@ void corr_free(struct corr *c)
 	htab_each(&c->memcgs, i, e, nx)
 		free(container_of(e, struct memcg_ent, hn));
 	htab_free(&c->memcgs);
+	while (c->spare_calls) {
+		struct call *k = c->spare_calls;
+
+		c->spare_calls = k->tnext;
+		free(k);
+	}
+	while (c->spare_tasks) {
+		struct task *t = c->spare_tasks;
+
+		c->spare_tasks = t->spare_next;
+		free(t);
+	}
 	free(c->pending);
 	reorder_free(c->window);
 	free(c);

@@ -414,7 +414,8 @@ static int replay_stream(const struct replay_args *a, const char *path, FILE *f,
 		return ST_EXIT_ERROR;
 	}
 	/* stop early once the output is gone (| head) or failed (disk full) */
-	while (!ferror(x->out) && (rc = st_log_next(lg, &r)) > 0) {
+	for (uint64_t nread = 0; !((nread++ & 255) == 0 && ferror(x->out)) &&
+				 (rc = st_log_next(lg, &r)) > 0;) {
 		if (rc == ST_LOG_NEW_RUN) {
 			/* another log begins: its own run, from a clean state */
 			if (converting(a)) {

@@ -43,16 +43,12 @@ static void setreason(char *reason, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int hexval(unsigned c)
-{
-	if (c >= '0' && c <= '9')
-		return (int)(c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (int)(c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (int)(c - 'A' + 10);
-	return -1;
-}
+/* Hex digit values plus one; 0 for anything that is not a hex digit. */
+static const unsigned char hexdig1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 /* "0x" + 1..16 hex digits, exactly n bytes of s. */
 static int parse_ptr_n(const char *s, size_t n, uint64_t *out)
@@ -62,11 +58,11 @@ static int parse_ptr_n(const char *s, size_t n, uint64_t *out)
 	if (n < 3 || n > 18 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
 		return -1;
 	for (size_t i = 2; i < n; i++) {
-		int d = hexval((unsigned char)s[i]);
+		unsigned d = hexdig1[(unsigned char)s[i]];
 
-		if (d < 0)
+		if (!d)
 			return -1;
-		v = (v << 4) | (uint64_t)d;
+		v = (v << 4) | (d - 1);
 	}
 	*out = v;
 	return 0;
@@ -144,9 +140,8 @@ static size_t fast_int(const char *p, const char *end, bool *neg, uint64_t *mag)
 	for (; s < end && *s >= '0' && *s <= '9'; s++) {
 		unsigned d = (unsigned)(*s - '0');
 
-		if (v > (UINT64_MAX - d) / 10)
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, d, &v))
 			return 0;	/* >= 2^64: the general path says so */
-		v = v * 10 + d;
 	}
 	if (s < end && (*s == '.' || *s == 'e' || *s == 'E'))
 		return 0;
@@ -156,20 +151,24 @@ static size_t fast_int(const char *p, const char *end, bool *neg, uint64_t *mag)
 	return (size_t)(s - p);
 }
 
+/* The bytes a fast string may hold: printable ASCII but '"' and '\\'. */
+static unsigned char plain[256];
+
+__attribute__((constructor)) static void index_plain(void)
+{
+	for (unsigned c = 0x20; c < 0x7f; c++)
+		plain[c] = c != '"' && c != '\\';
+}
+
 /* A string at p (p[0] == '"') of printable ASCII without escapes: *s, *n
  * get its body.  0 for anything else. */
 static size_t fast_str(const char *p, const char *end, const char **s, size_t *n)
 {
 	const char *q = p + 1;
 
-	while (q < end && *q != '"') {
-		unsigned char c = (unsigned char)*q;
-
-		if (c < 0x20 || c >= 0x7f || c == '\\')
-			return 0;
+	while (q < end && plain[(unsigned char)*q])
 		q++;
-	}
-	if (q >= end)
+	if (q >= end || *q != '"')
 		return 0;
 	*s = p + 1;
 	*n = (size_t)(q - p - 1);
@@ -227,6 +226,33 @@ static bool fast_store_str(struct st_rec *r, const struct st_field *f, const cha
 	}
 }
 
+static bool same_bytes(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/* The field named key: the writer writes them in table order, so the next
+ * few rows after the last one found are tried first, then the index. */
+static const struct st_field *next_field(int *hint, const char *key, size_t klen)
+{
+	const struct st_field *f;
+
+	for (int i = *hint + 1; i < ST_NFIELDS && i <= *hint + 4; i++) {
+		f = &st_fields[i];
+		if (f->klen == klen && f->key[0] == key[0] && !memcmp(f->key, key, klen)) {
+			*hint = i;
+			return f;
+		}
+	}
+	f = st_field_by_key(key, klen);
+	if (f)
+		*hint = (int)(f - st_fields);
+	return f;
+}
+
 /* One flat event object.  FAST_OK: *out holds a valid event, *unknown the
  * members this reader does not know.  FAST_FALLBACK: let json-c read it. */
 static enum fast fast_parse(const char *p, const char *end, struct st_rec *out,
@@ -236,6 +262,7 @@ static enum fast fast_parse(const char *p, const char *end, struct st_rec *out,
 	const char *type = NULL;
 	size_t typelen = 0;
 	enum st_type t;
+	int hint = -1;
 
 	while (p < end && is_ws(*p))
 		p++;
@@ -252,10 +279,29 @@ static enum fast fast_parse(const char *p, const char *end, struct st_rec *out,
 			p++;
 		if (p >= end || *p != '"')
 			return FAST_FALLBACK;
-		took = fast_str(p, end, &key, &klen);
-		if (!took)
-			return FAST_FALLBACK;
-		p += took;
+		/* the writer's order: the key is most likely the next row's */
+		f = NULL;
+		for (int i = hint + 1; i < ST_NFIELDS && i <= hint + 4; i++) {
+			const struct st_field *g = &st_fields[i];
+
+			if ((size_t)(end - p) > g->klen + 1 && p[1 + g->klen] == '"' &&
+			    same_bytes(p + 1, g->key, g->klen)) {
+				f = g;
+				hint = i;
+				break;
+			}
+		}
+		if (f) {
+			key = f->key;
+			klen = f->klen;
+			p += klen + 2;
+		} else {
+			took = fast_str(p, end, &key, &klen);
+			if (!took)
+				return FAST_FALLBACK;
+			p += took;
+			f = next_field(&hint, key, klen);
+		}
 		while (p < end && is_ws(*p))
 			p++;
 		if (p >= end || *p++ != ':')
@@ -264,10 +310,23 @@ static enum fast fast_parse(const char *p, const char *end, struct st_rec *out,
 			p++;
 		if (p >= end)
 			return FAST_FALLBACK;
-		f = st_field_by_key(key, klen);
 		if (!f && !(klen == 4 && !memcmp(key, "type", 4)))
 			(*unknown)++;
-		if (*p == '"') {
+		if (*p == '"' && f && f->ftype == ST_FT_PTR) {
+			/* "0x" + hex digits + '"' in one pass */
+			const char *q = p + 1;
+			uint64_t v = 0;
+			unsigned d;
+
+			if (end - q < 4 || q[0] != '0' || (q[1] != 'x' && q[1] != 'X'))
+				return FAST_FALLBACK;
+			for (q += 2; q < end && (d = hexdig1[(unsigned char)*q]); q++)
+				v = (v << 4) | (d - 1);
+			if (q >= end || *q != '"' || q - p - 3 < 1 || q - p - 3 > 16)
+				return FAST_FALLBACK;
+			*(uint64_t *)st_field_ptr(f, out) = v;
+			took = (size_t)(q + 1 - p);
+		} else if (*p == '"') {
 			took = fast_str(p, end, &s, &n);
 			if (!took)
 				return FAST_FALLBACK;
@@ -721,6 +780,25 @@ int st_parse_line_info(const char *line, size_t len, struct st_rec *out,
 		if (info)
 			info->unknown_fields = unknown;
 		return ST_PARSE_EVENT;
+	}
+	return parse_general(line, len, out, reason, rlen, info);
+}
+
+int st_parse_line_general(const char *line, size_t len, struct st_rec *out, char *reason,
+			  size_t rlen, struct st_parse_info *info)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (info)
+		memset(info, 0, sizeof(*info));
+	for (i = 0; i < len && is_ws(line[i]); i++)
+		;
+	if (i == len)
+		return ST_PARSE_BLANK;
+	if (len > ST_LINE_MAX || memchr(line, '\0', len)) {
+		setreason(reason, rlen, "bad line");
+		return ST_PARSE_ERROR;
 	}
 	return parse_general(line, len, out, reason, rlen, info);
 }

@@ -62,6 +62,11 @@ int st_parse_line(const char *line, size_t len, struct st_rec *out,
 int st_parse_line_info(const char *line, size_t len, struct st_rec *out,
 		       char *reason, size_t reason_len, struct st_parse_info *info);
 
+/* The same through json-c only, never the fast path: for the tests and the
+ * fuzz target, which check that both read every line alike. */
+int st_parse_line_general(const char *line, size_t len, struct st_rec *out, char *reason,
+			  size_t reason_len, struct st_parse_info *info);
+
 /* Parse a kernel pointer string "0x" + hex (1..16 digits; upper case is
  * accepted on input).  Returns 0 or -1. */
 int st_parse_ptr(const char *s, uint64_t *out);
