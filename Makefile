@@ -78,10 +78,18 @@ $(BUILD)/user/%.o: user/%.c $(SKEL) | $(BUILD)
 $(BUILD)/shrinktrace: $(USER_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# A statically linked binary for the QEMU lab's initramfs.
-static: $(BUILD)/shrinktrace.static
+# A statically linked binary for the QEMU lab's initramfs: built apart
+# ($(BUILD)/static) without the HTTP server of --metrics (ST_NO_HTTP: Debian's
+# static libmicrohttpd wants gnutls and all of its own), then copied to
+# $(BUILD)/shrinktrace.static.
+ifneq ($(ST_STATIC),)
+CFLAGS   += -DST_NO_HTTP
+endif
+static:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/static ST_STATIC=1 $(BUILD)/static/shrinktrace.static
+	cp $(BUILD)/static/shrinktrace.static $(BUILD)/shrinktrace.static
 $(BUILD)/shrinktrace.static: $(USER_OBJS)
-	$(CC) $(CFLAGS) -static -o $@ $^ -lbpf -lelf -ljson-c -lmicrohttpd -lpthread -lz -lzstd -lm
+	$(CC) $(CFLAGS) -static -o $@ $^ -lbpf -lelf -ljson-c -lpthread -lz -lzstd -lm
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)

@@ -18,7 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef ST_NO_HTTP
 #include <microhttpd.h>
+#endif
 
 #include "engine/lifecycle.h"
 #include "engine/stats.h"
@@ -93,7 +95,9 @@ struct msink {
 	struct metrics_opts o;
 	char addr[96];
 	int fd;
+#ifndef ST_NO_HTTP
 	struct MHD_Daemon *d;
+#endif
 
 	/* shared with the HTTP threads, under mu */
 	pthread_mutex_t mu;
@@ -606,6 +610,7 @@ static void ms_finish(struct sink *s, const struct sink_state *st)
 
 static const char content_type[] = "text/plain; version=0.0.4; charset=utf-8";
 
+#ifndef ST_NO_HTTP
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *text,
 			     const char *type)
 {
@@ -686,6 +691,8 @@ static void quiet_log(void *cls, const char *fmt, va_list ap)
 /* ---- listening ------------------------------------------------------------------ */
 
 /* Split "[ADDR]:PORT" into host ("" any) and port. */
+#endif /* ST_NO_HTTP */
+
 static int split_listen(const char *s, char *host, size_t hlen, char *port, size_t plen,
 			char *why, size_t len)
 {
@@ -828,6 +835,7 @@ static void ms_free(struct sink *s)
 {
 	struct msink *m = (struct msink *)s;
 
+#ifndef ST_NO_HTTP
 	if (m->d) {
 		pthread_mutex_lock(&m->mu);
 		m->finished = true;
@@ -835,6 +843,7 @@ static void ms_free(struct sink *s)
 		pthread_mutex_unlock(&m->mu);
 		MHD_stop_daemon(m->d);
 	}
+#endif
 	if (m->fd >= 0)
 		close(m->fd);
 	pthread_mutex_destroy(&m->mu);
@@ -862,6 +871,15 @@ const char *metrics_sink_address(const struct sink *s)
 
 struct sink *metrics_sink_new(const struct metrics_opts *o, char *err, size_t errlen)
 {
+#ifdef ST_NO_HTTP
+	(void)o;
+	(void)listen_on;
+	(void)metrics_ops;
+	(void)content_type;
+	snprintf(err, errlen, "--metrics: this build has no HTTP server (the static build of the "
+		 "QEMU lab); use the regular build");
+	return NULL;
+#else
 	struct msink *m = calloc(1, sizeof(*m));
 	sigset_t all, old;
 	char why[384];
@@ -927,4 +945,5 @@ struct sink *metrics_sink_new(const struct metrics_opts *o, char *err, size_t er
 	}
 	m->fd = -1;	/* MHD_stop_daemon() closes it */
 	return &m->sink;
+#endif
 }
