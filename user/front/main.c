@@ -688,14 +688,8 @@ static void print_summary(struct run *r, const struct corr_stats *cs, double sec
 	fprintf(stderr, "\n  lost: %" PRIu64 " events dropped by the kernel side (ring buffer "
 		"full)%s; %" PRIu64 " arrived after the reorder window\n", kernel_lost,
 		kernel_lost ? ": raise --ringbuf-size" : "", cs->late);
-	if (r->l) {
-		uint64_t miss = loader_recursion_misses(r->l);
-
-		if (miss)
-			fprintf(stderr, "  skipped: the kernel skipped %" PRIu64 " runs of our programs "
-				"that would have nested on a CPU (an interrupt during one of them); "
-				"an inferred rcu_free may be missing\n", miss);
-	}
+	if (r->l)
+		loader_print_lifecycle(r->l, stderr);
 	fprintf(stderr, "  shrinkers seen: %" PRIu64 "\n", cs->shrinkers_seen);
 	fprintf(stderr, "  violations:");
 	for (int k = 0; k < ST_V_NKINDS; k++) {

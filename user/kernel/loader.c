@@ -9,6 +9,7 @@
  * found out by the kernel itself, never guessed from its version.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,14 @@
 #include "engine/stats.h"
 #include "shrinktrace.skel.h"
 
-#define SCAN_INTERVAL_NS (10ULL * 1000 * 1000)	/* scanner period, inferring backend */
+/* Census of shrinker_list (tracepoint backend): every CENSUS_SLOW_NS, and
+ * every CENSUS_FAST_NS for CENSUS_YOUNG_NS after a shrinker_alloc, while a new
+ * shrinker is likely still to register.  At exit the loader waits up to
+ * EXIT_RCU_WAIT_NS for the RCU frees of shrinkers already off the list. */
+#define CENSUS_SLOW_NS (1000ULL * 1000 * 1000)
+#define CENSUS_FAST_NS (10ULL * 1000 * 1000)
+#define CENSUS_YOUNG_NS (1000ULL * 1000 * 1000)
+#define EXIT_RCU_WAIT_NS (1000ULL * 1000 * 1000)
 #define PROBE_RINGBUF (16 * 4096)
 
 enum prog_kind {
@@ -32,7 +40,7 @@ enum prog_kind {
 	PK_TRACE,	/* fentry/fexit/tp_btf: bpf_program__attach() */
 	PK_KPROBE,
 	PK_KRETPROBE,
-	PK_SCANNER,	/* raw_tp run with BPF_PROG_TEST_RUN */
+	PK_TESTRUN,	/* raw_tp run with BPF_PROG_TEST_RUN (the census) */
 };
 
 struct prog_ref {
@@ -70,10 +78,10 @@ static const struct impl impls[] = {
 	{ ST_HOOK_ALLOC, ST_BACKEND_TRACEPOINT, { { "tp_kmalloc", PK_TRACE }, { NULL, PK_NONE } }, NULL, "kmem:kmalloc in shrinker_alloc" },
 	{ ST_HOOK_REGISTER, ST_BACKEND_FENTRY, { { "fx_register", PK_TRACE }, { NULL, PK_NONE } }, t_register, NULL },
 	{ ST_HOOK_REGISTER, ST_BACKEND_KPROBE, { { "kp_register", PK_KPROBE }, { NULL, PK_NONE } }, t_register, NULL },
-	{ ST_HOOK_REGISTER, ST_BACKEND_TRACEPOINT, { { "scanner", PK_SCANNER }, { NULL, PK_NONE } }, NULL, "scan of tracked shrinkers" },
+	{ ST_HOOK_REGISTER, ST_BACKEND_TRACEPOINT, { { "census", PK_TESTRUN }, { "tp_kfree", PK_TRACE } }, NULL, "inferred: first call, census of shrinker_list, kmem:kfree" },
 	{ ST_HOOK_FREE, ST_BACKEND_FENTRY, { { "fe_free_begin", PK_TRACE }, { "fx_free_end", PK_TRACE } }, t_free, NULL },
 	{ ST_HOOK_FREE, ST_BACKEND_KPROBE, { { "kp_free_begin", PK_KPROBE }, { "krp_free_end", PK_KRETPROBE } }, t_free, NULL },
-	{ ST_HOOK_FREE, ST_BACKEND_TRACEPOINT, { { "scanner", PK_SCANNER }, { "tp_kfree", PK_TRACE } }, NULL, "LIST_POISON2/refcount scan + kmem:kfree" },
+	{ ST_HOOK_FREE, ST_BACKEND_TRACEPOINT, { { "census", PK_TESTRUN }, { "tp_kfree", PK_TRACE } }, NULL, "inferred: call/census refcount, LIST_POISON2 at a call or kmem:kfree" },
 	{ ST_HOOK_RCU_FREE, ST_BACKEND_FENTRY, { { "fe_rcu_free", PK_TRACE }, { NULL, PK_NONE } }, t_rcu, NULL },
 	{ ST_HOOK_RCU_FREE, ST_BACKEND_KPROBE, { { "kp_rcu_free", PK_KPROBE }, { NULL, PK_NONE } }, t_rcu, NULL },
 	{ ST_HOOK_RCU_FREE, ST_BACKEND_TRACEPOINT, { { "tp_kfree", PK_TRACE }, { "tp_kfree_nested", PK_TRACE } }, NULL, "kmem:kfree of a tracked shrinker" },
@@ -113,10 +121,14 @@ struct loader {
 	struct loader_opts opts;
 	loader_event_fn fn;
 	void *ctx;
-	int scanner_fd;			/* -1 when the scanner is not in use */
-	uint64_t next_scan_ns;
+	int census_fd;			/* -1 when the census is not in use */
+	uint64_t next_census_ns;
+	uint64_t young_until_ns;	/* census fast until then (a shrinker_alloc was seen) */
+	uint64_t exit_lost;		/* generations whose rcu_free went unseen (exit census) */
+	uint64_t exit_open;		/* generations still tracked at exit, not yet registered */
 	uint64_t super_cache_scan;
 	uint64_t alloc_start, alloc_end;
+	uint64_t list_head;		/* &shrinker_list from /proc/kallsyms, 0 if absent */
 };
 
 static const char *const hook_names[ST_NHOOKS] = {
@@ -145,10 +157,10 @@ static bool quiet_libbpf;	/* during calibration failures are expected */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	/* Calibration expects failures: quiet there (unless -v); the final
+	 * load shows libbpf's warnings, -v everything. */
 	if (quiet_libbpf || (!verbose_libbpf && level != LIBBPF_WARN))
 		return 0;
-	if (!verbose_libbpf)
-		return 0;	/* warnings too: the banner explains the choices */
 	return vfprintf(stderr, fmt, ap);
 }
 
@@ -162,21 +174,55 @@ uint64_t loader_now_ns(void)
 
 /* ---- building one object --------------------------------------------- */
 
+/* Does the set ch infer the lifecycle from tracepoints (track shrinkers, census)? */
+static bool lifecycle_inferred(const struct choice *ch)
+{
+	static const enum st_hook life[] = { ST_HOOK_ALLOC, ST_HOOK_REGISTER, ST_HOOK_FREE,
+					     ST_HOOK_RCU_FREE };
+
+	for (size_t i = 0; i < sizeof(life) / sizeof(life[0]); i++)
+		if (ch[life[i]].impl && ch[life[i]].impl->mech == ST_BACKEND_TRACEPOINT)
+			return true;
+	return false;
+}
+
+/* Calibration objects only have to load and attach: every map at its minimum
+ * (one entry; one per CPU for LRU maps), whatever the mode. */
+static void shrink_maps(struct shrinktrace_bpf *skel)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct bpf_map *m;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	bpf_object__for_each_map(m, skel->obj) {
+		enum bpf_map_type t = bpf_map__type(m);
+
+		if (bpf_map__is_internal(m) || t == BPF_MAP_TYPE_RINGBUF ||
+		    bpf_map__max_entries(m) <= 1)
+			continue;
+		bpf_map__set_max_entries(m, t == BPF_MAP_TYPE_LRU_HASH ||
+					    t == BPF_MAP_TYPE_LRU_PERCPU_HASH ? (uint32_t)ncpu : 1);
+	}
+}
+
 static void configure(struct shrinktrace_bpf *skel, const struct loader *l,
 		      const struct choice *ch, uint32_t ringbuf)
 {
-	bool tp_register = ch[ST_HOOK_REGISTER].impl &&
-			   ch[ST_HOOK_REGISTER].impl->mech == ST_BACKEND_TRACEPOINT;
-	bool tp_free = ch[ST_HOOK_FREE].impl && ch[ST_HOOK_FREE].impl->mech == ST_BACKEND_TRACEPOINT;
-	bool tp_rcu = ch[ST_HOOK_RCU_FREE].impl &&
-		      ch[ST_HOOK_RCU_FREE].impl->mech == ST_BACKEND_TRACEPOINT;
+	bool life = lifecycle_inferred(ch);
+	bool direct_register = ch[ST_HOOK_REGISTER].impl &&
+			       ch[ST_HOOK_REGISTER].impl->mech != ST_BACKEND_TRACEPOINT;
 
 	skel->rodata->super_cache_scan_addr = l->super_cache_scan;
 	skel->rodata->shrinker_alloc_start = l->alloc_start;
 	skel->rodata->shrinker_alloc_end = l->alloc_end;
-	skel->rodata->track_shrinkers = tp_register || tp_free || tp_rcu;
-	skel->rodata->infer_register = tp_register;
-	skel->rodata->infer_free = tp_free;
+	skel->rodata->infer_lifecycle = life;
+	skel->bss->list_head_addr = l->list_head;
+	/* Maps a backend does not use stay at one entry. */
+	if (!life)
+		bpf_map__set_max_entries(skel->maps.tracked, 1);
+	if (!direct_register)
+		bpf_map__set_max_entries(skel->maps.registered, 1);
 	skel->rodata->filter_tgid = l->opts.filter_tgid;
 	if (l->opts.filter_comm[0]) {
 		skel->rodata->filter_comm_set = true;
@@ -237,7 +283,7 @@ fail:
 	return NULL;
 }
 
-static int run_scanner(int fd)
+static int run_testrun(int fd)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, topts);
 
@@ -245,10 +291,10 @@ static int run_scanner(int fd)
 }
 
 /* Attach the programs of one choice; links go to links[*n].  Programs shared
- * between hooks (scanner, tp_kfree) are attached once: attached[] remembers. */
+ * between hooks (census, tp_kfree) are attached once: attached[] remembers. */
 static int attach_choice(struct shrinktrace_bpf *skel, const struct choice *c,
 			 struct bpf_link **links, int *n, const char **attached, int *nattached,
-			 int *scanner_fd, char *why, size_t whylen)
+			 int *census_fd, char *why, size_t whylen)
 {
 	for (int i = 0; i < 2; i++) {
 		const struct prog_ref *pr = &c->impl->progs[i];
@@ -274,14 +320,14 @@ static int attach_choice(struct shrinktrace_bpf *skel, const struct choice *c,
 		case PK_KRETPROBE:
 			link = bpf_program__attach_kprobe(p, pr->kind == PK_KRETPROBE, c->target);
 			break;
-		case PK_SCANNER: {
-			int err = run_scanner(bpf_program__fd(p));
+		case PK_TESTRUN: {
+			int err = run_testrun(bpf_program__fd(p));
 
 			if (err) {
-				snprintf(why, whylen, "scanner test run: %s", strerror(-err));
+				snprintf(why, whylen, "census test run: %s", strerror(-err));
 				return err;
 			}
-			*scanner_fd = bpf_program__fd(p);
+			*census_fd = bpf_program__fd(p);
 			attached[(*nattached)++] = pr->name;
 			continue;
 		}
@@ -322,9 +368,7 @@ static int calibrate(const struct loader *l, const struct impl *im, const char *
 		snprintf(why, whylen, "open: %s", strerror(errno));
 		return -1;
 	}
-	bpf_map__set_max_entries(skel->maps.tracked, 16);
-	bpf_map__set_max_entries(skel->maps.calls, 16);
-	bpf_map__set_max_entries(skel->maps.frees, 16);
+	shrink_maps(skel);
 	quiet_libbpf = !verbose_libbpf;	/* -v shows why a candidate was refused */
 	err = shrinktrace_bpf__load(skel);
 	if (err) {
@@ -386,11 +430,12 @@ static void choose(struct loader *l, enum st_hook h)
 			continue;
 		if (!im->targets) {
 			/* Before 6.7 shrinkers are embedded in their owners: there is
-			 * no shrinker_alloc() and no RCU free of a shrinker to see. */
-			if ((h == ST_HOOK_ALLOC || h == ST_HOOK_RCU_FREE) && !l->alloc_start) {
+			 * no shrinker_alloc() and no RCU free of a shrinker to see,
+			 * and nothing to infer a registration or a free from. */
+			if (h != ST_HOOK_SHRINK && !l->alloc_start) {
 				add_why(lh->why, sizeof(lh->why), last, sizeof(last),
-					not_in_kallsyms(h == ST_HOOK_ALLOC ? "shrinker_alloc"
-									   : "shrinker_free_rcu_cb",
+					not_in_kallsyms(h == ST_HOOK_RCU_FREE ? "shrinker_free_rcu_cb"
+									      : "shrinker_alloc",
 							why, sizeof(why)));
 				continue;
 			}
@@ -446,6 +491,29 @@ static void choose_register_var(struct loader *l)
 		"register_shrinker_prepared + register_shrinker (kprobe)";
 }
 
+/* The address of data symbol name in /proc/kallsyms (listed only with
+ * CONFIG_KALLSYMS_ALL; user/kernel/ksyms.c keeps text symbols), 0 if absent or
+ * hidden (kptr_restrict shows zeros). */
+static uint64_t kallsyms_data(const char *name)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512], sym[256], type;
+	unsigned long long addr;
+	uint64_t found = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, sym) == 3 &&
+		    (type == 'd' || type == 'D' || type == 'b' || type == 'B') && !strcmp(sym, name)) {
+			found = addr;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 /* ---- ring buffer ------------------------------------------------------- */
 
 static int on_sample(void *ctx, void *data, size_t size)
@@ -456,6 +524,9 @@ static int on_sample(void *ctx, void *data, size_t size)
 	if (size < sizeof(struct st_event))
 		return 0;
 	st_rec_from_event(&r, data, l->ks);
+	/* a new shrinker: census often while it is likely to register */
+	if (r.type == ST_SHRINKER_ALLOC && l->census_fd >= 0)
+		l->young_until_ns = r.ts + CENSUS_YOUNG_NS;
 	if (r.type != ST_UNKNOWN)
 		l->fn(&r, l->ctx);
 	return 0;
@@ -479,7 +550,7 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 	l->ks = ks;
 	l->fn = fn;
 	l->ctx = ctx;
-	l->scanner_fd = -1;
+	l->census_fd = -1;
 	verbose_libbpf = o->verbose;
 	libbpf_set_print(libbpf_print);
 
@@ -487,6 +558,8 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 	l->super_cache_scan = sym ? sym->addr : 0;
 	if (ksyms_range(ks, "shrinker_alloc", &l->alloc_start, &l->alloc_end))
 		l->alloc_start = l->alloc_end = 0;
+	if (l->alloc_start)
+		l->list_head = kallsyms_data("shrinker_list");
 
 	for (int h = 0; h < ST_NHOOKS; h++) {
 		choose(l, (enum st_hook)h);
@@ -523,7 +596,7 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 		if (!l->chosen[h].impl)
 			continue;
 		if (attach_choice(l->skel, &l->chosen[h], l->links, &l->nlinks, attached,
-				  &nattached, &l->scanner_fd, why, sizeof(why))) {
+				  &nattached, &l->census_fd, why, sizeof(why))) {
 			snprintf(err, errlen, "attaching the %s hook failed after calibration: %s",
 				 hook_names[h < ST_NHOOKS ? h : ST_HOOK_REGISTER], why);
 			loader_close(l);
@@ -536,7 +609,8 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 		loader_close(l);
 		return NULL;
 	}
-	l->next_scan_ns = loader_now_ns();
+	l->next_census_ns = loader_now_ns();
+	l->young_until_ns = l->next_census_ns + CENSUS_YOUNG_NS;
 	return l;
 }
 
@@ -612,56 +686,57 @@ void loader_banner(const struct loader *l, FILE *f)
 		if (h[i].mech == ST_BACKEND_TRACEPOINT && i != ST_HOOK_SHRINK)
 			any = 1;
 	if (any) {
-		char item[160];
-		unsigned long long scan_ms = SCAN_INTERVAL_NS / 1000000;
-
-		fprintf(f, "shrinktrace: inferred (\"inferred\":true):");
+		fprintf(f, "shrinktrace: inferred (\"inferred\":true, \"evidence\" says how; "
+			"\"earliest_ts\"..\"ts\" is when):");
 		any = 0;
 		if (h[ST_HOOK_ALLOC].mech == ST_BACKEND_TRACEPOINT)
 			list_item(f, &any, "shrinker_alloc (address only, from kmem:kmalloc)");
-		if (h[ST_HOOK_REGISTER].mech == ST_BACKEND_TRACEPOINT) {
-			snprintf(item, sizeof(item), "shrinker_register (found by a %llu ms scan; "
-				 "short-lived shrinkers are missed)", scan_ms);
-			list_item(f, &any, item);
-		}
-		if (h[ST_HOOK_FREE].mech == ST_BACKEND_TRACEPOINT) {
-			snprintf(item, sizeof(item), "free_begin/free_end (refcount 0 and "
-				 "LIST_POISON2 seen by the scan, or at kfree: times are late by up "
-				 "to %llu ms)", scan_ms);
-			list_item(f, &any, item);
-		}
+		if (h[ST_HOOK_REGISTER].mech == ST_BACKEND_TRACEPOINT)
+			list_item(f, &any, "shrinker_register (at its first call, a census of "
+				  "shrinker_list, or its kfree)");
+		if (h[ST_HOOK_FREE].mech == ST_BACKEND_TRACEPOINT)
+			list_item(f, &any, "free_begin/free_end (refcount and LIST_POISON2 at a call "
+				  "or a census, or at its kfree)");
 		if (h[ST_HOOK_RCU_FREE].mech == ST_BACKEND_TRACEPOINT)
 			list_item(f, &any, "rcu_free (kmem:kfree of a tracked shrinker)");
 		fprintf(f, "\n");
 	}
 }
 
-static void maybe_scan(struct loader *l)
+/* The census period now: fast while a new shrinker is young. */
+static uint64_t census_period(const struct loader *l, uint64_t now)
+{
+	return now < l->young_until_ns ? CENSUS_FAST_NS : CENSUS_SLOW_NS;
+}
+
+static void maybe_census(struct loader *l)
 {
 	uint64_t now;
 
-	if (l->scanner_fd < 0)
+	if (l->census_fd < 0)
 		return;
 	now = loader_now_ns();
-	if (now < l->next_scan_ns)
+	if (now < l->next_census_ns)
 		return;
-	run_scanner(l->scanner_fd);
-	l->next_scan_ns = now + SCAN_INTERVAL_NS;
+	/* nothing to walk before &shrinker_list is known (mmap'ed .bss: no syscall) */
+	if (l->skel->bss->list_head_addr)
+		run_testrun(l->census_fd);
+	l->next_census_ns = now + census_period(l, now);
 }
 
 int loader_poll(struct loader *l, int timeout_ms)
 {
 	int n;
 
-	if (l->scanner_fd >= 0) {
+	if (l->census_fd >= 0) {
 		uint64_t now = loader_now_ns();
 		/* rounded up: a sub-millisecond remainder must not become a
 		 * busy loop of zero timeouts */
-		int scan_ms = l->next_scan_ns > now ?
-			      (int)((l->next_scan_ns - now + 999999) / 1000000) : 0;
+		int ms = l->next_census_ns > now ?
+			 (int)((l->next_census_ns - now + 999999) / 1000000) : 0;
 
-		if (timeout_ms < 0 || scan_ms < timeout_ms)
-			timeout_ms = scan_ms;
+		if (timeout_ms < 0 || ms < timeout_ms)
+			timeout_ms = ms;
 	}
 	n = ring_buffer__poll(l->rb, timeout_ms);
 	if (n >= 0) {
@@ -671,12 +746,126 @@ int loader_poll(struct loader *l, int timeout_ms)
 
 		n = m < 0 ? m : n + m;
 	}
-	maybe_scan(l);
+	maybe_census(l);
 	return n;
+}
+
+/* Deliver a record the loader makes itself (exit census). */
+static void deliver(struct loader *l, const struct st_rec *r)
+{
+	l->fn(r, l->ctx);
+}
+
+struct exit_scan {
+	uint32_t gen;		/* census_gen of the exit census */
+	uint64_t *addr;		/* registered, off the list, rcu_free not seen */
+	struct tracked_copy { uint64_t born_ts, ok_ts, fb_ts; uint32_t state, census; } *t;
+	size_t n, cap;
+	uint64_t open;		/* allocated, not registered yet */
+};
+
+/* Tracked shrinkers the exit census did not list.  Layout: bpf/shrinktrace.bpf.c
+ * struct tracked; T_* bits as there. */
+#define XT_REGISTERED 0x02
+#define XT_FREE_BEGIN 0x04
+#define XT_FREE_END 0x08
+#define XT_GONE 0x10
+
+static void scan_unlisted(const struct loader *l, struct exit_scan *x)
+{
+	int fd = bpf_map__fd(l->skel->maps.tracked);
+	uint64_t key = 0, next;
+	void *prev = NULL;
+	struct tracked_copy v;
+
+	_Static_assert(sizeof(struct tracked_copy) == 32, "struct tracked changed");
+	x->n = 0;
+	x->open = 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v) || (v.state & XT_GONE))
+			continue;
+		if (!(v.state & XT_REGISTERED)) {
+			x->open++;
+			continue;
+		}
+		if (v.census == x->gen)
+			continue;	/* still on shrinker_list */
+		if (x->n == x->cap) {
+			size_t cap = x->cap ? x->cap * 2 : 64;
+			uint64_t *a = realloc(x->addr, cap * sizeof(*a));
+			struct tracked_copy *t = a ? realloc(x->t, cap * sizeof(*t)) : NULL;
+
+			if (a)
+				x->addr = a;
+			if (!t)
+				return;
+			x->t = t;
+			x->cap = cap;
+		}
+		x->addr[x->n] = key;
+		x->t[x->n++] = v;
+	}
+}
+
+/* The end of the trace on the tracepoint backend: a last census; shrinkers it
+ * does not list are off shrinker_list (queued by call_rcu()), so wait up to
+ * EXIT_RCU_WAIT_NS for their kfree.  What is still missing then is written:
+ * the free_begin/free_end not seen yet (evidence "census"), and a `lost`
+ * record naming the shrinker whose rcu_free went unseen. */
+static void exit_census(struct loader *l)
+{
+	struct exit_scan x = { 0 };
+	uint64_t end, now = loader_now_ns();
+
+	if (l->census_fd < 0 || !l->skel->bss->list_head_addr)
+		return;
+	run_testrun(l->census_fd);
+	x.gen = l->skel->bss->census_gen;
+	end = now + EXIT_RCU_WAIT_NS;
+	for (;;) {
+		scan_unlisted(l, &x);
+		if (!x.n || loader_now_ns() >= end)
+			break;
+		ring_buffer__poll(l->rb, 20);
+		ring_buffer__consume(l->rb);
+	}
+	l->exit_open = x.open;
+	ring_buffer__consume(l->rb);	/* what the kernel wrote before, first */
+	for (size_t i = 0; i < x.n; i++) {
+		struct st_rec r = { .ts = loader_now_ns(), .pid = 0, .inferred = true,
+				    .has = ST_HAS_SHRINKER | ST_HAS_EARLIEST | ST_HAS_EVIDENCE,
+				    .shrinker = x.addr[i], .evidence = ST_EVID_CENSUS, .id = -1 };
+		uint64_t last = x.t[i].ok_ts > x.t[i].born_ts ? x.t[i].ok_ts : x.t[i].born_ts;
+
+		snprintf(r.comm, sizeof(r.comm), "[inferred]");
+		r.earliest_ts = last;
+		if (!(x.t[i].state & XT_FREE_BEGIN)) {
+			r.type = ST_FREE_BEGIN;
+			deliver(l, &r);
+		}
+		if (x.t[i].fb_ts)
+			r.earliest_ts = x.t[i].fb_ts;
+		if (!(x.t[i].state & XT_FREE_END)) {
+			r.type = ST_FREE_END;
+			deliver(l, &r);
+		}
+		r.type = ST_LOST;
+		r.inferred = false;
+		r.has |= ST_HAS_COUNT;
+		r.count = 1;
+		r.evidence = ST_EVID_UNLISTED;
+		deliver(l, &r);
+		l->exit_lost++;
+	}
+	free(x.addr);
+	free(x.t);
 }
 
 void loader_detach(struct loader *l)
 {
+	exit_census(l);
 	for (int i = 0; i < l->nlinks; i++)
 		bpf_link__destroy(l->links[i]);
 	l->nlinks = 0;
@@ -684,11 +873,35 @@ void loader_detach(struct loader *l)
 
 int loader_drain(struct loader *l)
 {
-	/* A last scan, so that a shrinker freed just before the stop has its
-	 * inferred free_begin/free_end. */
-	if (l->scanner_fd >= 0)
-		run_scanner(l->scanner_fd);
 	return ring_buffer__consume(l->rb);
+}
+
+void loader_print_lifecycle(const struct loader *l, FILE *f)
+{
+	uint64_t miss = loader_recursion_misses(l);
+	const struct st_lifecycle *lc;
+
+	if (miss)
+		fprintf(f, "  skipped: the kernel skipped %" PRIu64 " runs of our programs that "
+			"would have nested on a CPU (an interrupt during one of them)\n", miss);
+	if (l->census_fd < 0 || !l->skel->bss)
+		return;
+	lc = &l->skel->bss->lifecycle;
+	fprintf(f, "  lifecycle: %" PRIu64 " shrinker_alloc; rcu_free %" PRIu64 " at kmem:kfree, %"
+		PRIu64 " inferred from address reuse (kfree unseen), %" PRIu64 " unseen by the end "
+		"(lost records); %" PRIu64 " allocated, not registered yet at exit\n",
+		(uint64_t)lc->allocs, (uint64_t)lc->rcu_kfree, (uint64_t)lc->rcu_reuse, l->exit_lost,
+		l->exit_open);
+	if (!l->skel->bss->list_head_addr)
+		fprintf(f, "  census: not run (&shrinker_list not known yet: no call and no kfree "
+			"of a registered shrinker seen)\n");
+	else
+		fprintf(f, "  census: %" PRIu64 " walks of shrinker_list, %" PRIu64 " listed at the "
+			"last%s\n", (uint64_t)lc->census_runs, (uint64_t)lc->census_listed,
+			lc->census_capped ? " (capped: some walks stopped early)" : "");
+	if (lc->untracked)
+		fprintf(f, "  untracked: %" PRIu64 " shrinkers not tracked (tracked map full)\n",
+			(uint64_t)lc->untracked);
 }
 
 /* Per-CPU map values come as one slot per possible CPU, each rounded up to

@@ -44,6 +44,8 @@ int st_shrinker_name(const struct st_event *e, const struct ksyms *ks, char *out
 	return 0;
 }
 
+_Static_assert(ST_EVID_MAX == ST_REC_EVIDENCE_N, "enum st_evidence and log/event.c differ");
+
 void st_rec_from_event(struct st_rec *r, const struct st_event *e, const struct ksyms *ks)
 {
 	memset(r, 0, sizeof(*r));
@@ -86,6 +88,8 @@ void st_rec_from_event(struct st_rec *r, const struct st_event *e, const struct 
 	case ST_LOST:
 		r->has |= ST_HAS_COUNT;
 		r->count = e->freed;
+		if (e->flags & ST_F_SHRINKER)
+			r->has |= ST_HAS_SHRINKER;
 		break;
 	default:
 		break;
@@ -113,6 +117,15 @@ void st_rec_from_event(struct st_rec *r, const struct st_event *e, const struct 
 		r->has |= ST_HAS_REFCOUNT;
 		r->refcount = e->refcount;
 	}
-	if ((r->has & ST_HAS_SHRINKER) && !st_shrinker_name(e, ks, r->name, sizeof(r->name)))
+	if (e->evidence && e->evidence < ST_EVID_MAX) {
+		r->has |= ST_HAS_EVIDENCE;
+		r->evidence = e->evidence;
+	}
+	if (e->flags & ST_F_EARLIEST) {
+		r->has |= ST_HAS_EARLIEST;
+		r->earliest_ts = e->earliest_ts;
+	}
+	if ((r->has & ST_HAS_SHRINKER) && r->type != ST_LOST &&
+	    !st_shrinker_name(e, ks, r->name, sizeof(r->name)))
 		r->has |= ST_HAS_NAME;
 }

@@ -48,6 +48,26 @@ enum st_type st_type_from_name(const char *name)
 	return ST_UNKNOWN;
 }
 
+/* Indexed by enum st_evidence (bpf/shrinktrace.h). */
+static const char *const evidence_names[ST_REC_EVIDENCE_N] = {
+	[1] = "kmalloc", [2] = "call", [3] = "kfree", [4] = "census", [5] = "reuse", [6] = "unlisted",
+};
+
+const char *st_evidence_name(unsigned e)
+{
+	return e < ST_REC_EVIDENCE_N ? evidence_names[e] : NULL;
+}
+
+unsigned st_evidence_from_name(const char *name)
+{
+	if (!name)
+		return 0;
+	for (unsigned e = 1; e < ST_REC_EVIDENCE_N; e++)
+		if (strcmp(name, evidence_names[e]) == 0)
+			return e;
+	return 0;
+}
+
 const char *st_vkind_name(enum st_vkind k)
 {
 	if ((unsigned)k >= ST_V_NKINDS)

@@ -45,6 +45,12 @@ enum st_type {
 #define ST_HAS_DURATION	  (1u << 8)
 #define ST_HAS_COUNT	  (1u << 9)	/* lost */
 #define ST_HAS_ID	  (1u << 10)
+#define ST_HAS_EARLIEST	  (1u << 11)	/* earliest_ts (inferred events) */
+#define ST_HAS_EVIDENCE	  (1u << 12)	/* evidence (inferred events, lost) */
+
+/* "evidence": how the tracepoint backend knows an inferred event; the values
+ * are those of enum st_evidence in bpf/shrinktrace.h (ABI). */
+#define ST_REC_EVIDENCE_N 7
 
 struct st_rec {
 	enum st_type type;
@@ -74,6 +80,8 @@ struct st_rec {
 	uint64_t freed;		/* objects freed; ST_FREED_EMPTY for SHRINK_EMPTY */
 	uint64_t duration_ns;
 	uint64_t count;		/* lost: events dropped by the kernel side */
+	uint64_t earliest_ts;	/* ST_HAS_EARLIEST: the event happened in [earliest_ts, ts], ns */
+	unsigned evidence;	/* ST_HAS_EVIDENCE: enum st_evidence (bpf/shrinktrace.h), 1.. */
 };
 
 /* SHRINK_EMPTY (~0UL - 1), written as "empty" in the log. */
@@ -117,6 +125,11 @@ struct st_violation {
 const char *st_type_name(enum st_type t);
 /* Event type for a JSON name; ST_UNKNOWN when the name is not one of docs/event-log.md. */
 enum st_type st_type_from_name(const char *name);
+/* JSON name of an evidence value ("kmalloc", "call", "kfree", "census", "reuse",
+ * "unlisted"); NULL when out of range or 0. */
+const char *st_evidence_name(unsigned e);
+/* Evidence value for a JSON name; 0 when unknown. */
+unsigned st_evidence_from_name(const char *name);
 /* JSON name of a violation kind ("stale_next", ...). */
 const char *st_vkind_name(enum st_vkind k);
 /* Kind for a JSON name; -1 when unknown. */

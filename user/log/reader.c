@@ -82,14 +82,14 @@ static const char *jstr(json_object *o)
 	return strlen(s) == (size_t)json_object_get_string_len(o) ? s : NULL;
 }
 
-enum ftype { F_PTR, F_U64, F_INT, F_STR, F_FREED, F_BOOL };
+enum ftype { F_PTR, F_U64, F_INT, F_STR, F_FREED, F_BOOL, F_EVID };
 
 /* The fields this reader knows, with where they go. */
 enum fid {
 	FI_TS, FI_CPU, FI_PID, FI_COMM, FI_INFERRED, FI_DEFERRED,
 	FI_SHRINKER, FI_NAME, FI_FLAGS, FI_ID, FI_NID, FI_MEMCG, FI_PRIORITY,
 	FI_NR_TO_SCAN, FI_REFCOUNT, FI_NEXT, FI_PREV, FI_FREED, FI_DURATION,
-	FI_COUNT, FI_N,
+	FI_COUNT, FI_EARLIEST, FI_EVIDENCE, FI_N,
 };
 
 static const struct field {
@@ -117,6 +117,8 @@ static const struct field {
 	[FI_FREED] = { "freed", F_FREED, 0, 0 },
 	[FI_DURATION] = { "duration_ns", F_U64, 0, 0 },
 	[FI_COUNT] = { "count", F_U64, 0, 0 },
+	[FI_EARLIEST] = { "earliest_ts", F_U64, 0, 0 },
+	[FI_EVIDENCE] = { "evidence", F_EVID, 0, 0 },
 };
 
 #define B(f) (1u << (f))
@@ -219,6 +221,14 @@ static int store(struct st_rec *r, enum fid f, json_object *o, char *reason, siz
 			return -1;
 		}
 		break;
+	case F_EVID:
+		if (!json_object_is_type(o, json_type_string)) {
+			setreason(reason, rlen, "\"%s\": expected a string, got %s", fd->key, jtype_name(o));
+			return -1;
+		}
+		/* a value this reader does not know (a newer writer's) is ignored */
+		u = st_evidence_from_name(jstr(o));
+		break;
 	}
 
 	switch (f) {
@@ -249,6 +259,13 @@ static int store(struct st_rec *r, enum fid f, json_object *o, char *reason, siz
 	case FI_FREED: r->freed = u; r->has |= ST_HAS_FREED; break;
 	case FI_DURATION: r->duration_ns = u; r->has |= ST_HAS_DURATION; break;
 	case FI_COUNT: r->count = u; r->has |= ST_HAS_COUNT; break;
+	case FI_EARLIEST: r->earliest_ts = u; r->has |= ST_HAS_EARLIEST; break;
+	case FI_EVIDENCE:
+		if (u) {
+			r->evidence = (unsigned)u;
+			r->has |= ST_HAS_EVIDENCE;
+		}
+		break;
 	case FI_N: break;
 	}
 	return 0;
@@ -312,6 +329,7 @@ static int field_id(const char *key)
 	case 'm': f = FI_MEMCG; break;
 	case 'r': f = FI_REFCOUNT; break;
 	case 'd': f = key[1] == 'e' ? FI_DEFERRED : FI_DURATION; break;
+	case 'e': f = key[1] == 'a' ? FI_EARLIEST : FI_EVIDENCE; break;
 	default: return -1;
 	}
 	return strcmp(key, fields[f].key) == 0 ? f : -1;

@@ -119,6 +119,16 @@ int st_jsonl_format_rec(char *buf, size_t len, const struct st_rec *r)
 		jw_key(&w, "count");
 		jw_u64(&w, r->count);
 	}
+	if ((has & ST_HAS_EVIDENCE) && st_evidence_name(r->evidence)) {
+		jw_key(&w, "evidence");
+		jw_raw(&w, "\"", 1);
+		jw_str(&w, st_evidence_name(r->evidence));
+		jw_raw(&w, "\"", 1);
+	}
+	if (has & ST_HAS_EARLIEST) {
+		jw_key(&w, "earliest_ts");
+		jw_u64(&w, r->earliest_ts);
+	}
 	return jw_end(&w, buf);
 }
 
