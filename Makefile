@@ -124,6 +124,14 @@ bench: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog
 	tools/bench/overhead.sh $(BUILD)
 	tools/bench/replay_bench.sh $(BUILD)/shrinktrace
 
+# What the kmem:kfree/kmalloc programs add to each call, A/B in one process (bench only).
+KFREEBENCH_SRCS := tools/bench/kfreebench.c user/kernel/ksyms.c
+$(BUILD)/kfreebench: $(KFREEBENCH_SRCS) $(SKEL) | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $(KFREEBENCH_SRCS) -lbpf -lelf -lz
+
+$(BUILD)/allocbench: tools/bench/allocbench.c | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $<
+
 # The benchmark's log generator (not part of the tool).
 GENLOG_SRCS := tools/bench/genlog.c user/log/writer.c user/lib/jsonw.c user/log/event.c
 $(BUILD)/genlog: $(GENLOG_SRCS) | $(BUILD)

@@ -127,6 +127,10 @@ def main():
     ap.add_argument("--tracer-arg", action="append", default=[])
     ap.add_argument("--buffer-kb", type=int, default=65536, help="ftrace buffer per CPU")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--skip-kfree", type=int, default=0,
+                    help="test the miss accounting: the tracer ignores every Nth kfree of a "
+                         "tracked shrinker (SHRINKTRACE_TEST_SKIP_KFREE); PASS then needs "
+                         "at least one counted miss")
     a = ap.parse_args()
 
     if os.geteuid() != 0:
@@ -194,7 +198,10 @@ def main():
               "while [ ! -e %s ]; do sleep 0.05; done" % (stress, a.jobs, per_job, stress_done, go))
         cmd = [a.tracer, "-q", "--no-banner", "-o", log] + a.tracer_arg + ["--", "sh", "-c", wl]
         t0 = time.monotonic_ns()
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(err, "w"))
+        env = dict(os.environ)
+        if a.skip_kfree:
+            env["SHRINKTRACE_TEST_SKIP_KFREE"] = str(a.skip_kfree)
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(err, "w"), env=env)
         deadline = None
         while p.poll() is None:
             time.sleep(0.1)
@@ -301,14 +308,9 @@ def log_events(log):
     return evs
 
 
-def analyse(a, log, err, ftr, reader, t0, t1):
-    tr = parse_trace(ftr)
-    tr.sort(key=lambda e: e[0])
-    if reader.lost:
-        return fail_ret("ftrace itself lost %d events (a larger --buffer-kb)" % reader.lost)
-    evs = log_events(log)
-    summary = open(err).read()
-    # ftrace generations: kmalloc(ptr) .. the next kfree(ptr)
+def generations(tr):
+    """[(ptr, kmalloc ts, kfree ts, (cpu, flags, call_site))] from the ftrace events, and
+    how many were not freed by the end."""
     open_gen, gens = {}, []
     for ts, kind, ptr, cpu, fl, cs in tr:
         if kind == "kmalloc":
@@ -316,27 +318,26 @@ def analyse(a, log, err, ftr, reader, t0, t1):
         elif ptr in open_gen:
             g = open_gen.pop(ptr)
             g[2], g[3] = ts, (cpu, fl, cs)
-            gens.append(g)
-    unfreed = len(open_gen)
-    # the tracer's events per address, in ts order
+            gens.append(tuple(g))
+    return gens, len(open_gen)
+
+
+def classify(gens, evs):
+    """Per ftrace generation: which lifecycle events the log has in its lifetime, and
+    whether a miss is counted by the tracer.  Returns (missing per type, counted,
+    uncounted, events with an earliest_ts before their generation's kmalloc)."""
     by_addr = {}
-    bad_interval = 0
     for e in evs:
         s = e.get("shrinker")
         if s and (e.get("type") in TYPES or e.get("type") == "lost"):
             by_addr.setdefault(int(s, 16), []).append(e)
-        if "earliest_ts" in e and e["earliest_ts"] > e["ts"]:
-            bad_interval += 1
-    # next allocation at the same address closes the window a counted miss may use
-    allocs_at = {}
+    allocs_at, frees_at = {}, {}
     for g in gens:
         allocs_at.setdefault(g[0], []).append(g[1])
+        frees_at.setdefault(g[0], []).append(g[2])
     slack = 1000000     # 1 ms: ftrace and the BPF programs read the clock apart
     missing = {t: 0 for t in TYPES}
     counted, uncounted, early = [], [], 0
-    frees_at = {}
-    for g in gens:
-        frees_at.setdefault(g[0], []).append(g[2])
     for ptr, ta, tf, where in gens:
         seen = {t: 0 for t in TYPES}
         # the slack never reaches into the generation before or after at ptr
@@ -344,6 +345,10 @@ def analyse(a, log, err, ftr, reader, t0, t1):
         na = min([x for x in allocs_at[ptr] if x > ta] or [tf + 2 * slack])
         lo, hi = max(ta - slack, (pk + ta) // 2), min(tf + slack, (tf + na) // 2)
         for e in by_addr.get(ptr, []):
+            # records closing the generation before (written when its address
+            # was allocated again) sit at this one's start
+            if e.get("evidence") in ("reuse", "unlisted"):
+                continue
             if lo <= e["ts"] <= hi and e["type"] in TYPES:
                 seen[e["type"]] += 1
                 if "earliest_ts" in e and e["earliest_ts"] < lo:
@@ -358,6 +363,25 @@ def analyse(a, log, err, ftr, reader, t0, t1):
                ((e["type"] == "rcu_free" and e.get("evidence") == "reuse") or
                 (e["type"] == "lost" and e.get("evidence") == "unlisted"))]
         (counted if rec and "rcu_free" in miss else uncounted).append((ptr, ta, tf, where, miss))
+    return missing, counted, uncounted, early
+
+
+def self_check(a, gens, evs, summary):
+    """Would this log pass?  (For the self-check with a doctored log.)"""
+    _, _, uncounted, early = classify(gens, evs)
+    return not uncounted and not early
+
+
+def analyse(a, log, err, ftr, reader, t0, t1):
+    tr = parse_trace(ftr)
+    tr.sort(key=lambda e: e[0])
+    if reader.lost:
+        return fail_ret("ftrace itself lost %d events (a larger --buffer-kb)" % reader.lost)
+    evs = log_events(log)
+    summary = open(err).read()
+    gens, unfreed = generations(tr)
+    bad_interval = sum(1 for e in evs if "earliest_ts" in e and e["earliest_ts"] > e["ts"])
+    missing, counted, uncounted, early = classify(gens, evs)
     n_reuse = sum(1 for e in evs if e.get("type") == "rcu_free" and e.get("evidence") == "reuse")
     n_lost = sum(1 for e in evs if e.get("type") == "lost" and e.get("evidence") == "unlisted")
     m = re.search(r"lifecycle: \d+ shrinker_alloc; rcu_free \d+ at kmem:kfree, (\d+) inferred from "
@@ -388,6 +412,15 @@ def analyse(a, log, err, ftr, reader, t0, t1):
     if uncounted:
         return fail_ret("%d generations with missing events that the tracer did not count" %
                         len(uncounted))
+    if a.skip_kfree and not counted:
+        return fail_ret("--skip-kfree %d: no counted miss at all" % a.skip_kfree)
+    # the check itself must be able to fail: the same log without one rcu_free
+    # of a complete generation must not pass
+    if not a.skip_kfree and gens:
+        victim = "0x%x" % gens[len(gens) // 2][0]
+        cut = [e for e in evs if not (e.get("type") == "rcu_free" and e.get("shrinker") == victim)]
+        if self_check(a, gens, cut, summary):
+            return fail_ret("self-check: a log without the rcu_free of %s still passed" % victim)
     print("PASS xcheck: %d generations, %d complete, %d with an unseen kfree counted (%d by "
           "address reuse, %d lost records)" % (len(gens), len(gens) - len(counted), len(counted),
                                               n_reuse, n_lost))

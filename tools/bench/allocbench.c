@@ -9,7 +9,9 @@
  *   MODE free: N x fgetxattr(fd, "user.shrinktrace", NULL, 0): one kfree(NULL) per call,
  *              which fires kmem:kfree like any kfree();
  * prints one line: "MODE N ns_per_call": the fastest of REPS (default 5) loops of N calls,
- * CLOCK_MONOTONIC around each loop (on a shared machine other load only ever adds time).
+ * each timed with CLOCK_THREAD_CPUTIME_ID (this thread's CPU time: on a shared machine
+ * the time others run on this CPU does not count; what they do to its caches still does,
+ * hence the fastest loop).
  *
  * tools/bench/allocbench.sh runs it untraced and traced in turns and turns the medians
  * into ns per kfree() (free) and per kmalloc() (pair - free).  Not part of the tool.
@@ -28,7 +30,7 @@ static double now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 

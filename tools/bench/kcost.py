@@ -34,10 +34,16 @@ HZ = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_s(pid):
-    """utime + stime of pid and its reaped children, seconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        p = f.read().rsplit(")", 1)[1].split()
-    return (int(p[11]) + int(p[12]) + int(p[13]) + int(p[14])) / HZ
+    """CPU time of every thread of pid, seconds: the scheduler's own ns account
+    (/proc/PID/task/TID/schedstat), not utime/stime, which count whole ticks."""
+    tot = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                tot += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return tot / 1e9
 
 
 def progs_of(pid):
