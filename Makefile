@@ -132,6 +132,17 @@ $(BUILD)/kfreebench: $(KFREEBENCH_SRCS) $(SKEL) | $(BUILD)
 $(BUILD)/allocbench: tools/bench/allocbench.c | $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $<
 
+# The reference fentry/fexit pair of the fentry cost benchmark, for the 6.12 lab guest
+# (tools/lab/guest/case-fcost.sh; `make bench` runs it through tools/lab/run 6.12 fcost).
+$(BUILD)/fentry_ref.bpf.o: tools/bench/fentry_ref.bpf.c bpf/shrinktrace.h bpf/shrinker_types.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/fentry_ref.skel.h: $(BUILD)/fentry_ref.bpf.o
+	$(BPFTOOL) gen skeleton $< name fentry_ref_bpf > $@
+.PHONY: fentryref-static
+fentryref-static: $(BUILD)/fentryref.static
+$(BUILD)/fentryref.static: tools/bench/fentryref.c $(BUILD)/fentry_ref.skel.h
+	$(CC) $(CFLAGS) -static -o $@ $< -lbpf -lelf -lz -lzstd
+
 # The benchmark's log generator (not part of the tool).
 GENLOG_SRCS := tools/bench/genlog.c user/log/writer.c user/lib/jsonw.c user/log/event.c
 $(BUILD)/genlog: $(GENLOG_SRCS) | $(BUILD)

@@ -94,6 +94,8 @@ struct {
 struct drop_count {
 	__u64 pending;
 	__u64 total;
+	__u64 submits;		/* events submitted on this CPU (ev_submit's wake-up test) */
+	__u64 scratch;		/* plain(): a typed pointer in, a number out */
 };
 
 struct {
@@ -102,6 +104,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct drop_count);
 } drops SEC(".maps");
+
+/* x as a plain number.  An fentry/fexit or tp_btf argument is a typed kernel
+ * pointer, which the verifier refuses to shift or multiply (the hashes of
+ * filter_slot() and name_slot()); the same value read back from map memory is
+ * a number.  Per CPU: no other CPU writes the slot in between. */
+static __always_inline __u64 plain(__u64 x)
+{
+	__u32 zero = 0;
+	struct drop_count *dc = bpf_map_lookup_elem(&drops, &zero);
+
+	if (!dc)
+		return 0;
+	dc->scratch = x;
+	return *(volatile __u64 *)&dc->scratch;
+}
 
 /* In-flight do_shrink_slab() per task: the return side of kprobe and
  * tracepoint has no arguments, duration needs the entry time, and a call whose
@@ -331,15 +348,24 @@ static __always_inline __u32 hist_slot(__u64 v)
 	return r < ST_HIST_SLOTS ? r : ST_HIST_SLOTS - 1;
 }
 
-static __always_inline void fill_common(struct st_event *e, __u32 type)
+/* ts: the event's time, 0 to read the clock now; pid: the task id, 0 to ask;
+ * comm: copy the task's comm (else user space fills it, ST_F_PAIRED). */
+static __always_inline void fill_common_opt(struct st_event *e, __u32 type, __u64 ts, __u32 pid,
+					    bool comm)
 {
 	__builtin_memset(e, 0, sizeof(*e));
-	e->ts = bpf_ktime_get_ns();
+	e->ts = ts ? ts : bpf_ktime_get_ns();
 	e->type = type;
 	e->cpu = bpf_get_smp_processor_id();
-	e->pid = (__u32)bpf_get_current_pid_tgid();
+	e->pid = pid ? pid : (__u32)bpf_get_current_pid_tgid();
 	e->id = -1;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (comm)
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+static __always_inline void fill_common(struct st_event *e, __u32 type)
+{
+	fill_common_opt(e, type, 0, 0, true);
 }
 
 static __always_inline void count_drop(struct drop_count *dc)
@@ -352,21 +378,29 @@ static __always_inline void count_drop(struct drop_count *dc)
 
 /* Submit an event.  Waking the reader costs an irq_work and an epoll wake-up
  * per event, several microseconds: wake it only when the ring fills up, and
- * let its periodic poll (user/kernel/loader.c) collect the rest. */
+ * let its periodic poll (user/kernel/loader.c) collect the rest.  The fill
+ * level is asked every 16th event of a CPU (a helper call saved on the others):
+ * the wake-up comes at most 15 events late. */
 static __always_inline void ev_submit(struct st_event *e)
 {
+	__u32 zero = 0;
+	struct drop_count *dc;
 	__u64 flags = 0;
 
-	if (wakeup_bytes)
-		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (wakeup_bytes) {
+		flags = BPF_RB_NO_WAKEUP;
+		dc = bpf_map_lookup_elem(&drops, &zero);
+		if (!dc || !(dc->submits++ & 15))
+			flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+				BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	}
 	bpf_ringbuf_submit(e, flags);
 }
 
-/* Reserve an event; first flush a pending `lost` record on this CPU so the
- * loss shows up in the stream where it happened.  NULL when the ring is full
- * (counted). */
-static __always_inline struct st_event *ev_reserve(__u32 type)
+/* Reserve an event, timestamped ts (0: now); first flush a pending `lost`
+ * record on this CPU so the loss shows up in the stream where it happened.
+ * NULL when the ring is full (counted). */
+static __always_inline struct st_event *ev_reserve_opt(__u32 type, __u64 ts, __u32 pid, bool comm)
 {
 	__u32 zero = 0;
 	struct drop_count *dc = bpf_map_lookup_elem(&drops, &zero);
@@ -388,43 +422,136 @@ static __always_inline struct st_event *ev_reserve(__u32 type)
 		count_drop(dc);
 		return NULL;
 	}
-	fill_common(e, type);
+	fill_common_opt(e, type, ts, pid, comm);
 	return e;
+}
+
+/* The hot path's reservation (shrink_begin/shrink_end without filters): no
+ * memset of the whole record.  Only the fields every reader looks at are set
+ * here; every other field is read by user space only under its ST_F_* flag
+ * (user/kernel/names.c), and the caller sets what it flags.  comm is left to
+ * the caller too.  NULL when the ring is full (counted). */
+static __always_inline struct st_event *ev_reserve_raw(__u32 type, __u64 ts, __u32 pid)
+{
+	__u32 zero = 0;
+	struct drop_count *dc = bpf_map_lookup_elem(&drops, &zero);
+	struct st_event *e;
+
+	if (dc && dc->pending)
+		return ev_reserve_opt(type, ts, pid, false);	/* rare: the full path */
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_drop(dc);
+		return NULL;
+	}
+	e->ts = ts;
+	e->type = type;
+	e->flags = 0;
+	e->cpu = bpf_get_smp_processor_id();
+	e->pid = pid;
+	e->id = -1;
+	e->evidence = 0;
+	return e;
+}
+
+static __always_inline struct st_event *ev_reserve_ts(__u32 type, __u64 ts)
+{
+	return ev_reserve_opt(type, ts, 0, true);
+}
+
+static __always_inline struct st_event *ev_reserve(__u32 type)
+{
+	return ev_reserve_ts(type, 0);
+}
+
+/* A field of a kernel struct.  direct: p is a BTF-typed argument of an
+ * fentry/fexit or tp_btf program, read with an inline load (the verifier makes
+ * it fault-safe); else p is a plain number (kprobe arguments, map values) and
+ * the read is a bpf_probe_read_kernel() call.  direct is a constant at every
+ * call site, so only one branch is compiled. */
+#define ST_READ(direct, p, field) ((direct) ? (p)->field : BPF_CORE_READ(p, field))
+
+/* Copy what names a shrinker: shrinker->name (CONFIG_SHRINKER_DEBUG), else
+ * the superblock's filesystem type for super_cache_scan, else scan_objects
+ * for user space to symbolise.  direct: as for ST_READ(). */
+/* Shrinkers whose name string (shrinker->name, or the superblock's file
+ * system type) user space has received in this generation: one address per
+ * slot of a hash of the address.  A shrink_begin of such a shrinker leaves the
+ * string out (three dependent reads and a string copy, most of a call's cost
+ * for superblock shrinkers) and says so with ST_F_NAME_SEEN; user space keeps
+ * the names in a table of the same slots (user/kernel/loader.c) and falls back
+ * to the scan_objects symbol when its slot holds another shrinker.  A slot is
+ * cleared when its generation ends or starts (alloc, rcu_free). */
+#define NAME_SEEN_BITS ST_NAME_SEEN_BITS
+__u64 name_seen[1u << NAME_SEEN_BITS] = {};
+
+static __always_inline __u32 name_slot(__u64 s)
+{
+	return (__u32)(((s >> 4) * 0x9E3779B97F4A7C15ULL) >> (64 - NAME_SEEN_BITS));
+}
+
+static __always_inline void name_unsee(__u64 s)
+{
+	__u32 i = name_slot(s) & ((1u << NAME_SEEN_BITS) - 1);
+
+	if (name_seen[i] == s)
+		name_seen[i] = 0;
 }
 
 /* Copy what names a shrinker: shrinker->name (CONFIG_SHRINKER_DEBUG), else
  * the superblock's filesystem type for super_cache_scan, else scan_objects
- * for user space to symbolise. */
-static __always_inline void fill_name(struct st_event *e, struct shrinker *s)
+ * for user space to symbolise.  direct: as for ST_READ().  key: s as a plain
+ * number (0: always copy the string, no cache). */
+static __always_inline void fill_name_d(struct st_event *e, struct shrinker *s, bool direct,
+					__u64 key)
 {
 	const char *n = st_shrinker_debug_name(s);
+	__u32 slot = name_slot(key) & ((1u << NAME_SEEN_BITS) - 1);
 
-	if (n && bpf_probe_read_kernel_str(e->name, sizeof(e->name), n) > 0) {
-		e->flags |= ST_F_NAME;
-		return;
-	}
-	e->scan_fn = (__u64)BPF_CORE_READ(s, scan_objects);
+	e->scan_fn = (__u64)ST_READ(direct, s, scan_objects);
 	/* Some shrinkers only count (xen-balloon's backend_shrink_memory_count):
 	 * name those by count_objects. */
 	if (!e->scan_fn)
-		e->scan_fn = (__u64)BPF_CORE_READ(s, count_objects);
+		e->scan_fn = (__u64)ST_READ(direct, s, count_objects);
 	e->flags |= ST_F_SCAN_FN;
-	if (!super_cache_scan_addr || e->scan_fn != super_cache_scan_addr)
+	if (key && name_seen[slot] == key) {
+		e->flags |= ST_F_NAME_SEEN;
 		return;
+	}
+	if (n && bpf_probe_read_kernel_str(e->name, sizeof(e->name), n) > 0) {
+		e->flags |= ST_F_NAME;
+	} else if (super_cache_scan_addr && e->scan_fn == super_cache_scan_addr) {
+		const char *fstype = BPF_CORE_READ(st_shrinker_super(s), s_type, name);
 
-	const char *fstype = BPF_CORE_READ(st_shrinker_super(s), s_type, name);
-
-	if (fstype && bpf_probe_read_kernel_str(e->name, sizeof(e->name), fstype) > 0)
-		e->flags |= ST_F_FSTYPE;
+		if (fstype && bpf_probe_read_kernel_str(e->name, sizeof(e->name), fstype) > 0)
+			e->flags |= ST_F_FSTYPE;
+	}
+	if (key && (e->flags & (ST_F_NAME | ST_F_FSTYPE)))
+		name_seen[slot] = key;
 }
 
-/* Snapshot of the shrinker's own refcount (6.7+) and list linkage, each read
- * once. */
+static __always_inline void fill_name(struct st_event *e, struct shrinker *s)
+{
+	fill_name_d(e, s, false, 0);
+}
+
+/* Snapshot of the shrinker's list linkage and, with refcount, its own
+ * refcount (6.7+), each read once.  direct: as for ST_READ(). */
+static __always_inline void read_snap_d(struct shrinker *s, struct snap *sn, bool direct,
+					bool refcount)
+{
+	sn->next = (__u64)ST_READ(direct, s, list.next);
+	sn->prev = (__u64)ST_READ(direct, s, list.prev);
+	sn->has_refcount = 0;
+	if (refcount && bpf_core_field_exists(s->refcount)) {
+		sn->refcount = ST_READ(direct, s, refcount.refs.counter);
+		sn->has_refcount = 1;
+	}
+}
+
 static __always_inline void read_snap(struct shrinker *s, struct snap *sn)
 {
-	sn->next = (__u64)BPF_CORE_READ(s, list.next);
-	sn->prev = (__u64)BPF_CORE_READ(s, list.prev);
-	sn->has_refcount = st_shrinker_refcount(s, &sn->refcount);
+	read_snap_d(s, sn, false, true);
 }
 
 static __always_inline void put_snap(struct st_event *e, const struct snap *sn)
@@ -499,10 +626,12 @@ static __always_inline void forget_registration(__u64 s)
 /* Write the shrink_begin of call c made by task tid: its entry time,
  * arguments and entry snapshot.  extra: ST_F_DEFERRED when written after the
  * fact, possibly from another task (shrinker_free()). */
-static __always_inline void emit_shrink_begin(struct shrinker *s, struct call *c, __u32 tid,
-					      __u32 extra)
+static __always_inline void emit_shrink_begin_d(struct shrinker *s, struct call *c, __u32 tid,
+						__u32 extra, bool direct)
 {
-	struct st_event *e = ev_reserve(ST_EV_SHRINK_BEGIN);
+	/* the caller's task id, unless written for another task (deferred) */
+	struct st_event *e = ev_reserve_opt(ST_EV_SHRINK_BEGIN, c->ts,
+					    (extra & ST_F_DEFERRED) ? 0 : tid, true);
 
 	c->emitted = 1;		/* a full ring buffer shows up as `lost` instead */
 	if (!e)
@@ -512,7 +641,6 @@ static __always_inline void emit_shrink_begin(struct shrinker *s, struct call *c
 		e->cpu = c->cpu;
 		__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
 	}
-	e->ts = c->ts;
 	e->shrinker = (__u64)s;
 	e->nid = c->nid;
 	e->memcg = c->memcg;
@@ -520,8 +648,14 @@ static __always_inline void emit_shrink_begin(struct shrinker *s, struct call *c
 	e->nr_to_scan = c->nr_to_scan;
 	e->flags |= ST_F_WALK_INFO | ST_F_NR_TO_SCAN | extra;
 	put_snap(e, &c->snap);
-	fill_name(e, s);
+	fill_name_d(e, s, direct, plain((__u64)s));
 	ev_submit(e);
+}
+
+static __always_inline void emit_shrink_begin(struct shrinker *s, struct call *c, __u32 tid,
+					      __u32 extra)
+{
+	emit_shrink_begin_d(s, c, tid, extra, false);
 }
 
 /* shrinker_free() has begun on s: write the held-back shrink_begin of every
@@ -568,16 +702,6 @@ static __always_inline void learn_list_head(__u64 next, __u64 prev)
 		list_head_addr = prev;
 }
 
-/* p as a plain number: a tp_btf argument is a typed kernel pointer, on which
- * the verifier refuses the shifts and multiplications of filter_slot(). */
-static __always_inline __u64 as_scalar(__u64 p)
-{
-	__u64 v = 0;
-
-	bpf_probe_read_kernel(&v, sizeof(v), &p);
-	return v;
-}
-
 /* Start tracking p.  NULL when the map is full (counted), else its entry (an
  * entry another CPU created meanwhile counts as created). */
 static __always_inline struct tracked *track_new(__u64 p, __u64 born_ts, __u32 state, __u64 ok_ts)
@@ -585,7 +709,7 @@ static __always_inline struct tracked *track_new(__u64 p, __u64 born_ts, __u32 s
 	struct tracked t = { .born_ts = born_ts, .ok_ts = ok_ts, .state = state };
 	long err;
 
-	p = as_scalar(p);
+	p = plain(p);
 	filter_inc(p);
 	err = bpf_map_update_elem(&tracked, &p, &t, BPF_NOEXIST);
 	if (err) {
@@ -718,6 +842,7 @@ static __always_inline void close_reused(__u64 p)
 		emit_inferred(ST_EV_FREE_END, p, 0, t->fb_ts ? t->fb_ts : last, ST_EVID_REUSE, 0);
 	emit_inferred(ST_EV_RCU_FREE, p, 0, t->fb_ts ? t->fb_ts : last, ST_EVID_REUSE, 0);
 	__sync_fetch_and_add(&lifecycle.rcu_reuse, 1);
+	name_unsee(p);
 	untrack(p);
 	bpf_map_delete_elem(&freeing, &p);
 }
@@ -769,6 +894,7 @@ static __always_inline void on_kfree(__u64 call_site, __u64 p)
 		}
 	}
 	__sync_fetch_and_add(&lifecycle.rcu_kfree, 1);
+	name_unsee(p);
 	untrack(p);
 	bpf_map_delete_elem(&freeing, &p);
 }
@@ -782,6 +908,7 @@ static __always_inline void new_generation(__u64 p)
 
 	if (filter_maybe(p))
 		close_reused(p);
+	name_unsee(p);
 	forget_registration(p);
 	bpf_map_delete_elem(&freeing, &p);
 	bpf_map_delete_elem(&introduced, &p);
@@ -801,9 +928,9 @@ static __always_inline void new_generation(__u64 p)
  * after this return: the snapshot is what it will follow (stale_next rests on
  * it). */
 static __always_inline void emit_shrink_end(struct shrinker *s, __u64 freed, __u64 begin_ts,
-					    const struct snap *sn)
+					    const struct snap *sn, __u64 now)
 {
-	struct st_event *e = ev_reserve(ST_EV_SHRINK_END);
+	struct st_event *e = ev_reserve_ts(ST_EV_SHRINK_END, now);
 
 	if (!e)
 		return;
@@ -904,24 +1031,21 @@ static __always_inline bool first_call(__u64 s)
 	return true;
 }
 
-/* Entry of do_shrink_slab() on every backend.  The call is remembered even
- * when it is not written, so that it can still be if shrinker_free() starts
- * on its shrinker meanwhile (filters never hide violations). */
-static __always_inline void shrink_enter(struct shrinker *s, struct shrink_control *sc,
-					 int priority, __u64 nr_to_scan)
+/* The general entry: the call is kept (map `calls`) for its return. */
+static __always_inline void shrink_enter_held(struct shrinker *s, struct shrink_control *sc,
+					      int priority, __u64 nr_to_scan, bool direct, __u32 tid)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct mem_cgroup *memcg = BPF_CORE_READ(sc, memcg);
+	struct mem_cgroup *memcg = ST_READ(direct, sc, memcg);
 	struct call c = {
 		.shrinker = (__u64)s,
 		.ts = bpf_ktime_get_ns(),
 		.nr_to_scan = nr_to_scan,
 		.memcg = (__u64)memcg,
-		.nid = BPF_CORE_READ(sc, nid),
+		.nid = ST_READ(direct, sc, nid),
 		.priority = priority,
 	};
 
-	read_snap(s, &c.snap);
+	read_snap_d(s, &c.snap, direct, true);
 	if (infer_lifecycle)
 		infer_at_call(c.shrinker, &c.snap, c.ts);
 	if (HOLDING_BACK) {
@@ -931,57 +1055,130 @@ static __always_inline void shrink_enter(struct shrinker *s, struct shrink_contr
 	c.wanted = task_wanted() && memcg_wanted(memcg);
 	if ((c.wanted && !stats_only && !min_latency_ns) || shrinker_dying(c.shrinker, c.snap.prev) ||
 	    (stats_only && c.wanted && first_call(c.shrinker)))
-		emit_shrink_begin(s, &c, tid, 0);
+		emit_shrink_begin_d(s, &c, tid, 0, direct);
 	bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
 }
 
-/* Return of do_shrink_slab() on every backend; s is NULL where the return
- * side has no arguments (kretprobe). */
-static __always_inline void shrink_exit(struct shrinker *s, __u64 freed)
+/* Entry of do_shrink_slab() on every backend.  The call is remembered even
+ * when it is not written, so that it can still be if shrinker_free() starts
+ * on its shrinker meanwhile (filters never hide violations).  direct: s and
+ * sc are BTF-typed (fentry, tp_btf), see ST_READ(). */
+static __always_inline void shrink_enter(struct shrinker *s, struct shrink_control *sc,
+					 int priority, __u64 nr_to_scan, bool direct)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct call *c = bpf_map_lookup_elem(&calls, &tid);
+	/* Without filters or stats-only mode (and with BTF-typed arguments) the
+	 * call is written at once and nothing is kept for its return. */
+	if (direct && !HOLDING_BACK) {
+		struct task_struct *t = bpf_get_current_task_btf();
+		__u64 ts = bpf_ktime_get_ns();
+		struct st_event *e;
+		struct snap sn;
+
+		read_snap_d(s, &sn, true, true);
+		if (infer_lifecycle)
+			infer_at_call((__u64)s, &sn, ts);
+		e = ev_reserve_raw(ST_EV_SHRINK_BEGIN, ts, (__u32)t->pid);
+		if (!e)
+			return;
+		/* current->comm by two inline loads instead of the comm helper's
+		 * strscpy (the kernel keeps comm NUL-padded) */
+		{
+			const __u64 *src = (const __u64 *)t->comm;
+			__u64 *dst = (__u64 *)e->comm;
+
+			dst[0] = src[0];
+			dst[1] = src[1];
+		}
+		e->shrinker = (__u64)s;
+		e->nid = sc->nid;
+		e->memcg = (__u64)sc->memcg;
+		e->priority = priority;
+		e->nr_to_scan = nr_to_scan;
+		e->flags |= ST_F_WALK_INFO | ST_F_NR_TO_SCAN;
+		put_snap(e, &sn);
+		fill_name_d(e, s, true, plain((__u64)s));
+		ev_submit(e);
+		return;
+	}
+	shrink_enter_held(s, sc, priority, nr_to_scan, direct, (__u32)bpf_get_current_pid_tgid());
+}
+
+/* Return of do_shrink_slab() on every backend; s is NULL where the return
+ * side has no arguments (kretprobe).  direct: s is BTF-typed (fexit, tp_btf).
+ * The snapshot here is next/prev only: the log's shrink_end has no refcount,
+ * unless the tracepoint backend infers from it. */
+static __always_inline void shrink_exit(struct shrinker *s, __u64 freed, bool direct)
+{
+	__u32 tid;
+	struct call *c;
 	struct snap sn;
 	__u64 now, dur;
+
+	/* Without filters or stats-only mode every call's shrink_begin is in the
+	 * ring already: write the shrink_end with what the return shows, and let
+	 * user space take comm and the duration from the shrink_begin (ST_F_PAIRED):
+	 * no map operation, no comm helper. */
+	if (direct && !HOLDING_BACK) {
+		struct st_event *e;
+
+		read_snap_d(s, &sn, true, infer_lifecycle);
+		if (infer_lifecycle)
+			infer_at_call((__u64)s, &sn, bpf_ktime_get_ns());
+		e = ev_reserve_raw(ST_EV_SHRINK_END, bpf_ktime_get_ns(),
+				   (__u32)bpf_get_current_pid_tgid());
+		if (!e)
+			return;
+		e->shrinker = (__u64)s;
+		e->freed = freed;
+		e->flags = ST_F_PAIRED;
+		put_snap(e, &sn);
+		ev_submit(e);
+		return;
+	}
+	tid = (__u32)bpf_get_current_pid_tgid();
+	c = bpf_map_lookup_elem(&calls, &tid);
 
 	if (!c) {
 		/* Entry not seen (tracing began inside the call): no duration. */
 		if (s && !HOLDING_BACK) {
-			read_snap(s, &sn);
+			read_snap_d(s, &sn, direct, infer_lifecycle);
 			if (infer_lifecycle)
 				infer_at_call((__u64)s, &sn, bpf_ktime_get_ns());
-			emit_shrink_end(s, freed, 0, &sn);
+			emit_shrink_end(s, freed, 0, &sn, 0);
 		}
 		return;
 	}
-	if (!s)
+	if (!s) {
+		if (direct)	/* a typed argument is never NULL here */
+			goto out;
 		s = (struct shrinker *)c->shrinker;
+	}
 	now = bpf_ktime_get_ns();
 	dur = now - c->ts;
-	read_snap(s, &sn);
+	read_snap_d(s, &sn, direct, infer_lifecycle);
 	if (infer_lifecycle)
 		infer_at_call((__u64)s, &sn, now);
-	if (c->wanted) {
+	if (c->wanted && stats_only) {
 		struct walk *w = bpf_map_lookup_elem(&walks, &tid);
 
 		if (w)
 			w->calls++;
-		if (stats_only)
-			account_call((__u64)s, c->nr_to_scan, freed, dur);
+		account_call((__u64)s, c->nr_to_scan, freed, dur);
 	}
 	if (c->emitted || (c->wanted && !stats_only && dur >= min_latency_ns) ||
 	    shrinker_dying((__u64)s, sn.prev)) {
 		if (!c->emitted)
-			emit_shrink_begin(s, c, tid, ST_F_DEFERRED);
-		emit_shrink_end(s, freed, c->ts, &sn);
+			emit_shrink_begin_d(s, c, tid, ST_F_DEFERRED, direct);
+		emit_shrink_end(s, freed, c->ts, &sn, infer_lifecycle ? 0 : now);
 	}
+out:
 	bpf_map_delete_elem(&calls, &tid);
 }
 
 SEC("fentry/do_shrink_slab")
 int BPF_PROG(fe_shrink_begin, struct shrink_control *sc, struct shrinker *s, int priority)
 {
-	shrink_enter(s, sc, priority, BPF_CORE_READ(sc, nr_to_scan));
+	shrink_enter(s, sc, priority, sc->nr_to_scan, true);
 	return 0;
 }
 
@@ -989,21 +1186,21 @@ SEC("fexit/do_shrink_slab")
 int BPF_PROG(fx_shrink_end, struct shrink_control *sc, struct shrinker *s, int priority,
 	     unsigned long ret)
 {
-	shrink_exit(s, ret);
+	shrink_exit(s, ret, true);
 	return 0;
 }
 
 SEC("kprobe/do_shrink_slab")
 int BPF_KPROBE(kp_shrink_begin, struct shrink_control *sc, struct shrinker *s, int priority)
 {
-	shrink_enter(s, sc, priority, BPF_CORE_READ(sc, nr_to_scan));
+	shrink_enter(s, sc, priority, BPF_CORE_READ(sc, nr_to_scan), false);
 	return 0;
 }
 
 SEC("kretprobe/do_shrink_slab")
 int BPF_KRETPROBE(krp_shrink_end, unsigned long ret)
 {
-	shrink_exit(NULL, ret);
+	shrink_exit(NULL, ret, false);
 	return 0;
 }
 
@@ -1014,7 +1211,7 @@ int BPF_PROG(tp_shrink_begin, struct shrinker *s, struct shrink_control *sc,
 	     long nr_objects_to_shrink, unsigned long cache_items, unsigned long long delta,
 	     unsigned long total_scan, int priority)
 {
-	shrink_enter(s, sc, priority, total_scan);
+	shrink_enter(s, sc, priority, total_scan, true);
 	return 0;
 }
 
@@ -1022,7 +1219,7 @@ SEC("tp_btf/mm_shrink_slab_end")
 int BPF_PROG(tp_shrink_end, struct shrinker *s, int nid, int shrinker_retval,
 	     long unused_scan_cnt, long new_scan_cnt, long total_scan)
 {
-	shrink_exit(s, (__u64)(long)shrinker_retval);
+	shrink_exit(s, (__u64)(long)shrinker_retval, true);
 	return 0;
 }
 
@@ -1126,6 +1323,7 @@ static __always_inline void emit_alloc(struct shrinker *s)
 
 	if (!s)
 		return;
+	name_unsee(plain((__u64)s));
 	forget_registration((__u64)s);
 	bpf_map_delete_elem(&freeing, &s);	/* a new generation at this address */
 	bpf_map_delete_elem(&introduced, &s);
@@ -1291,6 +1489,7 @@ static __always_inline void emit_rcu_free(__u64 s)
 {
 	struct st_event *e;
 
+	name_unsee(plain(s));
 	bpf_map_delete_elem(&freeing, &s);
 	e = ev_reserve(ST_EV_RCU_FREE);
 	if (!e)

@@ -44,6 +44,16 @@ enum st_event_type {
 #define ST_F_EARLIEST	(1u << 10)	/* earliest_ts is valid: an inferred event that happened
 					 * in [earliest_ts, ts] */
 #define ST_F_SHRINKER	(1u << 11)	/* lost: names the shrinker whose event was lost */
+#define ST_F_PAIRED	(1u << 12)	/* shrink_end: comm and duration_ns are left to user
+					 * space, from this task's shrink_begin (the lean
+					 * fexit/tp_btf path keeps no state between the two) */
+#define ST_F_NAME_SEEN	(1u << 13)	/* name/scan_fn left out: sent with an earlier event of
+					 * this shrinker generation (user space keeps it) */
+
+/* The name-seen table (ST_F_NAME_SEEN) has 1 << ST_NAME_SEEN_BITS slots,
+ * slot = ((shrinker >> 4) * 0x9E3779B97F4A7C15) >> (64 - ST_NAME_SEEN_BITS), in
+ * the BPF side and in user space alike. */
+#define ST_NAME_SEEN_BITS 12
 
 /* st_event.evidence: how the tracepoint backend knows an inferred event
  * (JSON "evidence", user/log/event.c). */

@@ -129,7 +129,71 @@ struct loader {
 	uint64_t super_cache_scan;
 	uint64_t alloc_start, alloc_end;
 	uint64_t list_head;		/* &shrinker_list from /proc/kallsyms, 0 if absent */
+	struct pend *pend;		/* PEND_SLOTS: each task's last shrink_begin */
+	struct name_slot *names;	/* 1 << ST_NAME_SEEN_BITS: names sent (ST_F_NAME_SEEN) */
 };
+
+/* The lean fexit/tp_btf shrink_end (ST_F_PAIRED) takes comm and duration_ns
+ * from its task's shrink_begin, which the one ring buffer always delivers
+ * first.  Slot pid % PEND_SLOTS; a collision only loses a duration. */
+#define PEND_SLOTS 1024
+struct pend {
+	uint32_t pid;
+	uint64_t shrinker, ts;
+	char comm[ST_REC_COMM_LEN];
+};
+
+struct name_slot {
+	uint64_t shrinker;
+	char name[ST_REC_NAME_LEN];
+};
+
+static size_t name_slot_of(uint64_t s)
+{
+	return (size_t)(((s >> 4) * 0x9E3779B97F4A7C15ULL) >> (64 - ST_NAME_SEEN_BITS));
+}
+
+/* Names and pairing for a record converted from e (see ST_F_NAME_SEEN and
+ * ST_F_PAIRED in bpf/shrinktrace.h). */
+static void complete_rec(struct loader *l, const struct st_event *e, struct st_rec *r)
+{
+	if (r->has & ST_HAS_SHRINKER) {
+		struct name_slot *ns = &l->names[name_slot_of(r->shrinker)];
+
+		if (r->type == ST_SHRINKER_ALLOC) {
+			if (ns->shrinker == r->shrinker)
+				ns->shrinker = 0;	/* a new generation */
+		} else if (e->flags & ST_F_NAME_SEEN) {
+			/* else the scan_objects symbol stays */
+			if (ns->shrinker == r->shrinker) {
+				memcpy(r->name, ns->name, sizeof(r->name));
+				r->has |= ST_HAS_NAME;
+			}
+		} else if ((e->flags & (ST_F_NAME | ST_F_FSTYPE)) && (r->has & ST_HAS_NAME)) {
+			ns->shrinker = r->shrinker;
+			memcpy(ns->name, r->name, sizeof(ns->name));
+		}
+		if (r->type == ST_RCU_FREE && ns->shrinker == r->shrinker)
+			ns->shrinker = 0;
+	}
+	if (r->type == ST_SHRINK_BEGIN) {
+		struct pend *p = &l->pend[(uint32_t)r->pid % PEND_SLOTS];
+
+		p->pid = (uint32_t)r->pid;
+		p->shrinker = r->shrinker;
+		p->ts = r->ts;
+		memcpy(p->comm, r->comm, sizeof(p->comm));
+	} else if (r->type == ST_SHRINK_END && (e->flags & ST_F_PAIRED)) {
+		struct pend *p = &l->pend[(uint32_t)r->pid % PEND_SLOTS];
+
+		if (p->ts && p->pid == (uint32_t)r->pid && p->shrinker == r->shrinker && p->ts <= r->ts) {
+			r->duration_ns = r->ts - p->ts;
+			r->has |= ST_HAS_DURATION;
+			memcpy(r->comm, p->comm, sizeof(r->comm));
+			p->ts = 0;
+		}
+	}
+}
 
 static const char *const hook_names[ST_NHOOKS] = {
 	"walk", "shrink", "alloc", "register", "free", "rcu_free",
@@ -527,6 +591,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 	if (size < sizeof(struct st_event))
 		return 0;
 	st_rec_from_event(&r, data, l->ks);
+	complete_rec(l, data, &r);
 	/* a new shrinker: census often while it is likely to register */
 	if (r.type == ST_SHRINKER_ALLOC && l->census_fd >= 0)
 		l->young_until_ns = r.ts + CENSUS_YOUNG_NS;
@@ -545,6 +610,15 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 
 	if (!l) {
 		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->pend = calloc(PEND_SLOTS, sizeof(*l->pend));
+	l->names = calloc((size_t)1 << ST_NAME_SEEN_BITS, sizeof(*l->names));
+	if (!l->pend || !l->names) {
+		snprintf(err, errlen, "out of memory");
+		free(l->pend);
+		free(l->names);
+		free(l);
 		return NULL;
 	}
 	l->opts = *o;
@@ -576,14 +650,14 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 			 "try --backend auto, or -v to see the kernel's reasons",
 			 o->backend ? loader_backend_name(o->backend) : "auto",
 			 l->hooks[ST_HOOK_SHRINK].why);
-		free(l);
+		loader_close(l);
 		return NULL;
 	}
 
 	l->skel = open_with(l, l->chosen, l->opts.ringbuf_bytes);
 	if (!l->skel) {
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
-		free(l);
+		loader_close(l);
 		return NULL;
 	}
 	e = shrinktrace_bpf__load(l->skel);
@@ -625,6 +699,8 @@ void loader_close(struct loader *l)
 	for (int i = 0; i < l->nlinks; i++)
 		bpf_link__destroy(l->links[i]);
 	shrinktrace_bpf__destroy(l->skel);
+	free(l->pend);
+	free(l->names);
 	free(l);
 }
 
@@ -962,7 +1038,8 @@ static void percpu_sum(void *sum, size_t vsz, const char *vals, int ncpu,
 
 static uint64_t read_drops(const struct loader *l, bool take)
 {
-	struct drops { uint64_t pending, total; } *v;
+	/* struct drop_count of bpf/shrinktrace.bpf.c */
+	struct drops { uint64_t pending, total, submits, scratch; } *v;
 	uint32_t zero = 0;
 	uint64_t sum = 0;
 	int fd = bpf_map__fd(l->skel->maps.drops), ncpu, e;
