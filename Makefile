@@ -118,10 +118,15 @@ $(FUZZ_BIN): $(FUZZ_SRCS) $(USER_HDRS) bpf/shrinktrace.h
 fuzz: $(FUZZ_BIN)
 	tests/fuzz/run.sh fuzz $(FUZZ_BIN) $(FUZZ_SECONDS)
 
-# What tracing costs (root): the overhead table of tools/bench/overhead.sh, then
-# the replay throughput.  Neither is a test: they print numbers.
-bench: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog
+# What tracing costs (root): the overhead table of tools/bench/overhead.sh, the fixed
+# costs (idle CPU of each mode next to bpftrace's, ns added to each kmalloc()/kfree():
+# tools/bench/kcost.py), the fentry pair against a reference pair in the 6.12 lab guest
+# (tools/bench/fcost.sh; LAB_CACHE=... reuses downloads), then the replay throughput.
+# None is a test: they print numbers.
+bench: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog $(BUILD)/kfreebench $(BUILD)/allocbench
 	tools/bench/overhead.sh $(BUILD)
+	python3 tools/bench/kcost.py $(BUILD)
+	tools/bench/fcost.sh
 	tools/bench/replay_bench.sh $(BUILD)/shrinktrace
 
 # What the kmem:kfree/kmalloc programs add to each call, A/B in one process (bench only).

@@ -558,6 +558,44 @@ static void choose_register_var(struct loader *l)
 		"register_shrinker_prepared + register_shrinker (kprobe)";
 }
 
+int loader_self_check(char *err, size_t errlen)
+{
+	struct shrinktrace_bpf *skel;
+	int bad = 0;
+
+	err[0] = '\0';
+	libbpf_set_print(libbpf_print);
+	quiet_libbpf = true;
+	skel = shrinktrace_bpf__open();
+	quiet_libbpf = false;
+	if (!skel) {
+		snprintf(err, errlen, "cannot open the embedded BPF object: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i <= NIMPLS && !bad; i++) {
+		const struct impl *im = i < NIMPLS ? &impls[i] : &register_var_impl;
+
+		for (int k = 0; k < 2; k++) {
+			const char *n = im->progs[k].name;
+
+			if (n && !bpf_object__find_program_by_name(skel->obj, n)) {
+				snprintf(err, errlen, "the %s/%s implementation names program \"%s\", which "
+					 "bpf/shrinktrace.bpf.c does not define", hook_names[im->hook],
+					 loader_backend_name(im->mech), n);
+				bad = 1;
+				break;
+			}
+			if (n && im->progs[k].kind == PK_NONE) {
+				snprintf(err, errlen, "program \"%s\" has no kind in the impl table", n);
+				bad = 1;
+				break;
+			}
+		}
+	}
+	shrinktrace_bpf__destroy(skel);
+	return bad ? -1 : 0;
+}
+
 /* The address of data symbol name in /proc/kallsyms (listed only with
  * CONFIG_KALLSYMS_ALL; user/kernel/ksyms.c keeps text symbols), 0 if absent or
  * hidden (kptr_restrict shows zeros). */

@@ -71,6 +71,11 @@ struct loader;
 struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 			   loader_event_fn fn, void *ctx, char *err, size_t errlen);
 
+/* Open the embedded BPF object (nothing is loaded: no privileges needed) and
+ * find every program that the loader's table of implementations names.
+ * Returns 0, or -1 with a one-line reason (which hook, which name) in err. */
+int loader_self_check(char *err, size_t errlen);
+
 /* Detach everything and free.  NULL is ignored. */
 void loader_close(struct loader *l);
 
