@@ -129,16 +129,40 @@ $(FUZZ_BIN): $(FUZZ_SRCS) $(USER_HDRS) bpf/shrinktrace.h
 fuzz: $(FUZZ_BIN)
 	tests/fuzz/run.sh fuzz $(FUZZ_BIN) $(FUZZ_SECONDS)
 
-# What tracing costs (root): the overhead table of tools/bench/overhead.sh, then
-# the replay throughput.  Neither is a test: they print numbers.
-bench: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog
+# What tracing costs (root): the overhead table of tools/bench/overhead.sh, the fixed
+# costs (idle CPU of each mode next to bpftrace's, ns added to each kmalloc()/kfree():
+# tools/bench/kcost.py), the fentry pair against a reference pair in the 6.12 lab guest
+# (tools/bench/fcost.sh; LAB_CACHE=... reuses downloads), then the replay throughput.
+# None is a test: they print numbers.
+bench: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog $(BUILD)/kfreebench $(BUILD)/allocbench
 	tools/bench/overhead.sh $(BUILD)
+	python3 tools/bench/kcost.py $(BUILD)
+	tools/bench/fcost.sh
 	tools/bench/replay_bench.sh $(BUILD)/shrinktrace
 	tools/bench/metrics_bench.sh $(BUILD)
 
 # tests/package/fields.sh: the log writer's output on the replay corpus (not installed).
 $(BUILD)/relog: tests/package/relog.c $(LIB_OBJS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+# What the kmem:kfree/kmalloc programs add to each call, A/B in one process (bench only).
+KFREEBENCH_SRCS := tools/bench/kfreebench.c user/kernel/ksyms.c
+$(BUILD)/kfreebench: $(KFREEBENCH_SRCS) $(SKEL) | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $(KFREEBENCH_SRCS) -lbpf -lelf -lz
+
+$(BUILD)/allocbench: tools/bench/allocbench.c | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $<
+
+# The reference fentry/fexit pair of the fentry cost benchmark, for the 6.12 lab guest
+# (tools/lab/guest/case-fcost.sh; `make bench` runs it through tools/lab/run 6.12 fcost).
+$(BUILD)/fentry_ref.bpf.o: tools/bench/fentry_ref.bpf.c bpf/shrinktrace.h bpf/shrinker_types.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/fentry_ref.skel.h: $(BUILD)/fentry_ref.bpf.o
+	$(BPFTOOL) gen skeleton $< name fentry_ref_bpf > $@
+.PHONY: fentryref-static
+fentryref-static: $(BUILD)/fentryref.static
+$(BUILD)/fentryref.static: tools/bench/fentryref.c $(BUILD)/fentry_ref.skel.h
+	$(CC) $(CFLAGS) -static -o $@ $< -lbpf -lelf -lz -lzstd
 
 # The benchmark's log generator (not part of the tool).
 GENLOG_SRCS := tools/bench/genlog.c user/log/writer.c user/lib/jsonw.c user/log/event.c

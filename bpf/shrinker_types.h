@@ -96,6 +96,13 @@ struct shrinker___dbg {
 	const char *name;
 };
 
+/* include/linux/sched.h: comm is char[TASK_COMM_LEN = 16], NUL-padded by
+ * __set_task_comm() (strscpy_pad). */
+struct task_struct {
+	int pid;		/* the thread id: (u32)bpf_get_current_pid_tgid() */
+	char comm[16];
+};
+
 struct file_system_type {
 	const char *name;
 };

@@ -9,25 +9,41 @@
  * Each logical hook has up to three implementations; user space loads the set
  * that really loads and attaches on this kernel (user/kernel/loader.c):
  *
- *   hook      fentry/fexit              kprobe/kretprobe          tracepoint
+ *   hook      fentry/fexit              kprobe/kretprobe          tracepoint (6.7+)
  *   walk      shrink_slab               shrink_slab               -
  *   shrink    do_shrink_slab            do_shrink_slab            vmscan:mm_shrink_slab_start/_end
  *   alloc     (variadic: refused)       shrinker_alloc            kmem:kmalloc from shrinker_alloc
- *   register  shrinker_register,        same targets              scanner (inferred)
+ *   register  shrinker_register,        same targets              inferred (below)
  *             register_shrinker_prepared
- *   free      shrinker_free,            same targets              scanner + kmem:kfree (inferred)
+ *   free      shrinker_free,            same targets              inferred (below)
  *             unregister_shrinker
  *   rcu_free  shrinker_free_rcu_cb      shrinker_free_rcu_cb      kmem:kfree of a tracked shrinker
  *
- * The "scanner" is a raw_tp program that user space runs with
- * BPF_PROG_TEST_RUN every few milliseconds: it walks the shrinkers the
- * tracepoint backend tracks and reports what changed in kernel memory
- * (registered, initial reference dropped, unlinked with LIST_POISON2).
+ * The tracepoint backend infers register, free_begin and free_end at the
+ * moments the kernel shows them, and says in which interval they happened
+ * (earliest_ts .. ts) and how it knows (evidence):
+ *   - at a do_shrink_slab() call (the walker holds a reference, so the memory
+ *     is alive): a call means registered; list.prev == LIST_POISON2 means
+ *     unlinked (free_begin, free_end); refcount 1 means the initial reference
+ *     is gone (free_begin);
+ *   - at kmem:kfree of the shrinker, whose memory is still intact there:
+ *     LIST_POISON2 means it was registered and unlinked;
+ *   - in a census: a walk of shrinker_list from its head under the RCU read
+ *     lock that BPF_PROG_TEST_RUN holds, as the kernel's own lockless walk
+ *     does (6.7+), run by user space every second or every 10 ms while a
+ *     new shrinker is young: listed means registered, refcount 0 means
+ *     free_begin;
+ *   - when kmem:kmalloc hands out the address of a shrinker still tracked:
+ *     its kfree went unseen; the generation is closed (evidence "reuse").
+ * Nothing reads a shrinker through a pointer the kernel did not just hand
+ * over (a call, a kfree, a node of shrinker_list under RCU): memory that may
+ * have been freed is never read.
  */
 #include "shrinker_types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "compat.bpf.h"
 #include "shrinktrace.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -36,9 +52,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u64 super_cache_scan_addr = 0;	/* &super_cache_scan, from kallsyms */
 const volatile __u64 shrinker_alloc_start = 0;	/* [start, end) of shrinker_alloc's text */
 const volatile __u64 shrinker_alloc_end = 0;
-const volatile bool track_shrinkers = false;	/* feed `tracked` for the inferring hooks */
-const volatile bool infer_register = false;	/* scanner reports registration */
-const volatile bool infer_free = false;		/* scanner/kfree report free_begin/free_end */
+const volatile bool infer_lifecycle = false;	/* tracepoint backend: track shrinkers and
+						 * infer register/free/rcu_free */
 const volatile __u32 filter_tgid = 0;		/* 0: every task */
 const volatile bool filter_comm_set = false;	/* trace only tasks named filter_comm */
 const volatile char filter_comm[ST_COMM_LEN] = {};
@@ -48,9 +63,25 @@ const volatile __u64 wakeup_bytes = 0;		/* wake the reader only once this much i
 						 * waiting (it also polls); 0: every event */
 const volatile bool stats_only = false;		/* aggregate calls and walks in maps instead
 						 * of emitting them */
+/* Tests of the miss accounting only (tests/live/xcheck.py --skip-kfree N): ignore
+ * every Nth kmem:kfree of a tracked shrinker, as if the kernel had skipped it. */
+const volatile __u32 test_skip_kfree = 0;
+__u32 test_skip_count = 0;
 
-/* SHRINKER_REGISTERED is BIT(0) since 6.7 (include/linux/shrinker.h). */
-#define SHRINKER_REGISTERED_BIT 0x1
+/* &shrinker_list (mm/shrinker.c): from /proc/kallsyms when the kernel lists data
+ * symbols, else learnt from the first snapshot whose next or prev points into
+ * the kernel image (every shrinker is slab memory since 6.7: the only list_head
+ * of shrinker_list up there is its head).  0: unknown, no census. */
+__u64 list_head_addr = 0;
+
+/* Lifecycle counters for the summary (struct st_lifecycle in shrinktrace.h). */
+struct st_lifecycle lifecycle = {};
+
+/* Census bookkeeping: the generation number of the latest walk and when it
+ * ended (0: none yet; until then an untracked shrinker at a call is one that
+ * was registered before the trace). */
+__u32 census_gen = 0;
+__u64 census_last_ts = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -63,6 +94,8 @@ struct {
 struct drop_count {
 	__u64 pending;
 	__u64 total;
+	__u64 submits;		/* events submitted on this CPU (ev_submit's wake-up test) */
+	__u64 scratch;		/* plain(): a typed pointer in, a number out */
 };
 
 struct {
@@ -71,6 +104,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct drop_count);
 } drops SEC(".maps");
+
+/* x as a plain number.  An fentry/fexit or tp_btf argument is a typed kernel
+ * pointer, which the verifier refuses to shift or multiply (the hashes of
+ * filter_slot() and name_slot()); the same value read back from map memory is
+ * a number.  Per CPU: no other CPU writes the slot in between. */
+static __always_inline __u64 plain(__u64 x)
+{
+	__u32 zero = 0;
+	struct drop_count *dc = bpf_map_lookup_elem(&drops, &zero);
+
+	if (!dc)
+		return 0;
+	dc->scratch = x;
+	return *(volatile __u64 *)&dc->scratch;
+}
 
 /* In-flight do_shrink_slab() per task: the return side of kprobe and
  * tracepoint has no arguments, duration needs the entry time, and a call whose
@@ -185,34 +233,71 @@ struct {
 	__type(value, __u8);
 } registered SEC(".maps");
 
-/* Shrinkers known to the inferring (tracepoint) backend, by address.  The
- * scanner (on one CPU) and kmem:kfree (on another) may infer the same event
- * at once: each claims its T_* bit with an atomic fetch-or before writing it,
- * and only the winner writes. */
-#define T_REGISTERED	0x1	/* seen with SHRINKER_REGISTERED (or live when first seen) */
-#define T_FREE_BEGIN	0x2	/* free_begin written */
-#define T_FREE_END	0x4	/* free_end written */
-#define T_GONE		0x8	/* kfree() seen: rcu_free written, entry being deleted */
+/* ---- shrinkers the tracepoint backend tracks ------------------------------
+ * By address.  An entry is created at kmem:kmalloc in shrinker_alloc(), at the
+ * first call on a shrinker, or by the census, and deleted at its kfree (or when
+ * its address is handed out again).  Several places may infer the same event
+ * at once (a census in one task, a call in another): each claims its T_* bit
+ * with an atomic fetch-or first, and only the winner writes it.  kfree never
+ * races with those for the same shrinker: a call holds a reference and the
+ * census holds the RCU read lock, so the memory cannot be freed under them. */
+#define T_BORN		0x01	/* its shrinker_alloc was seen (born_ts valid) */
+#define T_REGISTERED	0x02	/* registered: shrinker_register written, or before the trace */
+#define T_FREE_BEGIN	0x04	/* free_begin written */
+#define T_FREE_END	0x08	/* free_end written */
+#define T_GONE		0x10	/* its generation is over: rcu_free written */
 
 struct tracked {
+	__u64 born_ts;		/* kmalloc in shrinker_alloc, ns; 0 if registered before */
+	__u64 ok_ts;		/* latest time seen registered, linked, referenced, ns */
+	__u64 fb_ts;		/* when free_begin became known, ns */
 	__u32 state;		/* T_* */
-	__u32 end_s;		/* when free_end was inferred, s of bpf_ktime_get_ns() */
+	__u32 census;		/* census_gen of the latest census that listed it */
 };
 
-/* An entry whose kfree() went unseen (a skipped program run) is dropped this
- * long after its free_end: no RCU grace period, lazy or not, lasts that long,
- * and its memory may hold something else by then. */
-#define TRACKED_AFTER_END_S 60
-
-/* bpf_for_each_map_elem() visits every bucket (as many as max_entries,
- * rounded up to a power of two) on each scan: 16384 buckets cost the scanner
- * about 75 us every 10 ms, 65536 cost 300 us. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct tracked);
 } tracked SEC(".maps");
+
+/* A counting filter in front of `tracked`: kmem:kfree and kmem:kmalloc fire for
+ * every object of the system, a hash lookup costs tens of ns, a global array
+ * is read inline.  TRACK_FILTER_SLOTS 8-bit counters, 8 to a u64 word, indexed
+ * by a multiplicative hash of the address; a counter is the number of tracked
+ * shrinkers hashing there (a slot would need 256 of them to overflow).  A
+ * counter of 0 proves an address untracked; otherwise the map decides. */
+#define TRACK_FILTER_BITS	15
+#define TRACK_FILTER_WORDS	(1u << (TRACK_FILTER_BITS - 3))
+__u64 track_filter[TRACK_FILTER_WORDS] = {};
+
+static __always_inline __u32 filter_slot(__u64 p)
+{
+	return (__u32)(((p >> 4) * 0x9E3779B97F4A7C15ULL) >> (64 - TRACK_FILTER_BITS));
+}
+
+/* May p be tracked?  A few instructions, no helper call. */
+static __always_inline bool filter_maybe(__u64 p)
+{
+	__u32 i = filter_slot(p);
+
+	return (track_filter[(i >> 3) & (TRACK_FILTER_WORDS - 1)] >> ((i & 7) * 8)) & 0xff;
+}
+
+static __always_inline void filter_inc(__u64 p)
+{
+	__u32 i = filter_slot(p);
+
+	__sync_fetch_and_add(&track_filter[(i >> 3) & (TRACK_FILTER_WORDS - 1)], 1ULL << ((i & 7) * 8));
+}
+
+static __always_inline void filter_dec(__u64 p)
+{
+	__u32 i = filter_slot(p);
+
+	__sync_fetch_and_sub(&track_filter[(i >> 3) & (TRACK_FILTER_WORDS - 1)], 1ULL << ((i & 7) * 8));
+}
 
 /* ------------------------------------------------------------------------ */
 
@@ -263,15 +348,24 @@ static __always_inline __u32 hist_slot(__u64 v)
 	return r < ST_HIST_SLOTS ? r : ST_HIST_SLOTS - 1;
 }
 
-static __always_inline void fill_common(struct st_event *e, __u32 type)
+/* ts: the event's time, 0 to read the clock now; pid: the task id, 0 to ask;
+ * comm: copy the task's comm (else user space fills it, ST_F_PAIRED). */
+static __always_inline void fill_common_opt(struct st_event *e, __u32 type, __u64 ts, __u32 pid,
+					    bool comm)
 {
 	__builtin_memset(e, 0, sizeof(*e));
-	e->ts = bpf_ktime_get_ns();
+	e->ts = ts ? ts : bpf_ktime_get_ns();
 	e->type = type;
 	e->cpu = bpf_get_smp_processor_id();
-	e->pid = (__u32)bpf_get_current_pid_tgid();
+	e->pid = pid ? pid : (__u32)bpf_get_current_pid_tgid();
 	e->id = -1;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (comm)
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+static __always_inline void fill_common(struct st_event *e, __u32 type)
+{
+	fill_common_opt(e, type, 0, 0, true);
 }
 
 static __always_inline void count_drop(struct drop_count *dc)
@@ -284,21 +378,29 @@ static __always_inline void count_drop(struct drop_count *dc)
 
 /* Submit an event.  Waking the reader costs an irq_work and an epoll wake-up
  * per event, several microseconds: wake it only when the ring fills up, and
- * let its periodic poll (user/kernel/loader.c) collect the rest. */
+ * let its periodic poll (user/kernel/loader.c) collect the rest.  The fill
+ * level is asked every 16th event of a CPU (a helper call saved on the others):
+ * the wake-up comes at most 15 events late. */
 static __always_inline void ev_submit(struct st_event *e)
 {
+	__u32 zero = 0;
+	struct drop_count *dc;
 	__u64 flags = 0;
 
-	if (wakeup_bytes)
-		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (wakeup_bytes) {
+		flags = BPF_RB_NO_WAKEUP;
+		dc = bpf_map_lookup_elem(&drops, &zero);
+		if (!dc || !(dc->submits++ & 15))
+			flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+				BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	}
 	bpf_ringbuf_submit(e, flags);
 }
 
-/* Reserve an event; first flush a pending `lost` record on this CPU so the
- * loss shows up in the stream where it happened.  NULL when the ring is full
- * (counted). */
-static __always_inline struct st_event *ev_reserve(__u32 type)
+/* Reserve an event, timestamped ts (0: now); first flush a pending `lost`
+ * record on this CPU so the loss shows up in the stream where it happened.
+ * NULL when the ring is full (counted). */
+static __always_inline struct st_event *ev_reserve_opt(__u32 type, __u64 ts, __u32 pid, bool comm)
 {
 	__u32 zero = 0;
 	struct drop_count *dc = bpf_map_lookup_elem(&drops, &zero);
@@ -320,52 +422,136 @@ static __always_inline struct st_event *ev_reserve(__u32 type)
 		count_drop(dc);
 		return NULL;
 	}
-	fill_common(e, type);
+	fill_common_opt(e, type, ts, pid, comm);
 	return e;
+}
+
+/* The hot path's reservation (shrink_begin/shrink_end without filters): no
+ * memset of the whole record.  Only the fields every reader looks at are set
+ * here; every other field is read by user space only under its ST_F_* flag
+ * (user/kernel/names.c), and the caller sets what it flags.  comm is left to
+ * the caller too.  NULL when the ring is full (counted). */
+static __always_inline struct st_event *ev_reserve_raw(__u32 type, __u64 ts, __u32 pid)
+{
+	__u32 zero = 0;
+	struct drop_count *dc = bpf_map_lookup_elem(&drops, &zero);
+	struct st_event *e;
+
+	if (dc && dc->pending)
+		return ev_reserve_opt(type, ts, pid, false);	/* rare: the full path */
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_drop(dc);
+		return NULL;
+	}
+	e->ts = ts;
+	e->type = type;
+	e->flags = 0;
+	e->cpu = bpf_get_smp_processor_id();
+	e->pid = pid;
+	e->id = -1;
+	e->evidence = 0;
+	return e;
+}
+
+static __always_inline struct st_event *ev_reserve_ts(__u32 type, __u64 ts)
+{
+	return ev_reserve_opt(type, ts, 0, true);
+}
+
+static __always_inline struct st_event *ev_reserve(__u32 type)
+{
+	return ev_reserve_ts(type, 0);
+}
+
+/* A field of a kernel struct.  direct: p is a BTF-typed argument of an
+ * fentry/fexit or tp_btf program, read with an inline load (the verifier makes
+ * it fault-safe); else p is a plain number (kprobe arguments, map values) and
+ * the read is a bpf_probe_read_kernel() call.  direct is a constant at every
+ * call site, so only one branch is compiled. */
+#define ST_READ(direct, p, field) ((direct) ? (p)->field : BPF_CORE_READ(p, field))
+
+/* Copy what names a shrinker: shrinker->name (CONFIG_SHRINKER_DEBUG), else
+ * the superblock's filesystem type for super_cache_scan, else scan_objects
+ * for user space to symbolise.  direct: as for ST_READ(). */
+/* Shrinkers whose name string (shrinker->name, or the superblock's file
+ * system type) user space has received in this generation: one address per
+ * slot of a hash of the address.  A shrink_begin of such a shrinker leaves the
+ * string out (three dependent reads and a string copy, most of a call's cost
+ * for superblock shrinkers) and says so with ST_F_NAME_SEEN; user space keeps
+ * the names in a table of the same slots (user/kernel/loader.c) and falls back
+ * to the scan_objects symbol when its slot holds another shrinker.  A slot is
+ * cleared when its generation ends or starts (alloc, rcu_free). */
+#define NAME_SEEN_BITS ST_NAME_SEEN_BITS
+__u64 name_seen[1u << NAME_SEEN_BITS] = {};
+
+static __always_inline __u32 name_slot(__u64 s)
+{
+	return (__u32)(((s >> 4) * 0x9E3779B97F4A7C15ULL) >> (64 - NAME_SEEN_BITS));
+}
+
+static __always_inline void name_unsee(__u64 s)
+{
+	__u32 i = name_slot(s) & ((1u << NAME_SEEN_BITS) - 1);
+
+	if (name_seen[i] == s)
+		name_seen[i] = 0;
 }
 
 /* Copy what names a shrinker: shrinker->name (CONFIG_SHRINKER_DEBUG), else
  * the superblock's filesystem type for super_cache_scan, else scan_objects
- * for user space to symbolise. */
-static __always_inline void fill_name(struct st_event *e, struct shrinker *s)
+ * for user space to symbolise.  direct: as for ST_READ().  key: s as a plain
+ * number (0: always copy the string, no cache). */
+static __always_inline void fill_name_d(struct st_event *e, struct shrinker *s, bool direct,
+					__u64 key)
 {
-	if (bpf_core_field_exists(((struct shrinker___dbg *)s)->name)) {
-		const char *n = BPF_CORE_READ((struct shrinker___dbg *)s, name);
+	const char *n = st_shrinker_debug_name(s);
+	__u32 slot = name_slot(key) & ((1u << NAME_SEEN_BITS) - 1);
 
-		if (n && bpf_probe_read_kernel_str(e->name, sizeof(e->name), n) > 0) {
-			e->flags |= ST_F_NAME;
-			return;
-		}
-	}
-	e->scan_fn = (__u64)BPF_CORE_READ(s, scan_objects);
+	e->scan_fn = (__u64)ST_READ(direct, s, scan_objects);
 	/* Some shrinkers only count (xen-balloon's backend_shrink_memory_count):
 	 * name those by count_objects. */
 	if (!e->scan_fn)
-		e->scan_fn = (__u64)BPF_CORE_READ(s, count_objects);
+		e->scan_fn = (__u64)ST_READ(direct, s, count_objects);
 	e->flags |= ST_F_SCAN_FN;
-	if (!super_cache_scan_addr || e->scan_fn != super_cache_scan_addr)
+	if (key && name_seen[slot] == key) {
+		e->flags |= ST_F_NAME_SEEN;
 		return;
+	}
+	if (n && bpf_probe_read_kernel_str(e->name, sizeof(e->name), n) > 0) {
+		e->flags |= ST_F_NAME;
+	} else if (super_cache_scan_addr && e->scan_fn == super_cache_scan_addr) {
+		const char *fstype = BPF_CORE_READ(st_shrinker_super(s), s_type, name);
 
-	struct super_block *sb;
-
-	if (bpf_core_field_exists(s->private_data))
-		sb = BPF_CORE_READ(s, private_data);
-	else
-		sb = (void *)s - bpf_core_field_offset(struct super_block___embedded, s_shrink);
-	const char *fstype = BPF_CORE_READ(sb, s_type, name);
-
-	if (fstype && bpf_probe_read_kernel_str(e->name, sizeof(e->name), fstype) > 0)
-		e->flags |= ST_F_FSTYPE;
+		if (fstype && bpf_probe_read_kernel_str(e->name, sizeof(e->name), fstype) > 0)
+			e->flags |= ST_F_FSTYPE;
+	}
+	if (key && (e->flags & (ST_F_NAME | ST_F_FSTYPE)))
+		name_seen[slot] = key;
 }
 
-/* Snapshot of the shrinker's own refcount (6.7+) and list linkage. */
+static __always_inline void fill_name(struct st_event *e, struct shrinker *s)
+{
+	fill_name_d(e, s, false, 0);
+}
+
+/* Snapshot of the shrinker's list linkage and, with refcount, its own
+ * refcount (6.7+), each read once.  direct: as for ST_READ(). */
+static __always_inline void read_snap_d(struct shrinker *s, struct snap *sn, bool direct,
+					bool refcount)
+{
+	sn->next = (__u64)ST_READ(direct, s, list.next);
+	sn->prev = (__u64)ST_READ(direct, s, list.prev);
+	sn->has_refcount = 0;
+	if (refcount && bpf_core_field_exists(s->refcount)) {
+		sn->refcount = ST_READ(direct, s, refcount.refs.counter);
+		sn->has_refcount = 1;
+	}
+}
+
 static __always_inline void read_snap(struct shrinker *s, struct snap *sn)
 {
-	sn->next = (__u64)BPF_CORE_READ(s, list.next);
-	sn->prev = (__u64)BPF_CORE_READ(s, list.prev);
-	sn->has_refcount = bpf_core_field_exists(s->refcount);
-	if (sn->has_refcount)
-		sn->refcount = BPF_CORE_READ(s, refcount.refs.counter);
+	read_snap_d(s, sn, false, true);
 }
 
 static __always_inline void put_snap(struct st_event *e, const struct snap *sn)
@@ -430,17 +616,6 @@ static __always_inline void forget_registration(__u64 s)
 	bpf_map_delete_elem(&registered, &s);
 }
 
-static __always_inline void track(__u64 shrinker, bool registered)
-{
-	struct tracked t = { .state = registered ? T_REGISTERED : 0 };
-
-	if (!track_shrinkers || !shrinker)
-		return;
-	if (bpf_map_lookup_elem(&tracked, &shrinker))
-		return;
-	bpf_map_update_elem(&tracked, &shrinker, &t, BPF_NOEXIST);
-}
-
 /* ---- shrink: do_shrink_slab() ------------------------------------------- */
 
 /* Anything held back?  Without filters, --min-latency or stats-only every
@@ -451,10 +626,12 @@ static __always_inline void track(__u64 shrinker, bool registered)
 /* Write the shrink_begin of call c made by task tid: its entry time,
  * arguments and entry snapshot.  extra: ST_F_DEFERRED when written after the
  * fact, possibly from another task (shrinker_free()). */
-static __always_inline void emit_shrink_begin(struct shrinker *s, struct call *c, __u32 tid,
-					      __u32 extra)
+static __always_inline void emit_shrink_begin_d(struct shrinker *s, struct call *c, __u32 tid,
+						__u32 extra, bool direct)
 {
-	struct st_event *e = ev_reserve(ST_EV_SHRINK_BEGIN);
+	/* the caller's task id, unless written for another task (deferred) */
+	struct st_event *e = ev_reserve_opt(ST_EV_SHRINK_BEGIN, c->ts,
+					    (extra & ST_F_DEFERRED) ? 0 : tid, true);
 
 	c->emitted = 1;		/* a full ring buffer shows up as `lost` instead */
 	if (!e)
@@ -464,7 +641,6 @@ static __always_inline void emit_shrink_begin(struct shrinker *s, struct call *c
 		e->cpu = c->cpu;
 		__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
 	}
-	e->ts = c->ts;
 	e->shrinker = (__u64)s;
 	e->nid = c->nid;
 	e->memcg = c->memcg;
@@ -472,14 +648,289 @@ static __always_inline void emit_shrink_begin(struct shrinker *s, struct call *c
 	e->nr_to_scan = c->nr_to_scan;
 	e->flags |= ST_F_WALK_INFO | ST_F_NR_TO_SCAN | extra;
 	put_snap(e, &c->snap);
-	fill_name(e, s);
+	fill_name_d(e, s, direct, plain((__u64)s));
 	ev_submit(e);
 }
 
-/* begin_ts: the shrink_begin's timestamp, 0 if unknown (no duration then). */
-static __always_inline void emit_shrink_end(struct shrinker *s, __u64 freed, __u64 begin_ts)
+static __always_inline void emit_shrink_begin(struct shrinker *s, struct call *c, __u32 tid,
+					      __u32 extra)
 {
-	struct st_event *e = ev_reserve(ST_EV_SHRINK_END);
+	emit_shrink_begin_d(s, c, tid, extra, false);
+}
+
+/* shrinker_free() has begun on s: write the held-back shrink_begin of every
+ * call in flight on it, so that free_while_running can be seen. */
+static long flush_one(void *map, __u32 *tid, struct call *c, __u64 *s)
+{
+	if (c->shrinker == *s && !c->emitted)
+		emit_shrink_begin((struct shrinker *)*s, c, *tid, ST_F_DEFERRED);
+	return 0;
+}
+
+/* What the kernel side keeps about a shrinker's free_begin/free_end. */
+static __always_inline void note_free(__u32 type, __u64 key, __u32 extra)
+{
+	__u8 one = 1;
+
+	if (type == ST_EV_FREE_END) {
+		forget_registration(key);
+		bpf_map_delete_elem(&introduced, &key);
+	}
+	if (type == ST_EV_FREE_BEGIN) {
+		bpf_map_update_elem(&freeing, &key, &one, BPF_ANY);
+		/* Not from the scanner (a callback itself): it cannot nest
+		 * bpf_for_each_map_elem(). */
+		if (HOLDING_BACK && !(extra & ST_F_INFERRED))
+			bpf_for_each_map_elem(&calls, flush_one, &key, 0);
+	}
+}
+
+/* ---- the tracepoint backend: tracking and inference ------------------------ */
+
+/* Kernel image and modules live in the top 2 GiB on x86-64; since 6.7 every
+ * shrinker is slab memory (shrinker_alloc), so a list pointer up there is
+ * &shrinker_list. */
+#define KERNEL_IMAGE_START 0xffffffff80000000ULL
+
+static __always_inline void learn_list_head(__u64 next, __u64 prev)
+{
+	if (list_head_addr)
+		return;
+	if (next >= KERNEL_IMAGE_START)
+		list_head_addr = next;
+	else if (prev >= KERNEL_IMAGE_START && prev != ST_LIST_POISON2)
+		list_head_addr = prev;
+}
+
+/* Start tracking p.  NULL when the map is full (counted), else its entry (an
+ * entry another CPU created meanwhile counts as created). */
+static __always_inline struct tracked *track_new(__u64 p, __u64 born_ts, __u32 state, __u64 ok_ts)
+{
+	struct tracked t = { .born_ts = born_ts, .ok_ts = ok_ts, .state = state };
+	long err;
+
+	p = plain(p);
+	filter_inc(p);
+	err = bpf_map_update_elem(&tracked, &p, &t, BPF_NOEXIST);
+	if (err) {
+		filter_dec(p);
+		if (err != -17 /* EEXIST */)
+			__sync_fetch_and_add(&lifecycle.untracked, 1);
+	}
+	return bpf_map_lookup_elem(&tracked, &p);
+}
+
+static __always_inline void untrack(__u64 p)
+{
+	if (!bpf_map_delete_elem(&tracked, &p))
+		filter_dec(p);
+}
+
+/* Claim bit for the caller: true once per entry and bit, never after T_GONE
+ * unless gone_ok (the kfree path, which set T_GONE itself). */
+static __always_inline bool claim(struct tracked *t, __u32 bit, bool gone_ok)
+{
+	__u32 block = bit | (gone_ok ? 0 : T_GONE);
+
+	if (t->state & block)
+		return false;
+	return !(__sync_fetch_and_or(&t->state, bit) & block);
+}
+
+/* The latest moment known to be before a free_begin: last seen healthy, or
+ * born (0: unknown). */
+static __always_inline __u64 before_free(const struct tracked *t)
+{
+	return t->ok_ts > t->born_ts ? t->ok_ts : t->born_ts;
+}
+
+/* Write an inferred event about shrinker s: ts 0 keeps the reservation's
+ * time; earliest 0 means no lower bound known; what: which fields to read from
+ * s, whose memory must be alive (ST_EV_SHRINKER_REGISTER: ids and name;
+ * free_*: snapshot; 0: nothing). */
+static __always_inline void emit_inferred(__u32 type, __u64 s, __u64 ts, __u64 earliest,
+					  __u32 evidence, __u32 what)
+{
+	struct st_event *e;
+
+	if (type == ST_EV_FREE_BEGIN || type == ST_EV_FREE_END)
+		note_free(type, s, ST_F_INFERRED);
+	e = ev_reserve(type);
+	if (!e)
+		return;
+	anonymize(e);
+	e->shrinker = s;
+	e->flags |= ST_F_INFERRED;
+	e->evidence = evidence;
+	if (ts)
+		e->ts = ts;
+	if (earliest) {
+		e->earliest_ts = earliest < e->ts ? earliest : e->ts;
+		e->flags |= ST_F_EARLIEST;
+	}
+	if (what == ST_EV_SHRINKER_REGISTER) {
+		fill_ids(e, (struct shrinker *)s);
+		fill_name(e, (struct shrinker *)s);
+	} else if (what == ST_EV_FREE_BEGIN) {
+		fill_snapshot(e, (struct shrinker *)s);
+	}
+	ev_submit(e);
+}
+
+/* A do_shrink_slab() call on s shows its state (entry: shrink_begin, else
+ * shrink_end); sn is its snapshot, now the time the event will carry.  Inferred
+ * events are written before the call's own event, with times just before it.
+ * The walker holds a reference: s is alive. */
+static __always_inline void infer_at_call(__u64 s, const struct snap *sn, __u64 now)
+{
+	struct tracked *t;
+
+	learn_list_head(sn->next, sn->prev);
+	t = bpf_map_lookup_elem(&tracked, &s);
+	if (!t) {
+		__u64 last = census_last_ts;
+
+		t = track_new(s, 0, T_REGISTERED, now);
+		if (!t)
+			return;
+		/* Every listed shrinker is tracked after a census: one that is not
+		 * was registered after the latest census (and its kmalloc missed). */
+		if (last)
+			emit_inferred(ST_EV_SHRINKER_REGISTER, s, now - 3, last, ST_EVID_CALL,
+				      ST_EV_SHRINKER_REGISTER);
+	} else if (claim(t, T_REGISTERED, false)) {
+		emit_inferred(ST_EV_SHRINKER_REGISTER, s, now - 3, t->born_ts, ST_EVID_CALL,
+			      ST_EV_SHRINKER_REGISTER);
+	}
+	if (sn->prev == ST_LIST_POISON2) {
+		/* list_del_rcu() ran: shrinker_free() is past its wait. */
+		if (claim(t, T_FREE_BEGIN, false)) {
+			t->fb_ts = now - 2;
+			emit_inferred(ST_EV_FREE_BEGIN, s, now - 2, before_free(t), ST_EVID_CALL,
+				      ST_EV_FREE_BEGIN);
+		}
+		if (claim(t, T_FREE_END, false))
+			emit_inferred(ST_EV_FREE_END, s, now - 1, t->fb_ts ? t->fb_ts : before_free(t),
+				      ST_EVID_CALL, ST_EV_FREE_BEGIN);
+	} else if (sn->has_refcount && sn->refcount == 1) {
+		/* The walker's reference is the only one: shrinker_free() has
+		 * dropped the initial reference and waits for this call (6.7+). */
+		if (claim(t, T_FREE_BEGIN, false)) {
+			t->fb_ts = now - 1;
+			emit_inferred(ST_EV_FREE_BEGIN, s, now - 1, before_free(t), ST_EVID_CALL,
+				      ST_EV_FREE_BEGIN);
+		}
+	} else if (!(t->state & T_FREE_BEGIN)) {
+		t->ok_ts = now;
+	}
+}
+
+/* kmem:kmalloc handed out p while p is tracked: the shrinker there was freed
+ * and its kfree went unseen.  Its memory belongs to someone else now: nothing
+ * is read, the generation is closed with what is known. */
+static __always_inline void close_reused(__u64 p)
+{
+	struct tracked *t = bpf_map_lookup_elem(&tracked, &p);
+	__u64 last;
+
+	if (!t || !claim(t, T_GONE, false))
+		return;
+	last = before_free(t);
+	if (claim(t, T_FREE_BEGIN, true))
+		emit_inferred(ST_EV_FREE_BEGIN, p, 0, last, ST_EVID_REUSE, 0);
+	if (claim(t, T_FREE_END, true))
+		emit_inferred(ST_EV_FREE_END, p, 0, t->fb_ts ? t->fb_ts : last, ST_EVID_REUSE, 0);
+	emit_inferred(ST_EV_RCU_FREE, p, 0, t->fb_ts ? t->fb_ts : last, ST_EVID_REUSE, 0);
+	__sync_fetch_and_add(&lifecycle.rcu_reuse, 1);
+	name_unsee(p);
+	untrack(p);
+	bpf_map_delete_elem(&freeing, &p);
+}
+
+/* kmem:kfree of p: when p is a tracked shrinker this is its RCU free
+ * (shrinker_free_rcu_cb() ends in a tail call to kfree(), so call_site is the
+ * RCU core), or the error path of shrinker_alloc() (call_site inside it).  The
+ * memory is still intact here: what was not seen yet is read now. */
+static __always_inline void on_kfree(__u64 call_site, __u64 p)
+{
+	struct tracked *t;
+	struct snap sn;
+	__u64 last;
+
+	if (!filter_maybe(p))
+		return;
+	t = bpf_map_lookup_elem(&tracked, &p);
+	if (!t)
+		return;
+	if (test_skip_kfree && __sync_fetch_and_add(&test_skip_count, 1) % test_skip_kfree == 0)
+		return;
+	if (__sync_fetch_and_or(&t->state, T_GONE) & T_GONE)
+		return;
+	if (call_site < shrinker_alloc_start || call_site >= shrinker_alloc_end) {
+		read_snap((struct shrinker *)p, &sn);
+		learn_list_head(sn.next, 0);
+		last = before_free(t);
+		/* list_del_rcu() only ever ran on it if it was registered */
+		if (sn.prev == ST_LIST_POISON2 && claim(t, T_REGISTERED, true))
+			emit_inferred(ST_EV_SHRINKER_REGISTER, p, 0, t->born_ts, ST_EVID_KFREE,
+				      ST_EV_SHRINKER_REGISTER);
+		if (claim(t, T_FREE_BEGIN, true)) {
+			t->fb_ts = last;
+			emit_inferred(ST_EV_FREE_BEGIN, p, 0, last, ST_EVID_KFREE, ST_EV_FREE_BEGIN);
+		}
+		if (claim(t, T_FREE_END, true))
+			emit_inferred(ST_EV_FREE_END, p, 0, t->fb_ts ? t->fb_ts : last, ST_EVID_KFREE,
+				      ST_EV_FREE_BEGIN);
+	}
+	{
+		struct st_event *e = ev_reserve(ST_EV_RCU_FREE);
+
+		if (e) {
+			e->shrinker = p;
+			e->flags |= ST_F_INFERRED;
+			e->evidence = ST_EVID_KFREE;
+			fill_name(e, (struct shrinker *)p);
+			ev_submit(e);
+		}
+	}
+	__sync_fetch_and_add(&lifecycle.rcu_kfree, 1);
+	name_unsee(p);
+	untrack(p);
+	bpf_map_delete_elem(&freeing, &p);
+}
+
+/* kzalloc(sizeof(struct shrinker)) inside shrinker_alloc(): a new generation
+ * at p.  The struct is still zero: only the address is known. */
+static __always_inline void new_generation(__u64 p)
+{
+	struct st_event *e;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (filter_maybe(p))
+		close_reused(p);
+	name_unsee(p);
+	forget_registration(p);
+	bpf_map_delete_elem(&freeing, &p);
+	bpf_map_delete_elem(&introduced, &p);
+	track_new(p, now, T_BORN, 0);
+	__sync_fetch_and_add(&lifecycle.allocs, 1);
+	e = ev_reserve(ST_EV_SHRINKER_ALLOC);
+	if (!e)
+		return;
+	e->shrinker = p;
+	e->flags |= ST_F_INFERRED;
+	e->evidence = ST_EVID_KMALLOC;
+	ev_submit(e);
+}
+
+/* begin_ts: the shrink_begin's timestamp, 0 if unknown (no duration then);
+ * sn: the snapshot read at the return.  The walker continues from list.next
+ * after this return: the snapshot is what it will follow (stale_next rests on
+ * it). */
+static __always_inline void emit_shrink_end(struct shrinker *s, __u64 freed, __u64 begin_ts,
+					    const struct snap *sn, __u64 now)
+{
+	struct st_event *e = ev_reserve_ts(ST_EV_SHRINK_END, now);
 
 	if (!e)
 		return;
@@ -489,9 +940,7 @@ static __always_inline void emit_shrink_end(struct shrinker *s, __u64 freed, __u
 		e->duration_ns = e->ts - begin_ts;
 		e->flags |= ST_F_DURATION;
 	}
-	/* The walker continues from list.next after this return: the snapshot
-	 * is what it will follow (stale_next rests on it). */
-	fill_snapshot(e, s);
+	put_snap(e, sn);
 	ev_submit(e);
 }
 
@@ -582,83 +1031,154 @@ static __always_inline bool first_call(__u64 s)
 	return true;
 }
 
-/* Entry of do_shrink_slab() on every backend.  The call is remembered even
- * when it is not written, so that it can still be if shrinker_free() starts
- * on its shrinker meanwhile (filters never hide violations). */
-static __always_inline void shrink_enter(struct shrinker *s, struct shrink_control *sc,
-					 int priority, __u64 nr_to_scan)
+/* The general entry: the call is kept (map `calls`) for its return. */
+static __always_inline void shrink_enter_held(struct shrinker *s, struct shrink_control *sc,
+					      int priority, __u64 nr_to_scan, bool direct, __u32 tid)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct mem_cgroup *memcg = BPF_CORE_READ(sc, memcg);
+	struct mem_cgroup *memcg = ST_READ(direct, sc, memcg);
 	struct call c = {
 		.shrinker = (__u64)s,
 		.ts = bpf_ktime_get_ns(),
 		.nr_to_scan = nr_to_scan,
 		.memcg = (__u64)memcg,
-		.nid = BPF_CORE_READ(sc, nid),
+		.nid = ST_READ(direct, sc, nid),
 		.priority = priority,
 	};
 
-	read_snap(s, &c.snap);
+	read_snap_d(s, &c.snap, direct, true);
+	if (infer_lifecycle)
+		infer_at_call(c.shrinker, &c.snap, c.ts);
 	if (HOLDING_BACK) {
 		c.cpu = bpf_get_smp_processor_id();
 		bpf_get_current_comm(c.comm, sizeof(c.comm));
 	}
 	c.wanted = task_wanted() && memcg_wanted(memcg);
-	track((__u64)s, true);
 	if ((c.wanted && !stats_only && !min_latency_ns) || shrinker_dying(c.shrinker, c.snap.prev) ||
 	    (stats_only && c.wanted && first_call(c.shrinker)))
-		emit_shrink_begin(s, &c, tid, 0);
+		emit_shrink_begin_d(s, &c, tid, 0, direct);
 	bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
 }
 
-/* Return of do_shrink_slab() on every backend; s is NULL where the return
- * side has no arguments (kretprobe). */
-static __always_inline void shrink_exit(struct shrinker *s, __u64 freed)
+/* Entry of do_shrink_slab() on every backend.  The call is remembered even
+ * when it is not written, so that it can still be if shrinker_free() starts
+ * on its shrinker meanwhile (filters never hide violations).  direct: s and
+ * sc are BTF-typed (fentry, tp_btf), see ST_READ(). */
+static __always_inline void shrink_enter(struct shrinker *s, struct shrink_control *sc,
+					 int priority, __u64 nr_to_scan, bool direct)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct call *c = bpf_map_lookup_elem(&calls, &tid);
-	__u64 dur;
+	/* Without filters or stats-only mode (and with BTF-typed arguments) the
+	 * call is written at once and nothing is kept for its return. */
+	if (direct && !HOLDING_BACK) {
+		struct task_struct *t = bpf_get_current_task_btf();
+		__u64 ts = bpf_ktime_get_ns();
+		struct st_event *e;
+		struct snap sn;
+
+		read_snap_d(s, &sn, true, true);
+		if (infer_lifecycle)
+			infer_at_call((__u64)s, &sn, ts);
+		e = ev_reserve_raw(ST_EV_SHRINK_BEGIN, ts, (__u32)t->pid);
+		if (!e)
+			return;
+		/* current->comm by two inline loads instead of the comm helper's
+		 * strscpy (the kernel keeps comm NUL-padded) */
+		{
+			const __u64 *src = (const __u64 *)t->comm;
+			__u64 *dst = (__u64 *)e->comm;
+
+			dst[0] = src[0];
+			dst[1] = src[1];
+		}
+		e->shrinker = (__u64)s;
+		e->nid = sc->nid;
+		e->memcg = (__u64)sc->memcg;
+		e->priority = priority;
+		e->nr_to_scan = nr_to_scan;
+		e->flags |= ST_F_WALK_INFO | ST_F_NR_TO_SCAN;
+		put_snap(e, &sn);
+		fill_name_d(e, s, true, plain((__u64)s));
+		ev_submit(e);
+		return;
+	}
+	shrink_enter_held(s, sc, priority, nr_to_scan, direct, (__u32)bpf_get_current_pid_tgid());
+}
+
+/* Return of do_shrink_slab() on every backend; s is NULL where the return
+ * side has no arguments (kretprobe).  direct: s is BTF-typed (fexit, tp_btf).
+ * The snapshot here is next/prev only: the log's shrink_end has no refcount,
+ * unless the tracepoint backend infers from it. */
+static __always_inline void shrink_exit(struct shrinker *s, __u64 freed, bool direct)
+{
+	__u32 tid;
+	struct call *c;
+	struct snap sn;
+	__u64 now, dur;
+
+	/* Without filters or stats-only mode every call's shrink_begin is in the
+	 * ring already: write the shrink_end with what the return shows, and let
+	 * user space take comm and the duration from the shrink_begin (ST_F_PAIRED):
+	 * no map operation, no comm helper. */
+	if (direct && !HOLDING_BACK) {
+		struct st_event *e;
+
+		read_snap_d(s, &sn, true, infer_lifecycle);
+		if (infer_lifecycle)
+			infer_at_call((__u64)s, &sn, bpf_ktime_get_ns());
+		e = ev_reserve_raw(ST_EV_SHRINK_END, bpf_ktime_get_ns(),
+				   (__u32)bpf_get_current_pid_tgid());
+		if (!e)
+			return;
+		e->shrinker = (__u64)s;
+		e->freed = freed;
+		e->flags = ST_F_PAIRED;
+		put_snap(e, &sn);
+		ev_submit(e);
+		return;
+	}
+	tid = (__u32)bpf_get_current_pid_tgid();
+	c = bpf_map_lookup_elem(&calls, &tid);
 
 	if (!c) {
 		/* Entry not seen (tracing began inside the call): no duration. */
-		if (s && !HOLDING_BACK)
-			emit_shrink_end(s, freed, 0);
+		if (s && !HOLDING_BACK) {
+			read_snap_d(s, &sn, direct, infer_lifecycle);
+			if (infer_lifecycle)
+				infer_at_call((__u64)s, &sn, bpf_ktime_get_ns());
+			emit_shrink_end(s, freed, 0, &sn, 0);
+		}
 		return;
 	}
-	if (!s)
+	if (!s) {
+		if (direct)	/* a typed argument is never NULL here */
+			goto out;
 		s = (struct shrinker *)c->shrinker;
-	dur = bpf_ktime_get_ns() - c->ts;
-	if (c->wanted) {
+	}
+	now = bpf_ktime_get_ns();
+	dur = now - c->ts;
+	read_snap_d(s, &sn, direct, infer_lifecycle);
+	if (infer_lifecycle)
+		infer_at_call((__u64)s, &sn, now);
+	if (c->wanted && stats_only) {
 		struct walk *w = bpf_map_lookup_elem(&walks, &tid);
 
 		if (w)
 			w->calls++;
-		if (stats_only)
-			account_call((__u64)s, c->nr_to_scan, freed, dur);
+		account_call((__u64)s, c->nr_to_scan, freed, dur);
 	}
 	if (c->emitted || (c->wanted && !stats_only && dur >= min_latency_ns) ||
-	    shrinker_dying((__u64)s, (__u64)BPF_CORE_READ(s, list.prev))) {
+	    shrinker_dying((__u64)s, sn.prev)) {
 		if (!c->emitted)
-			emit_shrink_begin(s, c, tid, ST_F_DEFERRED);
-		emit_shrink_end(s, freed, c->ts);
+			emit_shrink_begin_d(s, c, tid, ST_F_DEFERRED, direct);
+		emit_shrink_end(s, freed, c->ts, &sn, infer_lifecycle ? 0 : now);
 	}
+out:
 	bpf_map_delete_elem(&calls, &tid);
-}
-
-/* shrinker_free() has begun on s: write the held-back shrink_begin of every
- * call in flight on it, so that free_while_running can be seen. */
-static long flush_one(void *map, __u32 *tid, struct call *c, __u64 *s)
-{
-	if (c->shrinker == *s && !c->emitted)
-		emit_shrink_begin((struct shrinker *)*s, c, *tid, ST_F_DEFERRED);
-	return 0;
 }
 
 SEC("fentry/do_shrink_slab")
 int BPF_PROG(fe_shrink_begin, struct shrink_control *sc, struct shrinker *s, int priority)
 {
-	shrink_enter(s, sc, priority, BPF_CORE_READ(sc, nr_to_scan));
+	shrink_enter(s, sc, priority, sc->nr_to_scan, true);
 	return 0;
 }
 
@@ -666,21 +1186,21 @@ SEC("fexit/do_shrink_slab")
 int BPF_PROG(fx_shrink_end, struct shrink_control *sc, struct shrinker *s, int priority,
 	     unsigned long ret)
 {
-	shrink_exit(s, ret);
+	shrink_exit(s, ret, true);
 	return 0;
 }
 
 SEC("kprobe/do_shrink_slab")
 int BPF_KPROBE(kp_shrink_begin, struct shrink_control *sc, struct shrinker *s, int priority)
 {
-	shrink_enter(s, sc, priority, BPF_CORE_READ(sc, nr_to_scan));
+	shrink_enter(s, sc, priority, BPF_CORE_READ(sc, nr_to_scan), false);
 	return 0;
 }
 
 SEC("kretprobe/do_shrink_slab")
 int BPF_KRETPROBE(krp_shrink_end, unsigned long ret)
 {
-	shrink_exit(NULL, ret);
+	shrink_exit(NULL, ret, false);
 	return 0;
 }
 
@@ -691,7 +1211,7 @@ int BPF_PROG(tp_shrink_begin, struct shrinker *s, struct shrink_control *sc,
 	     long nr_objects_to_shrink, unsigned long cache_items, unsigned long long delta,
 	     unsigned long total_scan, int priority)
 {
-	shrink_enter(s, sc, priority, total_scan);
+	shrink_enter(s, sc, priority, total_scan, true);
 	return 0;
 }
 
@@ -699,7 +1219,7 @@ SEC("tp_btf/mm_shrink_slab_end")
 int BPF_PROG(tp_shrink_end, struct shrinker *s, int nid, int shrinker_retval,
 	     long unused_scan_cnt, long new_scan_cnt, long total_scan)
 {
-	shrink_exit(s, (__u64)(long)shrinker_retval);
+	shrink_exit(s, (__u64)(long)shrinker_retval, true);
 	return 0;
 }
 
@@ -796,29 +1316,23 @@ int BPF_KRETPROBE(krp_walk_end, unsigned long ret)
 
 /* ---- alloc: shrinker_alloc() (6.7+) --------------------------------------- */
 
-static __always_inline void emit_alloc(struct shrinker *s, __u32 extra)
+/* Return of shrinker_alloc() (fentry/kprobe backends). */
+static __always_inline void emit_alloc(struct shrinker *s)
 {
 	struct st_event *e;
 
 	if (!s)
 		return;
+	name_unsee(plain((__u64)s));
 	forget_registration((__u64)s);
 	bpf_map_delete_elem(&freeing, &s);	/* a new generation at this address */
 	bpf_map_delete_elem(&introduced, &s);
-	/* An entry left by a generation whose kfree() went unseen would carry
-	 * its T_FREE_* bits into this one. */
-	if (track_shrinkers)
-		bpf_map_delete_elem(&tracked, &s);
-	track((__u64)s, false);
 	e = ev_reserve(ST_EV_SHRINKER_ALLOC);
 	if (!e)
 		return;
 	e->shrinker = (__u64)s;
-	e->flags |= extra;
-	if (!(extra & ST_F_INFERRED)) {
-		fill_ids(e, s);
-		fill_name(e, s);
-	}
+	fill_ids(e, s);
+	fill_name(e, s);
 	ev_submit(e);
 }
 
@@ -827,42 +1341,48 @@ static __always_inline void emit_alloc(struct shrinker *s, __u32 extra)
 SEC("fexit/shrinker_alloc")
 int BPF_PROG(fx_alloc, unsigned int flags, const char *fmt, struct shrinker *ret)
 {
-	emit_alloc(ret, 0);
+	emit_alloc(ret);
 	return 0;
 }
 
 SEC("kretprobe/shrinker_alloc")
 int BPF_KRETPROBE(krp_alloc, struct shrinker *ret)
 {
-	emit_alloc(ret, 0);
+	emit_alloc(ret);
 	return 0;
 }
 
-/* kzalloc(sizeof(struct shrinker)) inside shrinker_alloc(): the struct is
- * still zero here, so only the address is known.  raw_tp, not tp_btf: before
- * about 6.14 the verifier refuses tp_btf access to a `const void *` argument
- * ("invalid bpf_context access"), and the pointer is only compared here. */
+/* Every kmalloc() of the system (tracepoint backend).  One range test, then
+ * the filter: a hash lookup only for an address that may be tracked.
+ * kzalloc(sizeof(struct shrinker)) inside shrinker_alloc() starts a
+ * generation; any allocation returning a tracked address closes the one whose
+ * kfree went unseen.  raw_tp, not tp_btf: before about 6.14 the verifier
+ * refuses tp_btf access to a `const void *` argument ("invalid bpf_context
+ * access"), and the pointer is only compared here. */
 SEC("raw_tp/kmalloc")
 int BPF_PROG(tp_kmalloc, unsigned long call_site, const void *ptr, size_t_k bytes_req,
 	     size_t_k bytes_alloc, gfp_t gfp_flags, int node)
 {
-	if (call_site < shrinker_alloc_start || call_site >= shrinker_alloc_end)
+	__u64 p = (__u64)ptr;
+
+	if (call_site >= shrinker_alloc_start && call_site < shrinker_alloc_end &&
+	    bytes_req == bpf_core_type_size(struct shrinker) && p) {
+		new_generation(p);
 		return 0;
-	if (bytes_req != bpf_core_type_size(struct shrinker) || !ptr)
-		return 0;
-	emit_alloc((struct shrinker *)ptr, ST_F_INFERRED);
+	}
+	if (filter_maybe(p))
+		close_reused(p);
 	return 0;
 }
 
 /* ---- register: shrinker_register() / register_shrinker_prepared() -------- */
 
-static __always_inline void emit_register(struct shrinker *s, __u32 extra)
+static __always_inline void emit_register(struct shrinker *s)
 {
 	__u64 key = (__u64)s;
 	__u8 one = 1;
 	struct st_event *e;
 
-	track(key, true);
 	if (bpf_map_lookup_elem(&registered, &key))
 		return;		/* already reported by the other hook */
 	bpf_map_update_elem(&registered, &key, &one, BPF_ANY);
@@ -870,10 +1390,7 @@ static __always_inline void emit_register(struct shrinker *s, __u32 extra)
 	e = ev_reserve(ST_EV_SHRINKER_REGISTER);
 	if (!e)
 		return;
-	if (extra & ST_F_INFERRED)
-		anonymize(e);
 	e->shrinker = (__u64)s;
-	e->flags |= extra;
 	fill_ids(e, s);
 	fill_name(e, s);
 	ev_submit(e);
@@ -885,14 +1402,14 @@ static __always_inline void emit_register(struct shrinker *s, __u32 extra)
 SEC("fexit/shrinker_register")
 int BPF_PROG(fx_register, struct shrinker *s)
 {
-	emit_register(s, 0);
+	emit_register(s);
 	return 0;
 }
 
 SEC("kprobe/shrinker_register")
 int BPF_KPROBE(kp_register, struct shrinker *s)
 {
-	emit_register(s, 0);
+	emit_register(s);
 	return 0;
 }
 
@@ -911,75 +1428,22 @@ int BPF_KRETPROBE(krp_register_var, int ret)
 	__u64 s = take_task_arg(&regs);
 
 	if (ret == 0 && s)
-		emit_register((struct shrinker *)s, 0);
+		emit_register((struct shrinker *)s);
 	return 0;
 }
 
 /* ---- free: shrinker_free() / unregister_shrinker() ------------------------ */
 
-/* What the kernel side keeps about a shrinker's free_begin/free_end. */
-static __always_inline void note_free(__u32 type, __u64 key, __u32 extra)
+static __always_inline void emit_free(__u32 type, struct shrinker *s)
 {
-	__u8 one = 1;
+	struct st_event *e;
 
-	if (type == ST_EV_FREE_END) {
-		forget_registration(key);
-		bpf_map_delete_elem(&introduced, &key);
-	}
-	if (type == ST_EV_FREE_BEGIN) {
-		bpf_map_update_elem(&freeing, &key, &one, BPF_ANY);
-		/* Not from the scanner (a callback itself): it cannot nest
-		 * bpf_for_each_map_elem(). */
-		if (HOLDING_BACK && !(extra & ST_F_INFERRED))
-			bpf_for_each_map_elem(&calls, flush_one, &key, 0);
-	}
-}
-
-static __always_inline void fill_free(struct st_event *e, struct shrinker *s, __u32 extra)
-{
-	if (extra & ST_F_INFERRED)
-		anonymize(e);
+	note_free(type, (__u64)s, 0);
+	e = ev_reserve(type);
+	if (!e)
+		return;
 	e->shrinker = (__u64)s;
-	e->flags |= extra;
 	fill_snapshot(e, s);
-}
-
-static __always_inline void emit_free(__u32 type, struct shrinker *s, __u32 extra)
-{
-	struct st_event *e;
-
-	note_free(type, (__u64)s, extra);
-	e = ev_reserve(type);
-	if (!e)
-		return;
-	fill_free(e, s, extra);
-	ev_submit(e);
-}
-
-/* Inferred free_begin/free_end (bit T_FREE_BEGIN/T_FREE_END): written only by
- * whoever claims the bit first, and not after kfree().  The event is reserved
- * (timestamped) before the claim, so it sorts before the rcu_free of a kfree()
- * that loses the race on another CPU. */
-static __always_inline void claim_inferred_free(__u32 type, __u32 bit, __u64 s, struct tracked *t)
-{
-	struct st_event *e;
-	__u32 old;
-
-	if (t->state & (bit | T_GONE))
-		return;
-	e = ev_reserve(type);
-	old = __sync_fetch_and_or(&t->state, bit);
-	if (old & (bit | T_GONE)) {
-		if (e)
-			bpf_ringbuf_discard(e, 0);
-		return;
-	}
-	note_free(type, s, ST_F_INFERRED);
-	if (bit == T_FREE_END)
-		t->end_s = (__u32)(bpf_ktime_get_ns() / 1000000000ULL);
-	if (!e)
-		return;
-	fill_free(e, (struct shrinker *)s, ST_F_INFERRED);
 	ev_submit(e);
 }
 
@@ -987,7 +1451,7 @@ SEC("fentry/shrinker_free")
 int BPF_PROG(fe_free_begin, struct shrinker *s)
 {
 	if (s)
-		emit_free(ST_EV_FREE_BEGIN, s, 0);
+		emit_free(ST_EV_FREE_BEGIN, s);
 	return 0;
 }
 
@@ -995,7 +1459,7 @@ SEC("fexit/shrinker_free")
 int BPF_PROG(fx_free_end, struct shrinker *s)
 {
 	if (s)
-		emit_free(ST_EV_FREE_END, s, 0);
+		emit_free(ST_EV_FREE_END, s);
 	return 0;
 }
 
@@ -1005,7 +1469,7 @@ int BPF_KPROBE(kp_free_begin, struct shrinker *s)
 	if (!s)
 		return 0;
 	save_task_arg(&frees, (__u64)s);
-	emit_free(ST_EV_FREE_BEGIN, s, 0);
+	emit_free(ST_EV_FREE_BEGIN, s);
 	return 0;
 }
 
@@ -1015,152 +1479,144 @@ int BPF_KRETPROBE(krp_free_end)
 	__u64 s = take_task_arg(&frees);
 
 	if (s)
-		emit_free(ST_EV_FREE_END, (struct shrinker *)s, 0);
+		emit_free(ST_EV_FREE_END, (struct shrinker *)s);
 	return 0;
 }
 
 /* ---- rcu_free: shrinker_free_rcu_cb() (6.7+) ------------------------------ */
 
-static __always_inline void emit_rcu_free(__u64 s, __u32 extra)
+static __always_inline void emit_rcu_free(__u64 s)
 {
 	struct st_event *e;
 
+	name_unsee(plain(s));
 	bpf_map_delete_elem(&freeing, &s);
 	e = ev_reserve(ST_EV_RCU_FREE);
-
 	if (!e)
 		return;
 	e->shrinker = s;
-	e->flags |= extra;
 	ev_submit(e);
-}
-
-static __always_inline __u64 shrinker_of_rcu(struct callback_head *head)
-{
-	return (__u64)head - bpf_core_field_offset(struct shrinker, rcu);
 }
 
 SEC("fentry/shrinker_free_rcu_cb")
 int BPF_PROG(fe_rcu_free, struct callback_head *head)
 {
-	emit_rcu_free(shrinker_of_rcu(head), 0);
+	emit_rcu_free(st_shrinker_of_rcu(head));
 	return 0;
 }
 
 SEC("kprobe/shrinker_free_rcu_cb")
 int BPF_KPROBE(kp_rcu_free, struct callback_head *head)
 {
-	emit_rcu_free(shrinker_of_rcu(head), 0);
+	emit_rcu_free(st_shrinker_of_rcu(head));
 	return 0;
 }
 
-/* ---- the inferring backend: kmem:kfree and the scanner -------------------- */
-
-/* Report free_begin/free_end for a tracked shrinker that has not had them,
- * e.g. because it went from registered to unlinked between two scans. */
-static __always_inline void infer_free_events(__u64 s, struct tracked *t)
-{
-	if (!infer_free)
-		return;
-	claim_inferred_free(ST_EV_FREE_BEGIN, T_FREE_BEGIN, s, t);
-	claim_inferred_free(ST_EV_FREE_END, T_FREE_END, s, t);
-}
-
-/* kfree() of a tracked shrinker: its RCU free.  In 6.18
- * shrinker_free_rcu_cb() ends in a tail call to kfree(), so the call_site is
- * the RCU core: match on the address alone. */
-static __always_inline void on_kfree(__u64 s)
-{
-	struct tracked *t = bpf_map_lookup_elem(&tracked, &s);
-
-	if (!t)
-		return;
-	infer_free_events(s, t);
-	/* Claimed before the rcu_free is timestamped: a scanner that claims
-	 * nothing after this writes nothing later in the stream. */
-	if (__sync_fetch_and_or(&t->state, T_GONE) & T_GONE)
-		return;
-	{
-		/* The memory is still intact here: name it for the reader. */
-		struct st_event *e = ev_reserve(ST_EV_RCU_FREE);
-
-		if (e) {
-			e->shrinker = s;
-			e->flags |= ST_F_INFERRED;
-			fill_name(e, (struct shrinker *)s);
-			ev_submit(e);
-		}
-	}
-	bpf_map_delete_elem(&tracked, &s);
-	bpf_map_delete_elem(&freeing, &s);
-}
-
-/* Two identical programs on kmem:kfree.  The kernel skips a program that is
- * already running on this CPU (prog->active): RCU callbacks run in softirq,
- * and a softirq that interrupts tp_kfree in a task's kfree() would lose its
- * shrinker kfree()s (about 1 RCU free in 20 under load).  The other program is
- * not running then and sees them; T_GONE makes sure only one writes.  raw_tp
- * for the same reason as tp_kmalloc. */
+/* kmem:kfree (tracepoint backend): every kfree() of the system passes the
+ * filter test of on_kfree() in a few instructions.  One program: on this
+ * host a tracepoint costs 60-80 ns per attached program in the kernel's
+ * dispatch alone (tools/bench/kfreebench.c; two programs cost 185 ns), more
+ * than the program itself.  The kernel skips a program already running on
+ * this CPU (prog->active, counted in recursion_misses): an RCU softirq that
+ * interrupts tp_kfree in a task loses the kfree()s it runs.  That window is
+ * the few ns of the filter test; a shrinker whose kfree() is lost that way is
+ * still counted: by address reuse (tp_kmalloc) or by the exit census. */
 SEC("raw_tp/kfree")
 int BPF_PROG(tp_kfree, unsigned long call_site, const void *ptr)
 {
-	on_kfree((__u64)ptr);
+	on_kfree(call_site, (__u64)ptr);
 	return 0;
 }
 
+/* The dispatch floor for tools/bench/kfreebench.c: a kmem:kfree program that
+ * does nothing.  The tracer never loads it. */
 SEC("raw_tp/kfree")
-int BPF_PROG(tp_kfree_nested, unsigned long call_site, const void *ptr)
+int bench_kfree_empty(void *ctx)
 {
-	on_kfree((__u64)ptr);
 	return 0;
 }
 
-static long scan_one(void *map, __u64 *key, struct tracked *t, void *ctx)
-{
-	struct shrinker *s = (struct shrinker *)*key;
-	__u32 flags, now_s;
-	__u64 prev;
-	bool unlinked;
+/* ---- census: a walk of shrinker_list (6.7+, tracepoint backend) ------------ */
 
-	/* Past free_end the memory is only waiting for its RCU free: never
-	 * read it as a shrinker again (it may be reused once the kfree is
-	 * missed), and forget it after a while. */
-	if (t->state & (T_FREE_END | T_GONE)) {
-		now_s = (__u32)(bpf_ktime_get_ns() / 1000000000ULL);
-		if (t->end_s && now_s - t->end_s > TRACKED_AFTER_END_S)
-			bpf_map_delete_elem(map, key);
-		return 0;
+struct census_ctx {
+	__u64 node;		/* list_head visited last */
+	__u64 head;		/* &shrinker_list */
+	__u64 off;		/* offsetof(struct shrinker, list) */
+	__u64 now;
+	__u32 gen;
+	__u32 n;
+};
+
+/* One listed shrinker s: it is registered; refcount 0 means shrinker_free()
+ * has dropped the initial reference (6.7+).  s stays valid while the census
+ * holds the RCU read lock, as for the kernel's own walk. */
+static __always_inline void census_one(__u64 s, struct census_ctx *c)
+{
+	struct tracked *t = bpf_map_lookup_elem(&tracked, &s);
+	__s32 rc = 1;
+
+	if (!t) {
+		__u64 last = census_last_ts;
+
+		t = track_new(s, 0, T_REGISTERED, c->now);
+		if (!t)
+			return;
+		/* Not tracked after an earlier census: registered since. */
+		if (last)
+			emit_inferred(ST_EV_SHRINKER_REGISTER, s, 0, last, ST_EVID_CENSUS,
+				      ST_EV_SHRINKER_REGISTER);
+	} else if (claim(t, T_REGISTERED, false)) {
+		emit_inferred(ST_EV_SHRINKER_REGISTER, s, 0, t->born_ts, ST_EVID_CENSUS,
+			      ST_EV_SHRINKER_REGISTER);
 	}
-	flags = BPF_CORE_READ(s, flags);
-	prev = (__u64)BPF_CORE_READ(s, list.prev);
-	unlinked = prev == ST_LIST_POISON2;
-	/* Only the scanner sets T_REGISTERED after creation, and one scan runs
-	 * at a time; a shrinker inside shrinker_free() is not registering. */
-	if (!(t->state & (T_REGISTERED | T_FREE_BEGIN)) && (flags & SHRINKER_REGISTERED_BIT) &&
-	    !unlinked) {
-		__sync_fetch_and_or(&t->state, T_REGISTERED);
-		if (infer_register)
-			emit_register(s, ST_F_INFERRED);
+	st_shrinker_refcount((struct shrinker *)s, &rc);
+	if (rc == 0) {
+		if (claim(t, T_FREE_BEGIN, false)) {
+			t->fb_ts = c->now;
+			emit_inferred(ST_EV_FREE_BEGIN, s, 0, before_free(t), ST_EVID_CENSUS,
+				      ST_EV_FREE_BEGIN);
+		}
+	} else if (!(t->state & T_FREE_BEGIN)) {
+		t->ok_ts = c->now;
 	}
-	if (!infer_free)
-		return 0;
-	/* shrinker_free() drops the initial reference first: a registered
-	 * shrinker at refcount 0 is being freed (6.7+). */
-	if ((t->state & T_REGISTERED) && bpf_core_field_exists(s->refcount) &&
-	    BPF_CORE_READ(s, refcount.refs.counter) == 0)
-		claim_inferred_free(ST_EV_FREE_BEGIN, T_FREE_BEGIN, *key, t);
-	/* list_del_rcu() has run: shrinker_free() is past its wait and about
-	 * to call_rcu(). */
-	if (unlinked)
-		infer_free_events(*key, t);
+	t->census = c->gen;
+}
+
+static long census_step(__u32 i, struct census_ctx *c)
+{
+	__u64 next = 0;
+
+	if (bpf_probe_read_kernel(&next, sizeof(next), (void *)c->node) || !next ||
+	    next == c->head)
+		return 1;
+	c->node = next;
+	c->n++;
+	census_one(next - c->off, c);
 	return 0;
 }
 
-/* Run by user space through BPF_PROG_TEST_RUN; never attached. */
+/* Run by user space with BPF_PROG_TEST_RUN, which holds rcu_read_lock() around
+ * the program: shrinker_list is walked as list_for_each_entry_rcu() in
+ * shrink_slab() does.  Never attached. */
 SEC("raw_tp")
-int scanner(void *ctx)
+int census(void *ctx)
 {
-	bpf_for_each_map_elem(&tracked, scan_one, NULL, 0);
+	struct census_ctx c = {
+		.head = list_head_addr,
+		.node = list_head_addr,
+		.off = st_shrinker_list_offset(),
+	};
+
+	if (!infer_lifecycle || !c.head || !st_lockless_shrinkers((struct shrinker *)0))
+		return 0;
+	c.now = bpf_ktime_get_ns();
+	c.gen = __sync_fetch_and_add(&census_gen, 1) + 1;
+	bpf_loop(ST_CENSUS_MAX, census_step, &c, 0);
+	__sync_fetch_and_add(&lifecycle.census_runs, 1);
+	lifecycle.census_listed = c.n;
+	if (c.n >= ST_CENSUS_MAX)
+		__sync_fetch_and_add(&lifecycle.census_capped, 1);
+	census_last_ts = c.now;
 	return 0;
 }
 

@@ -41,6 +41,32 @@ enum st_event_type {
 #define ST_F_DEFERRED	(1u << 9)	/* shrink_begin written after the fact (at the call's
 					 * return or at shrinker_free()): it was held back
 					 * by filters or stats-only mode; ts is still the entry */
+#define ST_F_EARLIEST	(1u << 10)	/* earliest_ts is valid: an inferred event that happened
+					 * in [earliest_ts, ts] */
+#define ST_F_SHRINKER	(1u << 11)	/* lost: names the shrinker whose event was lost */
+#define ST_F_PAIRED	(1u << 12)	/* shrink_end: comm and duration_ns are left to user
+					 * space, from this task's shrink_begin (the lean
+					 * fexit/tp_btf path keeps no state between the two) */
+#define ST_F_NAME_SEEN	(1u << 13)	/* name/scan_fn left out: sent with an earlier event of
+					 * this shrinker generation (user space keeps it) */
+
+/* The name-seen table (ST_F_NAME_SEEN) has 1 << ST_NAME_SEEN_BITS slots,
+ * slot = ((shrinker >> 4) * 0x9E3779B97F4A7C15) >> (64 - ST_NAME_SEEN_BITS), in
+ * the BPF side and in user space alike. */
+#define ST_NAME_SEEN_BITS 12
+
+/* st_event.evidence: how the tracepoint backend knows an inferred event
+ * (JSON "evidence", user/log/event.c). */
+enum st_evidence {
+	ST_EVID_NONE = 0,
+	ST_EVID_KMALLOC = 1,	/* kmem:kmalloc inside shrinker_alloc() */
+	ST_EVID_CALL = 2,	/* seen at a do_shrink_slab() call (vmscan tracepoints) */
+	ST_EVID_KFREE = 3,	/* kmem:kfree of the shrinker, its memory still intact */
+	ST_EVID_CENSUS = 4,	/* a walk of shrinker_list under RCU */
+	ST_EVID_REUSE = 5,	/* its address came back from kmalloc(): the kfree went unseen */
+	ST_EVID_UNLISTED = 6,	/* at the end: off shrinker_list and no kfree seen */
+	ST_EVID_MAX = 7,
+};
 
 /* SHRINK_EMPTY from include/linux/shrinker.h: count_objects() found nothing. */
 #define ST_SHRINK_EMPTY (~0ULL - 1)
@@ -74,10 +100,28 @@ struct st_event {
 	__s32 refcount;		/* snapshot: refcount_read(&shrinker->refcount) */
 	__s32 id;		/* shrinker->id (memcg aware) or -1 */
 	__u32 shrinker_flags;	/* shrinker->flags */
-	__u32 pad;
+	__u32 evidence;		/* enum st_evidence, inferred events */
+	__u64 earliest_ts;	/* ST_F_EARLIEST: the event happened in [earliest_ts, ts], ns */
 	char comm[ST_COMM_LEN];
 	char name[ST_NAME_LEN];	/* see ST_F_NAME / ST_F_FSTYPE */
 };
+
+/* ---- lifecycle bookkeeping of the tracepoint backend --------------------- */
+
+/* Counters the BPF side keeps in one global (the .bss variable `lifecycle`),
+ * read by user space for the summary (user/kernel/loader.c). */
+struct st_lifecycle {
+	__u64 allocs;		/* shrinker_alloc from kmem:kmalloc */
+	__u64 rcu_kfree;	/* rcu_free seen at kmem:kfree */
+	__u64 rcu_reuse;	/* rcu_free inferred when the address came back from kmalloc() */
+	__u64 untracked;	/* shrinkers not tracked: the tracked map was full */
+	__u64 census_runs;	/* walks of shrinker_list */
+	__u64 census_listed;	/* shrinkers on shrinker_list at the latest walk */
+	__u64 census_capped;	/* walks that stopped at ST_CENSUS_MAX shrinkers */
+};
+
+/* A census walks at most this many shrinker_list entries. */
+#define ST_CENSUS_MAX 65536
 
 /* ---- kernel-side aggregation (stats-only mode, --stats-only) ------------ */
 

@@ -17,8 +17,12 @@
 #       systemd unit (tests/live/metrics.sh; root, skipped with a reason otherwise)
 #   3a. stress: build/shrinkstress workloads, cleanup, signals, one run under the
 #       tracer (tests/stress/run.sh; root, skipped with a reason otherwise)
+#   3b. xcheck: 2000 tmpfs shrinker generations under the tracer against a raw tracefs
+#       recording of kmem:kmalloc/kfree: every lifecycle complete or its miss counted
+#       (tests/live/xcheck.py; root, skipped with a reason otherwise; ~40 s)
 #   4. the real-kernel lab: Debian 6.12 and 6.1 kernels under QEMU with the
-#      test module (root; about 2 minutes warm; ST_SKIP_LAB=1 skips it)
+#      test module (root; about 2 minutes warm; ST_SKIP_LAB=1 skips it), the 6.12
+#      cases again with --backend kprobe, and with filters and --stats-only
 # Prints each suite's own lines, then one closing line "N passed, M failed, K skipped".
 set -u
 BUILD=${1:-build}
@@ -75,12 +79,16 @@ run_suite "package" tests/package/run.sh "$BUILD"
 run_suite "live" tests/live/run.sh "$BUILD/shrinktrace"
 run_suite "metrics" tests/live/metrics.sh "$BUILD/shrinktrace"
 run_suite "stress" tests/stress/run.sh "$BUILD"
+run_suite "xcheck" python3 tests/live/xcheck.py "$BUILD/shrinktrace" --generations 2000
 if [ -n "${ST_SKIP_LAB:-}" ]; then
 	echo "=== lab"; echo "SKIP lab: ST_SKIP_LAB is set"; skip=$((skip + 1))
 elif [ "$(id -u)" -ne 0 ]; then
 	echo "=== lab"; echo "SKIP lab: needs root (apt packages, module build, QEMU)"; skip=$((skip + 1))
 else
 	run_suite "lab" tools/lab/run 6.12 6.1
+	# The kprobe rows of the hook table on a real kernel: each 6.12 case once with
+	# --backend kprobe (6.12 has fentry, so auto never picks them there).
+	run_suite "lab-kprobe" env LAB_BACKEND=kprobe LAB_OUT=build/lab-kprobe tools/lab/run 6.12
 	# Filters never hide a violation: the same cases on 6.12 (fentry, where
 	# held-back calls are written at shrinker_free()) with every call filtered
 	# out and stats-only aggregation; only the verdicts are checked.

@@ -23,7 +23,7 @@ import re
 import sys
 
 COLUMNS = ("type,ts,cpu,pid,comm,inferred,deferred,shrinker,name,flags,id,nid,memcg,"
-           "priority,nr_to_scan,refcount,next,prev,freed,duration_ns,count,kind,"
+           "priority,nr_to_scan,refcount,next,prev,freed,duration_ns,count,evidence,earliest_ts,kind,"
            "walker_pid,walker_comm,certain,detail").split(",")
 EVENT_TYPES = ("shrinker_alloc", "shrinker_register", "walk_begin", "walk_end",
                "shrink_begin", "shrink_end", "free_begin", "free_end", "rcu_free", "lost")
@@ -33,7 +33,7 @@ PTR = re.compile(r"^0x(0|[1-9a-f][0-9a-f]*)$")
 UINT = re.compile(r"^(0|[1-9][0-9]*)$")
 INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
 PTR_COLS = ("shrinker", "memcg", "next", "prev")
-UINT_COLS = ("ts", "flags", "nr_to_scan", "duration_ns", "count")
+UINT_COLS = ("ts", "flags", "nr_to_scan", "duration_ns", "count", "earliest_ts")
 INT_COLS = ("cpu", "pid", "id", "nid", "priority", "refcount", "walker_pid")
 # cells an event type must fill (any backend)
 NEED = {
@@ -93,8 +93,10 @@ def event_row(d):
             row[k] = ptr(d[k])
     if "name" in d:
         row["name"] = text(d["name"], 63)
+    if "evidence" in d:
+        row["evidence"] = d["evidence"]
     for k in ("flags", "id", "nid", "priority", "nr_to_scan", "refcount", "duration_ns",
-              "count"):
+              "count", "earliest_ts"):
         if k in d:
             row[k] = str(d[k])
     if "freed" in d:

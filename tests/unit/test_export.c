@@ -76,7 +76,7 @@ static void test_csv_shrink_begin(void **state)
 	(void)state;
 	assert_int_equal(n, (int)strlen(buf));
 	assert_string_equal(buf, "shrink_begin,2000100,1,100,kswapd0,,,0xffff888104a1c000,sb-tmpfs,"
-			    ",,0,0x0,12,128,2,0xffff888104a1c400,0xdead000000000122,,,,,,,,\r\n");
+			    ",,0,0x0,12,128,2,0xffff888104a1c400,0xdead000000000122,,,,,,,,,,\r\n");
 }
 
 static void test_csv_empty_and_inferred(void **state)
@@ -88,7 +88,7 @@ static void test_csv_empty_and_inferred(void **state)
 	r.inferred = true;
 	assert_true(st_csv_format_rec(buf, sizeof(buf), &r) > 0);
 	assert_string_equal(buf, "shrink_end,7,1,0,kswapd0,true,,0xffff888104a1c000,,,,,,,,,,,"
-			    "empty,1000,,,,,,\r\n");
+			    "empty,1000,,,,,,,,\r\n");
 }
 
 static void test_csv_quoting(void **state)
@@ -100,7 +100,7 @@ static void test_csv_quoting(void **state)
 	r.count = 3;
 	r.has = ST_HAS_COUNT;
 	assert_true(st_csv_format_rec(buf, sizeof(buf), &r) > 0);
-	assert_string_equal(buf, "lost,1,1,-1,\"a,b\"\"c\nd\",,,,,,,,,,,,,,,,3,,,,,\r\n");
+	assert_string_equal(buf, "lost,1,1,-1,\"a,b\"\"c\nd\",,,,,,,,,,,,,,,,3,,,,,,,\r\n");
 	/* not valid UTF-8: the character of its Latin-1 reading */
 	snprintf(r.comm, sizeof(r.comm), "x\xffy\xc3\xa9");
 	assert_true(st_csv_format_rec(buf, sizeof(buf), &r) > 0);
@@ -132,7 +132,7 @@ static void test_csv_violation(void **state)
 	strcpy(v.detail, "it \"steps\", onto it");
 	assert_true(st_csv_format_violation(buf, sizeof(buf), &v) > 0);
 	assert_string_equal(buf, "violation,5,0,100,kswapd0,,,0xffff888104a1c000,sb-tmpfs,,,,,,,,"
-			    "0x10,,,,,stale_next,100,kswapd0,false,\"it \"\"steps\"\", onto it\"\r\n");
+			    "0x10,,,,,,,stale_next,100,kswapd0,false,\"it \"\"steps\"\", onto it\"\r\n");
 	/* does not fit: -1, no overflow */
 	assert_int_equal(st_csv_format_violation(buf, 20, &v), -1);
 }

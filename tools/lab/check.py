@@ -275,6 +275,15 @@ class Case:
                      % (len(complete), len(tmpfs), sample))
         self.notes.append("sb-tmpfs lifecycles=%d shrink_end freed0/empty=%d" % (len(complete), len(zero)))
 
+    def case_fcost(self):
+        """Benchmark: BPF ns per do_shrink_slab() call, shrinktrace's pair vs the reference."""
+        r = fcost_ratio(os.path.join(self.d, "fcost.txt"))
+        if not r:
+            self.err("no usable fcost.txt (fentryref did not report both pairs)")
+            return
+        self.notes.append("fentry cost: shrinktrace %.0f ns, reference %.0f ns per call, ratio %.2f "
+                          "(%d calls)" % (r["shrinktrace_ns"], r["reference_ns"], r["ratio"], r["calls"]))
+
     def lab_a(self):
         return self.module.get("a")
 
@@ -372,6 +381,26 @@ def points_at(ptr, shrinker):
     except (TypeError, ValueError):
         return False
     return 0 <= d < 0x100
+
+
+def fcost_ratio(path):
+    """{shrinktrace_ns, reference_ns, ratio, calls} per do_shrink_slab() call from the
+    prog lines of tools/bench/fentryref, or None."""
+    st = {}
+    try:
+        for line in open(path):
+            p = line.split()
+            if len(p) == 4 and p[0] == "prog":
+                st[p[1]] = (int(p[2].split("=")[1]), int(p[3].split("=")[1]))
+    except (OSError, ValueError, IndexError):
+        return None
+    need = ("fe_shrink_begin", "fx_shrink_end", "ref_fentry", "ref_fexit")
+    if any(n not in st or not st[n][0] for n in need):
+        return None
+    calls = st["fe_shrink_begin"][0]
+    ours = (st["fe_shrink_begin"][1] + st["fx_shrink_end"][1]) / calls
+    ref = st["ref_fentry"][1] / st["ref_fentry"][0] + st["ref_fexit"][1] / st["ref_fexit"][0]
+    return {"shrinktrace_ns": ours, "reference_ns": ref, "ratio": ours / ref, "calls": calls}
 
 
 def fmt(pairs):

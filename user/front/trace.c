@@ -961,7 +961,7 @@ static int trace_run(struct args *a)
 	st.now_ns = loader_now_ns();
 	st.elapsed_s = (double)(st.now_ns - attached) / 1e9;
 	st.kernel_lost = loader_lost_total(r.l);
-	st.skipped_runs = loader_recursion_misses(r.l);
+	loader_account(r.l, &st.kernel);
 	st.command = a->command ? a->command[0] : NULL;
 	st.command_status = cmd_status;
 	st.log_path = a->output;

@@ -9,6 +9,7 @@
  * found out by the kernel itself, never guessed from its version.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,20 @@
 #include <bpf/libbpf.h>
 
 #include "kernel/loader.h"
+#include "sinks/sink.h"
 #include "kernel/names.h"
 #include "shrinktrace.h"
 #include "engine/stats.h"
 #include "shrinktrace.skel.h"
 
-#define SCAN_INTERVAL_NS (10ULL * 1000 * 1000)	/* scanner period, inferring backend */
+/* Census of shrinker_list (tracepoint backend): every CENSUS_SLOW_NS, and
+ * every CENSUS_FAST_NS for CENSUS_YOUNG_NS after a shrinker_alloc, while a new
+ * shrinker is likely still to register.  At exit the loader waits up to
+ * EXIT_RCU_WAIT_NS for the RCU frees of shrinkers already off the list. */
+#define CENSUS_SLOW_NS (1000ULL * 1000 * 1000)
+#define CENSUS_FAST_NS (10ULL * 1000 * 1000)
+#define CENSUS_YOUNG_NS (1000ULL * 1000 * 1000)
+#define EXIT_RCU_WAIT_NS (1000ULL * 1000 * 1000)
 #define PROBE_RINGBUF (16 * 4096)
 
 enum prog_kind {
@@ -32,7 +41,7 @@ enum prog_kind {
 	PK_TRACE,	/* fentry/fexit/tp_btf: bpf_program__attach() */
 	PK_KPROBE,
 	PK_KRETPROBE,
-	PK_SCANNER,	/* raw_tp run with BPF_PROG_TEST_RUN */
+	PK_TESTRUN,	/* raw_tp run with BPF_PROG_TEST_RUN (the census) */
 };
 
 struct prog_ref {
@@ -70,13 +79,13 @@ static const struct impl impls[] = {
 	{ ST_HOOK_ALLOC, ST_BACKEND_TRACEPOINT, { { "tp_kmalloc", PK_TRACE }, { NULL, PK_NONE } }, NULL, "kmem:kmalloc in shrinker_alloc" },
 	{ ST_HOOK_REGISTER, ST_BACKEND_FENTRY, { { "fx_register", PK_TRACE }, { NULL, PK_NONE } }, t_register, NULL },
 	{ ST_HOOK_REGISTER, ST_BACKEND_KPROBE, { { "kp_register", PK_KPROBE }, { NULL, PK_NONE } }, t_register, NULL },
-	{ ST_HOOK_REGISTER, ST_BACKEND_TRACEPOINT, { { "scanner", PK_SCANNER }, { NULL, PK_NONE } }, NULL, "scan of tracked shrinkers" },
+	{ ST_HOOK_REGISTER, ST_BACKEND_TRACEPOINT, { { "census", PK_TESTRUN }, { "tp_kfree", PK_TRACE } }, NULL, "inferred: first call, census of shrinker_list, kmem:kfree" },
 	{ ST_HOOK_FREE, ST_BACKEND_FENTRY, { { "fe_free_begin", PK_TRACE }, { "fx_free_end", PK_TRACE } }, t_free, NULL },
 	{ ST_HOOK_FREE, ST_BACKEND_KPROBE, { { "kp_free_begin", PK_KPROBE }, { "krp_free_end", PK_KRETPROBE } }, t_free, NULL },
-	{ ST_HOOK_FREE, ST_BACKEND_TRACEPOINT, { { "scanner", PK_SCANNER }, { "tp_kfree", PK_TRACE } }, NULL, "LIST_POISON2/refcount scan + kmem:kfree" },
+	{ ST_HOOK_FREE, ST_BACKEND_TRACEPOINT, { { "census", PK_TESTRUN }, { "tp_kfree", PK_TRACE } }, NULL, "inferred: call/census refcount, LIST_POISON2 at a call or kmem:kfree" },
 	{ ST_HOOK_RCU_FREE, ST_BACKEND_FENTRY, { { "fe_rcu_free", PK_TRACE }, { NULL, PK_NONE } }, t_rcu, NULL },
 	{ ST_HOOK_RCU_FREE, ST_BACKEND_KPROBE, { { "kp_rcu_free", PK_KPROBE }, { NULL, PK_NONE } }, t_rcu, NULL },
-	{ ST_HOOK_RCU_FREE, ST_BACKEND_TRACEPOINT, { { "tp_kfree", PK_TRACE }, { "tp_kfree_nested", PK_TRACE } }, NULL, "kmem:kfree of a tracked shrinker" },
+	{ ST_HOOK_RCU_FREE, ST_BACKEND_TRACEPOINT, { { "tp_kfree", PK_TRACE }, { NULL, PK_NONE } }, NULL, "kmem:kfree of a tracked shrinker" },
 };
 #define NIMPLS (sizeof(impls) / sizeof(impls[0]))
 
@@ -113,11 +122,79 @@ struct loader {
 	struct loader_opts opts;
 	loader_event_fn fn;
 	void *ctx;
-	int scanner_fd;			/* -1 when the scanner is not in use */
-	uint64_t next_scan_ns;
+	int census_fd;			/* -1 when the census is not in use */
+	uint64_t next_census_ns;
+	uint64_t young_until_ns;	/* census fast until then (a shrinker_alloc was seen) */
+	uint64_t exit_lost;		/* generations whose rcu_free went unseen (exit census) */
+	uint64_t exit_open;		/* of exit_lost: never seen registered */
 	uint64_t super_cache_scan;
 	uint64_t alloc_start, alloc_end;
+	uint64_t list_head;		/* &shrinker_list from /proc/kallsyms, 0 if absent */
+	struct pend *pend;		/* PEND_SLOTS: each task's last shrink_begin */
+	struct name_slot *names;	/* 1 << ST_NAME_SEEN_BITS: names sent (ST_F_NAME_SEEN) */
 };
+
+/* The lean fexit/tp_btf shrink_end (ST_F_PAIRED) takes comm and duration_ns
+ * from its task's shrink_begin, which the one ring buffer always delivers
+ * first.  Slot pid % PEND_SLOTS; a collision only loses a duration. */
+#define PEND_SLOTS 1024
+struct pend {
+	uint32_t pid;
+	uint64_t shrinker, ts;
+	char comm[ST_REC_COMM_LEN];
+};
+
+struct name_slot {
+	uint64_t shrinker;
+	char name[ST_REC_NAME_LEN];
+};
+
+static size_t name_slot_of(uint64_t s)
+{
+	return (size_t)(((s >> 4) * 0x9E3779B97F4A7C15ULL) >> (64 - ST_NAME_SEEN_BITS));
+}
+
+/* Names and pairing for a record converted from e (see ST_F_NAME_SEEN and
+ * ST_F_PAIRED in bpf/shrinktrace.h). */
+static void complete_rec(struct loader *l, const struct st_event *e, struct st_rec *r)
+{
+	if (r->has & ST_HAS_SHRINKER) {
+		struct name_slot *ns = &l->names[name_slot_of(r->shrinker)];
+
+		if (r->type == ST_SHRINKER_ALLOC) {
+			if (ns->shrinker == r->shrinker)
+				ns->shrinker = 0;	/* a new generation */
+		} else if (e->flags & ST_F_NAME_SEEN) {
+			/* else the scan_objects symbol stays */
+			if (ns->shrinker == r->shrinker) {
+				memcpy(r->name, ns->name, sizeof(r->name));
+				r->has |= ST_HAS_NAME;
+			}
+		} else if ((e->flags & (ST_F_NAME | ST_F_FSTYPE)) && (r->has & ST_HAS_NAME)) {
+			ns->shrinker = r->shrinker;
+			memcpy(ns->name, r->name, sizeof(ns->name));
+		}
+		if (r->type == ST_RCU_FREE && ns->shrinker == r->shrinker)
+			ns->shrinker = 0;
+	}
+	if (r->type == ST_SHRINK_BEGIN) {
+		struct pend *p = &l->pend[(uint32_t)r->pid % PEND_SLOTS];
+
+		p->pid = (uint32_t)r->pid;
+		p->shrinker = r->shrinker;
+		p->ts = r->ts;
+		memcpy(p->comm, r->comm, sizeof(p->comm));
+	} else if (r->type == ST_SHRINK_END && (e->flags & ST_F_PAIRED)) {
+		struct pend *p = &l->pend[(uint32_t)r->pid % PEND_SLOTS];
+
+		if (p->ts && p->pid == (uint32_t)r->pid && p->shrinker == r->shrinker && p->ts <= r->ts) {
+			r->duration_ns = r->ts - p->ts;
+			r->has |= ST_HAS_DURATION;
+			memcpy(r->comm, p->comm, sizeof(r->comm));
+			p->ts = 0;
+		}
+	}
+}
 
 static const char *const hook_names[ST_NHOOKS] = {
 	"walk", "shrink", "alloc", "register", "free", "rcu_free",
@@ -145,10 +222,10 @@ static bool quiet_libbpf;	/* during calibration failures are expected */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	/* Calibration expects failures: quiet there (unless -v); the final
+	 * load shows libbpf's warnings, -v everything. */
 	if (quiet_libbpf || (!verbose_libbpf && level != LIBBPF_WARN))
 		return 0;
-	if (!verbose_libbpf)
-		return 0;	/* warnings too: the banner explains the choices */
 	return vfprintf(stderr, fmt, ap);
 }
 
@@ -162,21 +239,58 @@ uint64_t loader_now_ns(void)
 
 /* ---- building one object --------------------------------------------- */
 
+/* Does the set ch infer the lifecycle from tracepoints (track shrinkers, census)? */
+static bool lifecycle_inferred(const struct choice *ch)
+{
+	static const enum st_hook life[] = { ST_HOOK_ALLOC, ST_HOOK_REGISTER, ST_HOOK_FREE,
+					     ST_HOOK_RCU_FREE };
+
+	for (size_t i = 0; i < sizeof(life) / sizeof(life[0]); i++)
+		if (ch[life[i]].impl && ch[life[i]].impl->mech == ST_BACKEND_TRACEPOINT)
+			return true;
+	return false;
+}
+
+/* Calibration objects only have to load and attach: every map at its minimum
+ * (one entry; one per CPU for LRU maps), whatever the mode. */
+static void shrink_maps(struct shrinktrace_bpf *skel)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct bpf_map *m;
+
+	if (ncpu < 1)
+		ncpu = 1;
+	bpf_object__for_each_map(m, skel->obj) {
+		enum bpf_map_type t = bpf_map__type(m);
+
+		if (bpf_map__is_internal(m) || t == BPF_MAP_TYPE_RINGBUF ||
+		    bpf_map__max_entries(m) <= 1)
+			continue;
+		bpf_map__set_max_entries(m, t == BPF_MAP_TYPE_LRU_HASH ||
+					    t == BPF_MAP_TYPE_LRU_PERCPU_HASH ? (uint32_t)ncpu : 1);
+	}
+}
+
 static void configure(struct shrinktrace_bpf *skel, const struct loader *l,
 		      const struct choice *ch, uint32_t ringbuf)
 {
-	bool tp_register = ch[ST_HOOK_REGISTER].impl &&
-			   ch[ST_HOOK_REGISTER].impl->mech == ST_BACKEND_TRACEPOINT;
-	bool tp_free = ch[ST_HOOK_FREE].impl && ch[ST_HOOK_FREE].impl->mech == ST_BACKEND_TRACEPOINT;
-	bool tp_rcu = ch[ST_HOOK_RCU_FREE].impl &&
-		      ch[ST_HOOK_RCU_FREE].impl->mech == ST_BACKEND_TRACEPOINT;
+	bool life = lifecycle_inferred(ch);
+	bool direct_register = ch[ST_HOOK_REGISTER].impl &&
+			       ch[ST_HOOK_REGISTER].impl->mech != ST_BACKEND_TRACEPOINT;
 
 	skel->rodata->super_cache_scan_addr = l->super_cache_scan;
 	skel->rodata->shrinker_alloc_start = l->alloc_start;
 	skel->rodata->shrinker_alloc_end = l->alloc_end;
-	skel->rodata->track_shrinkers = tp_register || tp_free || tp_rcu;
-	skel->rodata->infer_register = tp_register;
-	skel->rodata->infer_free = tp_free;
+	skel->rodata->infer_lifecycle = life;
+	/* a test hook of the miss accounting (tests/live/xcheck.py), not an option */
+	if (life && getenv("SHRINKTRACE_TEST_SKIP_KFREE"))
+		skel->rodata->test_skip_kfree = (uint32_t)atoi(getenv("SHRINKTRACE_TEST_SKIP_KFREE"));
+	skel->bss->list_head_addr = l->list_head;
+	/* Maps a backend does not use stay at one entry. */
+	if (!life)
+		bpf_map__set_max_entries(skel->maps.tracked, 1);
+	if (!direct_register)
+		bpf_map__set_max_entries(skel->maps.registered, 1);
 	skel->rodata->filter_tgid = l->opts.filter_tgid;
 	if (l->opts.filter_comm[0]) {
 		skel->rodata->filter_comm_set = true;
@@ -241,7 +355,7 @@ fail:
 	return NULL;
 }
 
-static int run_scanner(int fd)
+static int run_testrun(int fd)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, topts);
 
@@ -249,10 +363,10 @@ static int run_scanner(int fd)
 }
 
 /* Attach the programs of one choice; links go to links[*n].  Programs shared
- * between hooks (scanner, tp_kfree) are attached once: attached[] remembers. */
+ * between hooks (census, tp_kfree) are attached once: attached[] remembers. */
 static int attach_choice(struct shrinktrace_bpf *skel, const struct choice *c,
 			 struct bpf_link **links, int *n, const char **attached, int *nattached,
-			 int *scanner_fd, char *why, size_t whylen)
+			 int *census_fd, char *why, size_t whylen)
 {
 	for (int i = 0; i < 2; i++) {
 		const struct prog_ref *pr = &c->impl->progs[i];
@@ -278,14 +392,14 @@ static int attach_choice(struct shrinktrace_bpf *skel, const struct choice *c,
 		case PK_KRETPROBE:
 			link = bpf_program__attach_kprobe(p, pr->kind == PK_KRETPROBE, c->target);
 			break;
-		case PK_SCANNER: {
-			int err = run_scanner(bpf_program__fd(p));
+		case PK_TESTRUN: {
+			int err = run_testrun(bpf_program__fd(p));
 
 			if (err) {
-				snprintf(why, whylen, "scanner test run: %s", strerror(-err));
+				snprintf(why, whylen, "census test run: %s", strerror(-err));
 				return err;
 			}
-			*scanner_fd = bpf_program__fd(p);
+			*census_fd = bpf_program__fd(p);
 			attached[(*nattached)++] = pr->name;
 			continue;
 		}
@@ -326,9 +440,7 @@ static int calibrate(const struct loader *l, const struct impl *im, const char *
 		snprintf(why, whylen, "open: %s", strerror(errno));
 		return -1;
 	}
-	bpf_map__set_max_entries(skel->maps.tracked, 16);
-	bpf_map__set_max_entries(skel->maps.calls, 16);
-	bpf_map__set_max_entries(skel->maps.frees, 16);
+	shrink_maps(skel);
 	quiet_libbpf = !verbose_libbpf;	/* -v shows why a candidate was refused */
 	err = shrinktrace_bpf__load(skel);
 	if (err) {
@@ -390,11 +502,12 @@ static void choose(struct loader *l, enum st_hook h)
 			continue;
 		if (!im->targets) {
 			/* Before 6.7 shrinkers are embedded in their owners: there is
-			 * no shrinker_alloc() and no RCU free of a shrinker to see. */
-			if ((h == ST_HOOK_ALLOC || h == ST_HOOK_RCU_FREE) && !l->alloc_start) {
+			 * no shrinker_alloc() and no RCU free of a shrinker to see,
+			 * and nothing to infer a registration or a free from. */
+			if (h != ST_HOOK_SHRINK && !l->alloc_start) {
 				add_why(lh->why, sizeof(lh->why), last, sizeof(last),
-					not_in_kallsyms(h == ST_HOOK_ALLOC ? "shrinker_alloc"
-									   : "shrinker_free_rcu_cb",
+					not_in_kallsyms(h == ST_HOOK_RCU_FREE ? "shrinker_free_rcu_cb"
+									      : "shrinker_alloc",
 							why, sizeof(why)));
 				continue;
 			}
@@ -450,6 +563,67 @@ static void choose_register_var(struct loader *l)
 		"register_shrinker_prepared + register_shrinker (kprobe)";
 }
 
+int loader_self_check(char *err, size_t errlen)
+{
+	struct shrinktrace_bpf *skel;
+	int bad = 0;
+
+	err[0] = '\0';
+	libbpf_set_print(libbpf_print);
+	quiet_libbpf = true;
+	skel = shrinktrace_bpf__open();
+	quiet_libbpf = false;
+	if (!skel) {
+		snprintf(err, errlen, "cannot open the embedded BPF object: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i <= NIMPLS && !bad; i++) {
+		const struct impl *im = i < NIMPLS ? &impls[i] : &register_var_impl;
+
+		for (int k = 0; k < 2; k++) {
+			const char *n = im->progs[k].name;
+
+			if (n && !bpf_object__find_program_by_name(skel->obj, n)) {
+				snprintf(err, errlen, "the %s/%s implementation names program \"%s\", which "
+					 "bpf/shrinktrace.bpf.c does not define", hook_names[im->hook],
+					 loader_backend_name(im->mech), n);
+				bad = 1;
+				break;
+			}
+			if (n && im->progs[k].kind == PK_NONE) {
+				snprintf(err, errlen, "program \"%s\" has no kind in the impl table", n);
+				bad = 1;
+				break;
+			}
+		}
+	}
+	shrinktrace_bpf__destroy(skel);
+	return bad ? -1 : 0;
+}
+
+/* The address of data symbol name in /proc/kallsyms (listed only with
+ * CONFIG_KALLSYMS_ALL; user/kernel/ksyms.c keeps text symbols), 0 if absent or
+ * hidden (kptr_restrict shows zeros). */
+static uint64_t kallsyms_data(const char *name)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512], sym[256], type;
+	unsigned long long addr;
+	uint64_t found = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, sym) == 3 &&
+		    (type == 'd' || type == 'D' || type == 'b' || type == 'B') && !strcmp(sym, name)) {
+			found = addr;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 /* ---- ring buffer ------------------------------------------------------- */
 
 static int on_sample(void *ctx, void *data, size_t size)
@@ -460,6 +634,10 @@ static int on_sample(void *ctx, void *data, size_t size)
 	if (size < sizeof(struct st_event))
 		return 0;
 	st_rec_from_event(&r, data, l->ks);
+	complete_rec(l, data, &r);
+	/* a new shrinker: census often while it is likely to register */
+	if (r.type == ST_SHRINKER_ALLOC && l->census_fd >= 0)
+		l->young_until_ns = r.ts + CENSUS_YOUNG_NS;
 	if (r.type != ST_UNKNOWN)
 		l->fn(&r, l->ctx);
 	return 0;
@@ -477,13 +655,22 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	l->pend = calloc(PEND_SLOTS, sizeof(*l->pend));
+	l->names = calloc((size_t)1 << ST_NAME_SEEN_BITS, sizeof(*l->names));
+	if (!l->pend || !l->names) {
+		snprintf(err, errlen, "out of memory");
+		free(l->pend);
+		free(l->names);
+		free(l);
+		return NULL;
+	}
 	l->opts = *o;
 	if (!l->opts.ringbuf_bytes)
 		l->opts.ringbuf_bytes = 8u << 20;
 	l->ks = ks;
 	l->fn = fn;
 	l->ctx = ctx;
-	l->scanner_fd = -1;
+	l->census_fd = -1;
 	verbose_libbpf = o->verbose;
 	libbpf_set_print(libbpf_print);
 
@@ -491,6 +678,8 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 	l->super_cache_scan = sym ? sym->addr : 0;
 	if (ksyms_range(ks, "shrinker_alloc", &l->alloc_start, &l->alloc_end))
 		l->alloc_start = l->alloc_end = 0;
+	if (l->alloc_start)
+		l->list_head = kallsyms_data("shrinker_list");
 
 	for (int h = 0; h < ST_NHOOKS; h++) {
 		choose(l, (enum st_hook)h);
@@ -504,14 +693,14 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 			 "try --backend auto, or -v to see the kernel's reasons",
 			 o->backend ? loader_backend_name(o->backend) : "auto",
 			 l->hooks[ST_HOOK_SHRINK].why);
-		free(l);
+		loader_close(l);
 		return NULL;
 	}
 
 	l->skel = open_with(l, l->chosen, l->opts.ringbuf_bytes, true);
 	if (!l->skel) {
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
-		free(l);
+		loader_close(l);
 		return NULL;
 	}
 	e = shrinktrace_bpf__load(l->skel);
@@ -527,7 +716,7 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 		if (!l->chosen[h].impl)
 			continue;
 		if (attach_choice(l->skel, &l->chosen[h], l->links, &l->nlinks, attached,
-				  &nattached, &l->scanner_fd, why, sizeof(why))) {
+				  &nattached, &l->census_fd, why, sizeof(why))) {
 			snprintf(err, errlen, "attaching the %s hook failed after calibration: %s",
 				 hook_names[h < ST_NHOOKS ? h : ST_HOOK_REGISTER], why);
 			loader_close(l);
@@ -540,7 +729,8 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 		loader_close(l);
 		return NULL;
 	}
-	l->next_scan_ns = loader_now_ns();
+	l->next_census_ns = loader_now_ns();
+	l->young_until_ns = l->next_census_ns + CENSUS_YOUNG_NS;
 	return l;
 }
 
@@ -552,6 +742,8 @@ void loader_close(struct loader *l)
 	for (int i = 0; i < l->nlinks; i++)
 		bpf_link__destroy(l->links[i]);
 	shrinktrace_bpf__destroy(l->skel);
+	free(l->pend);
+	free(l->names);
 	free(l);
 }
 
@@ -616,56 +808,57 @@ void loader_banner(const struct loader *l, FILE *f)
 		if (h[i].mech == ST_BACKEND_TRACEPOINT && i != ST_HOOK_SHRINK)
 			any = 1;
 	if (any) {
-		char item[160];
-		unsigned long long scan_ms = SCAN_INTERVAL_NS / 1000000;
-
-		fprintf(f, "shrinktrace: inferred (\"inferred\":true):");
+		fprintf(f, "shrinktrace: inferred (\"inferred\":true, \"evidence\" says how; "
+			"\"earliest_ts\"..\"ts\" is when):");
 		any = 0;
 		if (h[ST_HOOK_ALLOC].mech == ST_BACKEND_TRACEPOINT)
 			list_item(f, &any, "shrinker_alloc (address only, from kmem:kmalloc)");
-		if (h[ST_HOOK_REGISTER].mech == ST_BACKEND_TRACEPOINT) {
-			snprintf(item, sizeof(item), "shrinker_register (found by a %llu ms scan; "
-				 "short-lived shrinkers are missed)", scan_ms);
-			list_item(f, &any, item);
-		}
-		if (h[ST_HOOK_FREE].mech == ST_BACKEND_TRACEPOINT) {
-			snprintf(item, sizeof(item), "free_begin/free_end (refcount 0 and "
-				 "LIST_POISON2 seen by the scan, or at kfree: times are late by up "
-				 "to %llu ms)", scan_ms);
-			list_item(f, &any, item);
-		}
+		if (h[ST_HOOK_REGISTER].mech == ST_BACKEND_TRACEPOINT)
+			list_item(f, &any, "shrinker_register (at its first call, a census of "
+				  "shrinker_list, or its kfree)");
+		if (h[ST_HOOK_FREE].mech == ST_BACKEND_TRACEPOINT)
+			list_item(f, &any, "free_begin/free_end (refcount and LIST_POISON2 at a call "
+				  "or a census, or at its kfree)");
 		if (h[ST_HOOK_RCU_FREE].mech == ST_BACKEND_TRACEPOINT)
 			list_item(f, &any, "rcu_free (kmem:kfree of a tracked shrinker)");
 		fprintf(f, "\n");
 	}
 }
 
-static void maybe_scan(struct loader *l)
+/* The census period now: fast while a new shrinker is young. */
+static uint64_t census_period(const struct loader *l, uint64_t now)
+{
+	return now < l->young_until_ns ? CENSUS_FAST_NS : CENSUS_SLOW_NS;
+}
+
+static void maybe_census(struct loader *l)
 {
 	uint64_t now;
 
-	if (l->scanner_fd < 0)
+	if (l->census_fd < 0)
 		return;
 	now = loader_now_ns();
-	if (now < l->next_scan_ns)
+	if (now < l->next_census_ns)
 		return;
-	run_scanner(l->scanner_fd);
-	l->next_scan_ns = now + SCAN_INTERVAL_NS;
+	/* nothing to walk before &shrinker_list is known (mmap'ed .bss: no syscall) */
+	if (l->skel->bss->list_head_addr)
+		run_testrun(l->census_fd);
+	l->next_census_ns = now + census_period(l, now);
 }
 
 int loader_poll(struct loader *l, int timeout_ms)
 {
 	int n;
 
-	if (l->scanner_fd >= 0) {
+	if (l->census_fd >= 0) {
 		uint64_t now = loader_now_ns();
 		/* rounded up: a sub-millisecond remainder must not become a
 		 * busy loop of zero timeouts */
-		int scan_ms = l->next_scan_ns > now ?
-			      (int)((l->next_scan_ns - now + 999999) / 1000000) : 0;
+		int ms = l->next_census_ns > now ?
+			 (int)((l->next_census_ns - now + 999999) / 1000000) : 0;
 
-		if (timeout_ms < 0 || scan_ms < timeout_ms)
-			timeout_ms = scan_ms;
+		if (timeout_ms < 0 || ms < timeout_ms)
+			timeout_ms = ms;
 	}
 	n = ring_buffer__poll(l->rb, timeout_ms);
 	if (n >= 0) {
@@ -675,12 +868,131 @@ int loader_poll(struct loader *l, int timeout_ms)
 
 		n = m < 0 ? m : n + m;
 	}
-	maybe_scan(l);
+	maybe_census(l);
 	return n;
+}
+
+/* Deliver a record the loader makes itself (exit census). */
+static void deliver(struct loader *l, const struct st_rec *r)
+{
+	l->fn(r, l->ctx);
+}
+
+struct exit_scan {
+	uint32_t gen;		/* census_gen of the exit census */
+	uint64_t *addr;		/* registered, off the list, rcu_free not seen */
+	struct tracked_copy { uint64_t born_ts, ok_ts, fb_ts; uint32_t state, census; } *t;
+	size_t n, cap;
+	uint64_t open;		/* of those: allocated, never seen registered */
+};
+
+/* Tracked shrinkers the exit census did not list.  Layout: bpf/shrinktrace.bpf.c
+ * struct tracked; T_* bits as there. */
+#define XT_REGISTERED 0x02
+#define XT_FREE_BEGIN 0x04
+#define XT_FREE_END 0x08
+#define XT_GONE 0x10
+
+static void scan_unlisted(const struct loader *l, struct exit_scan *x)
+{
+	int fd = bpf_map__fd(l->skel->maps.tracked);
+	uint64_t key = 0, next;
+	void *prev = NULL;
+	struct tracked_copy v;
+
+	_Static_assert(sizeof(struct tracked_copy) == 32, "struct tracked changed");
+	x->n = 0;
+	x->open = 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v) || (v.state & XT_GONE))
+			continue;
+		if (v.census == x->gen)
+			continue;	/* still on shrinker_list */
+		/* Allocated and never seen registered: still being set up, or its end
+		 * went unseen (registered and freed, or freed unregistered, between two
+		 * censuses).  Either way the trace lost track of it. */
+		if (!(v.state & XT_REGISTERED))
+			x->open++;
+		if (x->n == x->cap) {
+			size_t cap = x->cap ? x->cap * 2 : 64;
+			uint64_t *a = realloc(x->addr, cap * sizeof(*a));
+			struct tracked_copy *t = a ? realloc(x->t, cap * sizeof(*t)) : NULL;
+
+			if (a)
+				x->addr = a;
+			if (!t)
+				return;
+			x->t = t;
+			x->cap = cap;
+		}
+		x->addr[x->n] = key;
+		x->t[x->n++] = v;
+	}
+}
+
+/* The end of the trace on the tracepoint backend: a last census; shrinkers it
+ * does not list are off shrinker_list (queued by call_rcu()), so wait up to
+ * EXIT_RCU_WAIT_NS for their kfree.  What is still missing then is written:
+ * the free_begin/free_end not seen yet (evidence "census"), and a `lost`
+ * record naming the shrinker whose rcu_free went unseen. */
+static void exit_census(struct loader *l)
+{
+	struct exit_scan x = { 0 };
+	uint64_t end = loader_now_ns() + EXIT_RCU_WAIT_NS;
+
+	if (l->census_fd < 0 || !l->skel->bss->list_head_addr)
+		return;
+	for (;;) {
+		/* a census each round: a shrinker still registering gets listed */
+		run_testrun(l->census_fd);
+		x.gen = l->skel->bss->census_gen;
+		ring_buffer__consume(l->rb);
+		scan_unlisted(l, &x);
+		if (!x.n || loader_now_ns() >= end)
+			break;
+		ring_buffer__poll(l->rb, 20);
+	}
+	l->exit_open = x.open;
+	ring_buffer__consume(l->rb);	/* what the kernel wrote before, first */
+	for (size_t i = 0; i < x.n; i++) {
+		struct st_rec r = { .ts = loader_now_ns(), .pid = 0, .inferred = true,
+				    .has = ST_HAS_SHRINKER | ST_HAS_EARLIEST | ST_HAS_EVIDENCE,
+				    .shrinker = x.addr[i], .evidence = ST_EVID_CENSUS, .id = -1 };
+		uint64_t last = x.t[i].ok_ts > x.t[i].born_ts ? x.t[i].ok_ts : x.t[i].born_ts;
+
+		snprintf(r.comm, sizeof(r.comm), "[inferred]");
+		r.earliest_ts = last;
+		/* Off shrinker_list after being on it: shrinker_free() ran.  Never
+		 * seen registered: nothing is known but that it is out of sight. */
+		if (!(x.t[i].state & XT_REGISTERED))
+			x.t[i].state |= XT_FREE_BEGIN | XT_FREE_END;
+		if (!(x.t[i].state & XT_FREE_BEGIN)) {
+			r.type = ST_FREE_BEGIN;
+			deliver(l, &r);
+		}
+		if (x.t[i].fb_ts)
+			r.earliest_ts = x.t[i].fb_ts;
+		if (!(x.t[i].state & XT_FREE_END)) {
+			r.type = ST_FREE_END;
+			deliver(l, &r);
+		}
+		r.type = ST_LOST;
+		r.inferred = false;
+		r.has |= ST_HAS_COUNT;
+		r.count = 1;
+		r.evidence = ST_EVID_UNLISTED;
+		deliver(l, &r);
+		l->exit_lost++;
+	}
+	free(x.addr);
+	free(x.t);
 }
 
 void loader_detach(struct loader *l)
 {
+	exit_census(l);
 	for (int i = 0; i < l->nlinks; i++)
 		bpf_link__destroy(l->links[i]);
 	l->nlinks = 0;
@@ -688,11 +1000,29 @@ void loader_detach(struct loader *l)
 
 int loader_drain(struct loader *l)
 {
-	/* A last scan, so that a shrinker freed just before the stop has its
-	 * inferred free_begin/free_end. */
-	if (l->scanner_fd >= 0)
-		run_scanner(l->scanner_fd);
 	return ring_buffer__consume(l->rb);
+}
+
+void loader_account(const struct loader *l, struct sink_kernel *out)
+{
+	const struct st_lifecycle *lc;
+
+	memset(out, 0, sizeof(*out));
+	out->skipped_runs = loader_recursion_misses(l);
+	if (l->census_fd < 0 || !l->skel->bss)
+		return;
+	lc = &l->skel->bss->lifecycle;
+	out->lifecycle = true;
+	out->allocs = lc->allocs;
+	out->rcu_kfree = lc->rcu_kfree;
+	out->rcu_reuse = lc->rcu_reuse;
+	out->exit_lost = l->exit_lost;
+	out->exit_open = l->exit_open;
+	out->census_known = l->skel->bss->list_head_addr != 0;
+	out->census_runs = lc->census_runs;
+	out->census_listed = lc->census_listed;
+	out->census_capped = lc->census_capped != 0;
+	out->untracked = lc->untracked;
 }
 
 /* Per-CPU map values come as one slot per possible CPU, each rounded up to
@@ -745,7 +1075,8 @@ static void percpu_sum(void *sum, size_t vsz, const char *vals, int ncpu,
 
 static uint64_t read_drops(const struct loader *l, bool take)
 {
-	struct drops { uint64_t pending, total; } *v;
+	/* struct drop_count of bpf/shrinktrace.bpf.c */
+	struct drops { uint64_t pending, total, submits, scratch; } *v;
 	uint32_t zero = 0;
 	uint64_t sum = 0;
 	int fd = bpf_map__fd(l->skel->maps.drops), ncpu, e;

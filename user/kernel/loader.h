@@ -71,6 +71,11 @@ struct loader;
 struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 			   loader_event_fn fn, void *ctx, char *err, size_t errlen);
 
+/* Open the embedded BPF object (nothing is loaded: no privileges needed) and
+ * find every program that the loader's table of implementations names.
+ * Returns 0, or -1 with a one-line reason (which hook, which name) in err. */
+int loader_self_check(char *err, size_t errlen);
+
 /* Detach everything and free.  NULL is ignored. */
 void loader_close(struct loader *l);
 
@@ -86,12 +91,18 @@ const char *loader_backend_summary(const struct loader *l);
  * event types this set cannot see or only infers. */
 void loader_banner(const struct loader *l, FILE *f);
 
-/* Wait up to timeout_ms for events and deliver them; also runs the scanner of
- * the inferring backend when it is due.  Returns the number of events
+/* Wait up to timeout_ms for events and deliver them; also runs the census of
+ * shrinker_list (tracepoint backend) when it is due: every second, every 10 ms
+ * for a second after a shrinker_alloc.  Returns the number of events
  * delivered, or a negative errno (-EINTR on a signal). */
 int loader_poll(struct loader *l, int timeout_ms);
 
-/* Detach every probe; the ring buffer stays readable. */
+/* Detach every probe; the ring buffer stays readable.  On the tracepoint
+ * backend a last census first finds the shrinkers already off shrinker_list,
+ * waits up to a second for their RCU frees, and delivers (through the event
+ * callback) their free_begin/free_end not seen yet and one `lost` record
+ * (count 1, naming the shrinker, evidence "unlisted") for each rcu_free still
+ * unseen. */
 void loader_detach(struct loader *l);
 
 /* Deliver whatever is in the ring buffer now, without waiting. */
@@ -133,6 +144,15 @@ int loader_read_task_stats(const struct loader *l, loader_task_stat_fn fn, void 
  * address starts from 0.  Returns 0, or a negative errno (-ENOENT when the
  * shrinker has no entry). */
 int loader_take_call_stats(const struct loader *l, uint64_t shrinker, struct st_call_stat *out);
+
+struct sink_kernel;
+
+/* Fill *out with the kernel side's account for the summary: runs the
+ * kernel skipped, and on the tracepoint backend how each generation's end
+ * was known (rcu_free at kmem:kfree, by address reuse, unseen: the lost
+ * records of the exit census, so call after loader_detach()) and the
+ * census counters (bpf/shrinktrace.h struct st_lifecycle). */
+void loader_account(const struct loader *l, struct sink_kernel *out);
 
 /* Runs of our attached programs the kernel skipped because the program was
  * already running on that CPU (bpf_prog_info.recursion_misses, 5.12+): a

@@ -84,6 +84,16 @@ void st_rec_from_event(struct st_rec *r, const struct st_event *e, const struct 
 	ST_FIELDS(NOCOPY, COPY)
 #undef COPY
 #undef NOCOPY
+	/* a lost record may name the shrinker whose rcu_free went unseen */
+	if (r->type == ST_LOST && (e->flags & ST_F_SHRINKER)) {
+		r->shrinker = e->shrinker;
+		r->has |= ST_HAS_SHRINKER;
+	}
+	/* how the tracepoint backend knows an inferred event */
+	if (e->evidence && e->evidence < ST_EVID_MAX) {
+		r->evidence = e->evidence;
+		r->has |= ST_HAS_EVIDENCE;
+	}
 	/* fill_ids() reads flags and id on a real shrinker_alloc() and on every
 	 * registration; an allocation inferred from kmem:kmalloc has neither */
 	if (r->type == ST_SHRINKER_ALLOC && r->inferred) {
@@ -91,6 +101,9 @@ void st_rec_from_event(struct st_rec *r, const struct st_event *e, const struct 
 		r->flags = 0;
 		r->id = -1;
 	}
-	if ((r->has & ST_HAS_SHRINKER) && !st_shrinker_name(e, ks, r->name, sizeof(r->name)))
+	if ((r->has & ST_HAS_SHRINKER) && r->type != ST_LOST &&
+	    !st_shrinker_name(e, ks, r->name, sizeof(r->name)))
 		r->has |= ST_HAS_NAME;
 }
+
+_Static_assert(ST_EVID_MAX == ST_REC_EVIDENCE_N, "enum st_evidence and log/event.c differ");

@@ -61,6 +61,29 @@ enum st_type st_type_from_name_n(const char *name, size_t len)
 	return ST_UNKNOWN;
 }
 
+/* Indexed by enum st_evidence (bpf/shrinktrace.h). */
+static const char *const evidence_names[ST_REC_EVIDENCE_N] = {
+	[1] = "kmalloc", [2] = "call", [3] = "kfree", [4] = "census", [5] = "reuse", [6] = "unlisted",
+};
+
+const char *st_evidence_name(unsigned e)
+{
+	return e < ST_REC_EVIDENCE_N ? evidence_names[e] : NULL;
+}
+
+unsigned st_evidence_from_name(const char *name)
+{
+	return name ? st_evidence_from_name_n(name, strlen(name)) : 0;
+}
+
+unsigned st_evidence_from_name_n(const char *name, size_t n)
+{
+	for (unsigned e = 1; e < ST_REC_EVIDENCE_N; e++)
+		if (strlen(evidence_names[e]) == n && !memcmp(name, evidence_names[e], n))
+			return e;
+	return 0;
+}
+
 const char *st_vkind_name(enum st_vkind k)
 {
 	if ((unsigned)k >= ST_V_NKINDS)

@@ -52,6 +52,12 @@ enum st_type {
 #define ST_HAS_DURATION	  (1u << 8)
 #define ST_HAS_COUNT	  (1u << 9)	/* lost */
 #define ST_HAS_ID	  (1u << 10)
+#define ST_HAS_EARLIEST	  (1u << 11)	/* earliest_ts (inferred events) */
+#define ST_HAS_EVIDENCE	  (1u << 12)	/* evidence (inferred events, lost) */
+
+/* "evidence": how the tracepoint backend knows an inferred event; the values
+ * are those of enum st_evidence in bpf/shrinktrace.h (ABI). */
+#define ST_REC_EVIDENCE_N 7
 
 /* Sets of event types (bit t for enum st_type t), for the field table. */
 #define ST_T(t) (1u << (t))
@@ -131,7 +137,11 @@ enum st_type {
 	FK(duration_ns, uint64_t, , "duration_ns", ST_FT_U64, 0, 0, ST_HAS_DURATION,		\
 	   ST_T(ST_SHRINK_END), 0, ST_RD_KEEP, ST_OUT_PF, duration_ns, 0)			\
 	FK(count, uint64_t, , "count", ST_FT_U64, 0, 0, ST_HAS_COUNT, ST_T(ST_LOST),		\
-	   ST_T(ST_LOST), ST_RD_KEEP, ST_OUT_PF, freed, 0)
+	   ST_T(ST_LOST), ST_RD_KEEP, ST_OUT_PF, freed, 0)					\
+	F(evidence, unsigned, , "evidence", ST_FT_EVIDENCE, 0, 0, ST_HAS_EVIDENCE, ST_T_EVENTS,	\
+	  0, ST_RD_KEEP, ST_OUT_PF)								\
+	FK(earliest_ts, uint64_t, , "earliest_ts", ST_FT_U64, 0, 0, ST_HAS_EARLIEST,		\
+	   ST_T_EVENTS, 0, ST_RD_KEEP, ST_OUT_PF, earliest_ts, ST_F_EARLIEST)
 
 /* How a field is written and read (st_field.ftype). */
 enum st_ftype {
@@ -142,6 +152,8 @@ enum st_ftype {
 	ST_FT_STR,	/* string, cut (at a UTF-8 boundary) to the member's size - 1 */
 	ST_FT_FLAG,	/* `true`, written only when set; false when absent */
 	ST_FT_FREED,	/* JSON integer, or "empty" for SHRINK_EMPTY (ST_FREED_EMPTY) */
+	ST_FT_EVIDENCE,	/* a name of st_evidence_name() ("kfree", ...), stored as its number;
+			 * a name this version does not know reads as absent */
 };
 
 /* What --redact does to a field (st_field.redact; log/redact.c). */
@@ -246,6 +258,12 @@ struct st_violation {
 const char *st_type_name(enum st_type t);
 /* Event type for a JSON name; ST_UNKNOWN when the name is not one of docs/event-log.md. */
 enum st_type st_type_from_name(const char *name);
+/* JSON name of an evidence value ("kmalloc", "call", "kfree", "census", "reuse",
+ * "unlisted"); NULL when out of range or 0. */
+const char *st_evidence_name(unsigned e);
+/* Evidence value for a JSON name (n bytes); 0 when unknown. */
+unsigned st_evidence_from_name(const char *name);
+unsigned st_evidence_from_name_n(const char *name, size_t n);
 /* The same for name[0..len), which need not be NUL-terminated. */
 enum st_type st_type_from_name_n(const char *name, size_t len);
 /* JSON name of a violation kind ("stale_next", ...). */

@@ -91,6 +91,10 @@ int st_jsonl_format_rec(char *buf, size_t len, const struct st_rec *r)
 		case ST_FT_STR:
 			jw_qstr(&w, p, f->size);
 			break;
+		case ST_FT_EVIDENCE:
+			jw_qstr(&w, st_evidence_name(*(const unsigned *)p) ?
+				    st_evidence_name(*(const unsigned *)p) : "", 16);
+			break;
 		case ST_FT_FLAG:
 			break;
 		}

@@ -34,6 +34,31 @@ const char *report_violation_line(const struct st_violation *v, char *buf, size_
 	return buf;
 }
 
+/* The kernel side's account (struct sink_kernel): nothing in replay. */
+static void report_kernel(const struct sink_kernel *k, FILE *f)
+{
+	if (k->skipped_runs)
+		fprintf(f, "  skipped: the kernel skipped %" PRIu64 " runs of our programs that "
+			"would have nested on a CPU (an interrupt during one of them); an inferred "
+			"rcu_free may be missing\n", k->skipped_runs);
+	if (!k->lifecycle)
+		return;
+	fprintf(f, "  lifecycle: %" PRIu64 " shrinker_alloc; rcu_free %" PRIu64 " at kmem:kfree, %"
+		PRIu64 " inferred from address reuse (kfree unseen), %" PRIu64 " unseen by the end "
+		"(lost records, %" PRIu64 " of them never seen registered)\n", k->allocs,
+		k->rcu_kfree, k->rcu_reuse, k->exit_lost, k->exit_open);
+	if (!k->census_known)
+		fprintf(f, "  census: not run (&shrinker_list not known yet: no call and no kfree "
+			"of a registered shrinker seen)\n");
+	else
+		fprintf(f, "  census: %" PRIu64 " walks of shrinker_list, %" PRIu64 " listed at the "
+			"last%s\n", k->census_runs, k->census_listed,
+			k->census_capped ? " (capped: some walks stopped early)" : "");
+	if (k->untracked)
+		fprintf(f, "  untracked: %" PRIu64 " shrinkers not tracked (tracked map full)\n",
+			k->untracked);
+}
+
 static void note_error(struct report_sink *r)
 {
 	if (!r->err && ferror(r->f))
@@ -86,10 +111,7 @@ static void sum_finish(struct sink *s, const struct sink_state *st)
 	fprintf(f, "\n  lost: %" PRIu64 " events dropped by the kernel side (ring buffer "
 		"full)%s; %" PRIu64 " arrived after the reorder window\n", st->kernel_lost,
 		st->kernel_lost ? ": raise --ringbuf-size" : "", cs->late);
-	if (st->skipped_runs)
-		fprintf(f, "  skipped: the kernel skipped %" PRIu64 " runs of our programs that "
-			"would have nested on a CPU (an interrupt during one of them); an inferred "
-			"rcu_free may be missing\n", st->skipped_runs);
+	report_kernel(&st->kernel, f);
 	fprintf(f, "  shrinkers seen: %" PRIu64 "\n", cs->shrinkers_seen);
 	fprintf(f, "  violations:");
 	for (int k = 0; k < ST_V_NKINDS; k++) {

@@ -80,6 +80,26 @@ struct sink_event {
 					 * events that carry none (shrink_end, frees) */
 };
 
+/* The kernel side's own account of a live run, for the summary
+ * (loader_account(); all zero in replay).  On the tracepoint backend the
+ * end of a generation is seen at kmem:kfree, inferred from address reuse,
+ * or not seen at all (lost records written at exit); the census is the
+ * walk of shrinker_list that infers registration and frees. */
+struct sink_kernel {
+	uint64_t skipped_runs;		/* runs the kernel skipped (bpf_prog_info.recursion_misses) */
+	bool lifecycle;			/* the tracepoint backend's numbers below are valid */
+	uint64_t allocs;		/* shrinker_alloc seen at kmem:kmalloc */
+	uint64_t rcu_kfree;		/* rcu_free seen at kmem:kfree */
+	uint64_t rcu_reuse;		/* rcu_free inferred from address reuse */
+	uint64_t exit_lost;		/* generations never seen ending: lost records at exit */
+	uint64_t exit_open;		/* of those, never seen registered */
+	bool census_known;		/* &shrinker_list was found: the census ran */
+	uint64_t census_runs;		/* walks of shrinker_list */
+	uint64_t census_listed;		/* shrinkers listed at the last walk */
+	bool census_capped;		/* a walk stopped at ST_CENSUS_MAX entries */
+	uint64_t untracked;		/* shrinkers not tracked: the tracked map was full */
+};
+
 /* The state of a run, for tick and finish. */
 struct sink_state {
 	uint64_t now_ns;		/* CLOCK_MONOTONIC now (live), or the last ts (replay) */
@@ -90,7 +110,7 @@ struct sink_state {
 	const struct life *life;	/* per-name lifecycle (engine/lifecycle.h) */
 	uint64_t violations;		/* reported so far */
 	uint64_t kernel_lost;		/* events the kernel side dropped */
-	uint64_t skipped_runs;		/* BPF program runs the kernel skipped (recursion) */
+	struct sink_kernel kernel;	/* finish, live only: the kernel side's account */
 	bool stats_oom;			/* the statistics are incomplete */
 	/* Bring stats up to date before reading it (stats-only mode: read the
 	 * kernel's maps, a few syscalls); NULL when always current.  For sinks
