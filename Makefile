@@ -51,9 +51,12 @@ BPF_OBJ   := $(BUILD)/shrinktrace.bpf.o
 SKEL      := $(BUILD)/shrinktrace.skel.h
 FUZZ_SECONDS ?= 60
 # the replay path's code: everything but the CLI entry, the tracer and the BPF loader (libbpf)
-FUZZ_SRCS := tests/fuzz/fuzz_replay.c $(filter-out user/front/main.c user/front/trace.c user/sinks/metrics.c \
+FUZZ_SRCS := $(filter-out user/front/main.c user/front/trace.c user/sinks/metrics.c \
 	     user/kernel/loader.c,$(USER_SRCS))
+# fuzz_replay: reader -> correlator -> writer, stats, CSV/Perfetto sinks;
+# fuzz_convert: `shrinktrace redact` and the CSV conversion (issue 15.7)
 FUZZ_BIN  := $(BUILD)/fuzz/fuzz_replay
+FUZZ_BINS := $(FUZZ_BIN) $(BUILD)/fuzz/fuzz_convert
 
 .PHONY: all clean install uninstall check unit-test replay-test live-test deps static bench demo lab-test
 .PHONY: asan fuzz
@@ -110,7 +113,7 @@ live-test: $(BUILD)/shrinktrace
 # Everything: unit tests, replay corpus and scenarios (also under ASan+UBSan),
 # fuzz regressions and a FUZZ_SECONDS fuzz session (ST_SKIP_FUZZ=1 skips it),
 # live tracing (root).
-check: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog $(BUILD)/relog $(UNIT_BINS) asan $(FUZZ_BIN)
+check: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog $(BUILD)/relog $(UNIT_BINS) asan $(FUZZ_BINS)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-all.sh $(BUILD)
 
 # The binary and unit tests built with ASan+UBSan into $(BUILD)/asan.
@@ -118,28 +121,32 @@ asan:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan ST_SAN=1 $(BUILD)/asan/shrinktrace \
 		$(patsubst $(BUILD)/%,$(BUILD)/asan/%,$(UNIT_BINS))
 
-# libFuzzer target over the replay path (reader -> correlator -> writer), tests/fuzz/.
-# `make fuzz FUZZ_SECONDS=600`; a crash stops it with the input in $(BUILD)/fuzz/artifacts.
-$(FUZZ_BIN): $(FUZZ_SRCS) $(USER_HDRS) bpf/shrinktrace.h
+# libFuzzer targets (tests/fuzz/fuzz_*.c) over the replay path and over redact and the
+# conversions.  `make fuzz FUZZ_SECONDS=600`; a crash stops it with the input in
+# $(BUILD)/fuzz/NAME.artifacts.
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) $(USER_HDRS) bpf/shrinktrace.h
 	@mkdir -p $(@D)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
 		-fno-sanitize-recover=all -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Ibpf -Iuser \
-		-o $@ $(FUZZ_SRCS) -ljson-c -lm
+		-o $@ $< $(FUZZ_SRCS) -ljson-c -lm
 
-fuzz: $(FUZZ_BIN)
-	tests/fuzz/run.sh fuzz $(FUZZ_BIN) $(FUZZ_SECONDS)
+# every target for FUZZ_SECONDS each
+fuzz: $(FUZZ_BINS)
+	@set -e; for b in $(FUZZ_BINS); do tests/fuzz/run.sh fuzz $$b $(FUZZ_SECONDS); done
 
 # What tracing costs (root): the overhead table of tools/bench/overhead.sh, the fixed
 # costs (idle CPU of each mode next to bpftrace's, ns added to each kmalloc()/kfree():
 # tools/bench/kcost.py), the fentry pair against a reference pair in the 6.12 lab guest
 # (tools/bench/fcost.sh; LAB_CACHE=... reuses downloads), then the replay throughput.
-# None is a test: they print numbers.
+# Then crafted hash keys against ordinary ones (tools/bench/hash_bench.py; HASH_BENCH_OLD=
+# another build's binary to compare with).  None is a test: they print numbers.
 bench: $(BUILD)/shrinktrace $(BUILD)/shrinkstress $(BUILD)/genlog $(BUILD)/kfreebench $(BUILD)/allocbench
 	tools/bench/overhead.sh $(BUILD)
 	python3 tools/bench/kcost.py $(BUILD)
 	tools/bench/fcost.sh
 	tools/bench/replay_bench.sh $(BUILD)/shrinktrace
 	tools/bench/metrics_bench.sh $(BUILD)
+	tools/bench/hash_bench.py $(BUILD)/shrinktrace $(HASH_BENCH_OLD)
 
 # tests/package/fields.sh: the log writer's output on the replay corpus (not installed).
 $(BUILD)/relog: tests/package/relog.c $(LIB_OBJS)

@@ -4,8 +4,9 @@
 #   2. replay tests: ../shared/scenarios, tests/replay/corpus, tests/replay/bad
 #   2a. unit-asan, replay-asan: the same with BUILD_DIR/asan (ASan+UBSan build,
 #       tests/sanitized.sh: any sanitizer report fails)
-#   2b. fuzz-regressions: tests/fuzz/regressions/* through the fuzz target and the
-#       sanitized binary; fuzz: a FUZZ_SECONDS (60) libFuzzer session (ST_SKIP_FUZZ=1 skips it)
+#   2b. fuzz-regressions: tests/fuzz/regressions/* through both fuzz targets
+#       (fuzz_replay, fuzz_convert) and the sanitized binary; fuzz: a FUZZ_SECONDS (60)
+#       libFuzzer session of each (ST_SKIP_FUZZ=1 skips them)
 #   2c. man: the man page renders and documents every option of each --help
 #       (tests/package/man.sh); docs: README.md within 250 lines, every docs link
 #       resolves (tests/package/docs.sh); event-log-fields: every field the log writer writes
@@ -13,11 +14,11 @@
 #       package builds from a clean copy, passes lintian, installs into a scratch
 #       root and runs there; make install/uninstall (tests/package/run.sh)
 #   3. live tracing on this kernel (root; skipped with a reason otherwise)
-#   3b. metrics: --metrics against a real Prometheus, hostile clients, --rotate, the
+#   3a. metrics: --metrics against a real Prometheus, hostile clients, --rotate, the
 #       systemd unit (tests/live/metrics.sh; root, skipped with a reason otherwise)
-#   3a. stress: build/shrinkstress workloads, cleanup, signals, one run under the
+#   3b. stress: build/shrinkstress workloads, cleanup, signals, one run under the
 #       tracer (tests/stress/run.sh; root, skipped with a reason otherwise)
-#   3b. xcheck: 2000 tmpfs shrinker generations under the tracer against a raw tracefs
+#   3c. xcheck: 2000 tmpfs shrinker generations under the tracer against a raw tracefs
 #       recording of kmem:kmalloc/kfree: every lifecycle complete or its miss counted
 #       (tests/live/xcheck.py; root, skipped with a reason otherwise; ~40 s)
 #   4. the real-kernel lab: Debian 6.12 and 6.1 kernels under QEMU with the
@@ -67,10 +68,12 @@ else
 	fail=$((fail + 1)); bad_suites+=("asan")
 fi
 run_suite "fuzz-regressions" tests/sanitized.sh tests/fuzz/run.sh regress "$BUILD/fuzz/fuzz_replay" "$BUILD/asan/shrinktrace"
+run_suite "fuzz-regressions convert" tests/sanitized.sh tests/fuzz/run.sh regress "$BUILD/fuzz/fuzz_convert"
 if [ -n "${ST_SKIP_FUZZ:-}" ]; then
 	echo "=== fuzz"; echo "SKIP fuzz: ST_SKIP_FUZZ is set"; skip=$((skip + 1))
 else
 	run_suite "fuzz" tests/fuzz/run.sh fuzz "$BUILD/fuzz/fuzz_replay" "${FUZZ_SECONDS:-60}"
+	run_suite "fuzz convert" tests/fuzz/run.sh fuzz "$BUILD/fuzz/fuzz_convert" "${FUZZ_SECONDS:-60}"
 fi
 run_suite "man" tests/package/man.sh "$BUILD/shrinktrace"
 run_suite "docs" tests/package/docs.sh

@@ -2,11 +2,11 @@
 # tests/fuzz/run.sh - the fuzz suites of `make check` and `make fuzz`.
 #
 #   tests/fuzz/run.sh fuzz BIN SECONDS
-#       a libFuzzer session of BIN (build/fuzz/fuzz_replay) for SECONDS over the
-#       seeds (tests/fuzz/seeds) and the growing corpus next to BIN (BIN's
-#       dir/corpus), with the format's dictionary, at nice 19 (FUZZ_NICE).  A
-#       crash, leak, sanitizer report or timeout fails; the input is kept in
-#       BIN's dir/artifacts/.  The full log is BIN's dir/fuzz.log.
+#       a libFuzzer session of BIN (build/fuzz/fuzz_replay, build/fuzz/fuzz_convert)
+#       for SECONDS over the seeds (tests/fuzz/seeds) and the growing corpus next
+#       to BIN (BIN.corpus), with the format's dictionary, at nice 19 (FUZZ_NICE).
+#       A crash, leak, sanitizer report or timeout fails; the input is kept in
+#       BIN.artifacts/.  The full log is BIN.log.
 #   tests/fuzz/run.sh regress BIN [SHRINKTRACE]
 #       every tests/fuzz/regressions/* through BIN (one process each, then all
 #       in one process in name order: NAME-1-..., NAME-2-... pairs reproduce
@@ -30,27 +30,29 @@ if [ ! -x "$bin" ]; then
 	summary
 fi
 dir=$(dirname "$bin")
+name=$(basename "$bin")
 
 case $mode in
 fuzz)
 	secs=${3:-60}
-	mkdir -p "$dir/corpus" "$dir/artifacts"
-	log=$dir/fuzz.log
+	corpus=$dir/$name.corpus arts=$dir/$name.artifacts
+	mkdir -p "$corpus" "$arts"
+	log=$dir/$name.log
 	echo "fuzz: $secs s of $bin, log in ${log#"$root"/}"
-	tmplog=$(mktemp "$dir/fuzz.log.XXXXXX")	# sessions may run side by side
+	tmplog=$(mktemp "$dir/$name.log.XXXXXX")	# sessions may run side by side
 	# shellcheck disable=SC2086
 	${FUZZ_NICE-nice -n 19} "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-max_len=16384 -dict=tests/fuzz/shrinktrace.dict -print_final_stats=1 \
-		-artifact_prefix="$dir/artifacts/" "$dir/corpus" tests/fuzz/seeds >"$tmplog" 2>&1
+		-artifact_prefix="$arts/" "$corpus" tests/fuzz/seeds >"$tmplog" 2>&1
 	rc=$?
 	grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^Done [0-9]+ runs|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb|new_units_added)' "$tmplog" |
 		sed 's/^/  /'
-	echo "  corpus: $(find "$dir/corpus" -type f | wc -l) inputs in ${dir#"$root"/}/corpus"
+	echo "  corpus: $(find "$corpus" -type f | wc -l) inputs in ${corpus#"$root"/}"
 	if [ "$rc" -eq 0 ]; then
-		ok "fuzz session ($secs s)"
+		ok "fuzz session $name ($secs s)"
 	else
-		grep -E '^==[0-9]+==ERROR|SUMMARY:|runtime error|^fuzz_replay:|Test unit written to|ALARM|timeout' "$tmplog" | head -20 | sed 's/^/  /'
-		ko "fuzz session" "libFuzzer exit $rc: fix the code, then keep the input above in tests/fuzz/regressions/ (see ${log#"$root"/})"
+		grep -E '^==[0-9]+==ERROR|SUMMARY:|runtime error|^fuzz_[a-z]*:|Test unit written to|ALARM|timeout' "$tmplog" | head -20 | sed 's/^/  /'
+		ko "fuzz session $name" "libFuzzer exit $rc: fix the code, then keep the input above in tests/fuzz/regressions/ (see ${log#"$root"/})"
 	fi
 	mv -f "$tmplog" "$log"
 	;;
@@ -61,9 +63,9 @@ regress)
 	trap 'rm -rf "$tmp"' EXIT
 	for f in tests/fuzz/regressions/*; do
 		[ -f "$f" ] || continue
-		name=regress/$(basename "$f")
+		tname=regress/$name/$(basename "$f")
 		if ! "$bin" "$f" >"$tmp/log" 2>&1; then
-			ko "$name" "fuzz target: $(grep -E 'ERROR|SUMMARY|runtime error|^fuzz_replay:' "$tmp/log" | head -3 | tr '\n' ' ')"
+			ko "$tname" "fuzz target: $(grep -E 'ERROR|SUMMARY|runtime error|^fuzz_[a-z]*:' "$tmp/log" | head -3 | tr '\n' ' ')"
 			continue
 		fi
 		if [ -n "$st" ]; then
@@ -72,22 +74,22 @@ regress)
 			case $rc in
 			0 | 3) ;;
 			1)	if [ "$(wc -l <"$tmp/err")" != 1 ] || ! grep -qE '^[^:]+:[0-9]+: ' "$tmp/err"; then
-					ko "$name" "replay error is not one FILE:LINE: reason line: $(head -c 300 "$tmp/err" | tr '\n' '|')"
+					ko "$tname" "replay error is not one FILE:LINE: reason line: $(head -c 300 "$tmp/err" | tr '\n' '|')"
 					continue
 				fi ;;
-			*)	ko "$name" "replay exit $rc: $(head -3 "$tmp/err" | tr '\n' ' ')"; continue ;;
+			*)	ko "$tname" "replay exit $rc: $(head -3 "$tmp/err" | tr '\n' ' ')"; continue ;;
 			esac
 		fi
-		ok "$name"
+		ok "$tname"
 	done
 	# all in one process, in name order: state one input leaves behind (the
 	# parser's, the engine's statics) must not change how the next one reads
 	set -- tests/fuzz/regressions/*
 	if [ -f "$1" ]; then
 		if "$bin" "$@" >"$tmp/log" 2>&1; then
-			ok "regress/all-in-one-process"
+			ok "regress/$name/all-in-one-process"
 		else
-			ko "regress/all-in-one-process" "fuzz target: $(grep -E 'ERROR|SUMMARY|runtime error|^fuzz_replay:' "$tmp/log" | head -3 | tr '\n' ' ')"
+			ko "regress/$name/all-in-one-process" "fuzz target: $(grep -E 'ERROR|SUMMARY|runtime error|^fuzz_[a-z]*:' "$tmp/log" | head -3 | tr '\n' ' ')"
 		fi
 	else
 		echo "(no regression inputs in tests/fuzz/regressions)"

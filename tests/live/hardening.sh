@@ -11,7 +11,7 @@
 #    no task name is left, replay of the log is clean;
 #  - SIGKILL: every BPF program, link and map the tracer created (bpftool, ids
 #    new since before it started) is gone soon after (polled up to 10 s), and
-#    its command, still running, holds no BPF object.
+#    its command held no BPF object (it ends by PR_SET_PDEATHSIG: issue15.sh).
 hworkload=$(cd "$here/../.." && pwd)/tools/workload/tmpfs-churn
 
 # ---- --mode ------------------------------------------------------------------------
@@ -59,6 +59,8 @@ data = open(sys.argv[1], "rb").read()
 if not data.endswith(b"\n"):
     print("the log ends inside a line: %r" % data[-40:]); sys.exit()
 for i, l in enumerate(data.decode().splitlines(), 1):
+    if not l.strip():
+        continue	# padding: a reader skips blank lines (docs/event-log.md)
     try:
         json.loads(l)
     except Exception as e:
@@ -160,6 +162,11 @@ else
 			bpf_ids $k | sort | comm -13 "$tmp/h-before.$k" - >"$tmp/h-ours.$k"
 			ours="$ours $k=$(grep -c . "$tmp/h-ours.$k")"
 		done
+		# the command, while the tracer runs, holds no BPF object of it
+		held=""
+		if [ -n "$child" ] && [ -d "/proc/$child/fd" ]; then
+			held=$(ls -l "/proc/$child/fd" 2>/dev/null | grep -c 'anon_inode:bpf')
+		fi
 		kill -KILL "$pid"
 		wait "$pid" 2>/dev/null
 		left=""
@@ -172,10 +179,6 @@ else
 			[ -z "$left" ] && break
 			sleep 0.2
 		done
-		held=""
-		if [ -n "$child" ] && [ -d "/proc/$child/fd" ]; then
-			held=$(ls -l "/proc/$child/fd" 2>/dev/null | grep -c 'anon_inode:bpf')
-		fi
 		if [ ! -s "$tmp/h-ours.prog" ] || [ ! -s "$tmp/h-ours.map" ]; then
 			ko sigkill-detach "no new BPF program or map seen while the tracer ran:$ours"
 		elif [ -n "$left" ]; then ko sigkill-detach "still there 10 s after SIGKILL:$left (of$ours)"

@@ -15,6 +15,9 @@
 #  - filters (-p, --comm, --min-latency, --shrinker) and --stats-only (tests/live/filters.sh).
 #  - --mode, a full file system, stdout's reader gone, --redact=all, and nothing
 #    left attached after SIGKILL (tests/live/hardening.sh).
+#  - issue 15: fresh log files, SIGKILL under load, closed descriptors, signals
+#    around the command, escapes in task names, two tracers, capabilities, a
+#    removed log directory (tests/live/issue15.sh).
 # No tracefs is needed: the tracer attaches tp_btf programs through bpf() alone.
 # Prints PASS/FAIL per case and "N passed, M failed, K skipped"; SKIP (exit 0)
 # when not root, without BTF, or when bpf() is refused.
@@ -311,6 +314,9 @@ else ok command-false; fi
 
 # ---- output files, --redact, SIGKILL ----------------------------------------------
 . "$here/hardening.sh"
+
+# ---- issue 15: fresh files, kills, descriptors, signals, escapes, capabilities ----------
+. "$here/issue15.sh"
 
 echo "# live: $(ms_since "$t_start") ms in all (churn ${churn_ms} ms)"
 echo "$pass passed, $fail failed, $skip skipped"

@@ -119,6 +119,9 @@ fi
 # redact, output files (--mode, reader gone, full disk), caps
 . tests/replay/hardening.sh
 
+# issue 15: outputs that are inputs, bounded memory, redaction, runs, escapes, numbers
+. tests/replay/issue15.sh
+
 summary="$pass passed, $fail failed"
 [ "$skip" -gt 0 ] && summary="$summary, $skip skipped"
 echo "$summary"

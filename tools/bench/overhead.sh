@@ -86,6 +86,8 @@ events = lost = 0
 if mode != "untraced":
     try:
         for line in open(log, errors="replace"):
+            if not line.strip():
+                continue	# padding lines of the log (docs/event-log.md)
             if mode == "bpftrace":
                 events += line.startswith("shrink_")
             elif '"type":"lost"' in line:

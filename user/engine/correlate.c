@@ -574,7 +574,7 @@ static void on_shrink_end(struct corr *c, const struct st_rec *r)
 			in_walk = true;
 			t->walk_calls++;
 			if ((r->has & ST_HAS_FREED) && r->freed != ST_FREED_EMPTY)
-				t->walk_calls_freed += r->freed;
+				t->walk_calls_freed = st_sat_add(t->walk_calls_freed, r->freed);
 		}
 		task_put(c, t);
 	}
@@ -771,7 +771,7 @@ static void process(struct corr *c, const struct st_rec *r)
 		break;
 	case ST_LOST:
 		c->lost_seq++;
-		c->st.lost += r->count;
+		c->st.lost = st_sat_add(c->st.lost, r->count);
 		break;
 	default:
 		break;

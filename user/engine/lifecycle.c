@@ -133,7 +133,7 @@ static void add_free(struct life_name *n, bool timed, uint64_t ns)
 		return;
 	}
 	n->frees++;
-	n->free_wait_total += ns;
+	n->free_wait_total = st_sat_add(n->free_wait_total, ns);
 	if (ns > n->free_wait_max)
 		n->free_wait_max = ns;
 	n->free_hist[stats_hist_slot(ns)]++;
@@ -145,7 +145,7 @@ static void add_rcu(struct life_name *n, bool timed, uint64_t ns)
 	if (!timed)
 		return;
 	n->rcu_timed++;
-	n->rcu_wait_total += ns;
+	n->rcu_wait_total = st_sat_add(n->rcu_wait_total, ns);
 	if (ns > n->rcu_wait_max)
 		n->rcu_wait_max = ns;
 	n->rcu_hist[stats_hist_slot(ns)]++;
@@ -328,8 +328,8 @@ void life_name_add(struct life_name *d, const struct life_name *a)
 	d->rcu_timed += a->rcu_timed;
 	d->violations += a->violations;
 	d->ended += a->ended;
-	d->free_wait_total += a->free_wait_total;
-	d->rcu_wait_total += a->rcu_wait_total;
+	d->free_wait_total = st_sat_add(d->free_wait_total, a->free_wait_total);
+	d->rcu_wait_total = st_sat_add(d->rcu_wait_total, a->rcu_wait_total);
 	if (a->free_wait_max > d->free_wait_max)
 		d->free_wait_max = a->free_wait_max;
 	if (a->rcu_wait_max > d->rcu_wait_max)

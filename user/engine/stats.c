@@ -126,56 +126,56 @@ uint64_t stats_percentile(const __u64 hist[ST_HIST_SLOTS], uint64_t max_ns,
 
 void st_call_stat_add(struct st_call_stat *d, const struct st_call_stat *a)
 {
-	d->calls += a->calls;
-	d->zero_calls += a->zero_calls;
-	d->empty_calls += a->empty_calls;
-	d->scanned += a->scanned;
-	d->freed += a->freed;
-	d->total_ns += a->total_ns;
+	d->calls = st_sat_add(d->calls, a->calls);
+	d->zero_calls = st_sat_add(d->zero_calls, a->zero_calls);
+	d->empty_calls = st_sat_add(d->empty_calls, a->empty_calls);
+	d->scanned = st_sat_add(d->scanned, a->scanned);
+	d->freed = st_sat_add(d->freed, a->freed);
+	d->total_ns = st_sat_add(d->total_ns, a->total_ns);
 	if (a->max_ns > d->max_ns)
 		d->max_ns = a->max_ns;
 	for (unsigned k = 0; k < ST_HIST_SLOTS; k++)
-		d->hist[k] += a->hist[k];
+		d->hist[k] = st_sat_add(d->hist[k], a->hist[k]);
 }
 
 /* d -= a, where d once had a added (the max stays: it cannot be taken back) */
 static void cs_sub(struct st_call_stat *d, const struct st_call_stat *a)
 {
-	d->calls -= a->calls;
-	d->zero_calls -= a->zero_calls;
-	d->empty_calls -= a->empty_calls;
-	d->scanned -= a->scanned;
-	d->freed -= a->freed;
-	d->total_ns -= a->total_ns;
+	d->calls = st_sat_sub(d->calls, a->calls);
+	d->zero_calls = st_sat_sub(d->zero_calls, a->zero_calls);
+	d->empty_calls = st_sat_sub(d->empty_calls, a->empty_calls);
+	d->scanned = st_sat_sub(d->scanned, a->scanned);
+	d->freed = st_sat_sub(d->freed, a->freed);
+	d->total_ns = st_sat_sub(d->total_ns, a->total_ns);
 	for (unsigned k = 0; k < ST_HIST_SLOTS; k++)
-		d->hist[k] -= a->hist[k];
+		d->hist[k] = st_sat_sub(d->hist[k], a->hist[k]);
 }
 
 /* The same for the generation and the totals (no histogram); sign +1 or -1. */
 static void gen_apply(struct stats_gen *g, const struct st_call_stat *a, int sign)
 {
-	uint64_t m = sign > 0 ? 1 : (uint64_t)-1;
+	uint64_t (*op)(uint64_t, uint64_t) = sign > 0 ? st_sat_add : st_sat_sub;
 
-	g->calls += m * a->calls;
-	g->zero_calls += m * a->zero_calls;
-	g->empty_calls += m * a->empty_calls;
-	g->scanned += m * a->scanned;
-	g->freed += m * a->freed;
-	g->total_ns += m * a->total_ns;
+	g->calls = op(g->calls, a->calls);
+	g->zero_calls = op(g->zero_calls, a->zero_calls);
+	g->empty_calls = op(g->empty_calls, a->empty_calls);
+	g->scanned = op(g->scanned, a->scanned);
+	g->freed = op(g->freed, a->freed);
+	g->total_ns = op(g->total_ns, a->total_ns);
 	if (sign > 0 && a->max_ns > g->max_ns)
 		g->max_ns = a->max_ns;
 }
 
 static void tot_apply(struct stats_totals *t, const struct st_call_stat *a, int sign)
 {
-	uint64_t m = sign > 0 ? 1 : (uint64_t)-1;
+	uint64_t (*op)(uint64_t, uint64_t) = sign > 0 ? st_sat_add : st_sat_sub;
 
-	t->calls += m * a->calls;
-	t->zero_calls += m * a->zero_calls;
-	t->empty_calls += m * a->empty_calls;
-	t->scanned += m * a->scanned;
-	t->freed += m * a->freed;
-	t->total_ns += m * a->total_ns;
+	t->calls = op(t->calls, a->calls);
+	t->zero_calls = op(t->zero_calls, a->zero_calls);
+	t->empty_calls = op(t->empty_calls, a->empty_calls);
+	t->scanned = op(t->scanned, a->scanned);
+	t->freed = op(t->freed, a->freed);
+	t->total_ns = op(t->total_ns, a->total_ns);
 	if (sign > 0 && a->max_ns > t->max_ns)
 		t->max_ns = a->max_ns;
 }
@@ -638,7 +638,7 @@ int stats_add_call(struct stats *s, const struct corr_call *ci)
 			st_copy_str(t->pub.comm, sizeof(t->pub.comm), ci->comm, SIZE_MAX);
 		t->pub.calls++;
 		if (timed) {
-			t->pub.total_ns += ci->duration_ns;
+			t->pub.total_ns = st_sat_add(t->pub.total_ns, ci->duration_ns);
 			if (ci->duration_ns > t->pub.max_ns)
 				t->pub.max_ns = ci->duration_ns;
 		} else {
@@ -655,12 +655,12 @@ int stats_add_call(struct stats *s, const struct corr_call *ci)
 static void walk_add(struct stats_walk *w, const struct corr_walk *wi)
 {
 	w->walks++;
-	w->calls += wi->calls;
+	w->calls = st_sat_add(w->calls, wi->calls);
 	if (wi->calls > w->max_calls)
 		w->max_calls = wi->calls;
-	w->freed += (wi->flags & CORR_WALK_FREED) ? wi->freed : wi->calls_freed;
+	w->freed = st_sat_add(w->freed, (wi->flags & CORR_WALK_FREED) ? wi->freed : wi->calls_freed);
 	if (wi->flags & CORR_WALK_DURATION) {
-		w->total_ns += wi->duration_ns;
+		w->total_ns = st_sat_add(w->total_ns, wi->duration_ns);
 		if (wi->duration_ns > w->max_ns)
 			w->max_ns = wi->duration_ns;
 		w->hist[stats_hist_slot(wi->duration_ns)]++;
@@ -746,7 +746,7 @@ int stats_set_kernel_call(struct stats *s, uint64_t serial, uint64_t addr, const
 		tot_apply(&s->tot, g->kern, -1);
 	}
 	if (other)
-		s->folded.other_name_calls += sum->calls;
+		s->folded.other_name_calls = st_sat_add(s->folded.other_name_calls, sum->calls);
 	*g->kern = *sum;
 	g->kname = n;
 	st_call_stat_add(&n->pub.c, sum);
@@ -775,7 +775,7 @@ int stats_set_kernel_task(struct stats *s, uint32_t pid, const struct st_task_st
 		return -1;
 	}
 	t->pub.calls += k->calls - t->k_calls;
-	t->pub.total_ns += k->total_ns - t->k_total;
+	t->pub.total_ns = st_sat_add(t->pub.total_ns, k->total_ns - t->k_total);
 	if (k->max_ns > t->pub.max_ns)
 		t->pub.max_ns = k->max_ns;
 	t->k_calls = k->calls;
@@ -790,14 +790,14 @@ void stats_get_walk(const struct stats *s, struct stats_walk *out)
 	*out = s->walk;
 	if (!s->has_kwalk)
 		return;
-	out->walks += s->kwalk.walks;
-	out->calls += s->kwalk.calls;
-	out->freed += s->kwalk.freed;
-	out->total_ns += s->kwalk.total_ns;
+	out->walks = st_sat_add(out->walks, s->kwalk.walks);
+	out->calls = st_sat_add(out->calls, s->kwalk.calls);
+	out->freed = st_sat_add(out->freed, s->kwalk.freed);
+	out->total_ns = st_sat_add(out->total_ns, s->kwalk.total_ns);
 	if (s->kwalk.max_ns > out->max_ns)
 		out->max_ns = s->kwalk.max_ns;
 	for (unsigned k = 0; k < ST_HIST_SLOTS; k++)
-		out->hist[k] += s->kwalk.hist[k];
+		out->hist[k] = st_sat_add(out->hist[k], s->kwalk.hist[k]);
 }
 
 void stats_get_totals(const struct stats *s, struct stats_totals *out)

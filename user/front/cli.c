@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* front/cli.c - option values shared by the tracer and replay (see front/cli.h). */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "front/cli.h"
@@ -17,6 +18,19 @@ int cli_parse_number(const char *s, double lo, double hi, double *out)
 	if (errno || end == s || *end || !(v >= lo && v <= hi))	/* also refuses NaN */
 		return -1;
 	*out = v;
+	return 0;
+}
+
+int cli_parse_ns(const char *s, double unit_ns, double hi, bool positive, uint64_t *ns)
+{
+	double v, r;
+
+	if (cli_parse_number(s, 0, hi, &v))
+		return -1;
+	r = nearbyint(v * unit_ns);
+	if ((v > 0 && r < 1) || (positive && v == 0) || r >= 18446744073709551616.0)
+		return -1;
+	*ns = (uint64_t)r;
 	return 0;
 }
 

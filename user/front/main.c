@@ -4,8 +4,11 @@
  * subcommands `replay` (front/replay.c), `redact` (front/redact_cmd.c) and
  * `help`.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "front/replay.h"
 #include "front/trace.h"
@@ -35,8 +38,44 @@ static int help_main(int argc, char **argv)
 	return ST_EXIT_CLEAN;
 }
 
+/*
+ * Descriptors 0, 1 and 2 are open before anything else is: started with one
+ * of them closed (`>&-`, `2>&-`), the first file opened would take its
+ * number, and the event lines or the summary would be written into the log
+ * (or an input read from it).  A closed one is opened on /dev/null.  Returns
+ * 0, or -1 when /dev/null cannot be opened (then nothing may be opened).
+ */
+static int std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int nfd;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		nfd = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (nfd < 0)
+			return -1;
+		if (nfd != fd) {
+			/* a lower one was closed as well and is open now */
+			if (dup2(nfd, fd) < 0)
+				return -1;
+			close(nfd);
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (std_fds()) {
+		static const char msg[] = "shrinktrace: standard input, output or error is closed "
+					  "and /dev/null cannot be opened in its place: start "
+					  "shrinktrace with descriptors 0, 1 and 2 open\n";
+
+		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+			return 1;
+		return 1;
+	}
 	if (argc > 1 && !strcmp(argv[1], "replay"))
 		return replay_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "redact"))

@@ -10,15 +10,20 @@
  *   - "shrinker", "memcg": the address's pseudonym; "next", "prev" of an event:
  *     list pointers (pseudo(v - list_offset) + list_offset, the header's
  *     list_offset); "next" of a violation record names a shrinker: its pseudonym;
- *   - any other string that is a pointer ("0x" + hex) becomes its pseudonym,
- *     and every "0x..." token inside other strings too ("detail" names
- *     shrinkers by address), so fields added to the format later are covered;
+ *   - any other string that is a pointer ("0x" + hex) becomes its pseudonym;
+ *     inside every other string (the shrinker "name" too: "scan@0x...";
+ *     "detail" names shrinkers by address) every kernel address becomes its
+ *     pseudonym, as st_redact_text() finds them (log/redact.h), so fields
+ *     added to the format later are covered;
  *   - with --all: "comm" and "walker_comm" become "", "pid" and "walker_pid"
  *     pseudonyms, and in "detail" each "NAME (pid N)" loses NAME and gets N's
- *     pseudonym; NAME must be a task name seen in the log so far, else the
- *     whole detail is withheld (replaced by a fixed sentence).
- * The type, kind, shrinker names, kernel release, backend, timestamps and
- * counts are kept.  Blank lines are dropped.
+ *     pseudonym; NAME must be a task name seen in the log so far, and N a
+ *     well-formed task id, else the whole detail is withheld (replaced by a
+ *     fixed sentence).
+ * Member names go through st_redact_text() too (the format's own names come
+ * out as they are).  Timestamps and counts are kept.
+ * Blank lines are dropped.  Lines are read by log/reader.c (st_log_next_line():
+ * the same limits and errors as replay).
  */
 #define _GNU_SOURCE
 #include <argp.h>
@@ -38,18 +43,26 @@
 #include "log/outfile.h"
 #include "front/cli.h"
 #include "log/redact.h"
+#include "front/redact_cmd.h"
+#include "lib/htab.h"
+#include "lib/util.h"
 
 #define RC_CLEAN 0
 #define RC_ERROR 1
 #define RC_USAGE 2
 
-/* Task names seen so far (--all), for "NAME (pid N)" in details. */
-#define COMM_SLOTS (1u << 16)
-#define COMM_MAX (COMM_SLOTS / 2)
+/* Task names seen so far (--all), for "NAME (pid N)" in details: the keyed
+ * table of lib/htab.h (a log's names cannot be made to collide), at most
+ * COMM_MAX of them. */
+#define COMM_MAX (1u << 15)
+
+struct comm_ent {
+	struct htab_node node;	/* key: htab_hash_str(name) */
+	char name[ST_REC_COMM_LEN];
+};
 
 struct comm_set {
-	char (*slot)[ST_REC_COMM_LEN];	/* "" = empty slot */
-	size_t n;
+	struct htab t;
 };
 
 struct rctx {
@@ -59,34 +72,34 @@ struct rctx {
 	bool is_violation;
 };
 
-static uint64_t str_hash(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-	return h;
-}
-
 /* Is s[0..n) in the set?  With add, put it there (when there is room). */
 static bool comm_find(struct comm_set *cs, const char *s, size_t n, bool add)
 {
-	size_t i;
+	uint64_t h;
+	struct comm_ent *e;
 
 	if (n == 0 || n >= ST_REC_COMM_LEN)
 		return false;
-	for (i = str_hash(s, n) & (COMM_SLOTS - 1);; i = (i + 1) & (COMM_SLOTS - 1)) {
-		if (!cs->slot[i][0])
-			break;
-		if (strlen(cs->slot[i]) == n && !memcmp(cs->slot[i], s, n))
+	h = htab_hash_str(s, n);
+	for (struct htab_node *x = htab_first(&cs->t, h); x; x = htab_next(x)) {
+		e = container_of(x, struct comm_ent, node);
+		if (strlen(e->name) == n && !memcmp(e->name, s, n))
 			return true;
 	}
-	if (add && cs->n < COMM_MAX) {
-		memcpy(cs->slot[i], s, n);
-		cs->slot[i][n] = '\0';
-		cs->n++;
+	if (add && cs->t.n < COMM_MAX && (e = calloc(1, sizeof(*e)))) {
+		memcpy(e->name, s, n);
+		e->node.key = h;
+		if (htab_add(&cs->t, &e->node))
+			free(e);
 	}
 	return false;
+}
+
+static void comm_free(struct comm_set *cs)
+{
+	htab_each(&cs->t, i, x, nx)
+		free(container_of(x, struct comm_ent, node));
+	htab_free(&cs->t);
 }
 
 /* ---- string rewriting ---------------------------------------------------- */
@@ -120,77 +133,50 @@ static void sb_add(struct sbuf *b, const char *s, size_t n)
 	b->p[b->n] = '\0';
 }
 
-static bool is_alnum(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       c == '_';
-}
-
-static bool is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* Every "0x" + 1..16 hex digits token of s (not inside a word) -> pseudonym. */
+/* Every kernel address inside s -> its pseudonym (st_redact_text()). */
 static void scrub_addrs(const struct rctx *x, const char *s, struct sbuf *out)
 {
-	size_t i = 0, run = 0, n = strlen(s);
+	size_t n = strlen(s);
+	char *t = malloc(n + 1);
 
-	while (i < n) {
-		if (s[i] == '0' && i + 1 < n && (s[i + 1] == 'x' || s[i + 1] == 'X') &&
-		    (i == 0 || !is_alnum(s[i - 1]))) {
-			size_t j = i + 2;
-			uint64_t v = 0;
-			char tok[24];
-
-			while (j < n && is_hex(s[j]) && j - i - 2 < 17)
-				j++;
-			if (j > i + 2 && j - i - 2 <= 16 && (j == n || !is_alnum(s[j]))) {
-				memcpy(tok, s + i, j - i);
-				tok[j - i] = '\0';
-				if (!st_parse_ptr(tok, &v)) {
-					sb_add(out, s + i - run, run);
-					run = 0;
-					snprintf(tok, sizeof(tok), "0x%" PRIx64,
-						 st_redact_addr(&x->red, v));
-					sb_add(out, tok, strlen(tok));
-					i = j;
-					continue;
-				}
-			}
-		}
-		run++;
-		i++;
+	if (!t) {
+		out->oom = true;
+		return;
 	}
-	sb_add(out, s + i - run, run);
+	n = st_redact_text(&x->red, s, n, t, n + 1);
+	sb_add(out, t, n);
+	free(t);
 }
 
 #define WITHHELD "detail withheld by shrinktrace redact --all: it names a task whose name " \
 		 "is not in the log"
 
-/* --all: "NAME (pid N)" -> " (pid P)" with NAME a known task name; returns
- * false when a NAME is not known (the caller withholds the text). */
+/* --all: "NAME (pid N)" -> " (pid P)" with NAME a known task name and N a
+ * task id (an int, "-2147483648" included); returns false when a "(pid "
+ * is anything else, a NAME is not known, or N is no int (the caller
+ * withholds the text: a cut or crafted detail keeps no name). */
 static bool scrub_tasks(struct rctx *x, const char *s, struct sbuf *out)
 {
 	size_t n = strlen(s), done = 0;
 	const char *p = s;
 
 	while ((p = strstr(p, "(pid ")) != NULL) {
-		size_t at = (size_t)(p - s), cut = at, j = at + 5;
-		long long pid = 0;
+		size_t at = (size_t)(p - s), cut = at, j = at + 5, digits = 0;
+		int64_t mag = 0;
 		bool neg = false, found = false;
 		char num[32];
+		int pid;
 
-		if (s[j] == '-') {
+		if (j < n && s[j] == '-') {
 			neg = true;
 			j++;
 		}
-		while (j < n && s[j] >= '0' && s[j] <= '9' && pid < (1LL << 40))
-			pid = pid * 10 + (s[j++] - '0');
-		if (j == at + 5 + neg || s[j] != ')') {
-			p += 5;
-			continue;
-		}
+		for (; j < n && s[j] >= '0' && s[j] <= '9'; j++, digits++)
+			if (mag <= (int64_t)INT32_MAX + 1)
+				mag = mag * 10 + (s[j] - '0');
+		if (!digits || j >= n || s[j] != ')' || mag > (int64_t)INT32_MAX + neg)
+			return false;
+		pid = neg ? (int)-mag : (int)mag;
 		/* the name ends with the space before "(pid" */
 		if (at == 0 || s[at - 1] != ' ')
 			return false;
@@ -214,8 +200,7 @@ static bool scrub_tasks(struct rctx *x, const char *s, struct sbuf *out)
 		if (cut < done)
 			return false;
 		sb_add(out, s + done, cut - done);
-		snprintf(num, sizeof(num), " (pid %d)",
-			 st_redact_pid(&x->red, neg ? -(int)pid : (int)(pid > INT32_MAX ? INT32_MAX : pid)));
+		snprintf(num, sizeof(num), " (pid %d)", st_redact_pid(&x->red, pid));
 		sb_add(out, num, strlen(num));
 		done = j + 1;
 		p = s + done;
@@ -226,18 +211,33 @@ static bool scrub_tasks(struct rctx *x, const char *s, struct sbuf *out)
 
 /* ---- one record ---------------------------------------------------------- */
 
-static bool is_kept_key(const char *k)
-{
-	static const char *const keep[] = { "type", "kind", "format", "kernel", "backend",
-					    "clock", "redacted", "name", NULL };
+static json_object *redact_value(struct rctx *x, const char *key, json_object *v);
 
-	for (int i = 0; keep[i]; i++)
-		if (!strcmp(k, keep[i]))
-			return true;
-	return false;
+/* A member's name, as a text: the format's own names come out as they are,
+ * an address hidden in an unknown one does not.  NULL on ENOMEM. */
+static char *redact_key(const struct rctx *x, const char *k)
+{
+	size_t n = strlen(k);
+	char *t = malloc(n + 1);
+
+	if (t)
+		st_redact_text(&x->red, k, n, t, n + 1);
+	return t;
 }
 
-static json_object *redact_value(struct rctx *x, const char *key, json_object *v);
+/* Add v under the redacted name k.  0, or -1 on ENOMEM. */
+static int add_member(const struct rctx *x, json_object *o, const char *k, json_object *v)
+{
+	char *rk = redact_key(x, k);
+
+	if (!rk) {
+		json_object_put(v);
+		return -1;
+	}
+	json_object_object_add(o, rk, v);
+	free(rk);
+	return 0;
+}
 
 /* A string value: a pointer, a task name, a detail, or free text. */
 static json_object *redact_string(struct rctx *x, const char *key, const char *s)
@@ -287,8 +287,8 @@ static json_object *redact_value(struct rctx *x, const char *key, json_object *v
 
 	switch (json_object_get_type(v)) {
 	case json_type_string:
-		if (key && is_kept_key(key))
-			return json_object_get(v);
+		/* every string, the format's own words too: they hold no
+		 * address, and a crafted one keeps none */
 		return redact_string(x, key, json_object_get_string(v));
 	case json_type_int:
 		if (key && x->red.mode == ST_REDACT_ALL &&
@@ -306,11 +306,10 @@ static json_object *redact_value(struct rctx *x, const char *key, json_object *v
 		json_object_object_foreach(v, k, val) {
 			json_object *nv = val ? redact_value(x, NULL, val) : NULL;
 
-			if (val && !nv) {
+			if ((val && !nv) || add_member(x, o, k, nv)) {
 				json_object_put(o);
 				return NULL;
 			}
-			json_object_object_add(o, k, nv);
 		}
 		return o;
 	case json_type_array:
@@ -367,9 +366,8 @@ static int redact_line(struct rctx *x, const char *line, size_t len, bool header
 		json_object_object_foreach(in, k, v) {
 			json_object *nv = v ? redact_value(x, k, v) : NULL;
 
-			if (v && !nv)
+			if ((v && !nv) || add_member(x, res, k, nv))
 				goto out;
-			json_object_object_add(res, k, nv);
 		}
 	}
 	if (header)
@@ -405,8 +403,8 @@ static const struct argp_option options[] = {
 	  "(pid, walker_pid: per-run pseudonyms); in a detail text, a task name not seen in "
 	  "the log withholds the whole text", 0 },
 	{ "output", 'o', "OUT", 0, "Write the redacted log to OUT instead of standard output "
-	  "('-'); mode 0600, never through a symlink, never truncating what is not a regular "
-	  "file", 0 },
+	  "('-'): a new file, mode 0600, put in place of an earlier OUT only once complete; "
+	  "never through a symlink, never what is not a regular file, never the input FILE", 0 },
 	{ "mode", OPT_MODE, "OCTAL", 0, "Permissions of OUT (default 0600), exactly", 0 },
 	/* -h as --help (argp only knows -? and --help) */
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 },
@@ -461,22 +459,49 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+int redact_log(struct st_log *lg, FILE *out, bool all, const uint8_t *key)
+{
+	struct rctx x = { 0 };
+	struct st_log_line l;
+	int rc = REDACT_OK, n = 0;
+
+	if (st_redact_init(&x.red, all ? ST_REDACT_ALL : ST_REDACT_ADDRS, key)) {
+		fprintf(stderr, "shrinktrace redact: no random key from getrandom(): %s\n",
+			strerror(errno));
+		return REDACT_ERROR;
+	}
+	while (!ferror(out) && (n = st_log_next_line(lg, &l)) > 0) {
+		if (l.res == ST_PARSE_BLANK)
+			continue;
+		if (l.res == ST_PARSE_HEADER)
+			x.list_offset = l.info.list_offset > 0 ? (unsigned)l.info.list_offset : 0;
+		if (l.res == ST_PARSE_EVENT && x.red.mode == ST_REDACT_ALL)
+			comm_find(&x.comms, l.rec.comm, strnlen(l.rec.comm, sizeof(l.rec.comm)), true);
+		if (redact_line(&x, l.text, l.len, l.res == ST_PARSE_HEADER, out)) {
+			fprintf(stderr, "shrinktrace redact: out of memory\n");
+			rc = REDACT_ERROR;
+			break;
+		}
+	}
+	if (rc == REDACT_OK && n < 0) {
+		fprintf(stderr, "%s\n", st_log_error(lg));
+		rc = REDACT_ERROR;
+	}
+	if (rc == REDACT_OK && st_log_warning(lg))
+		fprintf(stderr, "%s\n", st_log_warning(lg));
+	comm_free(&x.comms);
+	return rc;
+}
+
 int redact_main(int argc, char **argv)
 {
 	struct argp argp = { options, parse_opt, "FILE", doc, NULL, NULL, NULL };
 	struct redact_args a = { 0 };
-	struct rctx x = { 0 };
-	struct st_parse_info info;
-	struct st_rec rec;
-	char reason[512], **av;
-	const char *name;
-	char *line = NULL;
-	size_t cap = 0;
-	uint64_t lineno = 0;
-	ssize_t n;
-	FILE *in, *out;
+	char err[512], out_shown[512], **av;
+	struct st_log *lg;
+	FILE *out;
 	bool to_stdout;
-	int rc = RC_CLEAN, werr;
+	int rc, werr;
 
 	av = calloc((size_t)argc + 1, sizeof(*av));
 	if (!av) {
@@ -493,35 +518,24 @@ int redact_main(int argc, char **argv)
 	}
 	free(av);
 	to_stdout = !a.out || !strcmp(a.out, "-");
+	st_clean_text(out_shown, sizeof(out_shown), to_stdout ? "standard output" : a.out);
 	if (a.mode_set && to_stdout) {
 		fprintf(stderr, "shrinktrace redact: --mode is the mode of -o OUT: add -o OUT\n");
 		return RC_USAGE;
 	}
-	if (st_redact_init(&x.red, a.all ? ST_REDACT_ALL : ST_REDACT_ADDRS, NULL)) {
-		fprintf(stderr, "shrinktrace redact: no random key from getrandom(): %s\n",
-			strerror(errno));
-		return RC_ERROR;
-	}
-	x.comms.slot = calloc(COMM_SLOTS, sizeof(*x.comms.slot));
-	if (!x.comms.slot) {
-		fprintf(stderr, "shrinktrace redact: out of memory\n");
-		return RC_ERROR;
-	}
-	name = strcmp(a.file, "-") ? a.file : "<stdin>";
-	in = strcmp(a.file, "-") ? fopen(a.file, "r") : stdin;
-	if (in && in != stdin) {
-		struct stat st;
+	/* the output is never the input (by name or inode, - included) */
+	if (st_output_is_input(a.out, a.file)) {
+		char o[256], in[256];
 
-		if (!fstat(fileno(in), &st) && S_ISDIR(st.st_mode)) {
-			fclose(in);
-			in = NULL;
-			errno = EISDIR;
-		}
+		st_clean_text(o, sizeof(o), to_stdout ? "standard output" : a.out);
+		st_clean_text(in, sizeof(in), strcmp(a.file, "-") ? a.file : "standard input");
+		fprintf(stderr, "shrinktrace redact: the output (%s) is the input %s: write to "
+			"another file\n", o, in);
+		return RC_USAGE;
 	}
-	if (!in) {
-		fprintf(stderr, "shrinktrace redact: %s: %s%s\n", a.file, strerror(errno),
-			errno == EISDIR ? ": give a log file written by `shrinktrace -o FILE`" : "");
-		free(x.comms.slot);
+	lg = st_log_open(a.file, err, sizeof(err));
+	if (!lg) {
+		fprintf(stderr, "shrinktrace redact: %s\n", err);
 		return RC_ERROR;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -529,57 +543,31 @@ int redact_main(int argc, char **argv)
 		fflush(stdout);
 		out = st_output_stream(STDOUT_FILENO);
 	} else {
-		out = st_open_output_mode(a.out, a.mode_set ? a.mode : ST_OUTPUT_MODE);
+		/* a fresh file, in place of an earlier OUT only once complete */
+		out = st_output_create(a.out, a.mode_set ? a.mode : ST_OUTPUT_MODE, 0);
 	}
 	if (!out) {
 		fprintf(stderr, "shrinktrace redact: cannot write %s: %s: choose a writable path "
-			"for -o (a regular file, not a symlink)\n", to_stdout ? "standard output" :
-			a.out, st_output_strerror(errno));
-		if (in != stdin)
-			fclose(in);
-		free(x.comms.slot);
+			"for -o (a regular file, not a symlink)\n", out_shown, st_output_strerror(errno));
+		st_log_close(lg);
 		return RC_ERROR;
 	}
-	while (!ferror(out) && (n = getline(&line, &cap, in)) >= 0) {
-		int res;
-
-		lineno++;
-		res = st_parse_line_info(line, (size_t)n, &rec, reason, sizeof(reason), &info);
-		if (res == ST_PARSE_ERROR) {
-			fprintf(stderr, "%s:%" PRIu64 ": %s\n", name, lineno, reason);
-			rc = RC_ERROR;
-			break;
-		}
-		if (res == ST_PARSE_BLANK)
-			continue;
-		if (res == ST_PARSE_HEADER)
-			x.list_offset = info.list_offset > 0 ? (unsigned)info.list_offset : 0;
-		if (res == ST_PARSE_EVENT && x.red.mode == ST_REDACT_ALL)
-			comm_find(&x.comms, rec.comm, strnlen(rec.comm, sizeof(rec.comm)), true);
-		if (redact_line(&x, line, (size_t)n, res == ST_PARSE_HEADER, out)) {
-			fprintf(stderr, "shrinktrace redact: out of memory\n");
-			rc = RC_ERROR;
-			break;
-		}
-	}
-	if (rc == RC_CLEAN && ferror(in)) {
-		fprintf(stderr, "%s:%" PRIu64 ": read error: %s\n", name, lineno + 1, strerror(errno));
-		rc = RC_ERROR;
-	}
-	free(line);
-	if (in != stdin)
-		fclose(in);
+	rc = redact_log(lg, out, a.all, NULL);
+	st_log_close(lg);
 	fflush(out);
 	werr = st_output_error(out);
 	if (!werr && ferror(out))
 		werr = EIO;
+	if (!werr && rc == RC_CLEAN && !to_stdout && st_output_commit(out))
+		werr = errno;
 	if (fclose(out) && !werr)
 		werr = errno;
 	if (werr && !(werr == EPIPE && to_stdout)) {
-		fprintf(stderr, "shrinktrace redact: writing %s failed: %s: the lines written before "
-			"are complete\n", to_stdout ? "standard output" : a.out, strerror(werr));
+		fprintf(stderr, "shrinktrace redact: writing %s failed: %s%s\n", out_shown,
+			to_stdout ? strerror(werr) : st_output_strerror(werr),
+			to_stdout ? ": the lines written before are complete" :
+			": it is left as it was before");
 		rc = RC_ERROR;
 	}
-	free(x.comms.slot);
 	return rc;
 }

@@ -27,6 +27,7 @@
 #include "log/reader.h"
 #include "log/outfile.h"
 #include "log/redact.h"
+#include "lib/util.h"
 #include "sinks/export.h"
 #include "sinks/jsonl.h"
 #include "sinks/report.h"
@@ -35,8 +36,9 @@ enum fmt { FMT_TEXT, FMT_JSONL, FMT_CSV, FMT_PERFETTO };	/* CSV, PERFETTO: conve
 
 struct replay_args {
 	enum fmt fmt;
-	double stuck_after_s;
-	double window_ms;
+	uint64_t stuck_after_ns;	/* --stuck-after (cli_parse_ns(), as the tracer) */
+	uint64_t window_ns;		/* --window */
+	double window_ms;		/* the same, for messages */
 	const char *out;
 	bool stats;
 	enum stats_sort sort;		/* --sort */
@@ -78,10 +80,10 @@ static const struct argp_option options[] = {
 	  "within it; events older than that are counted as late, reported on stderr, and "
 	  "still processed", 0 },
 	{ "output", 'o', "OUT", 0, "Write the report or conversion to OUT instead of standard "
-	  "output ('-'); created with mode 0600, never through a symlink, never truncating a "
-	  "file that is not a regular file", 0 },
-	{ "mode", OPT_MODE, "OCTAL", 0, "Permissions of OUT (default 0600), exactly; an "
-	  "existing OUT is reset to it before it is truncated", 0 },
+	  "output ('-'): a new file, mode 0600, put in place of an earlier OUT only when the "
+	  "replay ends without error; never through a symlink, never a file that is not a "
+	  "regular file, never one of the input FILEs", 0 },
+	{ "mode", OPT_MODE, "OCTAL", 0, "Permissions of OUT (default 0600), exactly", 0 },
 	{ "redact", OPT_REDACT, "WHAT", OPTION_ARG_OPTIONAL, "Replace kernel addresses by "
 	  "pseudonyms in everything printed (--redact or --redact=addrs; --redact=all also drops "
 	  "task names and replaces task ids); the verdicts are the same. To rewrite a log "
@@ -146,12 +148,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--format: '%s' is not one of text, jsonl, csv, perfetto", arg);
 		break;
 	case 's':
-		if (cli_parse_number(arg, 0, 1e9, &a->stuck_after_s) || a->stuck_after_s == 0)
-			argp_error(state, "--stuck-after: '%s' is not a number of seconds > 0", arg);
+		if (cli_parse_ns(arg, 1e9, 1e9, true, &a->stuck_after_ns))
+			argp_error(state, "--stuck-after: '%s' is not a number of seconds > 0 of at "
+				   "least 1 ns (the clock's resolution)", arg);
 		break;
 	case 'w':
-		if (cli_parse_number(arg, 0, 1e9, &a->window_ms))
-			argp_error(state, "--window: '%s' is not a number of milliseconds >= 0", arg);
+		if (cli_parse_ns(arg, 1e6, 1e9, false, &a->window_ns))
+			argp_error(state, "--window: '%s' is not a number of milliseconds (0, or at "
+				   "least 1 ns)", arg);
+		a->window_ms = (double)a->window_ns / 1e6;
 		break;
 	case 'o':
 		a->out = arg;
@@ -202,7 +207,7 @@ static double now_s(void)
 
 struct replay_ctx;
 struct replay_args;
-static int replay_stream(const struct replay_args *a, const char *path, FILE *f,
+static int replay_stream(const struct replay_args *a, const char *file, FILE *f,
 			 struct replay_ctx *x);
 
 static bool converting(const struct replay_args *a)
@@ -264,8 +269,8 @@ static struct pipeline *run_new(const struct replay_args *a, struct replay_ctx *
 		.corr = a->caps, .warn_prefix = path, .no_stats = a->fmt != FMT_TEXT,
 	};
 
-	po.corr.stuck_after_ns = (uint64_t)(a->stuck_after_s * 1e9 + 0.5);
-	po.corr.reorder_window_ns = (uint64_t)(a->window_ms * 1e6 + 0.5);
+	po.corr.stuck_after_ns = a->stuck_after_ns;
+	po.corr.reorder_window_ns = a->window_ns;
 	return pipeline_new(&po, &x->sinks);
 }
 
@@ -354,9 +359,9 @@ static int rotated_series(char **files, int n)
 }
 
 /* Replay one file.  Returns ST_EXIT_CLEAN, ST_EXIT_VIOLATIONS or ST_EXIT_ERROR. */
-static int replay_file(const struct replay_args *a, const char *path, struct replay_ctx *x)
+static int replay_file(const struct replay_args *a, const char *file, struct replay_ctx *x)
 {
-	return replay_stream(a, path, NULL, x);
+	return replay_stream(a, file, NULL, x);
 }
 
 /* Replay n files of one rotated log as one run. */
@@ -387,10 +392,11 @@ static int replay_series(const struct replay_args *a, char **paths, int n, struc
 	return ret;
 }
 
-/* Replay the log at path, or (f not NULL) read from f, named path. */
-static int replay_stream(const struct replay_args *a, const char *path, FILE *f,
+/* Replay the log at file, or (f not NULL) read from f, named file. */
+static int replay_stream(const struct replay_args *a, const char *file, FILE *f,
 			 struct replay_ctx *x)
 {
+	char path[512];		/* the file's name as messages show it */
 	struct run rn = { .n = 1 };
 	struct corr_stats cs = { 0 };
 	struct st_rec r;
@@ -400,7 +406,8 @@ static int replay_stream(const struct replay_args *a, const char *path, FILE *f,
 	int rc = 0, ret = ST_EXIT_CLEAN;
 	uint64_t nv = 0;
 
-	lg = f ? st_log_open_stream(f, path, err, sizeof(err)) : st_log_open(path, err, sizeof(err));
+	st_clean_text(path, sizeof(path), strcmp(file, "-") ? file : "<stdin>");
+	lg = f ? st_log_open_stream(f, file, err, sizeof(err)) : st_log_open(file, err, sizeof(err));
 	if (!lg) {
 		fprintf(stderr, "shrinktrace replay: %s\n", err);
 		return ST_EXIT_ERROR;
@@ -497,12 +504,14 @@ static int replay_stream(const struct replay_args *a, const char *path, FILE *f,
 
 int replay_main(int argc, char **argv)
 {
-	struct replay_args a = { .fmt = FMT_TEXT, .stuck_after_s = 10, .window_ms = 50 };
+	struct replay_args a = { .fmt = FMT_TEXT, .stuck_after_ns = CORR_DEFAULT_STUCK_NS,
+				 .window_ns = CORR_DEFAULT_WINDOW_NS,
+				 .window_ms = CORR_DEFAULT_WINDOW_NS / 1e6 };
 	struct argp argp = { options, parse_opt, "FILE...", doc, NULL, NULL, NULL };
 	struct replay_ctx *x;
 	int ret = ST_EXIT_CLEAN, werr;
 	bool viol = false, to_stdout;
-	char err[256];
+	char err[256], out_shown[512] = "";
 
 	char *name = "shrinktrace replay";
 	char **av;
@@ -537,6 +546,8 @@ int replay_main(int argc, char **argv)
 		return ST_EXIT_USAGE;
 	}
 	to_stdout = !a.out || !strcmp(a.out, "-");
+	if (!to_stdout)
+		st_clean_text(out_shown, sizeof(out_shown), a.out);
 	if (a.mode_set && to_stdout) {
 		fprintf(stderr, "shrinktrace replay: --mode is the mode of -o OUT: add -o OUT\n");
 		free(x);
@@ -557,6 +568,22 @@ int replay_main(int argc, char **argv)
 		free(av);
 		return ST_EXIT_ERROR;
 	}
+	/* The output is never one of the inputs (by name or inode, standard
+	 * input and output included): it would be read while it is written. */
+	for (int i = 0; i < a.nfiles; i++) {
+		if (st_output_is_input(a.out, a.files[i])) {
+			char o[256], in[256];
+
+			st_clean_text(o, sizeof(o), to_stdout ? "standard output" : a.out);
+			st_clean_text(in, sizeof(in), strcmp(a.files[i], "-") ? a.files[i] :
+				      "standard input");
+			fprintf(stderr, "shrinktrace replay: the output (%s) is the input %s: write "
+				"to another file\n", o, in);
+			free(x);
+			free(av);
+			return ST_EXIT_USAGE;
+		}
+	}
 	/* A reader that goes away (| head) is not an error: EPIPE, then a quiet end. */
 	signal(SIGPIPE, SIG_IGN);
 	if (to_stdout) {
@@ -569,10 +596,12 @@ int replay_main(int argc, char **argv)
 			return ST_EXIT_ERROR;
 		}
 	} else {
-		x->out = st_open_output_mode(a.out, a.mode_set ? a.mode : ST_OUTPUT_MODE);
+		/* a fresh file, put in place of an earlier OUT only when the
+		 * replay has ended without error */
+		x->out = st_output_create(a.out, a.mode_set ? a.mode : ST_OUTPUT_MODE, 0);
 		if (!x->out) {
 			fprintf(stderr, "shrinktrace replay: cannot write %s: %s: choose a writable "
-				"path for -o (a regular file, not a symlink)\n", a.out,
+				"path for -o (a regular file, not a symlink)\n", out_shown,
 				st_output_strerror(errno));
 			free(x);
 			free(av);
@@ -607,9 +636,14 @@ int replay_main(int argc, char **argv)
 
 		/* the files of a rotated log, oldest first: one run */
 		k = rotated_series(a.files + i, a.nfiles - i);
-		if (a.fmt == FMT_TEXT && a.nfiles > k)
-			fprintf(x->out, "== %s%s%s\n", a.files[i], k > 1 ? " .. " : "",
-				k > 1 ? a.files[i + k - 1] : "");
+		if (a.fmt == FMT_TEXT && a.nfiles > k) {
+			char first[512], last[512];
+
+			st_clean_text(first, sizeof(first), strcmp(a.files[i], "-") ? a.files[i] :
+				      "<stdin>");
+			st_clean_text(last, sizeof(last), a.files[i + k - 1]);
+			fprintf(x->out, "== %s%s%s\n", first, k > 1 ? " .. " : "", k > 1 ? last : "");
+		}
 		r = k > 1 ? replay_series(&a, a.files + i, k, x) : replay_file(&a, a.files[i], x);
 		if (r == ST_EXIT_VIOLATIONS)
 			viol = true;
@@ -624,14 +658,19 @@ int replay_main(int argc, char **argv)
 		werr = sinks_error(&x->sinks, NULL);
 	if (!werr && ferror(x->out))
 		werr = EIO;
+	/* OUT replaces an earlier file only after a replay without error */
+	if (!werr && ret != ST_EXIT_ERROR && !to_stdout && st_output_commit(x->out))
+		werr = errno;
 	if (fclose(x->out) && !werr)
 		werr = errno;
 	if (werr == EPIPE && to_stdout) {
 		/* whoever read the output is gone: what they read was whole */
 	} else if (werr) {
-		fprintf(stderr, "shrinktrace replay: writing %s failed: %s: the lines written "
-			"before are complete\n", to_stdout ? "standard output" : a.out,
-			strerror(werr));
+		fprintf(stderr, "shrinktrace replay: writing %s failed: %s%s\n",
+			to_stdout ? "standard output" : out_shown,
+			to_stdout ? strerror(werr) : st_output_strerror(werr),
+			to_stdout ? ": the lines written before are complete" :
+			": it is left as it was before");
 		ret = ST_EXIT_ERROR;
 	}
 	sinks_free(&x->sinks);

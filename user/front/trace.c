@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/random.h>
 
@@ -38,6 +39,7 @@
 #include "kernel/cgroups.h"
 #include "kernel/ksyms.h"
 #include "kernel/loader.h"
+#include "lib/util.h"
 #include "log/outfile.h"
 #include "log/redact.h"
 #include "sinks/export.h"
@@ -52,6 +54,10 @@
 #define EXIT_USAGE 2
 #define EXIT_VIOLATIONS 3
 
+/* How long a command may take to exit once asked to stop (it is traced
+ * meanwhile), before SIGKILL. */
+#define COMMAND_GRACE_NS (5ULL * 1000 * 1000 * 1000)
+
 static const char doc[] =
 	"shrinktrace -- trace the Linux kernel's slab shrinkers live and catch walks that "
 	"reach a shrinker already queued for freeing.\n"
@@ -64,8 +70,10 @@ static const char doc[] =
 	"shrink_begin/_end, free_begin/_end, rcu_free, lost) and every violation the "
 	"correlator finds (use_after_free, walk_onto_queued, free_while_running, stale_next, "
 	"double_free, stuck_free). With -- COMMAND, the command is started once the probes "
-	"are attached and tracing stops when it exits. Needs root (or CAP_BPF + CAP_PERFMON) "
-	"and a kernel with BTF (/sys/kernel/btf/vmlinux)."
+	"are attached and tracing stops when it exits. Needs root, or exactly CAP_BPF, "
+	"CAP_PERFMON and CAP_SYSLOG (CAP_SYSLOG to read addresses from /proc/kallsyms; not "
+	"needed when kernel.kptr_restrict=0 and kernel.perf_event_paranoid<=1), and a kernel "
+	"with BTF (/sys/kernel/btf/vmlinux)."
 	"\v"
 	"Backends: for each hook the best mechanism that really loads and attaches is used: "
 	"fentry/fexit, then kprobe/kretprobe, then tracepoints (vmscan:mm_shrink_slab_start/_end, "
@@ -111,9 +119,11 @@ enum {
 
 static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write the event log to FILE (JSON Lines, format "
-	  "shrinktrace/1, header first; mode 0600, never through a symlink)", 0 },
-	{ "mode", OPT_MODE, "OCTAL", 0, "Permissions of the -o FILE (default 0600). The file "
-	  "gets exactly this mode, an existing file too (it is reset before it is truncated)", 0 },
+	  "shrinktrace/1, header first; a new file, mode 0600, that replaces an earlier FILE "
+	  "only once tracing has started; never through a symlink; refused while another "
+	  "shrinktrace writes FILE)", 0 },
+	{ "mode", OPT_MODE, "OCTAL", 0, "Permissions of the -o FILE (default 0600), exactly "
+	  "(the umask does not apply)", 0 },
 	{ "redact", OPT_REDACT, "WHAT", OPTION_ARG_OPTIONAL, "Replace kernel addresses by "
 	  "per-run pseudonyms everywhere (log, event lines, violations, summary), for logs to "
 	  "share: --redact or --redact=addrs for pointers only, --redact=all also drops task "
@@ -217,10 +227,19 @@ static int parse_memcg(const char *s, uint64_t *out, char *why, size_t len)
 	struct stat st;
 	char *end;
 
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	if (!errno && end != s && !*end && *out > 0)
-		return 0;
+	/* digits only: strtoull() would read "-1" as 2^64-1 and skip spaces */
+	if (s[0] >= '0' && s[0] <= '9') {
+		errno = 0;
+		*out = strtoull(s, &end, 10);
+		if (!errno && !*end && *out > 0)
+			return 0;
+		snprintf(why, len, "'%s' is not a cgroup id (1 to 2^64-1) nor a cgroup directory", s);
+		return -1;
+	}
+	if (s[0] == '-' || s[0] == '+') {
+		snprintf(why, len, "'%s' is not a cgroup id (1 to 2^64-1) nor a cgroup directory", s);
+		return -1;
+	}
 	if (stat(s, &st) || !S_ISDIR(st.st_mode)) {
 		snprintf(why, len, "'%s' is neither a cgroup id nor a cgroup directory", s);
 		return -1;
@@ -260,7 +279,6 @@ static int parse_size(const char *s, uint32_t *out)
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct args *a = state->input;
-	double sec;
 	bool top_bare = a->top_bare;
 
 	a->top_bare = false;
@@ -308,16 +326,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   "and 1G", arg);
 		break;
 	case OPT_STUCK:
-		if (cli_parse_number(arg, 0, 1e9, &sec) || sec == 0)
-			argp_error(state, "--stuck-after: '%s' is not a positive number of seconds",
-				   arg);
-		a->stuck_ns = (uint64_t)(sec * 1e9);
+		if (cli_parse_ns(arg, 1e9, 1e9, true, &a->stuck_ns))
+			argp_error(state, "--stuck-after: '%s' is not a positive number of seconds "
+				   "of at least 1 ns (the clock's resolution)", arg);
 		break;
 	case OPT_WINDOW:
-		if (cli_parse_number(arg, 0, 60000, &sec))
+		if (cli_parse_ns(arg, 1e6, 60000, false, &a->window_ns))
 			argp_error(state, "--window: '%s' is not a number of milliseconds "
-				   "(0..60000)", arg);
-		a->window_ns = (uint64_t)(sec * 1e6);
+				   "(0, or 1 ns to 60000 ms)", arg);
 		break;
 	case OPT_NO_BANNER:
 		a->no_banner = true;
@@ -363,9 +379,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->shrinker_glob = arg;
 		break;
 	case OPT_MIN_LATENCY:
-		if (cli_parse_number(arg, 0, 1e9, &sec))
-			argp_error(state, "--min-latency: '%s' is not a number of microseconds", arg);
-		a->min_latency_ns = (uint64_t)(sec * 1e3 + 0.5);
+		if (cli_parse_ns(arg, 1e3, 1e9, false, &a->min_latency_ns))
+			argp_error(state, "--min-latency: '%s' is not a number of microseconds (0, "
+				   "or at least 1 ns)", arg);
 		break;
 	case OPT_STATS_ONLY:
 		a->stats_only = true;
@@ -455,12 +471,19 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal;	/* the last stop signal (SIGINT, SIGTERM, SIGHUP) */
+static volatile sig_atomic_t stop_count;	/* stop signals received */
+static volatile sig_atomic_t stop_by_kernel;	/* the last one came from the kernel (SI_KERNEL:
+						 * the terminal's ^C or hangup, sent to the whole
+						 * foreground process group, the command included) */
 static volatile sig_atomic_t child_exited;
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
+	(void)uc;
 	stop_signal = sig;
+	stop_count++;
+	stop_by_kernel = si && si->si_code == SI_KERNEL;
 }
 
 static void on_sigchld(int sig)
@@ -471,80 +494,161 @@ static void on_sigchld(int sig)
 
 /* ---- preflight ------------------------------------------------------------ */
 
-static bool has_caps_for_bpf(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = { 0 };
-	uint64_t eff;
-
-	if (geteuid() == 0)
-		return true;
-	if (syscall(SYS_capget, &hdr, data))
-		return false;
-	eff = ((uint64_t)data[1].effective << 32) | data[0].effective;
 #ifndef CAP_BPF
 #define CAP_BPF 39
 #endif
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
 #endif
-	return (eff & (1ULL << CAP_BPF)) && (eff & (1ULL << CAP_PERFMON));
+
+/* An integer sysctl (/proc/sys/...), or def when it cannot be read. */
+static int read_sysctl(const char *path, int def)
+{
+	FILE *f = fopen(path, "re");
+	int v = def;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = def;
+		fclose(f);
+	}
+	return v;
 }
 
-static pid_t start_command(char **argv, int *err_pipe_rd)
+/*
+ * The capabilities tracing needs, checked in the effective set (root with a
+ * reduced set included): CAP_BPF and CAP_PERFMON to load and attach the
+ * programs (CAP_SYS_ADMIN stands for both, as in the kernel's bpf_capable()
+ * and perfmon_capable()), and CAP_SYSLOG to see addresses in /proc/kallsyms
+ * (kallsyms_show_value(): needed unless kernel.kptr_restrict=0 and
+ * kernel.perf_event_paranoid<=1; with kptr_restrict=2 nobody sees them).
+ * 0, or -1 with one line in why.
+ */
+static int check_caps(char *why, size_t len)
 {
-	int p[2];
-	pid_t pid;
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+	int kptr = read_sysctl("/proc/sys/kernel/kptr_restrict", 1);
+	int paranoid = read_sysctl("/proc/sys/kernel/perf_event_paranoid", 2);
+	bool need_syslog = !(kptr == 0 && paranoid <= 1);
+	char missing[64] = "";
+	uint64_t eff;
 
-	if (pipe2(p, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
+#define HAS(c) (eff & (1ULL << (c)))
+	if (syscall(SYS_capget, &hdr, data)) {
+		snprintf(why, len, "cannot read this process's capabilities: %s", strerror(errno));
 		return -1;
 	}
+	eff = ((uint64_t)data[1].effective << 32) | data[0].effective;
+	if (kptr >= 2) {
+		snprintf(why, len, "kernel.kptr_restrict is %d: /proc/kallsyms shows no addresses to "
+			 "anyone, root included: set it to 1 (sysctl kernel.kptr_restrict=1)", kptr);
+		return -1;
+	}
+	if (!HAS(CAP_BPF) && !HAS(CAP_SYS_ADMIN))
+		strcat(missing, ", CAP_BPF");
+	if (!HAS(CAP_PERFMON) && !HAS(CAP_SYS_ADMIN))
+		strcat(missing, ", CAP_PERFMON");
+	if (need_syslog && !HAS(CAP_SYSLOG))
+		strcat(missing, ", CAP_SYSLOG");
+#undef HAS
+	if (!missing[0])
+		return 0;
+	snprintf(why, len, "not permitted to trace: %s missing (CAP_BPF and CAP_PERFMON load and "
+		 "attach the programs; CAP_SYSLOG reads addresses from /proc/kallsyms unless "
+		 "kernel.kptr_restrict=0 and kernel.perf_event_paranoid<=1, here %d and %d): run as "
+		 "root (sudo shrinktrace ...) or grant CAP_BPF, CAP_PERFMON%s", missing + 2, kptr,
+		 paranoid, need_syslog ? " and CAP_SYSLOG" : "");
+	return -1;
+}
+
+/* The signals whose disposition the tracer changes (it handles the first
+ * four, ignores SIGPIPE), and what it was started with: the command gets
+ * those back, and the signal mask too, so that it starts as it would have
+ * without the tracer in between (SIG_IGN from nohup or from a shell's
+ * background job included; it used to inherit the tracer's SIGPIPE ignored). */
+static const int own_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGPIPE };
+#define N_OWN_SIGNALS (sizeof(own_signals) / sizeof(own_signals[0]))
+static struct sigaction inherited_act[N_OWN_SIGNALS];
+static sigset_t inherited_mask;
+
+static void save_inherited_signals(void)
+{
+	sigprocmask(SIG_SETMASK, NULL, &inherited_mask);
+	for (size_t i = 0; i < N_OWN_SIGNALS; i++) {
+		sigaction(own_signals[i], NULL, &inherited_act[i]);
+		if (inherited_act[i].sa_handler != SIG_IGN) {
+			/* exec leaves nothing but SIG_DFL and SIG_IGN */
+			memset(&inherited_act[i], 0, sizeof(inherited_act[i]));
+			inherited_act[i].sa_handler = SIG_DFL;
+		}
+	}
+}
+
+/* The signals the tracer handles: blocked around fork(). */
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGCHLD);
+}
+
+/*
+ * Start the command, unless a stop signal has come (then 0, nothing started).
+ * The stop signals are blocked from the check to the end of fork(), so none
+ * falls between them; the child puts back every disposition the tracer
+ * changed (SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGPIPE) as the tracer found
+ * it, and the signal mask, only then: a stop signal sent to the process
+ * group meanwhile ends it before it execs.  It gets SIGTERM if the tracer dies (PR_SET_PDEATHSIG,
+ * SIGKILL included), so no command runs on unwatched.  -1 with errno when
+ * pipe or fork fail.
+ */
+static pid_t start_command(char **argv, int *err_pipe_rd)
+{
+	sigset_t block, old;
+	pid_t parent = getpid(), pid;
+	int p[2];
+
+	stop_signals(&block);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	if (stop_signal) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return 0;
+	}
+	if (pipe2(p, O_CLOEXEC)) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return -1;
+	}
+	pid = fork();
 	if (pid == 0) {
-		sigset_t none;
 		int e;
 
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
+		for (size_t i = 0; i < N_OWN_SIGNALS; i++)
+			sigaction(own_signals[i], &inherited_act[i], NULL);
 		close(p[0]);
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() != parent)
+			_exit(127);	/* the tracer is gone already */
+		sigprocmask(SIG_SETMASK, &inherited_mask, NULL);
 		execvp(argv[0], argv);
 		e = errno;
 		if (write(p[1], &e, sizeof(e)) < 0)
 			_exit(127);
 		_exit(127);
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		int e = errno;
+
+		close(p[0]);
+		close(p[1]);
+		errno = e;
+		return -1;
+	}
 	close(p[1]);
 	*err_pipe_rd = p[0];
 	return pid;
-}
-
-/* End the command after the trace stopped: send sig, give it 2 s, then
- * SIGKILL.  Returns true with *status set once it is reaped. */
-static bool reap_command(pid_t child, int sig, int *status)
-{
-	kill(child, sig);
-	for (int i = 0; i < 300; i++) {
-		pid_t w = waitpid(child, status, WNOHANG);
-
-		if (w == child)
-			return true;
-		if (w < 0 && errno != EINTR)
-			return false;
-		if (i == 200) {
-			fprintf(stderr, "shrinktrace: %d did not exit 2 s after signal %d: killing it\n",
-				(int)child, sig);
-			kill(child, SIGKILL);
-		}
-		usleep(10000);
-	}
-	return false;
 }
 
 /* The id of this tracer run (the log header's "run"): 32 random hex digits. */
@@ -573,6 +677,7 @@ struct run {
 	struct sink *metrics;	/* --metrics, or NULL */
 	bool metrics_added;	/* owned by sinks from then on */
 	FILE *out;		/* -o FILE, or NULL */
+	FILE *uncommitted;	/* --rotate: the first -o FILE, the sink's, to commit */
 	int out_errno;		/* first write error of the log */
 	struct loader *l;	/* for stats-only reads of the kernel's maps */
 	bool kstats_err;	/* reported once */
@@ -723,8 +828,11 @@ static int add_sinks(struct run *r)
 				rot.path = a->output;
 				rot.mode = a->mode_set ? a->mode : ST_OUTPUT_MODE;
 				r->log = jsonl_sink_new_rotating(r->out, &rot);
-				if (r->log)
-					r->out = NULL;	/* the sink's from now on */
+				if (r->log) {
+					/* the sink's from now on; committed below */
+					r->uncommitted = r->out;
+					r->out = NULL;
+				}
 			} else {
 				r->log = jsonl_sink_new(r->out, 0);
 			}
@@ -766,18 +874,23 @@ static int trace_run(struct args *a)
 				  .verbose = a->verbose, .filter_tgid = a->pid,
 				  .filter_cgroup_id = a->cgroup_id,
 				  .min_latency_ns = a->min_latency_ns, .stats_only = a->stats_only };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
 	struct sigaction sc = { .sa_handler = on_sigchld, .sa_flags = SA_NOCLDSTOP };
 	struct sink_state st = { 0 };
 	struct sink_begin b = { 0 };
 	struct ksyms *ks = NULL;
 	struct utsname un;
 	const char *which;
-	char err[512], run[40];
-	uint64_t attached = 0, deadline = 0, lost, now;
+	char err[512], run[40], out_shown[512] = "", cmd[256] = "";
+	uint64_t attached = 0, deadline = 0, lost, now, stop_at = 0, kill_at = 0, give_up_at = 0;
 	pid_t child = -1;
 	int cmd_status = 0, err_pipe = -1, rc = EXIT_CLEAN, n, list_offset, e;
+	sig_atomic_t stops_seen = 0;
+	bool stopping = false, killed = false, waiting_said = false, cmd_started = false;
+	bool ring_failed = false;
 
+	if (a->output)
+		st_clean_text(out_shown, sizeof(out_shown), a->output);
 	/* a debugging and testing knob: small caps of the correlator (README) */
 	if (corr_parse_caps(getenv("SHRINKTRACE_CAPS"), &po.corr, err, sizeof(err))) {
 		fprintf(stderr, "shrinktrace: SHRINKTRACE_CAPS: %s\n", err);
@@ -788,9 +901,15 @@ static int trace_run(struct args *a)
 			strerror(errno));
 		return EXIT_ERROR;
 	}
-	if (!has_caps_for_bpf()) {
-		fprintf(stderr, "shrinktrace: not permitted to load BPF programs: run as root "
-			"(sudo shrinktrace ...) or grant CAP_BPF and CAP_PERFMON\n");
+	/* From here a stop signal is taken note of, whenever it comes: before
+	 * tracing has started it ends the run there (no log, no command). */
+	stop_signals(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (check_caps(err, sizeof(err))) {
+		fprintf(stderr, "shrinktrace: %s\n", err);
 		return EXIT_ERROR;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -799,11 +918,16 @@ static int trace_run(struct args *a)
 			strerror(errno));
 		return EXIT_ERROR;
 	}
+	/* The log is made now, so that a bad -o fails before anything is
+	 * loaded, but as a fresh file that replaces an earlier one only once
+	 * tracing has started (st_output_commit() below): a refused backend or
+	 * missing symbols leave an earlier log as it was. */
 	if (a->output) {
-		r.out = st_open_output_mode(a->output, a->mode_set ? a->mode : ST_OUTPUT_MODE);
+		r.out = st_output_create(a->output, a->mode_set ? a->mode : ST_OUTPUT_MODE,
+					 a->format == ST_EXPORT_JSONL ? ST_OUT_PAGES : 0);
 		if (!r.out) {
 			fprintf(stderr, "shrinktrace: cannot write the log %s: %s: choose a writable "
-				"path for -o (a regular file, not a symlink)\n", a->output,
+				"path for -o (a regular file, not a symlink)\n", out_shown,
 				st_output_strerror(errno));
 			return EXIT_ERROR;
 		}
@@ -822,16 +946,11 @@ static int trace_run(struct args *a)
 	ks = ksyms_load();
 	if (!ks || ksyms_count(ks) == 0) {
 		fprintf(stderr, "shrinktrace: cannot read kernel symbols from /proc/kallsyms%s: "
-			"run as root with kernel.kptr_restrict <= 1\n",
+			"run as root (or with CAP_SYSLOG) with kernel.kptr_restrict <= 1\n",
 			ks ? " (all addresses are zero)" : "");
 		rc = EXIT_ERROR;
 		goto out;
 	}
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	if (add_sinks(&r) || !(r.p = pipeline_new(&po, &r.sinks))) {
 		fprintf(stderr, "shrinktrace: out of memory\n");
@@ -843,6 +962,19 @@ static int trace_run(struct args *a)
 	r.l = loader_open(&lo, ks, on_kernel_event, &r, err, sizeof(err));
 	if (!r.l) {
 		fprintf(stderr, "shrinktrace: %s\n", err);
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	if (stop_count) {
+		fprintf(stderr, "shrinktrace: stopped (signal %d) before tracing started: nothing "
+			"traced%s\n", (int)stop_signal, a->output ? ", no log written" : "");
+		goto out;
+	}
+	/* Tracing has started: the log takes its name now (refused if another
+	 * writer took it meanwhile). */
+	if ((r.out || r.uncommitted) && st_output_commit(r.out ? r.out : r.uncommitted)) {
+		fprintf(stderr, "shrinktrace: cannot write the log %s: %s: choose another -o path\n",
+			out_shown, st_output_strerror(errno));
 		rc = EXIT_ERROR;
 		goto out;
 	}
@@ -885,15 +1017,20 @@ static int trace_run(struct args *a)
 
 	if (a->command) {
 		sigaction(SIGCHLD, &sc, NULL);
+		st_clean_text(cmd, sizeof(cmd), a->command[0]);
 		child = start_command(a->command, &err_pipe);
 		if (child < 0) {
-			fprintf(stderr, "shrinktrace: cannot start %s: %s\n", a->command[0],
-				strerror(errno));
+			fprintf(stderr, "shrinktrace: cannot start %s: %s\n", cmd, strerror(errno));
 			rc = EXIT_ERROR;
 			goto out;
 		}
-		fprintf(stderr, "shrinktrace: tracing while %s (pid %d) runs; Ctrl-C to stop\n",
-			a->command[0], (int)child);
+		cmd_started = child > 0;
+		if (child == 0)
+			fprintf(stderr, "shrinktrace: stopped (signal %d) before %s was started: it "
+				"was not run\n", (int)stop_signal, cmd);
+		else
+			fprintf(stderr, "shrinktrace: tracing while %s (pid %d) runs; Ctrl-C to stop\n",
+				cmd, (int)child);
 	} else if (!a->no_banner) {
 		fprintf(stderr, "shrinktrace: tracing%s; Ctrl-C to stop\n",
 			a->duration > 0 ? " for the given duration" : "");
@@ -901,13 +1038,67 @@ static int trace_run(struct args *a)
 
 	st.refresh = a->stats_only ? merge_kernel_stats : NULL;
 	st.refresh_ctx = &r;
-	while (!stop_signal) {
-		n = loader_poll(r.l, 100);
-		if (n < 0 && n != -EINTR) {
+	/*
+	 * One loop: poll, correlate, tick.  A stop (a signal, the duration, an
+	 * output error) ends it at once without a command; with one, the
+	 * command is asked to stop and tracing goes on while it cleans up, for
+	 * at most COMMAND_GRACE_NS, then SIGKILL: the stop signal is passed on
+	 * unless the kernel sent it to the whole process group (the terminal's
+	 * ^C: the command has it already); a second stop signal kills it.
+	 */
+	for (;;) {
+		bool stop = stop_count != stops_seen;
+
+		now = loader_now_ns();
+		if (!stop && !stopping) {
+			e = sinks_error(&r.sinks, &which);
+			if (e) {
+				/* whoever read stdout (the lines, the table) is gone: stop as
+				 * on Ctrl-C; a log that cannot be written: stop, exit 1 */
+				if (r.log && e == r.log->ops->error(r.log))
+					r.out_errno = e;
+				stop = true;
+			} else if (ring_failed || (deadline && now >= deadline) ||
+				   (a->count && r.top && top_sink_frames(r.top) >= a->count)) {
+				stop = true;
+			}
+		}
+		if (stop && child <= 0)
+			break;
+		if (stop && !stopping) {
+			stopping = true;
+			stops_seen = stop_count;
+			if (!stop_signal || !stop_by_kernel)
+				kill(child, stop_signal ? (int)stop_signal : SIGTERM);
+			stop_at = now;
+			kill_at = now + COMMAND_GRACE_NS;
+		} else if (stop && stopping && !killed) {
+			stops_seen = stop_count;
+			kill_at = now;		/* asked twice: now */
+		}
+		if (stopping && !killed && now >= kill_at) {
+			fprintf(stderr, "shrinktrace: %d did not exit %.1f s after it was asked to stop: "
+				"killing it\n", (int)child, (double)(now - stop_at) / 1e9);
+			kill(child, SIGKILL);
+			killed = true;
+			give_up_at = now + 1000000000ULL;
+		}
+		if (stopping && !killed && !waiting_said && now >= stop_at + 1000000000ULL) {
+			fprintf(stderr, "shrinktrace: waiting for %d to exit (Ctrl-C again to kill it)\n",
+				(int)child);
+			waiting_said = true;
+		}
+		if (killed && now >= give_up_at) {
+			cmd_status = -1;	/* not reaped: reported as such */
+			break;
+		}
+		n = loader_poll(r.l, stopping ? 20 : 100);
+		if (n < 0 && n != -EINTR && !ring_failed) {
 			fprintf(stderr, "shrinktrace: reading the ring buffer failed: %s\n",
 				strerror(-n));
 			rc = EXIT_ERROR;
-			break;
+			ring_failed = true;	/* a stop, at the top of the loop */
+			continue;
 		}
 		now = loader_now_ns();
 		pipeline_advance(r.p, now);
@@ -915,18 +1106,6 @@ static int trace_run(struct args *a)
 		st.elapsed_s = (double)(now - attached) / 1e9;
 		st.kernel_lost = loader_lost_total(r.l);
 		pipeline_tick(r.p, &st);
-		e = sinks_error(&r.sinks, &which);
-		if (e) {
-			/* whoever read stdout (the lines, the table) is gone: stop as
-			 * on Ctrl-C; a log that cannot be written: stop, exit 1 */
-			if (r.log && e == r.log->ops->error(r.log))
-				r.out_errno = e;
-			break;
-		}
-		if (deadline && now >= deadline)
-			break;
-		if (a->count && r.top && top_sink_frames(r.top) >= a->count)
-			break;
 		if (child > 0 && child_exited) {
 			pid_t w = waitpid(child, &cmd_status, WNOHANG);
 
@@ -935,7 +1114,7 @@ static int trace_run(struct args *a)
 
 				if (read(err_pipe, &ce, sizeof(ce)) == (ssize_t)sizeof(ce) && ce) {
 					fprintf(stderr, "shrinktrace: cannot run %s: %s\n",
-						a->command[0], strerror(ce));
+						cmd, strerror(ce));
 					rc = EXIT_ERROR;
 				}
 				child = 0;
@@ -943,9 +1122,6 @@ static int trace_run(struct args *a)
 			}
 		}
 	}
-	if (child > 0 && !reap_command(child, stop_signal ? (int)stop_signal : SIGTERM,
-					&cmd_status))
-		cmd_status = -1;	/* not reaped: reported as such */
 	/* Detach first, then read what is left and flush the log completely. */
 	loader_detach(r.l);
 	loader_drain(r.l);
@@ -962,9 +1138,12 @@ static int trace_run(struct args *a)
 	st.elapsed_s = (double)(st.now_ns - attached) / 1e9;
 	st.kernel_lost = loader_lost_total(r.l);
 	loader_account(r.l, &st.kernel);
-	st.command = a->command ? a->command[0] : NULL;
+	st.command = cmd_started ? a->command[0] : NULL;
 	st.command_status = cmd_status;
-	st.log_path = a->output;
+	/* a log whose file (or directory) was removed meanwhile is not named */
+	if (r.out && st_output_check(r.out) == ST_OUT_EREMOVED)
+		r.out_errno = ST_OUT_EREMOVED;
+	st.log_path = r.out_errno == ST_OUT_EREMOVED ? NULL : a->output;
 	pipeline_finish(r.p, &st);
 	if (rc == EXIT_CLEAN && pipeline_violations(r.p))
 		rc = EXIT_VIOLATIONS;
@@ -979,10 +1158,15 @@ out:
 			r.out_errno = errno;
 	}
 	if (a->output) {
-		if (r.out_errno) {
+		if (r.out_errno == ST_OUT_EREMOVED) {
+			fprintf(stderr, "shrinktrace: the log %s %s: what it held is lost; choose an "
+				"-o path that nothing removes during the trace\n", out_shown,
+				st_output_strerror(r.out_errno));
+			rc = EXIT_ERROR;
+		} else if (r.out_errno && attached) {
 			fprintf(stderr, "shrinktrace: writing the log %s failed: %s: free space or "
 				"choose another -o path; the lines written before are complete\n",
-				a->output, strerror(r.out_errno));
+				out_shown, strerror(r.out_errno));
 			rc = EXIT_ERROR;
 		}
 	}
@@ -1017,6 +1201,7 @@ int trace_main(int argc, char **argv)
 {
 	struct args a = { .window_ns = UINT64_MAX };
 
+	save_inherited_signals();
 	argp_err_exit_status = EXIT_USAGE;
 	if (argp_parse(&trace_argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return EXIT_USAGE;

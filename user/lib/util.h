@@ -26,4 +26,21 @@ void st_copy_str(char *dst, size_t size, const char *src, size_t max);
  * written without the NUL. */
 size_t st_clean_text(char *dst, size_t size, const char *src);
 
+/* a + b, or UINT64_MAX when the sum does not fit: the sums of a log's
+ * numbers (freed, nanoseconds, lost events) saturate instead of wrapping,
+ * whatever the log holds, and a sum that reached UINT64_MAX stays there. */
+static inline uint64_t st_sat_add(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+/* a - b for a sum made by st_sat_add(): a saturated sum stays saturated
+ * (what it held is not known), and nothing goes below 0. */
+static inline uint64_t st_sat_sub(uint64_t a, uint64_t b)
+{
+	return a == UINT64_MAX ? a : a >= b ? a - b : 0;
+}
+
 #endif /* ST_UTIL_H */

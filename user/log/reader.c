@@ -28,6 +28,7 @@
 
 #include "log/reader.h"
 #include "log/writer.h"
+#include "lib/util.h"
 
 static void setreason(char *reason, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -858,7 +859,10 @@ static struct st_log *log_new(FILE *f, const char *name, bool borrowed, char *er
 {
 	struct st_log *lg = calloc(1, sizeof(*lg));
 
-	if (!lg || !(lg->path = strdup(name)) || !(lg->buf = malloc(ST_LINE_MAX + READ_CHUNK + 1))) {
+	/* the name as every message shows it: safe for a terminal */
+	if (lg && (lg->path = malloc(strlen(name) + 1)))
+		st_clean_text(lg->path, strlen(name) + 1, name);
+	if (!lg || !lg->path || !(lg->buf = malloc(ST_LINE_MAX + READ_CHUNK + 1))) {
 		setreason(err, err_len, "%s: %s", name, strerror(ENOMEM));
 		if (lg)
 			free(lg->path);
@@ -880,12 +884,19 @@ struct st_log *st_log_open(const char *path, char *err, size_t err_len)
 		return log_new(stdin, "<stdin>", true, err, err_len);
 	f = fopen(path, "r");
 	if (!f) {
-		setreason(err, err_len, "%s: %s", path, strerror(errno));
+		int e = errno;
+		char shown[256];
+
+		st_clean_text(shown, sizeof(shown), path);
+		setreason(err, err_len, "%s: %s", shown, strerror(e));
 		return NULL;
 	}
 	if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+		char shown[256];
+
+		st_clean_text(shown, sizeof(shown), path);
 		setreason(err, err_len, "%s: is a directory: give a log file written by "
-			  "`shrinktrace -o FILE`", path);
+			  "`shrinktrace -o FILE`", shown);
 		fclose(f);
 		return NULL;
 	}
@@ -990,7 +1001,8 @@ int st_log_next(struct st_log *lg, struct st_rec *out)
 			 * events before it stand */
 			snprintf(lg->warn, sizeof(lg->warn), "%s:%" PRIu64 ": warning: the last line is "
 				 "cut short (no newline at the end of the file): ignored; the %" PRIu64
-				 " events before it are used", lg->path, lg->lineno, lg->st.events);
+				 " event%s before it %s used", lg->path, lg->lineno, lg->st.events,
+				 lg->st.events == 1 ? "" : "s", lg->st.events == 1 ? "is" : "are");
 			lg->st.cut_tail = 1;
 			return 0;
 		}
@@ -1060,6 +1072,51 @@ int st_log_next(struct st_log *lg, struct st_rec *out)
 			return -1;
 		}
 	}
+}
+
+int st_log_next_line(struct st_log *lg, struct st_log_line *l)
+{
+	char reason[384];
+	bool cut;
+	int rc;
+
+	errno = 0;
+	rc = next_line(lg, &l->text, &l->len, &cut);
+	if (rc <= 0)
+		return rc;
+	l->lineno = ++lg->lineno;
+	lg->st.lines++;
+	l->res = st_parse_line_info(l->text, l->len, &l->rec, reason, sizeof(reason), &l->info);
+	if (cut && l->res == ST_PARSE_ERROR) {
+		snprintf(lg->warn, sizeof(lg->warn), "%s:%" PRIu64 ": warning: the last line is "
+			 "cut short (no newline at the end of the file): left out; the %" PRIu64
+			 " line%s before it %s used", lg->path, lg->lineno, lg->lineno - 1,
+			 lg->lineno == 2 ? "" : "s", lg->lineno == 2 ? "is" : "are");
+		lg->st.cut_tail = 1;
+		return 0;
+	}
+	switch (l->res) {
+	case ST_PARSE_EVENT:
+		lg->st.events++;
+		lg->st.unknown_fields += l->info.unknown_fields;
+		break;
+	case ST_PARSE_HEADER:
+		lg->st.headers++;
+		break;
+	case ST_PARSE_BLANK:
+		lg->st.blank++;
+		break;
+	case ST_PARSE_SKIP:
+		if (strcmp(reason, "violation") == 0)
+			lg->st.skipped_violations++;
+		else
+			lg->st.skipped_types++;
+		break;
+	default:
+		snprintf(lg->err, sizeof(lg->err), "%s:%" PRIu64 ": %s", lg->path, lg->lineno, reason);
+		return -1;
+	}
+	return 1;
 }
 
 const char *st_log_error(const struct st_log *lg)

@@ -112,6 +112,25 @@ struct st_log *st_log_open_stream(FILE *f, const char *name, char *err, size_t e
  * Lines longer than ST_LINE_MAX are an error ("line longer than N bytes"). */
 int st_log_next(struct st_log *lg, struct st_rec *out);
 
+/* One line of a log as it is, for a rewriter (`shrinktrace redact`). */
+struct st_log_line {
+	const char *text;		/* its bytes without the '\n' (not NUL-terminated),
+					 * valid until the next call */
+	size_t len;
+	int res;			/* ST_PARSE_EVENT, _HEADER, _BLANK or _SKIP */
+	struct st_rec rec;		/* the record (event; header: type ST_HEADER) */
+	struct st_parse_info info;
+	uint64_t lineno;		/* 1 for the first line */
+};
+
+/* The next line with what st_parse_line_info() makes of it: 1 with *l
+ * filled, 0 at end of file, -1 on an error (st_log_error(): "FILE:LINE:
+ * reason", a malformed line among them).  The same bounds as st_log_next()
+ * (ST_LINE_MAX, a cut last line that does not parse ends the file with
+ * st_log_warning()); headers are returned as lines, with no run logic; the
+ * counters of st_log_get_stats() are kept. */
+int st_log_next_line(struct st_log *lg, struct st_log_line *l);
+
 /* Report a header after events as ST_LOG_NEW_RUN rather than an error. */
 void st_log_split_runs(struct st_log *lg, bool on);
 

@@ -140,12 +140,6 @@ int st_redact_pid(const struct st_redact *r, int pid)
 	return (int)y;
 }
 
-static bool word_char(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       c == '_';
-}
-
 static int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -157,36 +151,98 @@ static int hex_digit(char c)
 	return -1;
 }
 
+static bool is_0x(const char *in, size_t i, size_t inlen)
+{
+	return in[i] == '0' && i + 2 < inlen && (in[i + 1] == 'x' || in[i + 1] == 'X') &&
+	       hex_digit(in[i + 2]) >= 0;
+}
+
+/* Some 16 digits in a row of d[0..n) read as a kernel-half value. */
+static bool has_kernel_window(const char *d, size_t n)
+{
+	for (size_t i = 0; i + 16 <= n; i++) {
+		size_t k = 0;
+
+		while (k < 4 && (d[i + k] == 'f' || d[i + k] == 'F'))
+			k++;
+		if (k == 4)
+			return true;
+	}
+	return false;
+}
+
+/* Digit k of what replaces a run d[0..n) of too many digits to be one value
+ * but holding a kernel address's: digits from the run's key, the same for the
+ * same run within a run of shrinktrace. */
+static char hash_digit(const struct st_redact *r, const char *d, size_t n, size_t k)
+{
+	static const char hx[] = "0123456789abcdef";
+	uint8_t msg[16] = { 0xa5 };
+	uint64_t whole = st_siphash24(r->key, d, n), blk = k / 16;
+
+	memcpy(msg + 1, &blk, 7);
+	memcpy(msg + 8, &whole, 8);
+	return hx[(st_siphash24(r->key, msg, sizeof(msg)) >> (4 * (k % 16))) & 15];
+}
+
 size_t st_redact_text(const struct st_redact *r, const char *in, size_t inlen, char *out,
 		      size_t outlen)
 {
 	size_t i = 0, o = 0;
+	char tok[40];
 
 	if (!outlen)
 		return 0;
-	while (i < inlen && in[i] && o + 1 < outlen) {
-		if (r->mode != ST_REDACT_NONE && in[i] == '0' && i + 1 < inlen &&
-		    (in[i + 1] == 'x' || in[i + 1] == 'X') && (i == 0 || !word_char(in[i - 1]))) {
-			size_t j = i + 2;
+	inlen = strnlen(in, inlen);
+#define PUT(s, n) do {							\
+		for (size_t k_ = 0; k_ < (n) && o + 1 < outlen; k_++)		\
+			out[o++] = (s)[k_];					\
+	} while (0)
+	while (i < inlen && o + 1 < outlen) {
+		const char *d;
+		size_t j, n, z;
+		bool prefixed = r->mode != ST_REDACT_NONE && is_0x(in, i, inlen);
+
+		if (!prefixed && (r->mode == ST_REDACT_NONE || hex_digit(in[i]) < 0)) {
+			out[o++] = in[i++];
+			continue;
+		}
+		/* a run of hex digits, after "0x" or bare; a bare run stops
+		 * before a "0x" inside it */
+		j = prefixed ? i + 2 : i;
+		while (j < inlen && hex_digit(in[j]) >= 0 && (prefixed || j == i || !is_0x(in, j, inlen)))
+			j++;
+		d = in + (prefixed ? i + 2 : i);
+		n = (size_t)(in + j - d);
+		for (z = 0; z < n && d[z] == '0'; z++)
+			;
+		if (prefixed) {
+			PUT(in + i, 2);
+		}
+		if (n - z <= 16 && (prefixed || n == 16)) {
 			uint64_t v = 0;
 
-			while (j < inlen && j - i - 2 < 17 && hex_digit(in[j]) >= 0)
-				v = (v << 4) | (uint64_t)hex_digit(in[j++]);
+			for (size_t k = z; k < n; k++)
+				v = (v << 4) | (uint64_t)hex_digit(d[k]);
 			/* kernel-half values only: "+0x1a" offsets are no secret */
-			if (j > i + 2 && j - i - 2 <= 16 && (j == inlen || !word_char(in[j])) &&
-			    v >= 0xffff000000000000ULL) {
-				char tok[24];
-				int n = snprintf(tok, sizeof(tok), "0x%llx",
+			if (v >= 0xffff000000000000ULL) {
+				int m = snprintf(tok, sizeof(tok), prefixed ? "%llx" : "%016llx",
 						 (unsigned long long)st_redact_addr(r, v));
 
-				for (int k = 0; k < n && o + 1 < outlen; k++)
-					out[o++] = tok[k];
-				i = j;
-				continue;
+				PUT(tok, (size_t)m);
+			} else {
+				PUT(d, n);
 			}
+		} else if (n >= 16 && has_kernel_window(d + (prefixed ? z : 0), n - (prefixed ? z : 0))) {
+			/* more digits than one value: hide them all */
+			for (size_t k = 0; k < n && o + 1 < outlen; k++)
+				out[o++] = hash_digit(r, d, n, k);
+		} else {
+			PUT(d, n);
 		}
-		out[o++] = in[i++];
+		i = j;
 	}
+#undef PUT
 	out[o] = '\0';
 	return o;
 }

@@ -42,7 +42,14 @@ static void write_raw(struct jsonl_sink *j, const char *p, int n)
 	errno = 0;
 	if (fwrite(p, 1, (size_t)n, j->f) != (size_t)n)
 		j->err = errno ? errno : EIO;
-	j->bytes += (uint64_t)n;
+	/* the file's size as ST_OUT_PAGES pads it, line by line */
+	for (int i = 0; i < n;) {
+		const char *nl = memchr(p + i, '\n', (size_t)(n - i));
+		int l = nl ? (int)(nl - (p + i)) + 1 : n - i;
+
+		j->bytes = st_output_line_end(j->bytes, (uint64_t)l);
+		i += l;
+	}
 }
 
 static int header(struct jsonl_sink *j)
@@ -89,9 +96,13 @@ static void rotate(struct jsonl_sink *j)
 			return;
 		}
 	}
-	j->f = st_open_output_mode(j->rot.path, j->rot.mode);
-	if (!j->f) {
+	/* a fresh inode, whole lines under SIGKILL too, as the first file */
+	j->f = st_output_create(j->rot.path, j->rot.mode, ST_OUT_PAGES);
+	if (!j->f || st_output_commit(j->f)) {
 		j->err = errno ? errno : EIO;
+		if (j->f)
+			fclose(j->f);
+		j->f = NULL;
 		return;
 	}
 	j->bytes = 0;

@@ -37,10 +37,11 @@ struct jsonl_rotate {
 #define JSONL_ROTATE_MAX_KEEP 1000
 #define JSONL_ROTATE_DEFAULT_KEEP 5
 
-/* A rotating log writer that begins on f, the FILE opened by
- * st_open_output_mode() (owned from now on: it and every later file are
- * closed by the sink, at finish or free; close errors count as write
- * errors).  NULL on ENOMEM (f is then not closed). */
+/* A rotating log writer that begins on f, a FILE from st_output_create()
+ * that the caller commits (st_output_commit()) before the first event; f is
+ * owned from now on: it and every later file (each a fresh inode, committed
+ * at once) are closed by the sink, at finish or free; close errors count as
+ * write errors.  NULL on ENOMEM (f is then not closed). */
 struct sink *jsonl_sink_new_rotating(FILE *f, const struct jsonl_rotate *rot);
 
 /* Parse "SIZE[,KEEP]" (SIZE in bytes with an optional K, M or G suffix);
