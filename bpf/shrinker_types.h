@@ -57,6 +57,7 @@ struct kernfs_node {
 
 struct cgroup {
 	struct kernfs_node *kn;
+	int level;		/* 0: the root cgroup */
 };
 
 struct cgroup_subsys_state {
@@ -99,6 +100,8 @@ struct shrinker___dbg {
 /* include/linux/sched.h: comm is char[TASK_COMM_LEN = 16], NUL-padded by
  * __set_task_comm() (strscpy_pad). */
 struct task_struct {
+	unsigned int flags;	/* PF_*: PF_KSWAPD 0x00020000 (include/linux/sched.h, every
+				 * kernel shrinktrace runs on) */
 	int pid;		/* the thread id: (u32)bpf_get_current_pid_tgid() */
 	char comm[16];
 };

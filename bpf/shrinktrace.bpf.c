@@ -63,6 +63,25 @@ const volatile __u64 wakeup_bytes = 0;		/* wake the reader only once this much i
 						 * waiting (it also polls); 0: every event */
 const volatile bool stats_only = false;		/* aggregate calls and walks in maps instead
 						 * of emitting them */
+/* The call's vmscan:mm_shrink_slab_start/_end are joined to it (task storage
+ * call_detail): the tracepoint backend (its own programs), or the detail hook
+ * beside fentry/kprobe (tpj_start, tpj_end). */
+const volatile bool call_detail_on = false;
+/* The shrink hook sees do_shrink_slab()'s entry (fentry, kprobe), not only its
+ * vmscan tracepoints: count_ns can be known. */
+const volatile bool shrink_at_entry = false;
+/* Walk triggers read from the caller's stack: ranges [trig_lo, trig_hi) of
+ * functions from /proc/kallsyms, each with (enum st_trigger << 8) |
+ * enum st_memcg_limit; trig_n of them are set. */
+const volatile __u64 trig_lo[ST_TRIG_RANGES] = {};
+const volatile __u64 trig_hi[ST_TRIG_RANGES] = {};
+const volatile __u32 trig_kind[ST_TRIG_RANGES] = {};
+const volatile __u32 trig_n = 0;
+/* --stacks: each walk's kernel stack goes to walk_stacks (its id in walk_begin). */
+const volatile bool want_stacks = false;
+/* The task's reclaim context is kept (the reclaim hook is attached). */
+const volatile bool reclaim_ctx_on = false;
+
 /* Tests of the miss accounting only (tests/live/xcheck.py --skip-kfree N): ignore
  * every Nth kmem:kfree of a tracked shrinker, as if the kernel had skipped it. */
 const volatile __u32 test_skip_kfree = 0;
@@ -91,18 +110,12 @@ struct {
 /* Events the ring buffer could not take: pending ones are written as a `lost`
  * record at the next successful reservation on that CPU; total is for the
  * summary. */
-struct drop_count {
-	__u64 pending;
-	__u64 total;
-	__u64 submits;		/* events submitted on this CPU (ev_submit's wake-up test) */
-	__u64 scratch;		/* plain(): a typed pointer in, a number out */
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct drop_count);
+	__type(value, struct st_drop_count);
 } drops SEC(".maps");
 
 /* x as a plain number.  An fentry/fexit or tp_btf argument is a typed kernel
@@ -112,7 +125,7 @@ struct {
 static __always_inline __u64 plain(__u64 x)
 {
 	__u32 zero = 0;
-	struct drop_count *dc = bpf_map_lookup_elem(&drops, &zero);
+	struct st_drop_count *dc = bpf_map_lookup_elem(&drops, &zero);
 
 	if (!dc)
 		return 0;
@@ -174,6 +187,8 @@ struct {
 struct walk {
 	__u64 ts;
 	__u64 calls;
+	__u32 stat_key;		/* its walk_stats entry: trigger * 2 + memcg */
+	__u32 pad;
 };
 
 struct {
@@ -212,7 +227,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, ST_WALK_STAT_N);
 	__type(key, __u32);
 	__type(value, struct st_walk_stat);
 } walk_stats SEC(".maps");
@@ -233,6 +248,45 @@ struct {
 	__type(value, __u8);
 } registered SEC(".maps");
 
+/* A do_shrink_slab() call's vmscan tracepoints, per task, from
+ * mm_shrink_slab_start to the call's return (struct st_call_detail). */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct st_call_detail);
+} call_detail SEC(".maps");
+
+/* A task's reclaim in progress (struct st_reclaim_ctx). */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct st_reclaim_ctx);
+} reclaim_ctx SEC(".maps");
+
+/* The walk's stack frames, while its trigger is looked for. */
+struct trig_frames {
+	__u64 ip[ST_TRIG_DEPTH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct trig_frames);
+} trig_scratch SEC(".maps");
+
+/* --stacks: distinct kernel stacks of walks' callers (user space reads each id
+ * once and writes it to the log as a "stack" record).  Sized by user space;
+ * one entry when --stacks is off. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 4096);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, ST_STACK_DEPTH * sizeof(__u64));
+} walk_stacks SEC(".maps");
+
 /* ---- shrinkers the tracepoint backend tracks ------------------------------
  * By address.  An entry is created at kmem:kmalloc in shrinker_alloc(), at the
  * first call on a shrinker, or by the census, and deleted at its kfree (or when
@@ -241,25 +295,18 @@ struct {
  * with an atomic fetch-or first, and only the winner writes it.  kfree never
  * races with those for the same shrinker: a call holds a reference and the
  * census holds the RCU read lock, so the memory cannot be freed under them. */
-#define T_BORN		0x01	/* its shrinker_alloc was seen (born_ts valid) */
-#define T_REGISTERED	0x02	/* registered: shrinker_register written, or before the trace */
-#define T_FREE_BEGIN	0x04	/* free_begin written */
-#define T_FREE_END	0x08	/* free_end written */
-#define T_GONE		0x10	/* its generation is over: rcu_free written */
-
-struct tracked {
-	__u64 born_ts;		/* kmalloc in shrinker_alloc, ns; 0 if registered before */
-	__u64 ok_ts;		/* latest time seen registered, linked, referenced, ns */
-	__u64 fb_ts;		/* when free_begin became known, ns */
-	__u32 state;		/* T_* */
-	__u32 census;		/* census_gen of the latest census that listed it */
-};
+/* struct st_tracked and its ST_T_* bits: bpf/shrinktrace.h */
+#define T_BORN		ST_T_BORN
+#define T_REGISTERED	ST_T_REGISTERED
+#define T_FREE_BEGIN	ST_T_FREE_BEGIN
+#define T_FREE_END	ST_T_FREE_END
+#define T_GONE		ST_T_GONE
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
-	__type(value, struct tracked);
+	__type(value, struct st_tracked);
 } tracked SEC(".maps");
 
 /* A counting filter in front of `tracked`: kmem:kfree and kmem:kmalloc fire for
@@ -368,7 +415,7 @@ static __always_inline void fill_common(struct st_event *e, __u32 type)
 	fill_common_opt(e, type, 0, 0, true);
 }
 
-static __always_inline void count_drop(struct drop_count *dc)
+static __always_inline void count_drop(struct st_drop_count *dc)
 {
 	if (dc) {
 		dc->pending++;
@@ -384,7 +431,7 @@ static __always_inline void count_drop(struct drop_count *dc)
 static __always_inline void ev_submit(struct st_event *e)
 {
 	__u32 zero = 0;
-	struct drop_count *dc;
+	struct st_drop_count *dc;
 	__u64 flags = 0;
 
 	if (wakeup_bytes) {
@@ -403,7 +450,7 @@ static __always_inline void ev_submit(struct st_event *e)
 static __always_inline struct st_event *ev_reserve_opt(__u32 type, __u64 ts, __u32 pid, bool comm)
 {
 	__u32 zero = 0;
-	struct drop_count *dc = bpf_map_lookup_elem(&drops, &zero);
+	struct st_drop_count *dc = bpf_map_lookup_elem(&drops, &zero);
 	struct st_event *e;
 
 	if (dc && dc->pending) {
@@ -413,7 +460,8 @@ static __always_inline struct st_event *ev_reserve_opt(__u32 type, __u64 ts, __u
 			return NULL;
 		}
 		fill_common(e, ST_EV_LOST);
-		e->freed = dc->pending;
+		e->count = dc->pending;
+		e->flags |= ST_F_COUNT;
 		dc->pending = 0;
 		ev_submit(e);
 	}
@@ -434,7 +482,7 @@ static __always_inline struct st_event *ev_reserve_opt(__u32 type, __u64 ts, __u
 static __always_inline struct st_event *ev_reserve_raw(__u32 type, __u64 ts, __u32 pid)
 {
 	__u32 zero = 0;
-	struct drop_count *dc = bpf_map_lookup_elem(&drops, &zero);
+	struct st_drop_count *dc = bpf_map_lookup_elem(&drops, &zero);
 	struct st_event *e;
 
 	if (dc && dc->pending)
@@ -616,6 +664,137 @@ static __always_inline void forget_registration(__u64 s)
 	bpf_map_delete_elem(&registered, &s);
 }
 
+/* ---- a call's vmscan tracepoints, joined to it ----------------------------
+ * do_shrink_slab() (mm/shrinker.c, mm/vmscan.c before 6.7): count_objects(),
+ * then, when it found work, trace_mm_shrink_slab_start(), the batch loop of
+ * scan_objects(), trace_mm_shrink_slab_end(), return.  The two tracepoints
+ * are kept in the task's call_detail and read at the call's return, so one
+ * shrink_end carries the whole story: count, the deferred work before and
+ * after, what was scanned, and the split of its time.  do_shrink_slab() does
+ * not nest within a task (reclaim sets PF_MEMALLOC), so one slot per task. */
+
+static __always_inline struct st_call_detail *detail_get(bool create)
+{
+	return bpf_task_storage_get(&call_detail, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
+/* mm_shrink_slab_start(shr, sc, nr_objects_to_shrink, cache_items, delta,
+ * total_scan, priority) */
+static __always_inline void detail_start(__u64 s, __u64 ts, long nr, unsigned long count,
+					 unsigned long long delta, unsigned long total_scan)
+{
+	struct st_call_detail *d = detail_get(true);
+
+	if (!d)
+		return;
+	d->shrinker = s;
+	d->start_ts = ts;
+	d->end_ts = 0;
+	d->count = count;
+	d->delta = delta;
+	d->total_scan = total_scan;
+	d->nr_deferred = nr;
+}
+
+/* mm_shrink_slab_end(shr, nid, shrinker_retval, unused_scan_cnt, new_scan_cnt,
+ * total_scan) */
+static __always_inline void detail_end(__u64 s, __u64 ts, long unused, long new_nr, long left)
+{
+	struct st_call_detail *d = detail_get(false);
+
+	if (!d || d->shrinker != s || !d->start_ts)
+		return;
+	d->end_ts = ts;
+	d->unused_scan = unused;
+	d->new_nr_deferred = new_nr;
+	d->total_scan_end = left;
+}
+
+/* What a call's return knows of it beyond its return value (ST_F_COUNT ...
+ * flags say which fields hold). */
+struct call_info {
+	__u64 count, delta, total_scan, scanned, nr_deferred, new_nr_deferred, unused_scan;
+	__u64 count_ns, scan_ns;
+	__u32 flags;
+};
+
+/* The call on s returns at now with freed: take its detail (and forget it).
+ * begin_ts: its entry (0 when the kernel side does not know it: the lean
+ * path, where user space pairs the two events; count_ns then holds
+ * mm_shrink_slab_start's absolute time, ST_F_COUNT_AT).  A call whose
+ * count_objects() found nothing (0 or SHRINK_EMPTY) fires neither tracepoint:
+ * count is what it returned and its whole time was counting. */
+static __always_inline void detail_take(struct call_info *ci, __u64 s, __u64 begin_ts, __u64 now,
+					__u64 freed)
+{
+	struct st_call_detail *d;
+
+	/* all of it: the verifier refuses to copy a register never written */
+	__builtin_memset(ci, 0, sizeof(*ci));
+	if (!call_detail_on)
+		return;
+	d = detail_get(false);
+	if (d && d->shrinker == s && d->start_ts && d->start_ts <= now &&
+	    (!shrink_at_entry || d->start_ts >= begin_ts)) {
+		ci->count = d->count;
+		ci->flags |= ST_F_COUNT;
+		if (d->end_ts) {
+			ci->scanned = d->total_scan > d->total_scan_end ?
+				      d->total_scan - d->total_scan_end : 0;
+			ci->delta = d->delta;
+			ci->total_scan = d->total_scan;
+			ci->nr_deferred = d->nr_deferred;
+			ci->new_nr_deferred = d->new_nr_deferred;
+			ci->unused_scan = d->unused_scan;
+			ci->scan_ns = d->end_ts - d->start_ts;
+			ci->flags |= ST_F_SCAN_INFO | ST_F_SCAN_NS;
+		}
+		if (!shrink_at_entry) {
+			/* the tracepoint backend sees the call from _start on */
+		} else if (begin_ts) {
+			ci->count_ns = d->start_ts - begin_ts;
+			ci->flags |= ST_F_COUNT_NS;
+		} else {
+			ci->count_ns = d->start_ts;
+			ci->flags |= ST_F_COUNT_AT;
+		}
+		d->start_ts = 0;
+	} else if (shrink_at_entry && (freed == 0 || freed == ST_SHRINK_EMPTY)) {
+		ci->count = freed;
+		ci->scan_ns = 0;
+		ci->flags |= ST_F_COUNT | ST_F_SCAN_NS;
+		if (begin_ts) {
+			ci->count_ns = now - begin_ts;
+			ci->flags |= ST_F_COUNT_NS;
+		} else {
+			ci->count_ns = now;
+			ci->flags |= ST_F_COUNT_AT;
+		}
+	}
+}
+
+static __always_inline void put_info(struct st_event *e, const struct call_info *ci)
+{
+	__u32 f = ci->flags;
+
+	if (f & ST_F_COUNT)
+		e->count = ci->count;
+	if (f & ST_F_SCAN_INFO) {
+		e->delta = ci->delta;
+		e->total_scan = ci->total_scan;
+		e->scanned = ci->scanned;
+		e->nr_deferred = ci->nr_deferred;
+		e->new_nr_deferred = ci->new_nr_deferred;
+		e->unused_scan = ci->unused_scan;
+	}
+	if (f & (ST_F_COUNT_NS | ST_F_COUNT_AT))
+		e->count_ns = ci->count_ns;
+	if (f & ST_F_SCAN_NS)
+		e->scan_ns = ci->scan_ns;
+	e->flags |= f;
+}
+
 /* ---- shrink: do_shrink_slab() ------------------------------------------- */
 
 /* Anything held back?  Without filters, --min-latency or stats-only every
@@ -704,9 +883,9 @@ static __always_inline void learn_list_head(__u64 next, __u64 prev)
 
 /* Start tracking p.  NULL when the map is full (counted), else its entry (an
  * entry another CPU created meanwhile counts as created). */
-static __always_inline struct tracked *track_new(__u64 p, __u64 born_ts, __u32 state, __u64 ok_ts)
+static __always_inline struct st_tracked *track_new(__u64 p, __u64 born_ts, __u32 state, __u64 ok_ts)
 {
-	struct tracked t = { .born_ts = born_ts, .ok_ts = ok_ts, .state = state };
+	struct st_tracked t = { .born_ts = born_ts, .ok_ts = ok_ts, .state = state };
 	long err;
 
 	p = plain(p);
@@ -728,7 +907,7 @@ static __always_inline void untrack(__u64 p)
 
 /* Claim bit for the caller: true once per entry and bit, never after T_GONE
  * unless gone_ok (the kfree path, which set T_GONE itself). */
-static __always_inline bool claim(struct tracked *t, __u32 bit, bool gone_ok)
+static __always_inline bool claim(struct st_tracked *t, __u32 bit, bool gone_ok)
 {
 	__u32 block = bit | (gone_ok ? 0 : T_GONE);
 
@@ -739,7 +918,7 @@ static __always_inline bool claim(struct tracked *t, __u32 bit, bool gone_ok)
 
 /* The latest moment known to be before a free_begin: last seen healthy, or
  * born (0: unknown). */
-static __always_inline __u64 before_free(const struct tracked *t)
+static __always_inline __u64 before_free(const struct st_tracked *t)
 {
 	return t->ok_ts > t->born_ts ? t->ok_ts : t->born_ts;
 }
@@ -783,7 +962,7 @@ static __always_inline void emit_inferred(__u32 type, __u64 s, __u64 ts, __u64 e
  * The walker holds a reference: s is alive. */
 static __always_inline void infer_at_call(__u64 s, const struct snap *sn, __u64 now)
 {
-	struct tracked *t;
+	struct st_tracked *t;
 
 	learn_list_head(sn->next, sn->prev);
 	t = bpf_map_lookup_elem(&tracked, &s);
@@ -830,7 +1009,7 @@ static __always_inline void infer_at_call(__u64 s, const struct snap *sn, __u64 
  * is read, the generation is closed with what is known. */
 static __always_inline void close_reused(__u64 p)
 {
-	struct tracked *t = bpf_map_lookup_elem(&tracked, &p);
+	struct st_tracked *t = bpf_map_lookup_elem(&tracked, &p);
 	__u64 last;
 
 	if (!t || !claim(t, T_GONE, false))
@@ -853,7 +1032,7 @@ static __always_inline void close_reused(__u64 p)
  * memory is still intact here: what was not seen yet is read now. */
 static __always_inline void on_kfree(__u64 call_site, __u64 p)
 {
-	struct tracked *t;
+	struct st_tracked *t;
 	struct snap sn;
 	__u64 last;
 
@@ -928,7 +1107,8 @@ static __always_inline void new_generation(__u64 p)
  * after this return: the snapshot is what it will follow (stale_next rests on
  * it). */
 static __always_inline void emit_shrink_end(struct shrinker *s, __u64 freed, __u64 begin_ts,
-					    const struct snap *sn, __u64 now)
+					    const struct snap *sn, __u64 now,
+					    const struct call_info *ci)
 {
 	struct st_event *e = ev_reserve_ts(ST_EV_SHRINK_END, now);
 
@@ -941,6 +1121,7 @@ static __always_inline void emit_shrink_end(struct shrinker *s, __u64 freed, __u
 		e->flags |= ST_F_DURATION;
 	}
 	put_snap(e, sn);
+	put_info(e, ci);
 	ev_submit(e);
 }
 
@@ -1033,12 +1214,13 @@ static __always_inline bool first_call(__u64 s)
 
 /* The general entry: the call is kept (map `calls`) for its return. */
 static __always_inline void shrink_enter_held(struct shrinker *s, struct shrink_control *sc,
-					      int priority, __u64 nr_to_scan, bool direct, __u32 tid)
+					      int priority, __u64 nr_to_scan, bool direct, __u32 tid,
+					      __u64 ts)
 {
 	struct mem_cgroup *memcg = ST_READ(direct, sc, memcg);
 	struct call c = {
 		.shrinker = (__u64)s,
-		.ts = bpf_ktime_get_ns(),
+		.ts = ts,
 		.nr_to_scan = nr_to_scan,
 		.memcg = (__u64)memcg,
 		.nid = ST_READ(direct, sc, nid),
@@ -1064,13 +1246,12 @@ static __always_inline void shrink_enter_held(struct shrinker *s, struct shrink_
  * on its shrinker meanwhile (filters never hide violations).  direct: s and
  * sc are BTF-typed (fentry, tp_btf), see ST_READ(). */
 static __always_inline void shrink_enter(struct shrinker *s, struct shrink_control *sc,
-					 int priority, __u64 nr_to_scan, bool direct)
+					 int priority, __u64 nr_to_scan, bool direct, __u64 ts)
 {
 	/* Without filters or stats-only mode (and with BTF-typed arguments) the
 	 * call is written at once and nothing is kept for its return. */
 	if (direct && !HOLDING_BACK) {
 		struct task_struct *t = bpf_get_current_task_btf();
-		__u64 ts = bpf_ktime_get_ns();
 		struct st_event *e;
 		struct snap sn;
 
@@ -1100,19 +1281,19 @@ static __always_inline void shrink_enter(struct shrinker *s, struct shrink_contr
 		ev_submit(e);
 		return;
 	}
-	shrink_enter_held(s, sc, priority, nr_to_scan, direct, (__u32)bpf_get_current_pid_tgid());
+	shrink_enter_held(s, sc, priority, nr_to_scan, direct, (__u32)bpf_get_current_pid_tgid(), ts);
 }
 
 /* Return of do_shrink_slab() on every backend; s is NULL where the return
  * side has no arguments (kretprobe).  direct: s is BTF-typed (fexit, tp_btf).
  * The snapshot here is next/prev only: the log's shrink_end has no refcount,
  * unless the tracepoint backend infers from it. */
-static __always_inline void shrink_exit(struct shrinker *s, __u64 freed, bool direct)
+static __always_inline void shrink_exit(struct shrinker *s, __u64 freed, bool direct, __u64 now)
 {
 	__u32 tid;
 	struct call *c;
 	struct snap sn;
-	__u64 now, dur;
+	__u64 dur;
 
 	/* Without filters or stats-only mode every call's shrink_begin is in the
 	 * ring already: write the shrink_end with what the return shows, and let
@@ -1120,18 +1301,20 @@ static __always_inline void shrink_exit(struct shrinker *s, __u64 freed, bool di
 	 * no map operation, no comm helper. */
 	if (direct && !HOLDING_BACK) {
 		struct st_event *e;
+		struct call_info ci;
 
 		read_snap_d(s, &sn, true, infer_lifecycle);
 		if (infer_lifecycle)
-			infer_at_call((__u64)s, &sn, bpf_ktime_get_ns());
-		e = ev_reserve_raw(ST_EV_SHRINK_END, bpf_ktime_get_ns(),
-				   (__u32)bpf_get_current_pid_tgid());
+			infer_at_call((__u64)s, &sn, now);
+		detail_take(&ci, (__u64)s, 0, now, freed);
+		e = ev_reserve_raw(ST_EV_SHRINK_END, now, (__u32)bpf_get_current_pid_tgid());
 		if (!e)
 			return;
 		e->shrinker = (__u64)s;
 		e->freed = freed;
 		e->flags = ST_F_PAIRED;
 		put_snap(e, &sn);
+		put_info(e, &ci);
 		ev_submit(e);
 		return;
 	}
@@ -1141,10 +1324,17 @@ static __always_inline void shrink_exit(struct shrinker *s, __u64 freed, bool di
 	if (!c) {
 		/* Entry not seen (tracing began inside the call): no duration. */
 		if (s && !HOLDING_BACK) {
+			struct call_info ci = {};
+
 			read_snap_d(s, &sn, direct, infer_lifecycle);
 			if (infer_lifecycle)
-				infer_at_call((__u64)s, &sn, bpf_ktime_get_ns());
-			emit_shrink_end(s, freed, 0, &sn, 0);
+				infer_at_call((__u64)s, &sn, now);
+			emit_shrink_end(s, freed, 0, &sn, 0, &ci);
+		} else {
+			struct call_info ci;
+
+			/* forget what the tracepoints kept of it */
+			detail_take(&ci, (__u64)s, 0, now, freed);
 		}
 		return;
 	}
@@ -1153,23 +1343,31 @@ static __always_inline void shrink_exit(struct shrinker *s, __u64 freed, bool di
 			goto out;
 		s = (struct shrinker *)c->shrinker;
 	}
-	now = bpf_ktime_get_ns();
 	dur = now - c->ts;
 	read_snap_d(s, &sn, direct, infer_lifecycle);
 	if (infer_lifecycle)
 		infer_at_call((__u64)s, &sn, now);
-	if (c->wanted && stats_only) {
-		struct walk *w = bpf_map_lookup_elem(&walks, &tid);
+	{
+		struct call_info ci;
 
-		if (w)
-			w->calls++;
-		account_call((__u64)s, c->nr_to_scan, freed, dur);
-	}
-	if (c->emitted || (c->wanted && !stats_only && dur >= min_latency_ns) ||
-	    shrinker_dying((__u64)s, sn.prev)) {
-		if (!c->emitted)
-			emit_shrink_begin_d(s, c, tid, ST_F_DEFERRED, direct);
-		emit_shrink_end(s, freed, c->ts, &sn, infer_lifecycle ? 0 : now);
+		detail_take(&ci, (__u64)s, c->ts, now, freed);
+		if (c->wanted && stats_only) {
+			struct walk *w = bpf_map_lookup_elem(&walks, &tid);
+
+			if (w)
+				w->calls++;
+			/* objects scanned: the tracepoints' count where they were
+			 * joined to the call, else nr_to_scan (total_scan on the
+			 * tracepoint backend) */
+			account_call((__u64)s, (ci.flags & ST_F_SCAN_INFO) ? ci.scanned : c->nr_to_scan,
+				     freed, dur);
+		}
+		if (c->emitted || (c->wanted && !stats_only && dur >= min_latency_ns) ||
+		    shrinker_dying((__u64)s, sn.prev)) {
+			if (!c->emitted)
+				emit_shrink_begin_d(s, c, tid, ST_F_DEFERRED, direct);
+			emit_shrink_end(s, freed, c->ts, &sn, infer_lifecycle ? 0 : now, &ci);
+		}
 	}
 out:
 	bpf_map_delete_elem(&calls, &tid);
@@ -1178,7 +1376,7 @@ out:
 SEC("fentry/do_shrink_slab")
 int BPF_PROG(fe_shrink_begin, struct shrink_control *sc, struct shrinker *s, int priority)
 {
-	shrink_enter(s, sc, priority, sc->nr_to_scan, true);
+	shrink_enter(s, sc, priority, sc->nr_to_scan, true, bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -1186,21 +1384,21 @@ SEC("fexit/do_shrink_slab")
 int BPF_PROG(fx_shrink_end, struct shrink_control *sc, struct shrinker *s, int priority,
 	     unsigned long ret)
 {
-	shrink_exit(s, ret, true);
+	shrink_exit(s, ret, true, bpf_ktime_get_ns());
 	return 0;
 }
 
 SEC("kprobe/do_shrink_slab")
 int BPF_KPROBE(kp_shrink_begin, struct shrink_control *sc, struct shrinker *s, int priority)
 {
-	shrink_enter(s, sc, priority, BPF_CORE_READ(sc, nr_to_scan), false);
+	shrink_enter(s, sc, priority, BPF_CORE_READ(sc, nr_to_scan), false, bpf_ktime_get_ns());
 	return 0;
 }
 
 SEC("kretprobe/do_shrink_slab")
 int BPF_KRETPROBE(krp_shrink_end, unsigned long ret)
 {
-	shrink_exit(NULL, ret, false);
+	shrink_exit(NULL, ret, false, bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -1211,21 +1409,135 @@ int BPF_PROG(tp_shrink_begin, struct shrinker *s, struct shrink_control *sc,
 	     long nr_objects_to_shrink, unsigned long cache_items, unsigned long long delta,
 	     unsigned long total_scan, int priority)
 {
-	shrink_enter(s, sc, priority, total_scan, true);
+	__u64 ts = bpf_ktime_get_ns();
+
+	/* the call is seen from here: its shrink_begin and its detail share a clock read */
+	detail_start(plain((__u64)s), ts, nr_objects_to_shrink, cache_items, delta, total_scan);
+	shrink_enter(s, sc, priority, total_scan, true, ts);
 	return 0;
 }
 
+/* shrinker_retval is an int: freed counts above 2^31 are cut (the fentry/
+ * kprobe backends read do_shrink_slab()'s unsigned long return instead). */
 SEC("tp_btf/mm_shrink_slab_end")
 int BPF_PROG(tp_shrink_end, struct shrinker *s, int nid, int shrinker_retval,
 	     long unused_scan_cnt, long new_scan_cnt, long total_scan)
 {
-	shrink_exit(s, (__u64)(long)shrinker_retval, true);
+	__u64 now = bpf_ktime_get_ns();
+
+	detail_end(plain((__u64)s), now, unused_scan_cnt, new_scan_cnt, total_scan);
+	shrink_exit(s, (__u64)(long)shrinker_retval, true, now);
+	return 0;
+}
+
+/* The detail hook: beside fentry/kprobe on do_shrink_slab(), the call's own
+ * vmscan tracepoints, kept for its return (detail_take()). */
+SEC("tp_btf/mm_shrink_slab_start")
+int BPF_PROG(tpj_start, struct shrinker *s, struct shrink_control *sc,
+	     long nr_objects_to_shrink, unsigned long cache_items, unsigned long long delta,
+	     unsigned long total_scan, int priority)
+{
+	detail_start(plain((__u64)s), bpf_ktime_get_ns(), nr_objects_to_shrink, cache_items, delta,
+		     total_scan);
+	return 0;
+}
+
+SEC("tp_btf/mm_shrink_slab_end")
+int BPF_PROG(tpj_end, struct shrinker *s, int nid, int shrinker_retval,
+	     long unused_scan_cnt, long new_scan_cnt, long total_scan)
+{
+	detail_end(plain((__u64)s), bpf_ktime_get_ns(), unused_scan_cnt, new_scan_cnt, total_scan);
 	return 0;
 }
 
 /* ---- walk: shrink_slab() ------------------------------------------------- */
 
-static __always_inline void emit_walk_begin(int nid, __u64 memcg, int priority)
+/* PF_KSWAPD in task_struct.flags (include/linux/sched.h): kswapd itself. */
+#define ST_PF_KSWAPD 0x00020000u
+
+/* The trigger (and memcg limit) named by the caller's return addresses that
+ * fall in the ranges user space set (trig_lo/hi/kind): the first range that
+ * names a memcg limit, else the innermost match; ST_TRIG_UNKNOWN when none. */
+static __always_inline __u32 trigger_from_stack(void *ctx, __u32 *limit)
+{
+	__u32 zero = 0;
+	struct trig_frames *f;
+	__u32 found = ST_TRIG_UNKNOWN;
+	long n;
+
+	*limit = ST_LIMIT_UNKNOWN;
+	if (!trig_n)
+		return ST_TRIG_UNKNOWN;
+	f = bpf_map_lookup_elem(&trig_scratch, &zero);
+	if (!f)
+		return ST_TRIG_UNKNOWN;
+	n = bpf_get_stack(ctx, f->ip, sizeof(f->ip), 0);
+	if (n <= 0)
+		return ST_TRIG_UNKNOWN;
+	n /= sizeof(__u64);
+	for (int i = 0; i < ST_TRIG_DEPTH; i++) {
+		__u64 ip;
+
+		if (i >= n)
+			break;
+		ip = f->ip[i];
+		for (int j = 0; j < ST_TRIG_RANGES; j++) {
+			if (j >= trig_n)
+				break;
+			if (ip > trig_lo[j] && ip <= trig_hi[j]) {
+				__u32 k = trig_kind[j];
+
+				if (k & 0xff) {
+					*limit = k & 0xff;
+					return k >> 8;
+				}
+				if (found == ST_TRIG_UNKNOWN)
+					found = k >> 8;
+			}
+		}
+	}
+	return found;
+}
+
+/* What made this walk happen: kswapd; else the reclaim the task is in
+ * (vmscan:mm_vmscan_direct_reclaim_begin / _memcg_reclaim_begin, with its
+ * allocation order), the memcg's limit found once per reclaim from the stack;
+ * else the stack (drop_slab() for drop_caches, node_reclaim(), and the
+ * reclaim entries themselves where the reclaim hook is not attached). */
+static __always_inline __u32 walk_trigger(void *ctx, __u32 *limit, __s32 *order, bool *has_order)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct st_reclaim_ctx *rc;
+	__u32 trig;
+
+	*limit = ST_LIMIT_UNKNOWN;
+	*has_order = false;
+	if (t->flags & ST_PF_KSWAPD)
+		return ST_TRIG_KSWAPD;
+	if (reclaim_ctx_on) {
+		rc = bpf_task_storage_get(&reclaim_ctx, t, 0, 0);
+		if (rc && rc->trigger) {
+			*order = rc->order;
+			*has_order = true;
+			if (rc->trigger == ST_TRIG_MEMCG && !rc->limit_known) {
+				__u32 l;
+
+				if (trigger_from_stack(ctx, &l) == ST_TRIG_MEMCG)
+					rc->memcg_limit = l;
+				rc->limit_known = 1;
+			}
+			if (rc->trigger == ST_TRIG_MEMCG)
+				*limit = rc->memcg_limit;
+			return rc->trigger;
+		}
+	}
+	trig = trigger_from_stack(ctx, limit);
+	return trig;
+}
+
+static __always_inline void emit_walk_begin(int nid, __u64 memcg, int priority, __u32 trig,
+					    __u32 limit, __u32 gfp, __s32 order, bool has_order,
+					    __s32 stack_id)
 {
 	struct st_event *e = ev_reserve(ST_EV_WALK_BEGIN);
 
@@ -1234,7 +1546,18 @@ static __always_inline void emit_walk_begin(int nid, __u64 memcg, int priority)
 	e->nid = nid;
 	e->memcg = memcg;
 	e->priority = priority;
-	e->flags |= ST_F_WALK_INFO;
+	e->trigger = trig;
+	e->memcg_limit = limit;
+	e->gfp = gfp;
+	e->flags |= ST_F_WALK_INFO | ST_F_TRIGGER;
+	if (has_order) {
+		e->order = order;
+		e->flags |= ST_F_ORDER;
+	}
+	if (stack_id >= 0) {
+		e->stack_id = stack_id;
+		e->flags |= ST_F_STACK;
+	}
 	ev_submit(e);
 }
 
@@ -1248,31 +1571,54 @@ static __always_inline void emit_walk_end(__u64 freed)
 	ev_submit(e);
 }
 
+/* Is memcg a cgroup's own (shrink_slab_memcg()), not the root's (the global
+ * walk of shrinker_list)?  NULL is the global walk too. */
+static __always_inline bool memcg_walk(struct mem_cgroup *memcg)
+{
+	return memcg && BPF_CORE_READ(memcg, css.cgroup, level) > 0;
+}
+
 /* Entry of shrink_slab(): walks of unwanted tasks/memcgs are not followed. */
-static __always_inline void walk_enter(int nid, struct mem_cgroup *memcg, int priority)
+static __always_inline void walk_enter(void *ctx, gfp_t gfp, int nid, struct mem_cgroup *memcg,
+				       int priority)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct walk w = { .ts = bpf_ktime_get_ns() };
+	__u32 trig, limit;
+	__s32 order = 0, stack_id = -1;
+	bool has_order;
 
 	if (!task_wanted() || !memcg_wanted(memcg))
 		return;
+	trig = walk_trigger(ctx, &limit, &order, &has_order);
+	w.stat_key = trig * 2 + (memcg_walk(memcg) ? 1 : 0);
 	bpf_map_update_elem(&walks, &tid, &w, BPF_ANY);
-	if (!stats_only)
-		emit_walk_begin(nid, (__u64)memcg, priority);
+	if (stats_only)
+		return;
+	if (want_stacks) {
+		stack_id = bpf_get_stackid(ctx, &walk_stacks, 0);
+		if (stack_id < 0) {
+			__sync_fetch_and_add(&lifecycle.stacks_lost, 1);
+			stack_id = -1;
+		}
+	}
+	emit_walk_begin(nid, (__u64)memcg, priority, trig, limit, gfp, order, has_order, stack_id);
 }
 
 static __always_inline void walk_exit(__u64 freed)
 {
-	__u32 zkey = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct walk *w = bpf_map_lookup_elem(&walks, &tid);
 	struct st_walk_stat *ws;
+	__u32 key;
 	__u64 dur;
 
 	if (!w)
 		return;
+	key = w->stat_key;
 	if (!stats_only) {
 		emit_walk_end(freed);
-	} else if ((ws = bpf_map_lookup_elem(&walk_stats, &zkey))) {
+	} else if ((ws = bpf_map_lookup_elem(&walk_stats, &key))) {
 		dur = bpf_ktime_get_ns() - w->ts;
 		ws->walks++;
 		ws->calls += w->calls;
@@ -1288,7 +1634,7 @@ static __always_inline void walk_exit(__u64 freed)
 SEC("fentry/shrink_slab")
 int BPF_PROG(fe_walk_begin, gfp_t gfp_mask, int nid, struct mem_cgroup *memcg, int priority)
 {
-	walk_enter(nid, memcg, priority);
+	walk_enter(ctx, gfp_mask, nid, memcg, priority);
 	return 0;
 }
 
@@ -1303,7 +1649,7 @@ int BPF_PROG(fx_walk_end, gfp_t gfp_mask, int nid, struct mem_cgroup *memcg, int
 SEC("kprobe/shrink_slab")
 int BPF_KPROBE(kp_walk_begin, gfp_t gfp_mask, int nid, struct mem_cgroup *memcg, int priority)
 {
-	walk_enter(nid, memcg, priority);
+	walk_enter(ctx, gfp_mask, nid, memcg, priority);
 	return 0;
 }
 
@@ -1311,6 +1657,62 @@ SEC("kretprobe/shrink_slab")
 int BPF_KRETPROBE(krp_walk_end, unsigned long ret)
 {
 	walk_exit(ret);
+	return 0;
+}
+
+/* ---- reclaim: what a walk is for ------------------------------------------
+ * try_to_free_pages() (direct reclaim of an allocation) and
+ * try_to_free_mem_cgroup_pages() (a memcg over a limit, or memory.reclaim)
+ * bracket their reclaim with these tracepoints (mm/vmscan.c, every kernel
+ * shrinktrace runs on); a walk inside takes its trigger and order. */
+static __always_inline void reclaim_begin(__u32 trig, int order, gfp_t gfp)
+{
+	struct st_reclaim_ctx *rc = bpf_task_storage_get(&reclaim_ctx, bpf_get_current_task_btf(),
+							 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!rc)
+		return;
+	rc->trigger = trig;
+	rc->order = order;
+	rc->gfp = gfp;
+	rc->memcg_limit = ST_LIMIT_UNKNOWN;
+	rc->limit_known = 0;
+}
+
+static __always_inline void reclaim_end(void)
+{
+	struct st_reclaim_ctx *rc = bpf_task_storage_get(&reclaim_ctx, bpf_get_current_task_btf(),
+							 0, 0);
+
+	if (rc)
+		rc->trigger = 0;
+}
+
+SEC("tp_btf/mm_vmscan_direct_reclaim_begin")
+int BPF_PROG(tp_direct_begin, int order, gfp_t gfp_flags)
+{
+	reclaim_begin(ST_TRIG_DIRECT, order, gfp_flags);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_direct_reclaim_end")
+int BPF_PROG(tp_direct_end, unsigned long nr_reclaimed)
+{
+	reclaim_end();
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_memcg_reclaim_begin")
+int BPF_PROG(tp_memcg_begin, int order, gfp_t gfp_flags)
+{
+	reclaim_begin(ST_TRIG_MEMCG, order, gfp_flags);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_memcg_reclaim_end")
+int BPF_PROG(tp_memcg_end, unsigned long nr_reclaimed)
+{
+	reclaim_end();
 	return 0;
 }
 
@@ -1552,7 +1954,7 @@ struct census_ctx {
  * holds the RCU read lock, as for the kernel's own walk. */
 static __always_inline void census_one(__u64 s, struct census_ctx *c)
 {
-	struct tracked *t = bpf_map_lookup_elem(&tracked, &s);
+	struct st_tracked *t = bpf_map_lookup_elem(&tracked, &s);
 	__s32 rc = 1;
 
 	if (!t) {

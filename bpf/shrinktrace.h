@@ -49,6 +49,20 @@ enum st_event_type {
 					 * fexit/tp_btf path keeps no state between the two) */
 #define ST_F_NAME_SEEN	(1u << 13)	/* name/scan_fn left out: sent with an earlier event of
 					 * this shrinker generation (user space keeps it) */
+#define ST_F_COUNT	(1u << 14)	/* count is valid: shrink_end, count_objects()'s return;
+					 * lost, the events dropped */
+#define ST_F_SCAN_INFO	(1u << 15)	/* shrink_end: delta, total_scan, scanned, nr_deferred,
+					 * new_nr_deferred, unused_scan from the call's
+					 * vmscan:mm_shrink_slab_start/_end */
+#define ST_F_COUNT_NS	(1u << 16)	/* shrink_end: count_ns is valid */
+#define ST_F_SCAN_NS	(1u << 17)	/* shrink_end: scan_ns is valid */
+#define ST_F_TRIGGER	(1u << 18)	/* walk_begin: trigger, memcg_limit and gfp are valid */
+#define ST_F_ORDER	(1u << 19)	/* walk_begin: order is valid (direct, node or memcg
+					 * reclaim: from its vmscan *_reclaim_begin tracepoint) */
+#define ST_F_STACK	(1u << 20)	/* walk_begin: stack_id names a stack in walk_stacks */
+#define ST_F_COUNT_AT	(1u << 21)	/* shrink_end of the lean path (ST_F_PAIRED): count_ns
+					 * holds the absolute time count_objects() ended, ns;
+					 * user space subtracts the shrink_begin's ts */
 
 /* The name-seen table (ST_F_NAME_SEEN) has 1 << ST_NAME_SEEN_BITS slots,
  * slot = ((shrinker >> 4) * 0x9E3779B97F4A7C15) >> (64 - ST_NAME_SEEN_BITS), in
@@ -67,6 +81,41 @@ enum st_evidence {
 	ST_EVID_UNLISTED = 6,	/* at the end: off shrinker_list and no kfree seen */
 	ST_EVID_MAX = 7,
 };
+
+/* st_event.trigger: what made a shrink_slab() walk happen (JSON "trigger",
+ * user/log/event.c).  Decided in the kernel at the walk's entry: PF_KSWAPD,
+ * then the task's reclaim in progress (vmscan:mm_vmscan_direct_reclaim_begin,
+ * _node_reclaim_begin, _memcg_reclaim_begin), then the caller's stack. */
+enum st_trigger {
+	ST_TRIG_UNKNOWN = 0,
+	ST_TRIG_KSWAPD = 1,		/* kswapd's balance_pgdat() */
+	ST_TRIG_DIRECT = 2,		/* direct reclaim: try_to_free_pages() of an allocation */
+	ST_TRIG_NODE_RECLAIM = 3,	/* node_reclaim() (vm.zone_reclaim_mode) of an allocation */
+	ST_TRIG_MEMCG = 4,		/* try_to_free_mem_cgroup_pages(): a memcg limit */
+	ST_TRIG_DROP_CACHES = 5,	/* drop_slab() from /proc/sys/vm/drop_caches */
+	ST_TRIG_MAX = 6,
+};
+
+/* st_event.memcg_limit: for ST_TRIG_MEMCG, which limit (the caller's stack). */
+enum st_memcg_limit {
+	ST_LIMIT_UNKNOWN = 0,
+	ST_LIMIT_HIGH = 1,		/* memory.high: mem_cgroup_handle_over_high(), memory_high_write() */
+	ST_LIMIT_MAX = 2,		/* memory.max: try_charge_memcg(), memory_max_write(),
+					 * v1 mem_cgroup_resize_max() */
+	ST_LIMIT_RECLAIM = 3,		/* memory.reclaim: memory_reclaim() (proactive) */
+	ST_LIMIT_N = 4,
+};
+
+/* Function ranges the walk's trigger is read from (const volatile arrays set
+ * by user space from /proc/kallsyms): a return address inside one of them
+ * names the trigger; one that also names a memcg limit (memory_reclaim(),
+ * reclaim_high(), try_charge_memcg(), ...) wins over the generic ones below it
+ * on the stack (try_to_free_mem_cgroup_pages()). */
+#define ST_TRIG_RANGES 16
+/* Kernel stack frames the walk's entry looks at for its trigger. */
+#define ST_TRIG_DEPTH 32
+/* Frames kept per stack of --stacks (map walk_stacks). */
+#define ST_STACK_DEPTH 48
 
 /* SHRINK_EMPTY from include/linux/shrinker.h: count_objects() found nothing. */
 #define ST_SHRINK_EMPTY (~0ULL - 1)
@@ -102,8 +151,75 @@ struct st_event {
 	__u32 shrinker_flags;	/* shrinker->flags */
 	__u32 evidence;		/* enum st_evidence, inferred events */
 	__u64 earliest_ts;	/* ST_F_EARLIEST: the event happened in [earliest_ts, ts], ns */
+	/* do_shrink_slab() in detail (shrink_end), from the call's own
+	 * vmscan:mm_shrink_slab_start(shr, sc, nr_objects_to_shrink, cache_items,
+	 * delta, total_scan, priority) and _end(shr, nid, shrinker_retval,
+	 * unused_scan_cnt, new_scan_cnt, total_scan), joined to the call by task */
+	__u64 count;		/* ST_F_COUNT: count_objects() (cache_items), or 0/SHRINK_EMPTY
+				 * when the call ended there; lost: events dropped */
+	__u64 delta;		/* ST_F_SCAN_INFO: new work, objects (freeable >> priority ...) */
+	__u64 total_scan;	/* ST_F_SCAN_INFO: objects to scan at the start */
+	__u64 scanned;		/* ST_F_SCAN_INFO: objects scanned (total_scan at start - at end) */
+	__u64 nr_deferred;	/* ST_F_SCAN_INFO: deferred work taken (nr_objects_to_shrink) */
+	__u64 new_nr_deferred;	/* ST_F_SCAN_INFO: deferred work left for later (new_scan_cnt) */
+	__u64 unused_scan;	/* ST_F_SCAN_INFO: unused_scan_cnt */
+	__u64 count_ns;		/* ST_F_COUNT_NS: entry -> mm_shrink_slab_start (count_objects()), ns */
+	__u64 scan_ns;		/* ST_F_SCAN_NS: mm_shrink_slab_start -> _end (scan_objects() batches), ns */
+	/* the walk's cause (walk_begin) */
+	__u32 trigger;		/* ST_F_TRIGGER: enum st_trigger */
+	__u32 memcg_limit;	/* ST_F_TRIGGER: enum st_memcg_limit (trigger memcg) */
+	__u32 gfp;		/* ST_F_TRIGGER: shrink_slab()'s gfp_mask */
+	__s32 order;		/* ST_F_ORDER: allocation order of the reclaim */
+	__s32 stack_id;		/* ST_F_STACK: id of the caller's kernel stack in walk_stacks */
+	__u32 pad2;
 	char comm[ST_COMM_LEN];
 	char name[ST_NAME_LEN];	/* see ST_F_NAME / ST_F_FSTYPE */
+};
+
+/* Events the ring buffer could not take, per CPU (map `drops`): pending ones
+ * are written as a `lost` record at the next successful reservation on that
+ * CPU; total is for the summary. */
+struct st_drop_count {
+	__u64 pending;
+	__u64 total;
+	__u64 submits;		/* events submitted on this CPU (ev_submit's wake-up test) */
+	__u64 scratch;		/* plain(): a typed pointer in, a number out */
+};
+
+/* A shrinker the tracepoint backend tracks (map `tracked`, key: its address). */
+#define ST_T_BORN	0x01	/* its shrinker_alloc was seen (born_ts valid) */
+#define ST_T_REGISTERED	0x02	/* registered: shrinker_register written, or before the trace */
+#define ST_T_FREE_BEGIN	0x04	/* free_begin written */
+#define ST_T_FREE_END	0x08	/* free_end written */
+#define ST_T_GONE	0x10	/* its generation is over: rcu_free written */
+
+struct st_tracked {
+	__u64 born_ts;		/* kmalloc in shrinker_alloc, ns; 0 if registered before */
+	__u64 ok_ts;		/* latest time seen registered, linked, referenced, ns */
+	__u64 fb_ts;		/* when free_begin became known, ns */
+	__u32 state;		/* ST_T_* */
+	__u32 census;		/* census_gen of the latest census that listed it */
+};
+
+/* One do_shrink_slab() call's vmscan tracepoints, kept per task (task
+ * storage `call_detail`) from mm_shrink_slab_start to the call's return. */
+struct st_call_detail {
+	__u64 shrinker;		/* the call's struct shrinker * */
+	__u64 start_ts;		/* mm_shrink_slab_start, ns (0: not seen in this call) */
+	__u64 end_ts;		/* mm_shrink_slab_end, ns (0: not seen) */
+	__u64 count, delta, total_scan, nr_deferred;	/* from _start */
+	__u64 unused_scan, new_nr_deferred, total_scan_end;	/* from _end */
+};
+
+/* A task's reclaim in progress (task storage `reclaim_ctx`), between a
+ * vmscan *_reclaim_begin and its _end: what a walk inside it was for. */
+struct st_reclaim_ctx {
+	__u32 trigger;		/* ST_TRIG_DIRECT, _NODE_RECLAIM, _MEMCG; 0: none */
+	__s32 order;
+	__u32 gfp;
+	__u32 memcg_limit;	/* ST_TRIG_MEMCG: found from the stack at the first walk */
+	__u32 limit_known;	/* memcg_limit has been looked for */
+	__u32 pad;
 };
 
 /* ---- lifecycle bookkeeping of the tracepoint backend --------------------- */
@@ -118,6 +234,8 @@ struct st_lifecycle {
 	__u64 census_runs;	/* walks of shrinker_list */
 	__u64 census_listed;	/* shrinkers on shrinker_list at the latest walk */
 	__u64 census_capped;	/* walks that stopped at ST_CENSUS_MAX shrinkers */
+	__u64 stacks_lost;	/* --stacks: walk stacks not stored (walk_stacks full or a
+				 * hash collision) */
 };
 
 /* A census walks at most this many shrinker_list entries. */
@@ -144,7 +262,10 @@ struct st_call_stat {
 	__u64 hist[ST_HIST_SLOTS];	/* duration, ns, log2 slots as above */
 };
 
-/* shrink_slab() walks.  Map `walk_stats` (per-CPU array, one entry). */
+/* shrink_slab() walks.  Map `walk_stats` (per-CPU array): entry
+ * trigger * 2 + memcg, memcg 1 for a walk of a memcg that is not the root
+ * (shrink_slab_memcg()), 0 for the global walk; ST_WALK_STAT_N entries. */
+#define ST_WALK_STAT_N (ST_TRIG_MAX * 2)
 struct st_walk_stat {
 	__u64 walks;		/* shrink_slab() returns seen */
 	__u64 calls;		/* do_shrink_slab() calls inside walks */

@@ -23,8 +23,12 @@ import re
 import sys
 
 COLUMNS = ("type,ts,cpu,pid,comm,inferred,deferred,shrinker,name,flags,id,nid,memcg,"
-           "priority,nr_to_scan,refcount,next,prev,freed,duration_ns,count,evidence,earliest_ts,kind,"
+           "priority,nr_to_scan,refcount,next,prev,freed,duration_ns,count,evidence,earliest_ts,"
+           "delta,total_scan,scanned,nr_deferred,new_nr_deferred,unused_scan,count_ns,scan_ns,"
+           "trigger,memcg_limit,gfp,order,stack_id,kind,"
            "walker_pid,walker_comm,certain,detail").split(",")
+TRIGGERS = ("unknown", "kswapd", "direct", "node_reclaim", "memcg", "drop_caches")
+LIMITS = ("memory.high", "memory.max", "memory.reclaim")
 EVENT_TYPES = ("shrinker_alloc", "shrinker_register", "walk_begin", "walk_end",
                "shrink_begin", "shrink_end", "free_begin", "free_end", "rcu_free", "lost")
 KINDS = ("use_after_free", "walk_onto_queued", "free_while_running", "stale_next",
@@ -33,8 +37,10 @@ PTR = re.compile(r"^0x(0|[1-9a-f][0-9a-f]*)$")
 UINT = re.compile(r"^(0|[1-9][0-9]*)$")
 INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
 PTR_COLS = ("shrinker", "memcg", "next", "prev")
-UINT_COLS = ("ts", "flags", "nr_to_scan", "duration_ns", "count", "earliest_ts")
-INT_COLS = ("cpu", "pid", "id", "nid", "priority", "refcount", "walker_pid")
+UINT_COLS = ("ts", "flags", "nr_to_scan", "duration_ns", "earliest_ts", "delta", "total_scan",
+             "scanned", "nr_deferred", "new_nr_deferred", "unused_scan", "count_ns", "scan_ns",
+             "gfp")
+INT_COLS = ("cpu", "pid", "id", "nid", "priority", "refcount", "walker_pid", "order", "stack_id")
 # cells an event type must fill (any backend)
 NEED = {
     "shrinker_alloc": ("shrinker",),
@@ -93,14 +99,17 @@ def event_row(d):
             row[k] = ptr(d[k])
     if "name" in d:
         row["name"] = text(d["name"], 63)
-    if "evidence" in d:
-        row["evidence"] = d["evidence"]
+    for k in ("evidence", "trigger", "memcg_limit"):
+        if k in d:
+            row[k] = d[k]
     for k in ("flags", "id", "nid", "priority", "nr_to_scan", "refcount", "duration_ns",
-              "count", "earliest_ts"):
+              "earliest_ts", "delta", "total_scan", "scanned", "nr_deferred", "new_nr_deferred",
+              "unused_scan", "count_ns", "scan_ns", "gfp", "order", "stack_id"):
         if k in d:
             row[k] = str(d[k])
-    if "freed" in d:
-        row["freed"] = "empty" if d["freed"] == "empty" else str(d["freed"])
+    for k in ("freed", "count"):
+        if k in d:
+            row[k] = "empty" if d[k] == "empty" else str(d[k])
     return tuple(row[c] for c in COLUMNS)
 
 
@@ -144,8 +153,12 @@ def check_cell(r, col, v, n):
         raise Fail("row %d: %s %r is not an unsigned integer" % (n, col, v))
     if col in INT_COLS and not INT.match(v):
         raise Fail("row %d: %s %r is not an integer" % (n, col, v))
-    if col == "freed" and v != "empty" and not UINT.match(v):
-        raise Fail("row %d: freed %r is neither a count nor \"empty\"" % (n, v))
+    if col in ("freed", "count") and v != "empty" and not UINT.match(v):
+        raise Fail("row %d: %s %r is neither a count nor \"empty\"" % (n, col, v))
+    if col == "trigger" and v not in TRIGGERS:
+        raise Fail("row %d: trigger %r" % (n, v))
+    if col == "memcg_limit" and v not in LIMITS:
+        raise Fail("row %d: memcg_limit %r" % (n, v))
     if col in ("inferred", "deferred") and v != "true":
         raise Fail("row %d: %s %r, want true or empty" % (n, col, v))
     if col == "certain" and v not in ("true", "false"):

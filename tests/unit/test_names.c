@@ -374,10 +374,10 @@ static void test_rec_free(void **state)
 
 static void test_rec_lost(void **state)
 {
-	struct st_event e = ev(ST_EV_LOST, ST_F_SCAN_FN);
+	struct st_event e = ev(ST_EV_LOST, ST_F_SCAN_FN | ST_F_COUNT);
 	struct st_rec r;
 
-	e.freed = 9876;
+	e.count = 9876;
 	st_rec_from_event(&r, &e, *state);
 	assert_common(&r, ST_LOST);
 	assert_int_equal(r.has, ST_HAS_COUNT);
@@ -385,6 +385,90 @@ static void test_rec_lost(void **state)
 	assert_int_equal(r.freed, 0);
 	assert_int_equal(r.shrinker, 0);
 	assert_string_equal(r.name, "");
+}
+
+/* The call's vmscan tracepoints joined to its shrink_end: each group of
+ * fields under its own kernel flag, and only on shrink_end. */
+static void test_rec_shrink_end_detail(void **state)
+{
+	struct st_event e = ev(ST_EV_SHRINK_END, ST_F_SCAN_FN | ST_F_COUNT | ST_F_SCAN_INFO |
+					 ST_F_COUNT_NS | ST_F_SCAN_NS);
+	struct st_rec r;
+
+	e.count = 2203;
+	e.delta = 4406;
+	e.total_scan = 4406;
+	e.scanned = 128;
+	e.nr_deferred = 1380;
+	e.new_nr_deferred = 4278;
+	e.unused_scan = 1380;
+	e.count_ns = 700;
+	e.scan_ns = 4800;
+	st_rec_from_event(&r, &e, *state);
+	assert_int_equal(r.has, ST_HAS_SHRINKER | ST_HAS_FREED | ST_HAS_DURATION | ST_HAS_NAME |
+				ST_HAS_COUNT | ST_HAS_SCAN_INFO | ST_HAS_COUNT_NS | ST_HAS_SCAN_NS);
+	assert_int_equal(r.count, 2203);
+	assert_int_equal(r.delta, 4406);
+	assert_int_equal(r.total_scan, 4406);
+	assert_int_equal(r.scanned, 128);
+	assert_int_equal(r.nr_deferred, 1380);
+	assert_int_equal(r.new_nr_deferred, 4278);
+	assert_int_equal(r.unused_scan, 1380);
+	assert_int_equal(r.count_ns, 700);
+	assert_int_equal(r.scan_ns, 4800);
+
+	/* count_objects() found nothing: only count (SHRINK_EMPTY) and the times */
+	e = ev(ST_EV_SHRINK_END, ST_F_SCAN_FN | ST_F_COUNT | ST_F_COUNT_NS | ST_F_SCAN_NS);
+	e.count = ST_SHRINK_EMPTY;
+	e.count_ns = 900;
+	st_rec_from_event(&r, &e, *state);
+	assert_int_equal(r.has, ST_HAS_SHRINKER | ST_HAS_FREED | ST_HAS_DURATION | ST_HAS_NAME |
+				ST_HAS_COUNT | ST_HAS_COUNT_NS | ST_HAS_SCAN_NS);
+	assert_int_equal(r.count, ST_FREED_EMPTY);
+	assert_int_equal(r.scan_ns, 0);
+	assert_int_equal(r.delta, 0);
+
+	/* the same flags on a shrink_begin fill nothing */
+	e = ev(ST_EV_SHRINK_BEGIN, ST_F_SCAN_FN | ST_F_COUNT | ST_F_SCAN_INFO);
+	e.count = 5;
+	e.delta = 6;
+	st_rec_from_event(&r, &e, *state);
+	assert_int_equal(r.has & (ST_HAS_COUNT | ST_HAS_SCAN_INFO), 0);
+	assert_int_equal(r.count, 0);
+}
+
+/* A walk's trigger: memcg_limit only for trigger memcg with a known limit. */
+static void test_rec_walk_trigger(void **state)
+{
+	struct st_event e = ev(ST_EV_WALK_BEGIN, ST_F_WALK_INFO | ST_F_TRIGGER | ST_F_ORDER |
+					 ST_F_STACK);
+	struct st_rec r;
+
+	e.trigger = ST_TRIG_MEMCG;
+	e.memcg_limit = ST_LIMIT_HIGH;
+	e.gfp = 0xcc0;
+	e.order = 3;
+	e.stack_id = 17;
+	st_rec_from_event(&r, &e, *state);
+	assert_int_equal(r.has, ST_HAS_WALK | ST_HAS_TRIGGER | ST_HAS_LIMIT | ST_HAS_ORDER |
+				ST_HAS_STACK);
+	assert_int_equal(r.trigger, ST_TRIG_MEMCG);
+	assert_int_equal(r.memcg_limit, ST_LIMIT_HIGH);
+	assert_int_equal(r.gfp, 0xcc0);
+	assert_int_equal(r.order, 3);
+	assert_int_equal(r.stack_id, 17);
+
+	e = ev(ST_EV_WALK_BEGIN, ST_F_WALK_INFO | ST_F_TRIGGER);
+	e.trigger = ST_TRIG_KSWAPD;
+	e.memcg_limit = ST_LIMIT_MAX;	/* not for a kswapd walk */
+	st_rec_from_event(&r, &e, *state);
+	assert_int_equal(r.has, ST_HAS_WALK | ST_HAS_TRIGGER);
+	assert_int_equal(r.memcg_limit, 0);
+
+	e.trigger = ST_TRIG_MEMCG;
+	e.memcg_limit = ST_LIMIT_UNKNOWN;	/* memcg, limit not found on the stack */
+	st_rec_from_event(&r, &e, *state);
+	assert_int_equal(r.has, ST_HAS_WALK | ST_HAS_TRIGGER);
 }
 
 static void test_rec_unknown_and_comm(void **state)
@@ -432,6 +516,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rec_shrink_begin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rec_shrink_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rec_free, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rec_shrink_end_detail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rec_walk_trigger, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rec_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rec_unknown_and_comm, setup, teardown),
 	};

@@ -448,7 +448,7 @@ static void test_kernel_replace(void **st)
 {
 	struct stats *s = stats_new(NULL);
 	struct st_call_stat k;
-	struct st_walk_stat kw;
+	struct st_walk_stat kw[ST_WALK_STAT_N];
 	struct st_task_stat kt;
 	const struct stats_name *n;
 	const struct stats_gen *g;
@@ -506,29 +506,46 @@ static void test_kernel_replace(void **st)
 	stats_get_totals(s, &tot);
 	assert_int_equal(tot.calls, 16);
 
-	/* walks: the kernel snapshot replaces, event walks add */
-	memset(&kw, 0, sizeof(kw));
-	kw.walks = 4;
-	kw.calls = 40;
-	kw.total_ns = 4000;
-	kw.max_ns = 2000;
-	kw.hist[11] = 4;
-	stats_set_kernel_walk(s, &kw);
-	kw.walks = 6;
-	kw.calls = 60;
-	kw.hist[11] = 6;
-	stats_set_kernel_walk(s, &kw);
+	/* walks: the kernel snapshot replaces, event walks add; the kernel's
+	 * entries are by trigger and memcg class (trigger * 2 + memcg) */
+	memset(kw, 0, sizeof(kw));
+	kw[ST_TRIG_KSWAPD * 2].walks = 4;
+	kw[ST_TRIG_KSWAPD * 2].calls = 40;
+	kw[ST_TRIG_KSWAPD * 2].total_ns = 4000;
+	kw[ST_TRIG_KSWAPD * 2].max_ns = 2000;
+	kw[ST_TRIG_KSWAPD * 2].hist[11] = 4;
+	stats_set_kernel_walk(s, kw);
+	kw[ST_TRIG_KSWAPD * 2].walks = 6;
+	kw[ST_TRIG_KSWAPD * 2].calls = 60;
+	kw[ST_TRIG_KSWAPD * 2].hist[11] = 6;
+	kw[ST_TRIG_DROP_CACHES * 2 + 1].walks = 2;
+	kw[ST_TRIG_DROP_CACHES * 2 + 1].hist[3] = 2;
+	stats_set_kernel_walk(s, kw);
 	memset(&ew, 0, sizeof(ew));
 	ew.flags = CORR_WALK_DURATION;
 	ew.duration_ns = 100;
 	ew.calls = 1;
 	stats_add_walk(s, &ew);
 	stats_get_walk(s, &w);
-	assert_int_equal(w.walks, 7);
+	assert_int_equal(w.walks, 9);
 	assert_int_equal(w.calls, 61);
 	assert_int_equal(w.hist[11], 6);
 	assert_int_equal(w.hist[7], 1);
+	assert_int_equal(w.hist[3], 2);
 	assert_int_equal(w.max_ns, 2000);
+	/* ... by class and trigger: the event walk had no walk_begin */
+	stats_get_walk_by(s, STATS_WALK_GLOBAL, ST_TRIG_KSWAPD, &w);
+	assert_int_equal(w.walks, 6);
+	stats_get_walk_by(s, STATS_WALK_MEMCG, ST_TRIG_DROP_CACHES, &w);
+	assert_int_equal(w.walks, 2);
+	stats_get_walk_by(s, STATS_WALK_UNKNOWN, ST_TRIG_UNKNOWN, &w);
+	assert_int_equal(w.walks, 1);
+	stats_get_walk_class(s, STATS_WALK_GLOBAL, &w);
+	assert_int_equal(w.walks, 6);
+	stats_get_walk_trigger(s, ST_TRIG_DROP_CACHES, &w);
+	assert_int_equal(w.walks, 2);
+	stats_get_walk_by(s, STATS_WALK_MEMCG, ST_TRIG_MAX, &w);	/* out of range */
+	assert_int_equal(w.walks, 0);
 
 	/* tasks */
 	memset(&kt, 0, sizeof(kt));

@@ -80,6 +80,7 @@ struct task {
 	int walk_nid, walk_priority;
 	uint64_t walk_memcg;
 	uint64_t walk_calls, walk_calls_freed;	/* shrink_ends inside the walk */
+	struct st_rec walk_begin;	/* the walk's walk_begin (in_walk) */
 	struct call *top;
 	unsigned depth;
 };

@@ -498,7 +498,7 @@ static struct gen *gen_of_next(struct corr *c, uint64_t next)
 
 /* Report the call r ends through on_call; k is its shrink_begin, or NULL. */
 static void emit_call(struct corr *c, const struct gen *g, const struct st_rec *r,
-		      const struct call *k, bool in_walk)
+		      const struct call *k, bool in_walk, const struct st_rec *walk)
 {
 	struct corr_call ci = {
 		.serial = g->serial,
@@ -509,6 +509,7 @@ static void emit_call(struct corr *c, const struct gen *g, const struct st_rec *
 		.nid = -1,
 		.priority = -1,
 		.end = r,
+		.walk = walk,
 	};
 
 	st_copy_str(ci.comm, sizeof(ci.comm), r->comm, SIZE_MAX);
@@ -558,6 +559,7 @@ static void on_shrink_end(struct corr *c, const struct st_rec *r)
 	struct gen *ng;
 	struct call k;
 	bool paired = false, in_walk = false;
+	const struct st_rec *walk = NULL;
 
 	if (!g)
 		return;
@@ -572,6 +574,7 @@ static void on_shrink_end(struct corr *c, const struct st_rec *r)
 		paired = task_pop(c, t, r->shrinker, &k);
 		if (t->in_walk) {
 			in_walk = true;
+			walk = &t->walk_begin;	/* the task stays while in its walk */
 			t->walk_calls++;
 			if ((r->has & ST_HAS_FREED) && r->freed != ST_FREED_EMPTY)
 				t->walk_calls_freed = st_sat_add(t->walk_calls_freed, r->freed);
@@ -579,7 +582,7 @@ static void on_shrink_end(struct corr *c, const struct st_rec *r)
 		task_put(c, t);
 	}
 	if (c->cb.on_call)
-		emit_call(c, g, r, paired ? &k : NULL, in_walk);
+		emit_call(c, g, r, paired ? &k : NULL, in_walk, walk);
 }
 
 static void on_free_begin(struct corr *c, const struct st_rec *r)
@@ -666,6 +669,7 @@ static void on_rcu_free(struct corr *c, const struct st_rec *r)
 static void on_walk_end(struct corr *c, const struct st_rec *r)
 {
 	struct task *t = task_at(c, r->pid);
+	struct st_rec wb;	/* the walk_begin: t may be gone at the callback */
 	struct corr_walk w = {
 		.pid = r->pid,
 		.end_ts = r->ts,
@@ -679,6 +683,8 @@ static void on_walk_end(struct corr *c, const struct st_rec *r)
 		w.begin_ts = t->walk_ts;
 		w.calls = t->walk_calls;
 		w.calls_freed = t->walk_calls_freed;
+		wb = t->walk_begin;
+		w.begin = &wb;
 		if (t->walk_info) {
 			w.nid = t->walk_nid;
 			w.memcg = t->walk_memcg;
@@ -749,6 +755,7 @@ static void process(struct corr *c, const struct st_rec *r)
 			t->walk_memcg = r->memcg;
 			t->walk_priority = r->priority;
 			t->walk_calls = t->walk_calls_freed = 0;
+			t->walk_begin = *r;
 		}
 		break;
 	case ST_WALK_END:

@@ -101,6 +101,9 @@ struct corr_call {
 	 * fields: the shrink_begin (NULL without CORR_CALL_BEGIN) and the
 	 * shrink_end.  Valid during the callback only. */
 	const struct st_rec *begin, *end;
+	/* The walk_begin of the walk the call was made in (this task's), NULL
+	 * when it was not in a walk or its begin was not seen. */
+	const struct st_rec *walk;
 };
 
 /* struct corr_walk.flags */
@@ -125,6 +128,9 @@ struct corr_walk {
 	int priority;			/* -1 when unknown */
 	uint64_t memcg_id;		/* as in struct corr_call */
 	const char *memcg_path;
+	/* its walk_begin record (trigger, order, gfp, stack_id), NULL without
+	 * CORR_WALK_BEGIN; valid during the callback only */
+	const struct st_rec *begin;
 };
 
 /* What the correlator knows of an event's shrinker when it gives it out. */

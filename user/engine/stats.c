@@ -73,8 +73,10 @@ struct stats {
 	struct stask *other_tasks;
 	size_t ntasks;
 	struct stats_walk walk;		/* event input */
-	struct stats_walk walk_by[STATS_WALK_NCLASS];	/* the same by class */
-	struct st_walk_stat kwalk;	/* kernel snapshot */
+	/* the same by class and trigger (enum st_trigger; ST_TRIG_UNKNOWN also for
+	 * walks whose walk_begin did not say) */
+	struct stats_walk walk_by[STATS_WALK_NCLASS][ST_TRIG_MAX];
+	struct st_walk_stat kwalk[ST_WALK_STAT_N];	/* kernel snapshot (stats-only) */
 	bool has_kwalk;
 	struct stats_totals tot;
 	struct stats_folded folded;
@@ -669,17 +671,35 @@ static void walk_add(struct stats_walk *w, const struct corr_walk *wi)
 	}
 }
 
+enum stats_walk_class stats_walk_class_of(const struct corr_walk *wi)
+{
+	if (!(wi->flags & CORR_WALK_BEGIN) || wi->nid < 0)
+		return STATS_WALK_UNKNOWN;
+	/* shrink_slab() is given root_mem_cgroup for global reclaim: its cgroup
+	 * path is "/" (and NULL with the memory controller disabled) */
+	if (!wi->memcg || (wi->memcg_path && !strcmp(wi->memcg_path, "/")))
+		return STATS_WALK_GLOBAL;
+	return STATS_WALK_MEMCG;
+}
+
+unsigned stats_walk_trigger_of(const struct corr_walk *wi)
+{
+	const struct st_rec *b = wi->begin;
+
+	if (!b || !(b->has & ST_HAS_TRIGGER) || b->trigger >= ST_TRIG_MAX)
+		return ST_TRIG_UNKNOWN;
+	return b->trigger;
+}
+
 int stats_add_walk(struct stats *s, const struct corr_walk *wi)
 {
-	enum stats_walk_class k = STATS_WALK_UNKNOWN;
+	enum stats_walk_class k = stats_walk_class_of(wi);
 	struct smemcg *m = (wi->flags & CORR_WALK_BEGIN) ?
 			   memcg_get(s, wi->memcg, wi->memcg_id, wi->memcg_path) :
 			   memcg_get(s, STATS_MEMCG_UNKNOWN, 0, STATS_UNKNOWN);
 
-	if ((wi->flags & CORR_WALK_BEGIN) && wi->nid >= 0)
-		k = wi->memcg ? STATS_WALK_MEMCG : STATS_WALK_GLOBAL;
 	walk_add(&s->walk, wi);
-	walk_add(&s->walk_by[k], wi);
+	walk_add(&s->walk_by[k][stats_walk_trigger_of(wi)], wi);
 	if (!m) {
 		errno = ENOMEM;
 		return -1;
@@ -699,24 +719,68 @@ const char *stats_walk_class_name(enum stats_walk_class k)
 	}
 }
 
+/* Add a kernel aggregate to a stats_walk. */
+static void walk_add_kernel(struct stats_walk *out, const struct st_walk_stat *kw)
+{
+	out->walks = st_sat_add(out->walks, kw->walks);
+	out->calls = st_sat_add(out->calls, kw->calls);
+	out->freed = st_sat_add(out->freed, kw->freed);
+	out->total_ns = st_sat_add(out->total_ns, kw->total_ns);
+	if (kw->max_ns > out->max_ns)
+		out->max_ns = kw->max_ns;
+	for (unsigned i = 0; i < ST_HIST_SLOTS; i++)
+		out->hist[i] = st_sat_add(out->hist[i], kw->hist[i]);
+}
+
+/* Merge b into a (maximums by max). */
+static void walk_merge(struct stats_walk *a, const struct stats_walk *b)
+{
+	a->walks = st_sat_add(a->walks, b->walks);
+	a->untimed = st_sat_add(a->untimed, b->untimed);
+	a->calls = st_sat_add(a->calls, b->calls);
+	if (b->max_calls > a->max_calls)
+		a->max_calls = b->max_calls;
+	a->freed = st_sat_add(a->freed, b->freed);
+	a->total_ns = st_sat_add(a->total_ns, b->total_ns);
+	if (b->max_ns > a->max_ns)
+		a->max_ns = b->max_ns;
+	for (unsigned i = 0; i < ST_HIST_SLOTS; i++)
+		a->hist[i] = st_sat_add(a->hist[i], b->hist[i]);
+}
+
+void stats_get_walk_by(const struct stats *s, enum stats_walk_class k, unsigned trigger,
+		       struct stats_walk *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (k >= STATS_WALK_NCLASS || trigger >= ST_TRIG_MAX)
+		return;
+	*out = s->walk_by[k][trigger];
+	if (!s->has_kwalk || k == STATS_WALK_UNKNOWN)
+		return;
+	/* the kernel's walk_stats entry trigger * 2 + memcg */
+	walk_add_kernel(out, &s->kwalk[trigger * 2 + (k == STATS_WALK_MEMCG)]);
+}
+
 void stats_get_walk_class(const struct stats *s, enum stats_walk_class k, struct stats_walk *out)
 {
-	struct st_walk_stat kw = s->kwalk;
+	struct stats_walk one;
 
-	if (k >= STATS_WALK_NCLASS)
-		k = STATS_WALK_UNKNOWN;
-	*out = s->walk_by[k];
-	if (k != STATS_WALK_UNKNOWN || !s->has_kwalk)
-		return;
-	/* the kernel's walk_stats do not say what the walk was for */
-	out->walks += kw.walks;
-	out->calls += kw.calls;
-	out->freed += kw.freed;
-	out->total_ns += kw.total_ns;
-	if (kw.max_ns > out->max_ns)
-		out->max_ns = kw.max_ns;
-	for (unsigned i = 0; i < ST_HIST_SLOTS; i++)
-		out->hist[i] += kw.hist[i];
+	memset(out, 0, sizeof(*out));
+	for (unsigned t = 0; t < ST_TRIG_MAX; t++) {
+		stats_get_walk_by(s, k, t, &one);
+		walk_merge(out, &one);
+	}
+}
+
+void stats_get_walk_trigger(const struct stats *s, unsigned trigger, struct stats_walk *out)
+{
+	struct stats_walk one;
+
+	memset(out, 0, sizeof(*out));
+	for (int k = 0; k < STATS_WALK_NCLASS; k++) {
+		stats_get_walk_by(s, (enum stats_walk_class)k, trigger, &one);
+		walk_merge(out, &one);
+	}
 }
 
 int stats_set_kernel_call(struct stats *s, uint64_t serial, uint64_t addr, const char *name,
@@ -759,9 +823,9 @@ enomem:
 	return -1;
 }
 
-void stats_set_kernel_walk(struct stats *s, const struct st_walk_stat *w)
+void stats_set_kernel_walk(struct stats *s, const struct st_walk_stat w[ST_WALK_STAT_N])
 {
-	s->kwalk = *w;
+	memcpy(s->kwalk, w, sizeof(s->kwalk));
 	s->has_kwalk = true;
 }
 
@@ -790,14 +854,8 @@ void stats_get_walk(const struct stats *s, struct stats_walk *out)
 	*out = s->walk;
 	if (!s->has_kwalk)
 		return;
-	out->walks = st_sat_add(out->walks, s->kwalk.walks);
-	out->calls = st_sat_add(out->calls, s->kwalk.calls);
-	out->freed = st_sat_add(out->freed, s->kwalk.freed);
-	out->total_ns = st_sat_add(out->total_ns, s->kwalk.total_ns);
-	if (s->kwalk.max_ns > out->max_ns)
-		out->max_ns = s->kwalk.max_ns;
-	for (unsigned k = 0; k < ST_HIST_SLOTS; k++)
-		out->hist[k] = st_sat_add(out->hist[k], s->kwalk.hist[k]);
+	for (unsigned k = 0; k < ST_WALK_STAT_N; k++)
+		walk_add_kernel(out, &s->kwalk[k]);
 }
 
 void stats_get_totals(const struct stats *s, struct stats_totals *out)

@@ -106,10 +106,10 @@ struct stats_walk {
 	__u64 hist[ST_HIST_SLOTS];
 };
 
-/* What a walk was for (the metrics' memcg label): shrink_slab() with a memcg
- * (memcg_kmem reclaim of one cgroup) or without (global reclaim), as its
- * walk_begin said; unknown when that was not seen (or the kernel counted it:
- * stats-only). */
+/* Whose shrinkers a walk visited (the metrics' memcg label): shrink_slab() of
+ * one memcg (shrink_slab_memcg(): a cgroup's own shrinkers) or the global walk
+ * of shrinker_list (root_mem_cgroup, cgroup path "/", or no memcg), as its
+ * walk_begin said; unknown when that was not seen. */
 enum stats_walk_class {
 	STATS_WALK_GLOBAL,
 	STATS_WALK_MEMCG,
@@ -182,7 +182,7 @@ int stats_add_walk(struct stats *s, const struct corr_walk *wi);
  * 0, or -1 on ENOMEM. */
 int stats_set_kernel_call(struct stats *s, uint64_t serial, uint64_t addr, const char *name,
 			  const struct st_call_stat *sum);
-void stats_set_kernel_walk(struct stats *s, const struct st_walk_stat *w);
+void stats_set_kernel_walk(struct stats *s, const struct st_walk_stat w[ST_WALK_STAT_N]);
 int stats_set_kernel_task(struct stats *s, uint32_t pid, const struct st_task_stat *t);
 
 /* *d += *a: counts and sums added, max the larger, the histogram slot by slot
@@ -201,6 +201,16 @@ const struct stats_name *stats_get_name(const struct stats *s, const char *name)
 const struct stats_gen *stats_get_gen(const struct stats *s, uint64_t serial);
 const struct stats_task *stats_get_task(const struct stats *s, int pid);	/* -1: others */
 void stats_get_walk(const struct stats *s, struct stats_walk *out);
+/* The walks of one class and trigger (enum st_trigger, ST_TRIG_UNKNOWN also
+ * for walks whose walk_begin did not say), kernel aggregates included; all
+ * zero for an out-of-range class or trigger. */
+void stats_get_walk_by(const struct stats *s, enum stats_walk_class k, unsigned trigger,
+		       struct stats_walk *out);
+/* The walks of one trigger over every class. */
+void stats_get_walk_trigger(const struct stats *s, unsigned trigger, struct stats_walk *out);
+/* The class and the trigger stats_add_walk() files a walk under. */
+enum stats_walk_class stats_walk_class_of(const struct corr_walk *wi);
+unsigned stats_walk_trigger_of(const struct corr_walk *wi);
 /* The walks of one class (their sum over the classes is stats_get_walk()). */
 void stats_get_walk_class(const struct stats *s, enum stats_walk_class k, struct stats_walk *out);
 /* "global", "memcg", "unknown" */

@@ -170,6 +170,11 @@ int pipeline_memcg(struct pipeline *p, uint64_t memcg, uint64_t id, const char *
 	return 0;
 }
 
+void pipeline_stack(struct pipeline *p, int id, const char *frames)
+{
+	sinks_stack(p->sinks, id, frames ? frames : "");
+}
+
 void pipeline_advance(struct pipeline *p, uint64_t now_ns)
 {
 	corr_advance(p->corr, now_ns);

@@ -60,6 +60,10 @@ int pipeline_push(struct pipeline *p, const struct st_rec *r);
  * -1 (ENOMEM). */
 int pipeline_memcg(struct pipeline *p, uint64_t memcg, uint64_t id, const char *path);
 
+/* The kernel stack with id (walk_begin's stack_id) is frames (';'-joined,
+ * innermost first): the sinks are told (the log keeps a "stack" line). */
+void pipeline_stack(struct pipeline *p, int id, const char *frames);
+
 /* Trace time is at least now_ns: release what the reorder window may release
  * and raise stuck_free (live only). */
 void pipeline_advance(struct pipeline *p, uint64_t now_ns);

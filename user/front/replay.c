@@ -32,7 +32,7 @@
 #include "sinks/jsonl.h"
 #include "sinks/report.h"
 
-enum fmt { FMT_TEXT, FMT_JSONL, FMT_CSV, FMT_PERFETTO };	/* CSV, PERFETTO: conversions */
+enum fmt { FMT_TEXT, FMT_JSONL, FMT_CSV, FMT_PERFETTO, FMT_FOLDED };	/* CSV, PERFETTO: conversions */
 
 struct replay_args {
 	enum fmt fmt;
@@ -71,7 +71,9 @@ static const struct argp_option options[] = {
 	  "records of the shrinktrace/1 format, one JSON object per line, and nothing else; "
 	  "'csv' and 'perfetto' convert one log: every event and every violation as CSV "
 	  "rows, or as a Chrome trace-event JSON trace to open in ui.perfetto.dev (to OUT or "
-	  "standard output; the exit status still says whether there were violations)", 0 },
+	  "standard output; the exit status still says whether there were violations); "
+	  "'folded' writes folded stacks of the time spent in shrinkers per walk caller "
+	  "(a log traced with --stacks) for flamegraph.pl or speedscope", 0 },
 	{ "stuck-after", 's', "SECONDS", 0,
 	  "Raise stuck_free when shrinker_free() has not returned after SECONDS of trace time "
 	  "(default 10; fractions allowed)", 0 },
@@ -144,8 +146,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			a->fmt = FMT_CSV;
 		else if (strcmp(arg, "perfetto") == 0)
 			a->fmt = FMT_PERFETTO;
+		else if (strcmp(arg, "folded") == 0)
+			a->fmt = FMT_FOLDED;
 		else
-			argp_error(state, "--format: '%s' is not one of text, jsonl, csv, perfetto", arg);
+			argp_error(state, "--format: '%s' is not one of text, jsonl, csv, perfetto, "
+				   "folded", arg);
 		break;
 	case 's':
 		if (cli_parse_ns(arg, 1e9, 1e9, true, &a->stuck_after_ns))
@@ -414,6 +419,7 @@ static int replay_stream(const struct replay_args *a, const char *file, FILE *f,
 	}
 	st_log_split_runs(lg, true);
 	st_log_want_memcgs(lg, true);
+	st_log_want_stacks(lg, true);
 	rn.p = run_new(a, x, path);
 	if (!rn.p) {
 		fprintf(stderr, "shrinktrace replay: %s: out of memory\n", path);
@@ -461,6 +467,20 @@ static int replay_stream(const struct replay_args *a, const char *file, FILE *f,
 				ret = ST_EXIT_ERROR;
 				break;
 			}
+			continue;
+		}
+		if (rc == ST_LOG_STACK) {
+			int id;
+			const char *frames;
+			char red[ST_STACK_TEXT];
+
+			st_log_stack(lg, &id, &frames);
+			if (x->red.mode != ST_REDACT_NONE) {
+				/* an unsymbolised frame is a kernel address */
+				st_redact_text(&x->red, frames, strlen(frames), red, sizeof(red));
+				frames = red;
+			}
+			pipeline_stack(rn.p, id, frames);
 			continue;
 		}
 		st_redact_rec(&x->red, &r, st_log_list_offset(lg));
@@ -621,6 +641,9 @@ int replay_main(int argc, char **argv)
 			break;
 		case FMT_JSONL:
 			sk = jsonl_sink_new(x->out, JSONL_VIOLATIONS_ONLY);
+			break;
+		case FMT_FOLDED:
+			sk = folded_sink_new(x->out);
 			break;
 		default:
 			sk = report_sink_new(x->out, &ro);

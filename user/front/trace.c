@@ -113,6 +113,7 @@ enum {
 	OPT_REDACT,
 	OPT_CUMULATIVE,
 	OPT_BY,
+	OPT_STACKS,
 	OPT_METRICS,
 	OPT_ROTATE,
 };
@@ -184,6 +185,9 @@ static const struct argp_option options[] = {
 	  "http://ADDR:PORT/metrics (:PORT all addresses, 127.0.0.1:PORT loopback only; the "
 	  "project's port is 9858), with -o, --top or alone. The HTTP server runs in threads of "
 	  "its own, limited in connections and time (docs/metrics.md)", 0 },
+	{ "stacks", OPT_STACKS, NULL, 0, "Record the kernel stack of each walk's caller: a "
+	  "stack_id in walk_begin, each distinct stack once in the log (`replay --format folded` "
+	  "makes flame graphs of them; a walk hook is needed: fentry or kprobe)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages (verifier logs, attach errors)", 0 },
 	/* -h as --help (argp only knows -? and --help) */
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 },
@@ -208,6 +212,7 @@ struct args {
 	const char *shrinker_glob;	/* --shrinker, NULL: all */
 	uint64_t min_latency_ns;
 	bool stats_only;
+	bool stacks;		/* --stacks */
 	bool cumulative;	/* --cumulative */
 	bool by_memcg;		/* --by memcg */
 	unsigned count;		/* INTERVAL COUNT: frames, then stop; 0: no limit */
@@ -291,7 +296,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'f':
 		if (st_export_fmt_parse(arg) < 0)
-			argp_error(state, "--format: '%s' is not one of jsonl, csv, perfetto", arg);
+			argp_error(state, "--format: '%s' is not one of jsonl, csv, perfetto, folded", arg);
 		a->format = (enum st_export_fmt)st_export_fmt_parse(arg);
 		break;
 	case 'q':
@@ -385,6 +390,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_STATS_ONLY:
 		a->stats_only = true;
+		break;
+	case OPT_STACKS:
+		a->stacks = true;
 		break;
 	case OPT_CUMULATIVE:
 		a->cumulative = true;
@@ -686,6 +694,7 @@ struct run {
 	struct cgpaths *cg;	/* cgroup ids -> paths; NULL without a memory controller */
 	struct sink *top;	/* --top, or NULL */
 	struct htab memcgs;	/* struct memcg_seen: memcgs already described */
+	struct htab stacks;	/* struct htab_node: stack ids already written */
 };
 
 struct memcg_seen {
@@ -762,10 +771,10 @@ static void kernel_task_cb(uint32_t pid, const struct st_task_stat *sum, void *c
 static void merge_kernel_stats(void *ctx)
 {
 	struct run *r = ctx;
-	struct st_walk_stat w;
+	struct st_walk_stat w[ST_WALK_STAT_N];
 
 	if (loader_read_call_stats(r->l, kernel_call_cb, r) ||
-	    loader_read_walk_stats(r->l, &w) ||
+	    loader_read_walk_stats(r->l, w) ||
 	    loader_read_task_stats(r->l, kernel_task_cb, r)) {
 		if (!r->kstats_err)
 			fprintf(stderr, "shrinktrace: reading the kernel's statistics maps failed: "
@@ -773,7 +782,7 @@ static void merge_kernel_stats(void *ctx)
 		r->kstats_err = true;
 		return;
 	}
-	stats_set_kernel_walk(pipeline_stats(r->p), &w);
+	stats_set_kernel_walk(pipeline_stats(r->p), w);
 }
 
 /* Stats-only: a generation ends (rcu_free): its final totals, and a fresh
@@ -789,6 +798,42 @@ static void on_event(const struct st_rec *rec, const struct corr_event *e, void 
 		set_kernel_call(r, rec->shrinker, &sum);
 }
 
+/* The first walk naming kernel stack id: the stack, symbolised, goes to the
+ * sinks (the log's "stack" line) ahead of the walk. */
+static void describe_stack(struct run *r, int id)
+{
+	uint64_t ips[ST_STACK_FRAMES];
+	char frames[ST_STACK_TEXT], red[ST_STACK_TEXT];
+	struct htab_node *n;
+	size_t used = 0;
+	int k;
+
+	if (id < 0 || htab_first(&r->stacks, (uint64_t)id))
+		return;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return;
+	n->key = (uint64_t)id;
+	if (htab_add(&r->stacks, n)) {
+		free(n);
+		return;
+	}
+	k = loader_stack(r->l, id, ips, ST_STACK_FRAMES);
+	frames[0] = '\0';
+	for (int i = 0; i < k && used < sizeof(frames); i++) {
+		char one[ST_STACK_FRAME_LEN];
+
+		loader_symbolise(r->l, ips[i], one, sizeof(one));
+		used += (size_t)snprintf(frames + used, sizeof(frames) - used, "%s%s", i ? ";" : "", one);
+	}
+	if (r->red.mode != ST_REDACT_NONE) {
+		st_redact_text(&r->red, frames, strlen(frames), red, sizeof(red));
+		pipeline_stack(r->p, id, red);
+	} else {
+		pipeline_stack(r->p, id, frames);
+	}
+}
+
 /* Events from the ring buffer go into the pipeline (redacted first). */
 static void on_kernel_event(const struct st_rec *rec, void *ctx)
 {
@@ -797,6 +842,8 @@ static void on_kernel_event(const struct st_rec *rec, void *ctx)
 
 	if ((rec->has & ST_HAS_WALK) && rec->memcg)
 		describe_memcg(r, rec->memcg);
+	if (rec->has & ST_HAS_STACK)
+		describe_stack(r, rec->stack_id);
 	if (r->red.mode != ST_REDACT_NONE) {
 		red = *rec;
 		st_redact_rec(&r->red, &red, r->red_list_offset);
@@ -820,6 +867,9 @@ static int add_sinks(struct run *r)
 			break;
 		case ST_EXPORT_PERFETTO:
 			r->log = perfetto_sink_new(r->out, true);
+			break;
+		case ST_EXPORT_FOLDED:
+			r->log = folded_sink_new(r->out);
 			break;
 		default:
 			if (a->rotate.max_bytes) {
@@ -873,7 +923,8 @@ static int trace_run(struct args *a)
 	struct loader_opts lo = { .backend = a->backend, .ringbuf_bytes = a->ringbuf,
 				  .verbose = a->verbose, .filter_tgid = a->pid,
 				  .filter_cgroup_id = a->cgroup_id,
-				  .min_latency_ns = a->min_latency_ns, .stats_only = a->stats_only };
+				  .min_latency_ns = a->min_latency_ns, .stats_only = a->stats_only,
+				  .stacks = a->stacks };
 	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
 	struct sigaction sc = { .sa_handler = on_sigchld, .sa_flags = SA_NOCLDSTOP };
 	struct sink_state st = { 0 };
@@ -1182,6 +1233,9 @@ out:
 	htab_each(&r.memcgs, i, me, nx)
 		free(container_of(me, struct memcg_seen, hn));
 	htab_free(&r.memcgs);
+	htab_each(&r.stacks, i, me, nx)
+		free(me);
+	htab_free(&r.stacks);
 	return rc;
 }
 

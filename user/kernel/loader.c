@@ -49,10 +49,13 @@ struct prog_ref {
 	enum prog_kind kind;
 };
 
+/* Programs of one implementation at most (the reclaim hook has four). */
+#define IMPL_PROGS 4
+
 struct impl {
 	enum st_hook hook;
 	enum st_backend mech;
-	struct prog_ref progs[2];
+	struct prog_ref progs[IMPL_PROGS];
 	const char *const *targets;	/* kernel functions to try in order; NULL: tracepoint */
 	const char *label;		/* for tracepoint impls */
 };
@@ -86,6 +89,9 @@ static const struct impl impls[] = {
 	{ ST_HOOK_RCU_FREE, ST_BACKEND_FENTRY, { { "fe_rcu_free", PK_TRACE }, { NULL, PK_NONE } }, t_rcu, NULL },
 	{ ST_HOOK_RCU_FREE, ST_BACKEND_KPROBE, { { "kp_rcu_free", PK_KPROBE }, { NULL, PK_NONE } }, t_rcu, NULL },
 	{ ST_HOOK_RCU_FREE, ST_BACKEND_TRACEPOINT, { { "tp_kfree", PK_TRACE }, { NULL, PK_NONE } }, NULL, "kmem:kfree of a tracked shrinker" },
+	/* auxiliary hooks: tracepoints beside the chosen shrink and walk hooks */
+	{ ST_HOOK_DETAIL, ST_BACKEND_TRACEPOINT, { { "tpj_start", PK_TRACE }, { "tpj_end", PK_TRACE } }, NULL, "vmscan:mm_shrink_slab_start/_end joined to each call" },
+	{ ST_HOOK_RECLAIM, ST_BACKEND_TRACEPOINT, { { "tp_direct_begin", PK_TRACE }, { "tp_direct_end", PK_TRACE }, { "tp_memcg_begin", PK_TRACE }, { "tp_memcg_end", PK_TRACE } }, NULL, "vmscan:mm_vmscan_{direct,memcg}_reclaim_begin/_end" },
 };
 #define NIMPLS (sizeof(impls) / sizeof(impls[0]))
 
@@ -191,14 +197,26 @@ static void complete_rec(struct loader *l, const struct st_event *e, struct st_r
 			r->duration_ns = r->ts - p->ts;
 			r->has |= ST_HAS_DURATION;
 			memcpy(r->comm, p->comm, sizeof(r->comm));
+			/* count_objects() ended at e->count_ns (ST_F_COUNT_AT) */
+			if ((e->flags & ST_F_COUNT_AT) && e->count_ns >= p->ts && e->count_ns <= r->ts) {
+				r->count_ns = e->count_ns - p->ts;
+				r->has |= ST_HAS_COUNT_NS;
+			}
 			p->ts = 0;
 		}
 	}
 }
 
 static const char *const hook_names[ST_NHOOKS] = {
-	"walk", "shrink", "alloc", "register", "free", "rcu_free",
+	"walk", "shrink", "alloc", "register", "free", "rcu_free", "detail", "reclaim",
 };
+
+/* Hooks that serve the others (tracepoints beside them): not a backend of
+ * their own, whatever --backend says. */
+static bool auxiliary(enum st_hook h)
+{
+	return h == ST_HOOK_DETAIL || h == ST_HOOK_RECLAIM;
+}
 
 const char *loader_hook_name(enum st_hook h)
 {
@@ -271,6 +289,57 @@ static void shrink_maps(struct shrinktrace_bpf *skel)
 	}
 }
 
+/* The functions whose frames name a walk's trigger (st_trigger << 8 |
+ * st_memcg_limit), looked for in the caller's stack by walk_trigger() in the
+ * kernel.  A name this kernel does not have is skipped (inlined, renamed).
+ * mm/vmscan.c, mm/memcontrol.c, fs/drop_caches.c of 6.1-6.18. */
+static const struct {
+	const char *fn;
+	uint32_t kind;
+} trig_fns[] = {
+	{ "drop_slab", ST_TRIG_DROP_CACHES << 8 },
+	{ "drop_slab_node", ST_TRIG_DROP_CACHES << 8 },	/* 6.1 */
+	{ "drop_caches_sysctl_handler", ST_TRIG_DROP_CACHES << 8 },
+	{ "memory_reclaim", ST_TRIG_MEMCG << 8 | ST_LIMIT_RECLAIM },
+	{ "mem_cgroup_handle_over_high", ST_TRIG_MEMCG << 8 | ST_LIMIT_HIGH },
+	{ "reclaim_high", ST_TRIG_MEMCG << 8 | ST_LIMIT_HIGH },
+	{ "memory_high_write", ST_TRIG_MEMCG << 8 | ST_LIMIT_HIGH },
+	{ "try_charge_memcg", ST_TRIG_MEMCG << 8 | ST_LIMIT_MAX },
+	{ "memory_max_write", ST_TRIG_MEMCG << 8 | ST_LIMIT_MAX },
+	{ "mem_cgroup_resize_max", ST_TRIG_MEMCG << 8 | ST_LIMIT_MAX },	/* v1 */
+	{ "try_to_free_mem_cgroup_pages", ST_TRIG_MEMCG << 8 },
+	{ "try_to_free_pages", ST_TRIG_DIRECT << 8 },
+	{ "node_reclaim", ST_TRIG_NODE_RECLAIM << 8 },
+	{ "balance_pgdat", ST_TRIG_KSWAPD << 8 },
+};
+
+/* The detail hook's join, the walk's trigger ranges, --stacks. */
+static void configure_walk_detail(struct shrinktrace_bpf *skel, const struct loader *l,
+				  const struct choice *ch)
+{
+	const struct impl *shrink = ch[ST_HOOK_SHRINK].impl;
+	uint32_t n = 0;
+
+	skel->rodata->shrink_at_entry = shrink && shrink->mech != ST_BACKEND_TRACEPOINT;
+	skel->rodata->call_detail_on = (shrink && shrink->mech == ST_BACKEND_TRACEPOINT) ||
+				       ch[ST_HOOK_DETAIL].impl;
+	skel->rodata->reclaim_ctx_on = ch[ST_HOOK_RECLAIM].impl != NULL;
+	for (size_t i = 0; i < sizeof(trig_fns) / sizeof(trig_fns[0]) && n < ST_TRIG_RANGES; i++) {
+		uint64_t lo, hi;
+
+		if (ksyms_range(l->ks, trig_fns[i].fn, &lo, &hi))
+			continue;
+		((uint64_t *)skel->rodata->trig_lo)[n] = lo;
+		((uint64_t *)skel->rodata->trig_hi)[n] = hi;
+		((uint32_t *)skel->rodata->trig_kind)[n] = trig_fns[i].kind;
+		n++;
+	}
+	skel->rodata->trig_n = n;
+	skel->rodata->want_stacks = l->opts.stacks;
+	if (!l->opts.stacks)
+		bpf_map__set_max_entries(skel->maps.walk_stacks, 1);
+}
+
 static void configure(struct shrinktrace_bpf *skel, const struct loader *l,
 		      const struct choice *ch, uint32_t ringbuf)
 {
@@ -298,6 +367,7 @@ static void configure(struct shrinktrace_bpf *skel, const struct loader *l,
 		       sizeof(skel->rodata->filter_comm));
 	}
 	skel->rodata->filter_cgroup_id = l->opts.filter_cgroup_id;
+	configure_walk_detail(skel, l, ch);
 	skel->rodata->min_latency_ns = l->opts.min_latency_ns;
 	skel->rodata->stats_only = l->opts.stats_only;
 	/* Wake the reader when a quarter of the ring is waiting; loader_poll()
@@ -334,7 +404,7 @@ static struct shrinktrace_bpf *open_with(const struct loader *l, const struct ch
 	for (int h = 0; h < NCHOICES; h++) {
 		if (!ch[h].impl)
 			continue;
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < IMPL_PROGS; i++) {
 			const struct prog_ref *pr = &ch[h].impl->progs[i];
 
 			if (!pr->name)
@@ -368,7 +438,7 @@ static int attach_choice(struct shrinktrace_bpf *skel, const struct choice *c,
 			 struct bpf_link **links, int *n, const char **attached, int *nattached,
 			 int *census_fd, char *why, size_t whylen)
 {
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < IMPL_PROGS; i++) {
 		const struct prog_ref *pr = &c->impl->progs[i];
 		struct bpf_program *p;
 		struct bpf_link *link = NULL;
@@ -493,12 +563,28 @@ static void choose(struct loader *l, enum st_hook h)
 	char why[160], last[160] = "";
 
 	lh->why[0] = '\0';
+	if (h == ST_HOOK_DETAIL && l->chosen[ST_HOOK_SHRINK].impl &&
+	    l->chosen[ST_HOOK_SHRINK].impl->mech == ST_BACKEND_TRACEPOINT) {
+		/* the tracepoint backend's calls are these tracepoints already */
+		lh->mech = ST_BACKEND_TRACEPOINT;
+		lh->target = "vmscan:mm_shrink_slab_start/_end (the shrink hook's own)";
+		return;
+	}
+	if ((h == ST_HOOK_DETAIL && !l->chosen[ST_HOOK_SHRINK].impl) ||
+	    (h == ST_HOOK_RECLAIM && !l->chosen[ST_HOOK_WALK].impl)) {
+		lh->mech = ST_BACKEND_AUTO;
+		lh->target = NULL;
+		snprintf(lh->why, sizeof(lh->why), "no %s hook to join it to",
+			 h == ST_HOOK_DETAIL ? "shrink" : "walk");
+		return;
+	}
 	for (size_t i = 0; i < NIMPLS; i++) {
 		const struct impl *im = &impls[i];
 
 		if (im->hook != h)
 			continue;
-		if (l->opts.backend != ST_BACKEND_AUTO && im->mech != l->opts.backend)
+		if (l->opts.backend != ST_BACKEND_AUTO && im->mech != l->opts.backend &&
+		    !auxiliary(h))
 			continue;
 		if (!im->targets) {
 			/* Before 6.7 shrinkers are embedded in their owners: there is
@@ -580,7 +666,7 @@ int loader_self_check(char *err, size_t errlen)
 	for (size_t i = 0; i <= NIMPLS && !bad; i++) {
 		const struct impl *im = i < NIMPLS ? &impls[i] : &register_var_impl;
 
-		for (int k = 0; k < 2; k++) {
+		for (int k = 0; k < IMPL_PROGS; k++) {
 			const char *n = im->progs[k].name;
 
 			if (n && !bpf_object__find_program_by_name(skel->obj, n)) {
@@ -759,7 +845,7 @@ const char *loader_backend_summary(const struct loader *l)
 	for (int h = 0; h < ST_NHOOKS; h++) {
 		enum st_backend m = l->hooks[h].mech;
 
-		if (m == ST_BACKEND_AUTO)
+		if (m == ST_BACKEND_AUTO || auxiliary((enum st_hook)h))
 			continue;
 		if (seen != ST_BACKEND_AUTO && seen != m)
 			return "mixed";
@@ -790,7 +876,7 @@ void loader_banner(const struct loader *l, FILE *f)
 	int any = 0;
 
 	if (!h[ST_HOOK_WALK].mech)
-		list_item(f, &any, "walk_begin, walk_end");
+		list_item(f, &any, "walk_begin, walk_end (so no walk's trigger)");
 	if (!h[ST_HOOK_ALLOC].mech)
 		list_item(f, &any, "shrinker_alloc");
 	if (!h[ST_HOOK_REGISTER].mech)
@@ -801,11 +887,17 @@ void loader_banner(const struct loader *l, FILE *f)
 		list_item(f, &any, "rcu_free");
 	if (h[ST_HOOK_SHRINK].mech == ST_BACKEND_TRACEPOINT)
 		list_item(f, &any, "shrink_begin/shrink_end of calls whose count_objects() "
-			  "returned 0 or SHRINK_EMPTY");
+			  "returned 0 or SHRINK_EMPTY, and count_ns (a call is seen from "
+			  "count_objects()'s return)");
+	if (h[ST_HOOK_SHRINK].mech && !h[ST_HOOK_DETAIL].mech)
+		list_item(f, &any, "count, deferred work, scanned, count_ns/scan_ns of calls");
+	if (h[ST_HOOK_WALK].mech && !h[ST_HOOK_RECLAIM].mech)
+		list_item(f, &any, "the order of a walk's reclaim (its trigger comes from the stack)");
 	fprintf(f, "%s\n", any ? "" : " nothing: every event type is observed directly");
 	any = 0;
 	for (int i = 0; i < ST_NHOOKS; i++)
-		if (h[i].mech == ST_BACKEND_TRACEPOINT && i != ST_HOOK_SHRINK)
+		if (h[i].mech == ST_BACKEND_TRACEPOINT && i != ST_HOOK_SHRINK &&
+		    !auxiliary((enum st_hook)i))
 			any = 1;
 	if (any) {
 		fprintf(f, "shrinktrace: inferred (\"inferred\":true, \"evidence\" says how; "
@@ -881,44 +973,39 @@ static void deliver(struct loader *l, const struct st_rec *r)
 struct exit_scan {
 	uint32_t gen;		/* census_gen of the exit census */
 	uint64_t *addr;		/* registered, off the list, rcu_free not seen */
-	struct tracked_copy { uint64_t born_ts, ok_ts, fb_ts; uint32_t state, census; } *t;
+	struct st_tracked *t;
 	size_t n, cap;
 	uint64_t open;		/* of those: allocated, never seen registered */
 };
 
-/* Tracked shrinkers the exit census did not list.  Layout: bpf/shrinktrace.bpf.c
- * struct tracked; T_* bits as there. */
-#define XT_REGISTERED 0x02
-#define XT_FREE_BEGIN 0x04
-#define XT_FREE_END 0x08
-#define XT_GONE 0x10
+/* Tracked shrinkers the exit census did not list (struct st_tracked and its
+ * ST_T_* bits: bpf/shrinktrace.h). */
 
 static void scan_unlisted(const struct loader *l, struct exit_scan *x)
 {
 	int fd = bpf_map__fd(l->skel->maps.tracked);
 	uint64_t key = 0, next;
 	void *prev = NULL;
-	struct tracked_copy v;
+	struct st_tracked v;
 
-	_Static_assert(sizeof(struct tracked_copy) == 32, "struct tracked changed");
 	x->n = 0;
 	x->open = 0;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v) || (v.state & XT_GONE))
+		if (bpf_map_lookup_elem(fd, &key, &v) || (v.state & ST_T_GONE))
 			continue;
 		if (v.census == x->gen)
 			continue;	/* still on shrinker_list */
 		/* Allocated and never seen registered: still being set up, or its end
 		 * went unseen (registered and freed, or freed unregistered, between two
 		 * censuses).  Either way the trace lost track of it. */
-		if (!(v.state & XT_REGISTERED))
+		if (!(v.state & ST_T_REGISTERED))
 			x->open++;
 		if (x->n == x->cap) {
 			size_t cap = x->cap ? x->cap * 2 : 64;
 			uint64_t *a = realloc(x->addr, cap * sizeof(*a));
-			struct tracked_copy *t = a ? realloc(x->t, cap * sizeof(*t)) : NULL;
+			struct st_tracked *t = a ? realloc(x->t, cap * sizeof(*t)) : NULL;
 
 			if (a)
 				x->addr = a;
@@ -966,15 +1053,15 @@ static void exit_census(struct loader *l)
 		r.earliest_ts = last;
 		/* Off shrinker_list after being on it: shrinker_free() ran.  Never
 		 * seen registered: nothing is known but that it is out of sight. */
-		if (!(x.t[i].state & XT_REGISTERED))
-			x.t[i].state |= XT_FREE_BEGIN | XT_FREE_END;
-		if (!(x.t[i].state & XT_FREE_BEGIN)) {
+		if (!(x.t[i].state & ST_T_REGISTERED))
+			x.t[i].state |= ST_T_FREE_BEGIN | ST_T_FREE_END;
+		if (!(x.t[i].state & ST_T_FREE_BEGIN)) {
 			r.type = ST_FREE_BEGIN;
 			deliver(l, &r);
 		}
 		if (x.t[i].fb_ts)
 			r.earliest_ts = x.t[i].fb_ts;
-		if (!(x.t[i].state & XT_FREE_END)) {
+		if (!(x.t[i].state & ST_T_FREE_END)) {
 			r.type = ST_FREE_END;
 			deliver(l, &r);
 		}
@@ -1075,14 +1162,13 @@ static void percpu_sum(void *sum, size_t vsz, const char *vals, int ncpu,
 
 static uint64_t read_drops(const struct loader *l, bool take)
 {
-	/* struct drop_count of bpf/shrinktrace.bpf.c */
-	struct drops { uint64_t pending, total, submits, scratch; } *v;
+	struct st_drop_count *v;
 	uint32_t zero = 0;
 	uint64_t sum = 0;
 	int fd = bpf_map__fd(l->skel->maps.drops), ncpu, e;
 
-	_Static_assert(sizeof(struct drops) % 8 == 0, "drops slots are not packed");
-	v = (struct drops *)percpu_lookup(fd, &zero, sizeof(*v), false, &ncpu, &e);
+	_Static_assert(sizeof(struct st_drop_count) % 8 == 0, "drops slots are not packed");
+	v = (struct st_drop_count *)percpu_lookup(fd, &zero, sizeof(*v), false, &ncpu, &e);
 	if (!v)
 		return 0;
 	for (int i = 0; i < ncpu; i++) {
@@ -1185,16 +1271,57 @@ int loader_read_call_stats(const struct loader *l, loader_call_stat_fn fn, void 
 			       sizeof(struct st_call_stat), sum_call, &w);
 }
 
-int loader_read_walk_stats(const struct loader *l, struct st_walk_stat *out)
+int loader_read_walk_stats(const struct loader *l, struct st_walk_stat out[ST_WALK_STAT_N])
 {
-	uint32_t zero = 0;
-	int ncpu, e = 0;
-	char *vals = percpu_lookup(bpf_map__fd(l->skel->maps.walk_stats), &zero, sizeof(*out),
-				   false, &ncpu, &e);
+	int fd = bpf_map__fd(l->skel->maps.walk_stats);
 
-	percpu_sum(out, sizeof(*out), vals, vals ? ncpu : 0, add_walk_stat);
-	free(vals);
-	return e;
+	for (uint32_t k = 0; k < ST_WALK_STAT_N; k++) {
+		int ncpu, e = 0;
+		char *vals = percpu_lookup(fd, &k, sizeof(*out), false, &ncpu, &e);
+
+		percpu_sum(&out[k], sizeof(*out), vals, vals ? ncpu : 0, add_walk_stat);
+		free(vals);
+		if (e)
+			return e;
+	}
+	return 0;
+}
+
+int loader_stack(const struct loader *l, int id, uint64_t *ips, int max)
+{
+	uint64_t raw[ST_STACK_DEPTH];
+	uint32_t key = (uint32_t)id;
+	int n = 0, first = -1;
+
+	if (id < 0 || !l->opts.stacks)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.walk_stacks), &key, raw))
+		return -errno;
+	/* the stack starts in shrinktrace's program and the trampoline (fentry)
+	 * or kprobe handler: keep what lies beyond shrink_slab()'s own frame */
+	for (int i = 0; i < ST_STACK_DEPTH && raw[i]; i++) {
+		const struct ksym *s = ksyms_lookup(l->ks, raw[i]);
+
+		if (s && !strcmp(s->name, "shrink_slab"))
+			first = i + 1;
+	}
+	if (first < 0)		/* kprobe: the probed ip may be shrink_slab+0 only */
+		first = 0;
+	for (int i = first; i < ST_STACK_DEPTH && raw[i] && n < max; i++)
+		ips[n++] = raw[i];
+	return n;
+}
+
+void loader_symbolise(const struct loader *l, uint64_t ip, char *buf, size_t len)
+{
+	const struct ksym *s = ksyms_lookup(l->ks, ip);
+
+	if (!s)
+		snprintf(buf, len, "0x%" PRIx64, ip);
+	else if (s->addr == ip)
+		snprintf(buf, len, "%s", s->name);
+	else
+		snprintf(buf, len, "%s+0x%" PRIx64, s->name, ip - s->addr);
 }
 
 struct task_walk {

@@ -27,15 +27,20 @@ enum st_hook {
 	ST_HOOK_REGISTER,	/* shrinker_register() / register_shrinker_prepared() */
 	ST_HOOK_FREE,		/* shrinker_free() / unregister_shrinker() */
 	ST_HOOK_RCU_FREE,	/* shrinker_free_rcu_cb() */
+	ST_HOOK_DETAIL,		/* vmscan:mm_shrink_slab_start/_end joined to do_shrink_slab()
+				 * calls (beside fentry/kprobe; the tracepoint backend's
+				 * shrink hook is them) */
+	ST_HOOK_RECLAIM,	/* vmscan:mm_vmscan_{direct,memcg}_reclaim_begin/_end: what a
+				 * walk is for (with a walk hook) */
 	ST_NHOOKS,
 };
 
-/* Values match enum st_mech in bpf/shrinktrace.h. */
+/* The mechanisms of enum st_mech (bpf/shrinktrace.h), AUTO for its NONE. */
 enum st_backend {
-	ST_BACKEND_AUTO = 0,
-	ST_BACKEND_FENTRY = 1,
-	ST_BACKEND_KPROBE = 2,
-	ST_BACKEND_TRACEPOINT = 3,
+	ST_BACKEND_AUTO = ST_MECH_NONE,
+	ST_BACKEND_FENTRY = ST_MECH_FENTRY,
+	ST_BACKEND_KPROBE = ST_MECH_KPROBE,
+	ST_BACKEND_TRACEPOINT = ST_MECH_TRACEPOINT,
 };
 
 struct loader_opts {
@@ -49,6 +54,8 @@ struct loader_opts {
 					 * than this are neither written nor counted */
 	bool stats_only;		/* aggregate calls and walks in BPF maps; write only
 					 * lifecycle events and calls that matter to a violation */
+	bool stacks;			/* --stacks: record each walk's kernel stack
+					 * (walk_begin's stack_id; loader_stack()) */
 	bool verbose;			/* libbpf's own messages on stderr */
 };
 
@@ -132,8 +139,21 @@ uint64_t loader_now_ns(void);
 typedef void (*loader_call_stat_fn)(uint64_t shrinker, const struct st_call_stat *sum, void *ctx);
 int loader_read_call_stats(const struct loader *l, loader_call_stat_fn fn, void *ctx);
 
-/* Totals of the walk_stats map into *out. */
-int loader_read_walk_stats(const struct loader *l, struct st_walk_stat *out);
+/* The walk_stats map summed over CPUs into out[ST_WALK_STAT_N]: entry
+ * trigger * 2 + memcg (enum st_trigger; memcg 1 for a memcg's own walk, 0 for
+ * the global one). */
+int loader_read_walk_stats(const struct loader *l, struct st_walk_stat out[ST_WALK_STAT_N]);
+
+/* --stacks: the kernel stack with id (a walk_begin's stack_id) into
+ * ips[0..max), innermost frame first, with the frames of shrinktrace's own
+ * program and trampoline and of shrink_slab() itself left out: ips[0] is a
+ * return address in shrink_slab()'s caller.  Returns the number of frames,
+ * or a negative errno (-ENOENT: no such stack). */
+int loader_stack(const struct loader *l, int id, uint64_t *ips, int max);
+
+/* Symbolise a return address as "function+0xoff" (or "0x..." when no symbol
+ * covers it) into buf; the ksyms the loader was opened with. */
+void loader_symbolise(const struct loader *l, uint64_t ip, char *buf, size_t len);
 
 /* fn(task id, sum, ctx) for every task in task_stats. */
 typedef void (*loader_task_stat_fn)(uint32_t pid, const struct st_task_stat *sum, void *ctx);

@@ -101,9 +101,26 @@ void st_rec_from_event(struct st_rec *r, const struct st_event *e, const struct 
 		r->flags = 0;
 		r->id = -1;
 	}
+	/* memcg_limit says something only for a walk of a memcg over a known limit */
+	if ((r->has & ST_HAS_LIMIT) && (r->trigger != ST_TRIG_MEMCG || !r->memcg_limit)) {
+		r->has &= ~ST_HAS_LIMIT;
+		r->memcg_limit = 0;
+	}
 	if ((r->has & ST_HAS_SHRINKER) && r->type != ST_LOST &&
 	    !st_shrinker_name(e, ks, r->name, sizeof(r->name)))
 		r->has |= ST_HAS_NAME;
 }
 
+/* The kernel ABI (bpf/shrinktrace.h) is declared once; what user space
+ * mirrors of it is checked here. */
 _Static_assert(ST_EVID_MAX == ST_REC_EVIDENCE_N, "enum st_evidence and log/event.c differ");
+_Static_assert((int)ST_SHRINKER_ALLOC == ST_EV_SHRINKER_ALLOC &&
+	       (int)ST_SHRINKER_REGISTER == ST_EV_SHRINKER_REGISTER &&
+	       (int)ST_WALK_BEGIN == ST_EV_WALK_BEGIN && (int)ST_WALK_END == ST_EV_WALK_END &&
+	       (int)ST_SHRINK_BEGIN == ST_EV_SHRINK_BEGIN && (int)ST_SHRINK_END == ST_EV_SHRINK_END &&
+	       (int)ST_FREE_BEGIN == ST_EV_FREE_BEGIN && (int)ST_FREE_END == ST_EV_FREE_END &&
+	       (int)ST_RCU_FREE == ST_EV_RCU_FREE && (int)ST_LOST == ST_EV_LOST &&
+	       (int)ST_VIOLATION == ST_EV_MAX_KERNEL,
+	       "enum st_type (log/event.h) must extend enum st_event_type (bpf/shrinktrace.h)");
+_Static_assert(ST_REC_COMM_LEN == ST_COMM_LEN, "comm lengths differ");
+_Static_assert(ST_REC_NAME_LEN >= ST_NAME_LEN + 4, "a kernel name plus \"sb-\" must fit");

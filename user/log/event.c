@@ -23,6 +23,7 @@ static const char *const type_names[ST_NTYPES] = {
 	[ST_VIOLATION] = "violation",
 	[ST_HEADER] = "header",
 	[ST_MEMCG] = "memcg",
+	[ST_STACK] = "stack",
 };
 
 static const char *const vkind_names[ST_V_NKINDS] = {
@@ -52,7 +53,7 @@ enum st_type st_type_from_name_n(const char *name, size_t len)
 		[ST_SHRINKER_ALLOC] = 14, [ST_SHRINKER_REGISTER] = 17, [ST_WALK_BEGIN] = 10,
 		[ST_WALK_END] = 8, [ST_SHRINK_BEGIN] = 12, [ST_SHRINK_END] = 10,
 		[ST_FREE_BEGIN] = 10, [ST_FREE_END] = 8, [ST_RCU_FREE] = 8, [ST_LOST] = 4,
-		[ST_VIOLATION] = 9, [ST_HEADER] = 6, [ST_MEMCG] = 5,
+		[ST_VIOLATION] = 9, [ST_HEADER] = 6, [ST_MEMCG] = 5, [ST_STACK] = 5,
 	};
 
 	for (int t = 1; t < ST_NTYPES; t++)
@@ -62,13 +63,62 @@ enum st_type st_type_from_name_n(const char *name, size_t len)
 }
 
 /* Indexed by enum st_evidence (bpf/shrinktrace.h). */
-static const char *const evidence_names[ST_REC_EVIDENCE_N] = {
-	[1] = "kmalloc", [2] = "call", [3] = "kfree", [4] = "census", [5] = "reuse", [6] = "unlisted",
+static const char *const evidence_names[ST_EVID_MAX] = {
+	[ST_EVID_KMALLOC] = "kmalloc", [ST_EVID_CALL] = "call", [ST_EVID_KFREE] = "kfree",
+	[ST_EVID_CENSUS] = "census", [ST_EVID_REUSE] = "reuse", [ST_EVID_UNLISTED] = "unlisted",
 };
+
+/* Indexed by enum st_trigger (bpf/shrinktrace.h). */
+static const char *const trigger_names[ST_TRIG_MAX] = {
+	[ST_TRIG_UNKNOWN] = "unknown", [ST_TRIG_KSWAPD] = "kswapd", [ST_TRIG_DIRECT] = "direct",
+	[ST_TRIG_NODE_RECLAIM] = "node_reclaim", [ST_TRIG_MEMCG] = "memcg",
+	[ST_TRIG_DROP_CACHES] = "drop_caches",
+};
+
+/* Indexed by enum st_memcg_limit (bpf/shrinktrace.h). */
+static const char *const limit_names[ST_LIMIT_N] = {
+	[ST_LIMIT_HIGH] = "memory.high", [ST_LIMIT_MAX] = "memory.max",
+	[ST_LIMIT_RECLAIM] = "memory.reclaim",
+};
+
+/* The names table of each ST_FT_ENUM field (by member; ST_ROW below). */
+#define ST_NAMES_evidence evidence_names
+#define ST_NAMES_trigger trigger_names
+#define ST_NAMES_memcg_limit limit_names
+
+const char *st_trigger_name(unsigned t)
+{
+	return t < ST_TRIG_MAX ? trigger_names[t] : NULL;
+}
+
+const char *st_limit_name(unsigned l)
+{
+	return l < ST_LIMIT_N ? limit_names[l] : NULL;
+}
+
+const char *st_enum_name(const struct st_field *f, unsigned v)
+{
+	if (!f->names || (int64_t)v < f->min || (int64_t)v >= f->max)
+		return NULL;
+	return f->names[v];
+}
+
+int st_enum_value(const struct st_field *f, const char *name, size_t n)
+{
+	if (!f->names)
+		return -1;
+	for (int64_t v = f->min; v < f->max; v++) {
+		const char *s = f->names[v];
+
+		if (s && strlen(s) == n && !memcmp(s, name, n))
+			return (int)v;
+	}
+	return -1;
+}
 
 const char *st_evidence_name(unsigned e)
 {
-	return e < ST_REC_EVIDENCE_N ? evidence_names[e] : NULL;
+	return e < ST_EVID_MAX ? evidence_names[e] : NULL;
 }
 
 unsigned st_evidence_from_name(const char *name)
@@ -78,7 +128,7 @@ unsigned st_evidence_from_name(const char *name)
 
 unsigned st_evidence_from_name_n(const char *name, size_t n)
 {
-	for (unsigned e = 1; e < ST_REC_EVIDENCE_N; e++)
+	for (unsigned e = 1; e < ST_EVID_MAX; e++)
 		if (strlen(evidence_names[e]) == n && !memcmp(name, evidence_names[e], n))
 			return e;
 	return 0;
@@ -101,11 +151,22 @@ int st_vkind_from_name(const char *name)
 	return -1;
 }
 
+/* .names: the table ST_NAMES_<member> of an ST_FT_ENUM field (an enumeration
+ * without one does not compile), NULL for every other type. */
+#define ST_NAMES_ST_FT_ENUM(m) ST_NAMES_##m
+#define ST_NAMES_ST_FT_U64(m) NULL
+#define ST_NAMES_ST_FT_U32(m) NULL
+#define ST_NAMES_ST_FT_I32(m) NULL
+#define ST_NAMES_ST_FT_PTR(m) NULL
+#define ST_NAMES_ST_FT_STR(m) NULL
+#define ST_NAMES_ST_FT_FLAG(m) NULL
+#define ST_NAMES_ST_FT_FREED(m) NULL
 #define ST_ROW(m, ctype, dims, k, ft, lo, hi, h, i, rq, rd, o, ...)				\
 	[ST_FI_##m] = { .key = k, .klen = sizeof(k) - 1, .ftype = ft, .min = lo, .max = hi, .has = h, .in = i,		\
 			.req = rq, .redact = rd, .out = o,					\
 			.off = offsetof(struct st_rec, m),					\
-			.size = sizeof(((struct st_rec *)0)->m) },
+			.size = sizeof(((struct st_rec *)0)->m),				\
+			.names = ST_NAMES_##ft(m) },
 const struct st_field st_fields[ST_NFIELDS] = { ST_FIELDS(ST_ROW, ST_ROW) };
 #undef ST_ROW
 

@@ -36,7 +36,8 @@ enum st_type {
 	ST_VIOLATION = 11,	/* correlator output; ignored on replay input */
 	ST_HEADER = 12,		/* the log's first line */
 	ST_MEMCG = 13,		/* what a memcg is (cgroup id, path): metadata, not an event */
-	ST_NTYPES = 14,
+	ST_STACK = 14,		/* a kernel stack of walks' callers (--stacks): metadata */
+	ST_NTYPES = 15,
 };
 
 /* Presence bits for the optional fields of struct st_rec (a field's `has`
@@ -54,10 +55,20 @@ enum st_type {
 #define ST_HAS_ID	  (1u << 10)
 #define ST_HAS_EARLIEST	  (1u << 11)	/* earliest_ts (inferred events) */
 #define ST_HAS_EVIDENCE	  (1u << 12)	/* evidence (inferred events, lost) */
+#define ST_HAS_SCAN_INFO  (1u << 13)	/* delta, total_scan, scanned, nr_deferred,
+					 * new_nr_deferred, unused_scan (shrink_end) */
+#define ST_HAS_COUNT_NS	  (1u << 14)	/* count_ns (shrink_end) */
+#define ST_HAS_SCAN_NS	  (1u << 15)	/* scan_ns (shrink_end) */
+#define ST_HAS_TRIGGER	  (1u << 16)	/* trigger, gfp (walk_begin) */
+#define ST_HAS_LIMIT	  (1u << 17)	/* memcg_limit (walk_begin of trigger memcg) */
+#define ST_HAS_ORDER	  (1u << 18)	/* order (walk_begin) */
+#define ST_HAS_STACK	  (1u << 19)	/* stack_id (walk_begin, --stacks) */
 
-/* "evidence": how the tracepoint backend knows an inferred event; the values
- * are those of enum st_evidence in bpf/shrinktrace.h (ABI). */
-#define ST_REC_EVIDENCE_N 7
+/* The enumerations of the log (ST_FT_ENUM fields) have the values of their
+ * kernel ABI enums in bpf/shrinktrace.h: "evidence" enum st_evidence,
+ * "trigger" enum st_trigger, "memcg_limit" enum st_memcg_limit.  Their names
+ * are in log/event.c (st_enum_names_*). */
+#define ST_REC_EVIDENCE_N ST_EVID_MAX
 
 /* Sets of event types (bit t for enum st_type t), for the field table. */
 #define ST_T(t) (1u << (t))
@@ -69,6 +80,8 @@ enum st_type {
 #define ST_T_WALKINFO	(ST_T(ST_WALK_BEGIN) | ST_T(ST_SHRINK_BEGIN))
 #define ST_T_SNAPSHOT	(ST_T_SHRINKER & ~ST_T(ST_RCU_FREE))
 #define ST_T_FREED	(ST_T(ST_WALK_END) | ST_T(ST_SHRINK_END))
+#define ST_T_END	ST_T(ST_SHRINK_END)
+#define ST_T_WALK	ST_T(ST_WALK_BEGIN)
 
 /*
  * THE FIELD TABLE of the event record: every field of the shrinktrace/1 log
@@ -136,12 +149,38 @@ enum st_type {
 	   ST_RD_KEEP, ST_OUT_PF, freed, 0)							\
 	FK(duration_ns, uint64_t, , "duration_ns", ST_FT_U64, 0, 0, ST_HAS_DURATION,		\
 	   ST_T(ST_SHRINK_END), 0, ST_RD_KEEP, ST_OUT_PF, duration_ns, 0)			\
-	FK(count, uint64_t, , "count", ST_FT_U64, 0, 0, ST_HAS_COUNT, ST_T(ST_LOST),		\
-	   ST_T(ST_LOST), ST_RD_KEEP, ST_OUT_PF, freed, 0)					\
-	F(evidence, unsigned, , "evidence", ST_FT_EVIDENCE, 0, 0, ST_HAS_EVIDENCE, ST_T_EVENTS,	\
-	  0, ST_RD_KEEP, ST_OUT_PF)								\
+	FK(count, uint64_t, , "count", ST_FT_FREED, 0, 0, ST_HAS_COUNT,			\
+	   ST_T(ST_LOST) | ST_T_END, ST_T(ST_LOST), ST_RD_KEEP, ST_OUT_PF, count, ST_F_COUNT)	\
+	F(evidence, unsigned, , "evidence", ST_FT_ENUM, 0, ST_EVID_MAX, ST_HAS_EVIDENCE,	\
+	  ST_T_EVENTS, 0, ST_RD_KEEP, ST_OUT_PF)						\
 	FK(earliest_ts, uint64_t, , "earliest_ts", ST_FT_U64, 0, 0, ST_HAS_EARLIEST,		\
-	   ST_T_EVENTS, 0, ST_RD_KEEP, ST_OUT_PF, earliest_ts, ST_F_EARLIEST)
+	   ST_T_EVENTS, 0, ST_RD_KEEP, ST_OUT_PF, earliest_ts, ST_F_EARLIEST)			\
+	FK(delta, uint64_t, , "delta", ST_FT_U64, 0, 0, ST_HAS_SCAN_INFO, ST_T_END, 0,		\
+	   ST_RD_KEEP, ST_OUT_PF, delta, ST_F_SCAN_INFO)					\
+	FK(total_scan, uint64_t, , "total_scan", ST_FT_U64, 0, 0, ST_HAS_SCAN_INFO, ST_T_END, 0,	\
+	   ST_RD_KEEP, ST_OUT_PF, total_scan, ST_F_SCAN_INFO)					\
+	FK(scanned, uint64_t, , "scanned", ST_FT_U64, 0, 0, ST_HAS_SCAN_INFO, ST_T_END, 0,	\
+	   ST_RD_KEEP, ST_OUT_PF, scanned, ST_F_SCAN_INFO)					\
+	FK(nr_deferred, uint64_t, , "nr_deferred", ST_FT_U64, 0, 0, ST_HAS_SCAN_INFO, ST_T_END,	\
+	   0, ST_RD_KEEP, ST_OUT_PF, nr_deferred, ST_F_SCAN_INFO)				\
+	FK(new_nr_deferred, uint64_t, , "new_nr_deferred", ST_FT_U64, 0, 0, ST_HAS_SCAN_INFO,	\
+	   ST_T_END, 0, ST_RD_KEEP, ST_OUT_PF, new_nr_deferred, ST_F_SCAN_INFO)		\
+	FK(unused_scan, uint64_t, , "unused_scan", ST_FT_U64, 0, 0, ST_HAS_SCAN_INFO, ST_T_END,	\
+	   0, ST_RD_KEEP, ST_OUT_PF, unused_scan, ST_F_SCAN_INFO)				\
+	FK(count_ns, uint64_t, , "count_ns", ST_FT_U64, 0, 0, ST_HAS_COUNT_NS, ST_T_END, 0,	\
+	   ST_RD_KEEP, ST_OUT_PF, count_ns, ST_F_COUNT_NS)					\
+	FK(scan_ns, uint64_t, , "scan_ns", ST_FT_U64, 0, 0, ST_HAS_SCAN_NS, ST_T_END, 0,	\
+	   ST_RD_KEEP, ST_OUT_PF, scan_ns, ST_F_SCAN_NS)					\
+	FK(trigger, unsigned, , "trigger", ST_FT_ENUM, 0, ST_TRIG_MAX, ST_HAS_TRIGGER, ST_T_WALK,	\
+	   0, ST_RD_KEEP, ST_OUT_PF, trigger, ST_F_TRIGGER)					\
+	FK(memcg_limit, unsigned, , "memcg_limit", ST_FT_ENUM, 0, ST_LIMIT_N, ST_HAS_LIMIT,	\
+	   ST_T_WALK, 0, ST_RD_KEEP, ST_OUT_PF, memcg_limit, ST_F_TRIGGER)			\
+	FK(gfp, uint32_t, , "gfp", ST_FT_U32, 0, UINT32_MAX, ST_HAS_TRIGGER, ST_T_WALK, 0,	\
+	   ST_RD_KEEP, ST_OUT_PF, gfp, ST_F_TRIGGER)						\
+	FK(order, int, , "order", ST_FT_I32, -1, 64, ST_HAS_ORDER, ST_T_WALK, 0, ST_RD_KEEP,	\
+	   ST_OUT_PF, order, ST_F_ORDER)							\
+	FK(stack_id, int, , "stack_id", ST_FT_I32, 0, INT32_MAX, ST_HAS_STACK, ST_T_WALK, 0,	\
+	   ST_RD_KEEP, ST_OUT_PF, stack_id, ST_F_STACK)
 
 /* How a field is written and read (st_field.ftype). */
 enum st_ftype {
@@ -152,8 +191,9 @@ enum st_ftype {
 	ST_FT_STR,	/* string, cut (at a UTF-8 boundary) to the member's size - 1 */
 	ST_FT_FLAG,	/* `true`, written only when set; false when absent */
 	ST_FT_FREED,	/* JSON integer, or "empty" for SHRINK_EMPTY (ST_FREED_EMPTY) */
-	ST_FT_EVIDENCE,	/* a name of st_evidence_name() ("kfree", ...), stored as its number;
-			 * a name this version does not know reads as absent */
+	ST_FT_ENUM,	/* a name of the field's enumeration (st_field.names: "kfree",
+			 * "kswapd", ...), stored as its number (unsigned); a name this
+			 * version does not know reads as absent.  min..max: the values */
 };
 
 /* What --redact does to a field (st_field.redact; log/redact.c). */
@@ -191,7 +231,14 @@ struct st_field {
 	enum st_fredact redact;
 	uint32_t out;		/* ST_OUT_* */
 	size_t off, size;	/* offsetof / sizeof of its member in struct st_rec */
+	const char *const *names;	/* ST_FT_ENUM: names[v] for v in [min, max), NULL
+					 * where a value has none (not written) */
 };
+
+/* The JSON name of value v of enumeration field f, NULL when it has none. */
+const char *st_enum_name(const struct st_field *f, unsigned v);
+/* The value of f's enumeration whose name is name[0..n), -1 when none. */
+int st_enum_value(const struct st_field *f, const char *name, size_t n);
 
 /* The table, ST_NFIELDS rows in log order (log/event.c). */
 extern const struct st_field st_fields[ST_NFIELDS];
@@ -217,10 +264,10 @@ struct st_rec {
 #undef ST_REC_MEMBER
 };
 
-/* SHRINK_EMPTY (~0UL - 1), written as "empty" in the log. */
-#define ST_FREED_EMPTY (~(uint64_t)0 - 1)
+/* SHRINK_EMPTY (~0UL - 1), written as "empty" in the log (the ABI's). */
+#define ST_FREED_EMPTY ((uint64_t)ST_SHRINK_EMPTY)
 /* LIST_POISON2 on x86-64: prev of an entry list_del_rcu() has unlinked. */
-#define ST_POISON2 0xdead000000000122ULL
+#define ST_POISON2 ((uint64_t)ST_LIST_POISON2)
 
 /* The violation kinds of docs/event-log.md, in its table order: when several fit one
  * event only the first in this order is raised. */
@@ -235,6 +282,13 @@ enum st_vkind {
 };
 
 #define ST_DETAIL_LEN 512
+
+/* A "stack" record (--stacks): at most ST_STACK_FRAMES frames, each cut to
+ * ST_STACK_FRAME_LEN - 1 bytes; frames joined with ';' innermost first in
+ * ST_STACK_TEXT bytes. */
+#define ST_STACK_FRAMES 48
+#define ST_STACK_FRAME_LEN 120
+#define ST_STACK_TEXT (ST_STACK_FRAMES * ST_STACK_FRAME_LEN)
 
 /* A correlator verdict: the "violation" record of docs/event-log.md. */
 struct st_violation {
@@ -264,6 +318,12 @@ const char *st_evidence_name(unsigned e);
 /* Evidence value for a JSON name (n bytes); 0 when unknown. */
 unsigned st_evidence_from_name(const char *name);
 unsigned st_evidence_from_name_n(const char *name, size_t n);
+/* JSON name of a walk trigger (enum st_trigger: "kswapd", "direct", ...);
+ * "unknown" for 0, NULL when out of range. */
+const char *st_trigger_name(unsigned t);
+/* JSON name of a memcg limit (enum st_memcg_limit: "memory.high", ...); NULL
+ * for 0 or out of range. */
+const char *st_limit_name(unsigned l);
 /* The same for name[0..len), which need not be NUL-terminated. */
 enum st_type st_type_from_name_n(const char *name, size_t len);
 /* JSON name of a violation kind ("stale_next", ...). */

@@ -222,10 +222,15 @@ static bool fast_store_str(struct st_rec *r, const struct st_field *f, const cha
 			return false;
 		*(uint64_t *)p = ST_FREED_EMPTY;
 		return true;
-	case ST_FT_EVIDENCE:
+	case ST_FT_ENUM: {
 		/* a name this version does not know: the general path skips it */
-		*(unsigned *)p = st_evidence_from_name_n(s, n);
-		return *(unsigned *)p != 0;
+		int v = st_enum_value(f, s, n);
+
+		if (v < 0)
+			return false;
+		*(unsigned *)p = (unsigned)v;
+		return true;
+	}
 	default:
 		return false;
 	}
@@ -499,16 +504,19 @@ static int store(struct st_rec *r, const struct st_field *f, json_object *o, cha
 		}
 		*(bool *)p = json_object_get_boolean(o);
 		break;
-	case ST_FT_EVIDENCE:
+	case ST_FT_ENUM: {
+		int v;
+
 		if (!json_object_is_type(o, json_type_string)) {
 			setreason(reason, rlen, "\"%s\": expected a string, got %s", f->key, jtype_name(o));
 			return -1;
 		}
-		*(unsigned *)p = st_evidence_from_name_n(json_object_get_string(o),
-							 (size_t)json_object_get_string_len(o));
-		if (!*(unsigned *)p)
-			return 0;	/* a newer kind of evidence: as if absent */
+		v = st_enum_value(f, json_object_get_string(o), (size_t)json_object_get_string_len(o));
+		if (v < 0)
+			return 0;	/* a name of a newer version: as if absent */
+		*(unsigned *)p = (unsigned)v;
 		break;
+	}
 	}
 	set_present(r, f);
 	return 0;
@@ -575,6 +583,52 @@ static int parse_header(json_object *obj, struct st_rec *out, char *reason, size
 			info->part = (int)json_object_get_int64(o);
 	}
 	return ST_PARSE_HEADER;
+}
+
+/* A "stack" line: "stack_id" (integer), "frames" (an array of strings). */
+static int parse_stack(json_object *obj, char *reason, size_t rlen, struct st_parse_info *info)
+{
+	json_object *o, *fr;
+	size_t n, used = 0;
+	int64_t id;
+
+	if (!json_object_object_get_ex(obj, "stack_id", &o) || !json_object_is_type(o, json_type_int) ||
+	    (id = json_object_get_int64(o)) < 0 || id > INT32_MAX) {
+		setreason(reason, rlen, "stack: missing or bad \"stack_id\" (0 .. 2^31-1)");
+		return ST_PARSE_ERROR;
+	}
+	if (!json_object_object_get_ex(obj, "frames", &fr) || !json_object_is_type(fr, json_type_array)) {
+		setreason(reason, rlen, "stack: missing \"frames\" array of strings");
+		return ST_PARSE_ERROR;
+	}
+	n = json_object_array_length(fr);
+	if (n > ST_STACK_FRAMES) {
+		setreason(reason, rlen, "stack: %zu frames (at most %d)", n, ST_STACK_FRAMES);
+		return ST_PARSE_ERROR;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!json_object_is_type(json_object_array_get_idx(fr, i), json_type_string)) {
+			setreason(reason, rlen, "stack: frame %zu is not a string", i + 1);
+			return ST_PARSE_ERROR;
+		}
+	if (!info)
+		return ST_PARSE_STACK;
+	info->stack_id = (int)id;
+	info->frames[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		json_object *s = json_object_array_get_idx(fr, i);
+		char one[ST_STACK_FRAME_LEN];
+
+		copy_str(one, sizeof(one), json_object_get_string(s), (size_t)json_object_get_string_len(s));
+		for (char *c = one; *c; c++)
+			if (*c == ';')
+				*c = '?';
+		used += (size_t)snprintf(info->frames + used, sizeof(info->frames) - used, "%s%s",
+					 i ? ";" : "", one);
+		if (used >= sizeof(info->frames))
+			break;
+	}
+	return ST_PARSE_STACK;
 }
 
 /* A "memcg" line: "memcg" (pointer), "memcg_id" (integer), "path" (string). */
@@ -734,6 +788,11 @@ static int parse_general(const char *line, size_t len, struct st_rec *out, char 
 		ret = parse_memcg(obj, reason, rlen, info);
 		goto out;
 	}
+	if (t == ST_STACK) {
+		out->type = ST_STACK;
+		ret = parse_stack(obj, reason, rlen, info);
+		goto out;
+	}
 	if (t == ST_UNKNOWN || t == ST_VIOLATION) {
 		setreason(reason, rlen, "%.64s", jstr(o) ? jstr(o) : "(a name with a NUL byte)");
 		ret = ST_PARSE_SKIP;
@@ -845,6 +904,9 @@ struct st_log {
 	uint64_t start_ts;	/* the header's start_ts, 0 when none */
 	bool runs;		/* st_log_split_runs(): a new run is reported */
 	bool memcgs;		/* st_log_want_memcgs(): memcg lines are returned */
+	bool stacks;		/* st_log_want_stacks(): stack lines are returned */
+	int stack_id;		/* the last stack line */
+	char *frames;		/* ST_STACK_TEXT bytes: its frames */
 	bool stats_only, filtered;	/* the header's mode and filters */
 	char walk_mech[16], shrink_mech[16];
 	uint64_t memcg, memcg_id;	/* the last memcg line */
@@ -919,6 +981,17 @@ void st_log_split_runs(struct st_log *lg, bool on)
 void st_log_want_memcgs(struct st_log *lg, bool on)
 {
 	lg->memcgs = on;
+}
+
+void st_log_want_stacks(struct st_log *lg, bool on)
+{
+	lg->stacks = on;
+}
+
+void st_log_stack(const struct st_log *lg, int *id, const char **frames)
+{
+	*id = lg->stack_id;
+	*frames = lg->frames ? lg->frames : "";
 }
 
 void st_log_memcg(const struct st_log *lg, uint64_t *memcg, uint64_t *id, const char **path)
@@ -1058,6 +1131,18 @@ int st_log_next(struct st_log *lg, struct st_rec *out)
 			lg->memcg_id = info.memcg_id;
 			memcpy(lg->memcg_path, info.path, sizeof(lg->memcg_path));
 			return ST_LOG_MEMCG;
+		case ST_PARSE_STACK:
+			lg->st.stacks++;
+			if (!lg->stacks)
+				break;
+			if (!lg->frames && !(lg->frames = malloc(ST_STACK_TEXT))) {
+				snprintf(lg->err, sizeof(lg->err), "%s:%" PRIu64 ": out of memory",
+					 lg->path, lg->lineno);
+				return -1;
+			}
+			lg->stack_id = info.stack_id;
+			memcpy(lg->frames, info.frames, ST_STACK_TEXT);
+			return ST_LOG_STACK;
 		case ST_PARSE_BLANK:
 			lg->st.blank++;
 			break;
@@ -1187,5 +1272,6 @@ void st_log_close(struct st_log *lg)
 		fclose(lg->f);
 	free(lg->buf);
 	free(lg->path);
+	free(lg->frames);
 	free(lg);
 }

@@ -29,6 +29,7 @@ enum st_parse_res {
 	ST_PARSE_BLANK = 2,	/* empty or whitespace-only line */
 	ST_PARSE_SKIP = 3,	/* unknown event type or violation record: ignored */
 	ST_PARSE_MEMCG = 4,	/* a "memcg" line: info->memcg, memcg_id, path */
+	ST_PARSE_STACK = 5,	/* a "stack" line: info->stack_id, frames */
 };
 
 /* Details of one parsed line beyond the record. */
@@ -47,6 +48,9 @@ struct st_parse_info {
 	char walk_mech[16], shrink_mech[16];	/* "hooks": walk, shrink; "" absent */
 	uint64_t memcg, memcg_id;	/* ST_PARSE_MEMCG: the memcg's address, cgroup id */
 	char path[256];			/* ST_PARSE_MEMCG: its cgroup path (cut) */
+	int stack_id;			/* ST_PARSE_STACK: its id (walk_begin's stack_id) */
+	char frames[ST_STACK_TEXT];	/* ST_PARSE_STACK: the frames joined with ';',
+					 * innermost first (a ';' inside one becomes '?') */
 };
 
 /*
@@ -81,6 +85,7 @@ struct st_log_stats {
 	uint64_t skipped_violations;	/* "violation" records */
 	uint64_t unknown_fields;	/* ignored fields, summed over lines */
 	uint64_t memcgs;		/* "memcg" lines */
+	uint64_t stacks;		/* "stack" lines */
 	uint64_t cut_tail;		/* 1 when the last line had no newline and did not
 					 * parse: ignored (st_log_warning() says so) */
 };
@@ -144,6 +149,17 @@ void st_log_want_memcgs(struct st_log *lg, bool on);
 /* The last "memcg" line's values: address, cgroup id, path (valid until the
  * next st_log_next()). */
 void st_log_memcg(const struct st_log *lg, uint64_t *memcg, uint64_t *id, const char **path);
+
+/* st_log_next(): a "stack" line was read (after st_log_want_stacks()). */
+#define ST_LOG_STACK 4
+
+/* Return "stack" lines as ST_LOG_STACK (their values in st_log_stack())
+ * rather than skipping them. */
+void st_log_want_stacks(struct st_log *lg, bool on);
+
+/* The last "stack" line: its id and frames (';'-joined, innermost first;
+ * valid until the next st_log_next()). */
+void st_log_stack(const struct st_log *lg, int *id, const char **frames);
 
 /* Runs begun so far: 1 for the first (also before anything is read). */
 unsigned st_log_run(const struct st_log *lg);

@@ -5,6 +5,8 @@
  * A bounded cursor (struct jw, lib/jsonw.h) collects the line; every append checks
  * the room left and sets ovf instead of writing past the end.
  */
+#include <string.h>
+
 #include "log/writer.h"
 #include "lib/jsonw.h"
 
@@ -91,10 +93,12 @@ int st_jsonl_format_rec(char *buf, size_t len, const struct st_rec *r)
 		case ST_FT_STR:
 			jw_qstr(&w, p, f->size);
 			break;
-		case ST_FT_EVIDENCE:
-			jw_qstr(&w, st_evidence_name(*(const unsigned *)p) ?
-				    st_evidence_name(*(const unsigned *)p) : "", 16);
+		case ST_FT_ENUM: {
+			const char *n = st_enum_name(f, *(const unsigned *)p);
+
+			jw_qstr(&w, n ? n : "", 32);
 			break;
+		}
 		case ST_FT_FLAG:
 			break;
 		}
@@ -250,6 +254,34 @@ int st_jsonl_format_header_h(char *buf, size_t len, const struct st_header *h)
 #undef FSEP
 		jw_raw(&w, "}", 1);
 	}
+	return jw_end(&w, buf);
+}
+
+int st_jsonl_format_stack(char *buf, size_t len, int id, const char *frames)
+{
+	struct jw w;
+	const char *p = frames ? frames : "";
+	bool first = true;
+
+	if (jw_begin(&w, buf, len, "stack"))
+		return -1;
+	jw_key(&w, "stack_id");
+	jw_i64(&w, id);
+	jw_str(&w, ",\"frames\":[");
+	while (*p) {
+		size_t n = strcspn(p, ";");
+
+		if (n) {
+			if (!first)
+				jw_str(&w, ",");
+			jw_qstr(&w, p, n < ST_STACK_FRAME_LEN ? n : ST_STACK_FRAME_LEN - 1);
+			first = false;
+		}
+		p += n;
+		if (*p == ';')
+			p++;
+	}
+	jw_str(&w, "]");
 	return jw_end(&w, buf);
 }
 

@@ -77,6 +77,12 @@ int st_jsonl_format_header_h(char *buf, size_t len, const struct st_header *h);
  * events' "memcg" pointers refer to. */
 int st_jsonl_format_memcg(char *buf, size_t len, uint64_t memcg, uint64_t id, const char *path);
 
+/* A "stack" line (--stacks): the kernel stack whose id walk_begin records
+ * carry as stack_id; frames: "function+0xoff" names joined with ';',
+ * innermost first (the caller of shrink_slab() first).  Returns the length
+ * or -1 (buf too small). */
+int st_jsonl_format_stack(char *buf, size_t len, int id, const char *frames);
+
 /* Escape src (at most srclen bytes, stops at NUL) as the body of a JSON string
  * (no quotes) into buf.  Returns bytes written without the NUL, or -1 when it
  * does not fit. */

@@ -181,9 +181,9 @@ int st_csv_format_rec(char *buf, size_t len, const struct st_rec *r)
 		case ST_FT_STR:
 			set_str(&w, c, p, f->size);
 			break;
-		case ST_FT_EVIDENCE:
-			if (st_evidence_name(*(const unsigned *)p))
-				set_str(&w, c, st_evidence_name(*(const unsigned *)p), 16);
+		case ST_FT_ENUM:
+			if (st_enum_name(f, *(const unsigned *)p))
+				set_str(&w, c, st_enum_name(f, *(const unsigned *)p), 32);
 			break;
 		case ST_FT_FLAG:
 			break;

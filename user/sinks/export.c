@@ -13,6 +13,7 @@ static const char *const names[] = {
 	[ST_EXPORT_JSONL] = "jsonl",
 	[ST_EXPORT_CSV] = "csv",
 	[ST_EXPORT_PERFETTO] = "perfetto",
+	[ST_EXPORT_FOLDED] = "folded",
 };
 
 int st_export_fmt_parse(const char *name)

@@ -17,9 +17,10 @@ enum st_export_fmt {
 	ST_EXPORT_JSONL = 0,	/* the shrinktrace/1 log (sinks/jsonl.h) */
 	ST_EXPORT_CSV,
 	ST_EXPORT_PERFETTO,
+	ST_EXPORT_FOLDED,	/* folded stacks of time in shrinkers (sinks/folded.c) */
 };
 
-/* "jsonl", "csv", "perfetto" -> format; -1 when name is none of them. */
+/* "jsonl", "csv", "perfetto", "folded" -> format; -1 when name is none of them. */
 int st_export_fmt_parse(const char *name);
 const char *st_export_fmt_name(enum st_export_fmt fmt);
 
@@ -34,5 +35,11 @@ struct sink *csv_sink_new(FILE *f);
  * event leaves a loadable file; without it (replay: a log's events may
  * precede its header's start_ts) at the first event.  NULL on ENOMEM. */
 struct sink *perfetto_sink_new(FILE *f, bool begin_now);
+
+/* Folded stacks on f (borrowed): at the run's finish, one line per (stack of
+ * a walk's caller, shrinker name) with the nanoseconds spent in
+ * do_shrink_slab() there, sorted (sinks/folded.c).  Needs the log's "stack"
+ * lines (--stacks).  NULL on ENOMEM. */
+struct sink *folded_sink_new(FILE *f);
 
 #endif /* ST_EXPORT_H */

@@ -172,6 +172,14 @@ static void js_memcg(struct sink *s, uint64_t memcg, uint64_t id, const char *pa
 		put(j, st_jsonl_format_memcg(j->buf, sizeof(j->buf), memcg, id, path));
 }
 
+static void js_stack(struct sink *s, int id, const char *frames)
+{
+	struct jsonl_sink *j = js_of(s);
+
+	if (!(j->flags & JSONL_VIOLATIONS_ONLY))
+		put(j, st_jsonl_format_stack(j->buf, sizeof(j->buf), id, frames));
+}
+
 /* The log is readable while the trace runs: at most one poll late. */
 static void js_tick(struct sink *s, const struct sink_state *st)
 {
@@ -209,7 +217,7 @@ static void js_free(struct sink *s)
 
 static const struct sink_ops jsonl_ops = {
 	.name = "jsonl", .begin = js_begin, .event = js_event, .violation = js_violation,
-	.memcg = js_memcg,
+	.memcg = js_memcg, .stack = js_stack,
 	.tick = js_tick, .finish = js_finish, .error = js_error, .free = js_free,
 };
 

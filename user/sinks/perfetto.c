@@ -445,9 +445,9 @@ static void event_args(struct jb *b, const struct st_rec *r, enum args_mode mode
 		case ST_FT_STR:
 			arg_str(b, k, v, f->size);
 			break;
-		case ST_FT_EVIDENCE:
-			if (st_evidence_name(*(const unsigned *)v))
-				arg_str(b, k, st_evidence_name(*(const unsigned *)v), 16);
+		case ST_FT_ENUM:
+			if (st_enum_name(f, *(const unsigned *)v))
+				arg_str(b, k, st_enum_name(f, *(const unsigned *)v), 32);
 			break;
 		case ST_FT_FLAG:
 			break;

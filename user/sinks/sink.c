@@ -47,6 +47,11 @@ void sinks_memcg(struct sinks *l, uint64_t memcg, uint64_t id, const char *path)
 	EACH(l, memcg, memcg, id, path);
 }
 
+void sinks_stack(struct sinks *l, int id, const char *frames)
+{
+	EACH(l, stack, id, frames);
+}
+
 void sinks_tick(struct sinks *l, const struct sink_state *st)
 {
 	EACH(l, tick, st);

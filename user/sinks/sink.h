@@ -135,6 +135,10 @@ struct sink_ops {
 	void (*call)(struct sink *s, const struct corr_call *c);
 	void (*walk)(struct sink *s, const struct corr_walk *w);
 	void (*memcg)(struct sink *s, uint64_t memcg, uint64_t id, const char *path);
+	/* A kernel stack of walks' callers (--stacks): id as in walk_begin's
+	 * stack_id, frames ';'-joined innermost first.  Given before the first
+	 * walk that names it leaves the correlator. */
+	void (*stack)(struct sink *s, int id, const char *frames);
 	void (*tick)(struct sink *s, const struct sink_state *st);
 	void (*finish)(struct sink *s, const struct sink_state *st);
 	/* The first write error (an errno value), 0 if none.  May be NULL. */
@@ -164,6 +168,7 @@ void sinks_violation(struct sinks *l, const struct st_violation *v);
 void sinks_call(struct sinks *l, const struct corr_call *c);
 void sinks_walk(struct sinks *l, const struct corr_walk *w);
 void sinks_memcg(struct sinks *l, uint64_t memcg, uint64_t id, const char *path);
+void sinks_stack(struct sinks *l, int id, const char *frames);
 void sinks_tick(struct sinks *l, const struct sink_state *st);
 void sinks_finish(struct sinks *l, const struct sink_state *st);
 /* The first write error of any sink (errno value) and, in *which, its name. */

@@ -18,7 +18,11 @@ struct text_sink {
 
 /* The columns, 79 wide without --wide:
  *   TIME(s) COMM PID SHRINKER MEMCG FREED/SCAN LAT(us)
- * and with --wide also NID PRIO ADDRESS after them. */
+ * and with --wide also NID PRIO COUNT DEFERRED CNT(us) SCAN(us) ADDRESS after
+ * them (a walk: NID PRIO, its order and gfp_mask, its calls).  SCAN is what
+ * scan_objects() was asked to scan (the vmscan tracepoints' total_scan down to
+ * what was left), else nr_to_scan; a walk's SHRINKER column says what
+ * triggered it ("walk:kswapd", ...). */
 #define W_TIME	8
 #define W_COMM	14
 #define W_PID	6
@@ -99,7 +103,8 @@ static void header(const struct text_sink *t)
 		W_PID, "PID", W_NAME, "SHRINKER", W_MEMCG, "MEMCG", W_FS, "FREED/SCAN", W_LAT,
 		"LAT(us)");
 	if (t->flags & TEXT_WIDE)
-		fprintf(t->f, " %4s %4s %-16s", "NID", "PRIO", "ADDRESS");
+		fprintf(t->f, " %4s %4s %9s %-17s %7s %8s %-16s", "NID", "PRIO", "COUNT", "DEFERRED",
+			"CNT(us)", "SCAN(us)", "ADDRESS");
 	fputc('\n', t->f);
 }
 
@@ -117,8 +122,12 @@ void text_format_call(FILE *f, const struct corr_call *c, uint64_t start_ts, boo
 	struct text_sink t = { .f = f, .start_ts = start_ts, .flags = wide ? TEXT_WIDE : 0 };
 	char nm[ST_REC_NAME_LEN * 2], mc[CORR_MEMCG_PATH_LEN * 2], fs[48], lat[24] = "-", scan[24] = "-", freed[24];
 
+	const struct st_rec *e = c->end;
+
 	lead(&t, (c->flags & CORR_CALL_BEGIN) ? c->begin_ts : c->end_ts, c->comm, c->pid);
-	if (c->flags & CORR_CALL_NR_TO_SCAN)
+	if (e && (e->has & ST_HAS_SCAN_INFO))
+		snprintf(scan, sizeof(scan), "%" PRIu64, e->scanned);
+	else if (c->flags & CORR_CALL_NR_TO_SCAN)
 		snprintf(scan, sizeof(scan), "%" PRIu64, c->nr_to_scan);
 	if (!(c->flags & CORR_CALL_FREED))
 		snprintf(freed, sizeof(freed), "-");
@@ -134,14 +143,44 @@ void text_format_call(FILE *f, const struct corr_call *c, uint64_t start_ts, boo
 		fit_tail(mc, sizeof(mc), memcg_label(mc, sizeof(mc), c->memcg, c->memcg_id,
 						     c->memcg_path), W_MEMCG), W_FS, fs,
 		W_LAT, lat);
-	if (wide)
-		fprintf(f, " %4d %4d %-16" PRIx64, c->nid, c->priority, c->shrinker);
+	if (wide) {
+		char cnt[24] = "-", def[48] = "-", cns[24] = "-", sns[24] = "-";
+
+		if (e && (e->has & ST_HAS_COUNT))
+			snprintf(cnt, sizeof(cnt), e->count == ST_FREED_EMPTY ? "empty" : "%" PRIu64,
+				 e->count);
+		if (e && (e->has & ST_HAS_SCAN_INFO))
+			snprintf(def, sizeof(def), "%" PRIu64 ">%" PRIu64, e->nr_deferred,
+				 e->new_nr_deferred);
+		if (e && (e->has & ST_HAS_COUNT_NS))
+			snprintf(cns, sizeof(cns), "%.1f", (double)e->count_ns / 1e3);
+		if (e && (e->has & ST_HAS_SCAN_NS))
+			snprintf(sns, sizeof(sns), "%.1f", (double)e->scan_ns / 1e3);
+		fprintf(f, " %4d %4d %9s %-17s %7s %8s %-16" PRIx64, c->nid, c->priority, cnt, def,
+			cns, sns, c->shrinker);
+	}
 	fputc('\n', f);
+}
+
+/* What a walk's SHRINKER column says: "walk:" and its trigger (the memcg's
+ * limit for a memcg walk), "[walk]" when the log does not say. */
+static const char *walk_label(char *buf, size_t len, const struct st_rec *b)
+{
+	if (!b || !(b->has & ST_HAS_TRIGGER) || !st_trigger_name(b->trigger))
+		return "[walk]";
+	if (b->trigger == ST_TRIG_MEMCG && (b->has & ST_HAS_LIMIT))
+		snprintf(buf, len, "walk:%s", b->memcg_limit == ST_LIMIT_RECLAIM ? "mem.reclaim" :
+			 st_limit_name(b->memcg_limit));
+	else if (b->trigger == ST_TRIG_NODE_RECLAIM)
+		snprintf(buf, len, "walk:node");
+	else
+		snprintf(buf, len, "walk:%s", st_trigger_name(b->trigger));
+	return buf;
 }
 
 static void walk_line(const struct text_sink *t, const struct corr_walk *w)
 {
-	char mc[CORR_MEMCG_PATH_LEN * 2], fs[48], lat[24] = "-";
+	char mc[CORR_MEMCG_PATH_LEN * 2], fs[48], lat[24] = "-", lbl[32];
 
 	lead(t, (w->flags & CORR_WALK_BEGIN) ? w->begin_ts : w->end_ts, w->comm, w->pid);
 	if (w->flags & CORR_WALK_FREED)
@@ -150,12 +189,19 @@ static void walk_line(const struct text_sink *t, const struct corr_walk *w)
 		snprintf(fs, sizeof(fs), "%" PRIu64 "/-", w->calls_freed);
 	if (w->flags & CORR_WALK_DURATION)
 		snprintf(lat, sizeof(lat), "%.1f", (double)w->duration_ns / 1e3);
-	fprintf(t->f, "%-*s %-*s %*s %*s", W_NAME, "[walk]", W_MEMCG,
+	fprintf(t->f, "%-*s %-*s %*s %*s", W_NAME, walk_label(lbl, sizeof(lbl), w->begin), W_MEMCG,
 		fit_tail(mc, sizeof(mc), memcg_label(mc, sizeof(mc), w->memcg, w->memcg_id,
 						     w->memcg_path), W_MEMCG), W_FS, fs,
 		W_LAT, lat);
-	if (t->flags & TEXT_WIDE)
+	if (t->flags & TEXT_WIDE) {
+		const struct st_rec *b = w->begin;
+
 		fprintf(t->f, " %4d %4d %" PRIu64 " calls", w->nid, w->priority, w->calls);
+		if (b && (b->has & ST_HAS_ORDER))
+			fprintf(t->f, ", order %d", b->order);
+		if (b && (b->has & ST_HAS_TRIGGER))
+			fprintf(t->f, ", gfp 0x%x", b->gfp);
+	}
 	fputc('\n', t->f);
 }
 
