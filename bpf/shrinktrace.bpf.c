@@ -187,7 +187,7 @@ struct {
 struct walk {
 	__u64 ts;
 	__u64 calls;
-	__u32 stat_key;		/* its walk_stats entry: trigger * 2 + memcg */
+	__u32 stat_key;		/* its walk_stats entry: cause * 2 + memcg */
 	__u32 pad;
 };
 
@@ -1455,14 +1455,51 @@ int BPF_PROG(tpj_end, struct shrinker *s, int nid, int shrinker_retval,
 /* PF_KSWAPD in task_struct.flags (include/linux/sched.h): kswapd itself. */
 #define ST_PF_KSWAPD 0x00020000u
 
+/* The walk of the caller's frames looking for a trigger (bpf_loop()). */
+struct trig_walk {
+	const struct trig_frames *f;
+	__u32 n;		/* frames */
+	__u32 found;		/* the innermost generic trigger */
+	__u32 limit;		/* a memcg limit found: the search is over */
+};
+
+/* Frame i: the first range holding its return address decides; one that names
+ * a memcg limit ends the search. */
+static long trig_frame(__u32 i, struct trig_walk *tw)
+{
+	__u64 ip;
+
+	if (i >= tw->n || i >= ST_TRIG_DEPTH)
+		return 1;
+	ip = tw->f->ip[i];
+	for (int j = 0; j < ST_TRIG_RANGES; j++) {
+		__u32 k;
+
+		if (j >= trig_n)
+			break;
+		if (ip <= trig_lo[j] || ip > trig_hi[j])
+			continue;
+		k = trig_kind[j];
+		if (k & 0xff) {
+			tw->limit = k & 0xff;
+			tw->found = k >> 8;
+			return 1;
+		}
+		if (tw->found == ST_TRIG_UNKNOWN)
+			tw->found = k >> 8;
+		break;
+	}
+	return 0;
+}
+
 /* The trigger (and memcg limit) named by the caller's return addresses that
  * fall in the ranges user space set (trig_lo/hi/kind): the first range that
  * names a memcg limit, else the innermost match; ST_TRIG_UNKNOWN when none. */
 static __always_inline __u32 trigger_from_stack(void *ctx, __u32 *limit)
 {
 	__u32 zero = 0;
+	struct trig_walk tw = { .found = ST_TRIG_UNKNOWN };
 	struct trig_frames *f;
-	__u32 found = ST_TRIG_UNKNOWN;
 	long n;
 
 	*limit = ST_LIMIT_UNKNOWN;
@@ -1474,29 +1511,11 @@ static __always_inline __u32 trigger_from_stack(void *ctx, __u32 *limit)
 	n = bpf_get_stack(ctx, f->ip, sizeof(f->ip), 0);
 	if (n <= 0)
 		return ST_TRIG_UNKNOWN;
-	n /= sizeof(__u64);
-	for (int i = 0; i < ST_TRIG_DEPTH; i++) {
-		__u64 ip;
-
-		if (i >= n)
-			break;
-		ip = f->ip[i];
-		for (int j = 0; j < ST_TRIG_RANGES; j++) {
-			if (j >= trig_n)
-				break;
-			if (ip > trig_lo[j] && ip <= trig_hi[j]) {
-				__u32 k = trig_kind[j];
-
-				if (k & 0xff) {
-					*limit = k & 0xff;
-					return k >> 8;
-				}
-				if (found == ST_TRIG_UNKNOWN)
-					found = k >> 8;
-			}
-		}
-	}
-	return found;
+	tw.f = f;
+	tw.n = (__u32)(n / sizeof(__u64));
+	bpf_loop(ST_TRIG_DEPTH, trig_frame, &tw, 0);
+	*limit = tw.limit;
+	return tw.found;
 }
 
 /* What made this walk happen: kswapd; else the reclaim the task is in
@@ -1591,7 +1610,7 @@ static __always_inline void walk_enter(void *ctx, gfp_t gfp, int nid, struct mem
 	if (!task_wanted() || !memcg_wanted(memcg))
 		return;
 	trig = walk_trigger(ctx, &limit, &order, &has_order);
-	w.stat_key = trig * 2 + (memcg_walk(memcg) ? 1 : 0);
+	w.stat_key = st_walk_cause(trig, limit) * 2 + (memcg_walk(memcg) ? 1 : 0);
 	bpf_map_update_elem(&walks, &tid, &w, BPF_ANY);
 	if (stats_only)
 		return;

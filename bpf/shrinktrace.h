@@ -262,10 +262,21 @@ struct st_call_stat {
 	__u64 hist[ST_HIST_SLOTS];	/* duration, ns, log2 slots as above */
 };
 
+/* A walk's cause, for the statistics: its trigger, or for trigger memcg with
+ * a known limit ST_TRIG_MAX - 1 + the limit (memory.high, .max, .reclaim). */
+#define ST_WALK_CAUSES (ST_TRIG_MAX + ST_LIMIT_N - 1)
+
+static inline unsigned st_walk_cause(unsigned trigger, unsigned limit)
+{
+	return trigger == ST_TRIG_MEMCG && limit && limit < ST_LIMIT_N ? ST_TRIG_MAX - 1 + limit :
+	       trigger < ST_TRIG_MAX ? trigger : ST_TRIG_UNKNOWN;
+}
+
 /* shrink_slab() walks.  Map `walk_stats` (per-CPU array): entry
- * trigger * 2 + memcg, memcg 1 for a walk of a memcg that is not the root
- * (shrink_slab_memcg()), 0 for the global walk; ST_WALK_STAT_N entries. */
-#define ST_WALK_STAT_N (ST_TRIG_MAX * 2)
+ * cause * 2 + memcg (st_walk_cause()), memcg 1 for a walk of a memcg that is
+ * not the root (shrink_slab_memcg()), 0 for the global walk; ST_WALK_STAT_N
+ * entries. */
+#define ST_WALK_STAT_N (ST_WALK_CAUSES * 2)
 struct st_walk_stat {
 	__u64 walks;		/* shrink_slab() returns seen */
 	__u64 calls;		/* do_shrink_slab() calls inside walks */

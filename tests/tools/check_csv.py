@@ -26,7 +26,7 @@ COLUMNS = ("type,ts,cpu,pid,comm,inferred,deferred,shrinker,name,flags,id,nid,me
            "priority,nr_to_scan,refcount,next,prev,freed,duration_ns,count,evidence,earliest_ts,"
            "delta,total_scan,scanned,nr_deferred,new_nr_deferred,unused_scan,count_ns,scan_ns,"
            "trigger,memcg_limit,gfp,order,stack_id,kind,"
-           "walker_pid,walker_comm,certain,detail").split(",")
+           "walker_pid,walker_comm,certain,detail,next_state").split(",")
 TRIGGERS = ("unknown", "kswapd", "direct", "node_reclaim", "memcg", "drop_caches")
 LIMITS = ("memory.high", "memory.max", "memory.reclaim")
 EVENT_TYPES = ("shrinker_alloc", "shrinker_register", "walk_begin", "walk_end",
@@ -56,7 +56,7 @@ NEED = {
     "violation": ("kind", "shrinker", "walker_pid", "certain", "detail"),
 }
 # cells only violations have
-VIOLATION_ONLY = ("kind", "walker_pid", "walker_comm", "certain", "detail")
+VIOLATION_ONLY = ("kind", "walker_pid", "walker_comm", "certain", "detail", "next_state")
 
 
 class Fail(Exception):
@@ -129,6 +129,7 @@ def violation_row(d):
         row["walker_comm"] = d.get("walker_comm", "")
     row["certain"] = "true" if d["certain"] else "false"
     row["detail"] = d["detail"]
+    row["next_state"] = d.get("next_state", "")
     return tuple(row[c] for c in COLUMNS)
 
 
@@ -163,6 +164,8 @@ def check_cell(r, col, v, n):
         raise Fail("row %d: %s %r, want true or empty" % (n, col, v))
     if col == "certain" and v not in ("true", "false"):
         raise Fail("row %d: certain %r" % (n, v))
+    if col == "next_state" and v not in ("queued", "freed"):
+        raise Fail("row %d: next_state %r" % (n, v))
     if col == "kind" and v not in KINDS:
         raise Fail("row %d: kind %r" % (n, v))
 

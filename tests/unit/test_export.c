@@ -68,8 +68,8 @@ static struct st_rec shrink_end(uint64_t ts, int pid, uint64_t dur)
 /* ---- CSV ------------------------------------------------------------------- */
 
 /* The violation columns after the field table's (sinks/csv.c: kind,
- * walker_pid, walker_comm, certain, detail). */
-#define CSV_EXTRA 5
+ * walker_pid, walker_comm, certain, detail, next_state). */
+#define CSV_EXTRA 6
 
 /* prefix, then n commas, then tail: rows whose empty columns follow from
  * the field table, so that a new field does not rewrite every expected row. */
@@ -160,7 +160,11 @@ static void test_csv_violation(void **state)
 		snprintf(want, sizeof(want), "%s", row("violation,5,0,100,kswapd0,,,0xffff888104a1c000,"
 						       "sb-tmpfs", ST_FI_next - ST_FI_name, "0x10"));
 		assert_string_equal(buf, row(want, AFTER(ST_FI_next) - CSV_EXTRA + 1,
-					     "stale_next,100,kswapd0,false,\"it \"\"steps\"\", onto it\"\r\n"));
+					     "stale_next,100,kswapd0,false,\"it \"\"steps\"\", onto it\",\r\n"));
+		/* a near miss says so */
+		v.next_state = ST_NEXT_QUEUED;
+		assert_true(st_csv_format_violation(buf, sizeof(buf), &v) > 0);
+		assert_non_null(strstr(buf, "onto it\",queued\r\n"));
 	}
 	/* does not fit: -1, no overflow */
 	assert_int_equal(st_csv_format_violation(buf, 20, &v), -1);
@@ -186,7 +190,7 @@ static void test_csv_writer_header_only(void **state)
 	assert_int_equal(strncmp(out, "type,ts,cpu,pid,comm,inferred,deferred,shrinker,name,flags,id,"
 				 "nid,memcg,priority,nr_to_scan,refcount,next,prev,freed,"
 				 "duration_ns,count,", 135), 0);
-	assert_non_null(strstr(out, ",kind,walker_pid,walker_comm,certain,detail\r\n"));
+	assert_non_null(strstr(out, ",kind,walker_pid,walker_comm,certain,detail,next_state\r\n"));
 	free(out);
 }
 

@@ -542,10 +542,16 @@ static void test_kernel_replace(void **st)
 	assert_int_equal(w.walks, 1);
 	stats_get_walk_class(s, STATS_WALK_GLOBAL, &w);
 	assert_int_equal(w.walks, 6);
-	stats_get_walk_trigger(s, ST_TRIG_DROP_CACHES, &w);
+	stats_get_walk_cause(s, ST_TRIG_DROP_CACHES, &w);
 	assert_int_equal(w.walks, 2);
-	stats_get_walk_by(s, STATS_WALK_MEMCG, ST_TRIG_MAX, &w);	/* out of range */
+	stats_get_walk_by(s, STATS_WALK_MEMCG, ST_WALK_CAUSES, &w);	/* out of range */
 	assert_int_equal(w.walks, 0);
+	/* a memcg walk's limit is a cause of its own */
+	assert_int_equal(st_walk_cause(ST_TRIG_MEMCG, ST_LIMIT_HIGH), ST_TRIG_MAX);
+	assert_int_equal(st_walk_cause(ST_TRIG_MEMCG, 0), ST_TRIG_MEMCG);
+	assert_int_equal(st_walk_cause(ST_TRIG_KSWAPD, ST_LIMIT_HIGH), ST_TRIG_KSWAPD);
+	assert_string_equal(stats_walk_cause_name(ST_TRIG_MAX + ST_LIMIT_RECLAIM - 1), "memcg_reclaim");
+	assert_string_equal(stats_walk_cause_name(ST_TRIG_KSWAPD), "kswapd");
 
 	/* tasks */
 	memset(&kt, 0, sizeof(kt));

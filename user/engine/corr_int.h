@@ -55,6 +55,11 @@ struct gen {
 	struct call *calls;	/* in-flight calls on this generation */
 	struct dedupe *rep;
 	unsigned nrep, caprep;
+	/* stale_next walks that stepped onto this generation while it was queued
+	 * (near misses): when each stepped, ns; their margin is known at its
+	 * rcu_free.  At most CORR_NEAR_MAX. */
+	uint64_t *near_ts;
+	unsigned nnear;
 	struct gen *fifo_next, *fifo_prev;
 };
 
@@ -93,6 +98,7 @@ struct memcg_ent {
 };
 
 #define CORR_SPARE 64
+#define CORR_NEAR_MAX 64
 
 /* Violations one event can raise at most before its on_event (more are given
  * out at once): one per kind and walker, a handful in practice. */
@@ -157,6 +163,11 @@ void corr_v_walk_onto_queued(struct corr *c, struct gen *g, const struct st_rec 
 void corr_v_free_while_running(struct corr *c, struct gen *g, const struct st_rec *r,
 			       const struct call *k);
 void corr_v_stale_next(struct corr *c, struct gen *g, const struct st_rec *r, struct gen *ng);
+/* A stale_next walk stepped onto g while it was queued (at ts, ns): remember
+ * it for its margin.  At g's rcu_free: the margins of those steps into the
+ * near-miss statistics (struct corr_stats). */
+void corr_near_add(struct corr *c, struct gen *g, uint64_t ts);
+void corr_near_rcu(struct corr *c, struct gen *g, uint64_t rcu_ts);
 void corr_v_double_free(struct corr *c, struct gen *g, const struct st_rec *r);
 /* stuck_free for every free pending longer than the threshold at now */
 void corr_check_stuck(struct corr *c, uint64_t now);

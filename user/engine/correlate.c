@@ -185,6 +185,7 @@ static void gen_destroy(struct corr *c, struct gen *g)
 	pending_del(c, g);
 	c->nreports -= g->nrep;
 	free(g->rep);
+	free(g->near_ts);
 	free(g);
 }
 
@@ -660,6 +661,7 @@ static void on_rcu_free(struct corr *c, const struct st_rec *r)
 		corr_life(c, g, CORR_LIFE_RCU_FREE, r->ts, timed,
 			  timed && r->ts >= g->free_end_ts ? r->ts - g->free_end_ts : 0);
 	}
+	corr_near_rcu(c, g, r->ts);
 	g->state = G_FREED;
 	g->rcu_ts = r->ts;
 	g->lost_at_rcu = c->lost_seq;

@@ -214,6 +214,13 @@ struct corr_stats {
 					 * (generations, tasks), calls not tracked (depth),
 					 * events released early (held), reports not
 					 * remembered (reports) */
+	/* stale_next by where the next shrinker was: near misses (queued, not
+	 * yet RCU freed: the hazard one grace period before KASAN could see
+	 * it) and the margin from the step to that rcu_free (ns, log2 slots),
+	 * known for near_timed of them; stale_freed stepped onto freed memory */
+	uint64_t near_misses, near_timed, stale_freed;
+	uint64_t near_margin_min, near_margin_max, near_margin_total;
+	__u64 near_hist[ST_HIST_SLOTS];
 };
 
 /* Create an engine.  opts may be NULL for defaults; opts and cbs are copied.  Returns

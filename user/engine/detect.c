@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine/corr_int.h"
+#include "engine/stats.h"
 #include "lib/util.h"
 
 /* ---- violations --------------------------------------------------------- */
@@ -183,10 +184,17 @@ void corr_v_stale_next(struct corr *c, struct gen *g, const struct st_rec *r, st
 	      lost_at == c->lost_seq);
 	v.has_next = true;
 	v.next = ng->addr;
-	if (ng->state == G_FREED)
+	if (ng->state == G_FREED) {
+		v.next_state = ST_NEXT_FREED;
+		c->st.stale_freed++;
 		snprintf(t3, sizeof(t3), "and RCU freed at %s", corr_tstr(c, ng->rcu_ts, t2, sizeof(t2)));
-	else
-		snprintf(t3, sizeof(t3), "(not yet RCU freed)");
+	} else {
+		/* a near miss: its margin is known at ng's rcu_free */
+		v.next_state = ST_NEXT_QUEUED;
+		c->st.near_misses++;
+		corr_near_add(c, ng, r->ts);
+		snprintf(t3, sizeof(t3), "(not yet RCU freed: a near miss)");
+	}
 	corr_vdetail(&v, "%s (pid %d) left do_shrink_slab() on shrinker %s at 0x%" PRIx64 " at %s with "
 		"it already unlinked (list.prev = LIST_POISON2), and its list.next is shrinker %s "
 		"at 0x%" PRIx64 ", which %s queued for freeing at %s %s: the walk steps onto it",
@@ -194,6 +202,32 @@ void corr_v_stale_next(struct corr *c, struct gen *g, const struct st_rec *r, st
 		corr_gen_name(ng), ng->addr, corr_freer(ng, who, sizeof(who)),
 		corr_tstr(c, ng->free_end_ts, t2, sizeof(t2)), t3);
 	corr_vemit(c, g, &v);
+}
+
+void corr_near_add(struct corr *c, struct gen *g, uint64_t ts)
+{
+	(void)c;
+	if (g->nnear >= CORR_NEAR_MAX)
+		return;		/* counted; its margin stays unknown */
+	if (!g->near_ts && !(g->near_ts = malloc(CORR_NEAR_MAX * sizeof(*g->near_ts))))
+		return;
+	g->near_ts[g->nnear++] = ts;
+}
+
+void corr_near_rcu(struct corr *c, struct gen *g, uint64_t rcu_ts)
+{
+	for (unsigned i = 0; i < g->nnear; i++) {
+		uint64_t m = rcu_ts > g->near_ts[i] ? rcu_ts - g->near_ts[i] : 0;
+
+		if (!c->st.near_timed || m < c->st.near_margin_min)
+			c->st.near_margin_min = m;
+		if (m > c->st.near_margin_max)
+			c->st.near_margin_max = m;
+		c->st.near_margin_total = st_sat_add(c->st.near_margin_total, m);
+		c->st.near_hist[stats_hist_slot(m)]++;
+		c->st.near_timed++;
+	}
+	g->nnear = 0;
 }
 
 void corr_v_double_free(struct corr *c, struct gen *g, const struct st_rec *r)

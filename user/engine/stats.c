@@ -73,9 +73,9 @@ struct stats {
 	struct stask *other_tasks;
 	size_t ntasks;
 	struct stats_walk walk;		/* event input */
-	/* the same by class and trigger (enum st_trigger; ST_TRIG_UNKNOWN also for
+	/* the same by class and cause (st_walk_cause(); ST_TRIG_UNKNOWN also for
 	 * walks whose walk_begin did not say) */
-	struct stats_walk walk_by[STATS_WALK_NCLASS][ST_TRIG_MAX];
+	struct stats_walk walk_by[STATS_WALK_NCLASS][ST_WALK_CAUSES];
 	struct st_walk_stat kwalk[ST_WALK_STAT_N];	/* kernel snapshot (stats-only) */
 	bool has_kwalk;
 	struct stats_totals tot;
@@ -682,13 +682,27 @@ enum stats_walk_class stats_walk_class_of(const struct corr_walk *wi)
 	return STATS_WALK_MEMCG;
 }
 
-unsigned stats_walk_trigger_of(const struct corr_walk *wi)
+unsigned stats_walk_cause_of(const struct corr_walk *wi)
 {
 	const struct st_rec *b = wi->begin;
 
-	if (!b || !(b->has & ST_HAS_TRIGGER) || b->trigger >= ST_TRIG_MAX)
+	if (!b || !(b->has & ST_HAS_TRIGGER))
 		return ST_TRIG_UNKNOWN;
-	return b->trigger;
+	return st_walk_cause(b->trigger, (b->has & ST_HAS_LIMIT) ? b->memcg_limit : 0);
+}
+
+const char *stats_walk_cause_name(unsigned cause)
+{
+	static const char *const limits[ST_LIMIT_N] = {
+		[ST_LIMIT_HIGH] = "memcg_high", [ST_LIMIT_MAX] = "memcg_max",
+		[ST_LIMIT_RECLAIM] = "memcg_reclaim",
+	};
+
+	if (cause < ST_TRIG_MAX)
+		return st_trigger_name(cause);
+	if (cause < ST_WALK_CAUSES)
+		return limits[cause - ST_TRIG_MAX + 1];
+	return "unknown";
 }
 
 int stats_add_walk(struct stats *s, const struct corr_walk *wi)
@@ -699,7 +713,7 @@ int stats_add_walk(struct stats *s, const struct corr_walk *wi)
 			   memcg_get(s, STATS_MEMCG_UNKNOWN, 0, STATS_UNKNOWN);
 
 	walk_add(&s->walk, wi);
-	walk_add(&s->walk_by[k][stats_walk_trigger_of(wi)], wi);
+	walk_add(&s->walk_by[k][stats_walk_cause_of(wi)], wi);
 	if (!m) {
 		errno = ENOMEM;
 		return -1;
@@ -748,17 +762,17 @@ static void walk_merge(struct stats_walk *a, const struct stats_walk *b)
 		a->hist[i] = st_sat_add(a->hist[i], b->hist[i]);
 }
 
-void stats_get_walk_by(const struct stats *s, enum stats_walk_class k, unsigned trigger,
+void stats_get_walk_by(const struct stats *s, enum stats_walk_class k, unsigned cause,
 		       struct stats_walk *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (k >= STATS_WALK_NCLASS || trigger >= ST_TRIG_MAX)
+	if (k >= STATS_WALK_NCLASS || cause >= ST_WALK_CAUSES)
 		return;
-	*out = s->walk_by[k][trigger];
+	*out = s->walk_by[k][cause];
 	if (!s->has_kwalk || k == STATS_WALK_UNKNOWN)
 		return;
-	/* the kernel's walk_stats entry trigger * 2 + memcg */
-	walk_add_kernel(out, &s->kwalk[trigger * 2 + (k == STATS_WALK_MEMCG)]);
+	/* the kernel's walk_stats entry cause * 2 + memcg */
+	walk_add_kernel(out, &s->kwalk[cause * 2 + (k == STATS_WALK_MEMCG)]);
 }
 
 void stats_get_walk_class(const struct stats *s, enum stats_walk_class k, struct stats_walk *out)
@@ -766,19 +780,19 @@ void stats_get_walk_class(const struct stats *s, enum stats_walk_class k, struct
 	struct stats_walk one;
 
 	memset(out, 0, sizeof(*out));
-	for (unsigned t = 0; t < ST_TRIG_MAX; t++) {
+	for (unsigned t = 0; t < ST_WALK_CAUSES; t++) {
 		stats_get_walk_by(s, k, t, &one);
 		walk_merge(out, &one);
 	}
 }
 
-void stats_get_walk_trigger(const struct stats *s, unsigned trigger, struct stats_walk *out)
+void stats_get_walk_cause(const struct stats *s, unsigned cause, struct stats_walk *out)
 {
 	struct stats_walk one;
 
 	memset(out, 0, sizeof(*out));
 	for (int k = 0; k < STATS_WALK_NCLASS; k++) {
-		stats_get_walk_by(s, (enum stats_walk_class)k, trigger, &one);
+		stats_get_walk_by(s, (enum stats_walk_class)k, cause, &one);
 		walk_merge(out, &one);
 	}
 }

@@ -201,16 +201,21 @@ const struct stats_name *stats_get_name(const struct stats *s, const char *name)
 const struct stats_gen *stats_get_gen(const struct stats *s, uint64_t serial);
 const struct stats_task *stats_get_task(const struct stats *s, int pid);	/* -1: others */
 void stats_get_walk(const struct stats *s, struct stats_walk *out);
-/* The walks of one class and trigger (enum st_trigger, ST_TRIG_UNKNOWN also
- * for walks whose walk_begin did not say), kernel aggregates included; all
- * zero for an out-of-range class or trigger. */
-void stats_get_walk_by(const struct stats *s, enum stats_walk_class k, unsigned trigger,
+/* The walks of one class and cause (what triggered them: st_walk_cause() in
+ * bpf/shrinktrace.h, 0 .. ST_WALK_CAUSES - 1; ST_TRIG_UNKNOWN also for walks
+ * whose walk_begin did not say), kernel aggregates included; all zero for an
+ * out-of-range class or cause. */
+void stats_get_walk_by(const struct stats *s, enum stats_walk_class k, unsigned cause,
 		       struct stats_walk *out);
-/* The walks of one trigger over every class. */
-void stats_get_walk_trigger(const struct stats *s, unsigned trigger, struct stats_walk *out);
-/* The class and the trigger stats_add_walk() files a walk under. */
+/* The walks of one cause over every class. */
+void stats_get_walk_cause(const struct stats *s, unsigned cause, struct stats_walk *out);
+/* The class and the cause stats_add_walk() files a walk under. */
 enum stats_walk_class stats_walk_class_of(const struct corr_walk *wi);
-unsigned stats_walk_trigger_of(const struct corr_walk *wi);
+unsigned stats_walk_cause_of(const struct corr_walk *wi);
+/* A cause's name: a trigger's ("kswapd", "direct", "node_reclaim", "memcg",
+ * "drop_caches", "unknown") or a memcg limit's ("memcg_high", "memcg_max",
+ * "memcg_reclaim"); static storage. */
+const char *stats_walk_cause_name(unsigned cause);
 /* The walks of one class (their sum over the classes is stats_get_walk()). */
 void stats_get_walk_class(const struct stats *s, enum stats_walk_class k, struct stats_walk *out);
 /* "global", "memcg", "unknown" */

@@ -283,6 +283,15 @@ enum st_vkind {
 
 #define ST_DETAIL_LEN 512
 
+/* st_violation.next_state: where the shrinker a stale_next walk steps onto
+ * was.  Queued is the hazard one grace period early (a near miss: KASAN sees
+ * nothing yet); freed is the use-after-free itself. */
+enum st_next_state {
+	ST_NEXT_NONE = 0,
+	ST_NEXT_QUEUED = 1,	/* shrinker_free() queued it (call_rcu), not yet RCU freed */
+	ST_NEXT_FREED = 2,	/* RCU already released its memory */
+};
+
 /* A "stack" record (--stacks): at most ST_STACK_FRAMES frames, each cut to
  * ST_STACK_FRAME_LEN - 1 bytes; frames joined with ';' innermost first in
  * ST_STACK_TEXT bytes. */
@@ -301,6 +310,7 @@ struct st_violation {
 	uint64_t shrinker;
 	bool has_next;
 	uint64_t next;		/* stale_next: the shrinker the walk steps onto */
+	int next_state;		/* stale_next: ST_NEXT_QUEUED or ST_NEXT_FREED, else 0 */
 	int walker_pid;		/* 0 when no walker is involved */
 	char walker_comm[ST_REC_COMM_LEN];
 	bool certain;		/* false when a lost record lies between its events */

@@ -131,6 +131,8 @@ int st_jsonl_format_violation(char *buf, size_t len, const struct st_violation *
 		jw_key(&w, "next");
 		jw_ptr(&w, v->next);
 	}
+	if (v->next_state == ST_NEXT_QUEUED || v->next_state == ST_NEXT_FREED)
+		jw_kstr(&w, "next_state", v->next_state == ST_NEXT_QUEUED ? "queued" : "freed", 8);
 	jw_key(&w, "walker_pid");
 	jw_i64(&w, v->walker_pid);
 	if (v->walker_pid)

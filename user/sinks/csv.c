@@ -14,13 +14,13 @@ enum col {
 	C_TYPE,
 	C_FIELD0,				/* + ST_FI_* */
 	C_KIND = C_FIELD0 + ST_NFIELDS,
-	C_WALKER_PID, C_WALKER_COMM, C_CERTAIN, C_DETAIL,
+	C_WALKER_PID, C_WALKER_COMM, C_CERTAIN, C_DETAIL, C_NEXT_STATE,
 	C_N
 };
 #define C_(f) (C_FIELD0 + ST_FI_##f)
 
 static const char *const extra_cols[] = { "kind", "walker_pid", "walker_comm", "certain",
-					  "detail" };
+					  "detail", "next_state" };
 _Static_assert(sizeof(extra_cols) / sizeof(extra_cols[0]) == C_N - C_KIND,
 	       "extra_cols and enum col disagree");
 
@@ -208,6 +208,8 @@ int st_csv_format_violation(char *buf, size_t len, const struct st_violation *v)
 		set_str(&w, C_WALKER_COMM, v->walker_comm, sizeof(v->walker_comm));
 	set_str(&w, C_CERTAIN, v->certain ? "true" : "false", 6);
 	set_str(&w, C_DETAIL, v->detail, sizeof(v->detail));
+	if (v->next_state == ST_NEXT_QUEUED || v->next_state == ST_NEXT_FREED)
+		set_str(&w, C_NEXT_STATE, v->next_state == ST_NEXT_QUEUED ? "queued" : "freed", 8);
 	return emit(buf, len, &w);
 }
 

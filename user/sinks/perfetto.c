@@ -660,6 +660,8 @@ void pf_out_violation(struct pf_out *p, const struct st_violation *v)
 	arg_ptr(b, "shrinker", v->shrinker);
 	if (v->has_next)
 		arg_ptr(b, "next", v->next);
+	if (v->next_state == ST_NEXT_QUEUED || v->next_state == ST_NEXT_FREED)
+		arg_str(b, "next_state", v->next_state == ST_NEXT_QUEUED ? "queued" : "freed", 8);
 	arg_i64(b, "walker_pid", v->walker_pid);
 	if (v->walker_pid)
 		arg_str(b, "walker_comm", v->walker_comm, sizeof(v->walker_comm));

@@ -35,6 +35,24 @@ const char *report_violation_line(const struct st_violation *v, char *buf, size_
 }
 
 /* The kernel side's account (struct sink_kernel): nothing in replay. */
+/* stale_next split: near misses (the next shrinker queued, not yet freed)
+ * and their margin to its RCU free, and steps onto freed memory. */
+static void report_near(const struct corr_stats *cs, FILE *f)
+{
+	char a[32], b[32], c[32];
+
+	fprintf(f, "  stale_next: %" PRIu64 " near miss%s (the next shrinker queued, not yet RCU "
+		"freed), %" PRIu64 " onto freed memory", cs->near_misses,
+		cs->near_misses == 1 ? "" : "es", cs->stale_freed);
+	if (cs->near_timed)
+		fprintf(f, "; margin to the RCU free: min %s, p50 %s, max %s (%" PRIu64 " known)",
+			stats_fmt_ns(cs->near_margin_min, a, sizeof(a)),
+			stats_fmt_ns(stats_percentile(cs->near_hist, cs->near_margin_max, 500), b,
+				     sizeof(b)),
+			stats_fmt_ns(cs->near_margin_max, c, sizeof(c)), cs->near_timed);
+	fputc('\n', f);
+}
+
 static void report_kernel(const struct sink_kernel *k, FILE *f)
 {
 	if (k->skipped_runs)
@@ -119,6 +137,8 @@ static void sum_finish(struct sink *s, const struct sink_state *st)
 		nviol += cs->violations[k];
 	}
 	fprintf(f, "%s\n", nviol ? "" : " (none)");
+	if (cs->near_misses || cs->stale_freed)
+		report_near(cs, f);
 	for (int k = 0; k < CORR_NCAPS; k++) {
 		if (cs->cap_hits[k]) {
 			fputs("  ", f);

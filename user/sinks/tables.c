@@ -491,7 +491,7 @@ static void print_walks(const struct stats *s, FILE *f)
 {
 	struct stats_walk w;
 	char a[32], b[32], c[32], d[32];
-	uint64_t timed;
+	uint64_t timed, total;
 
 	stats_get_walk(s, &w);
 	if (!w.walks) {
@@ -499,6 +499,7 @@ static void print_walks(const struct stats *s, FILE *f)
 		return;
 	}
 	timed = w.walks - w.untimed;
+	total = w.walks;
 	fprintf(f, "\nWalks: %" PRIu64 " (%" PRIu64 " untimed), %" PRIu64 ".%02" PRIu64
 		" calls per walk (max %" PRIu64 "), %" PRIu64 " objects freed", w.walks, w.untimed,
 		w.calls / w.walks, w.calls % w.walks * 100 / w.walks, w.max_calls, w.freed);
@@ -508,6 +509,20 @@ static void print_walks(const struct stats *s, FILE *f)
 			stats_fmt_ns(w.max_ns, b, sizeof(b)),
 			stats_fmt_ns(stats_percentile(w.hist, w.max_ns, 500), c, sizeof(c)),
 			stats_fmt_ns(stats_percentile(w.hist, w.max_ns, 990), d, sizeof(d)));
+	fputc('\n', f);
+	/* what triggered them, when the log says for any */
+	if (stats_get_walk_cause(s, ST_TRIG_UNKNOWN, &w), w.walks == total)
+		return;
+	fprintf(f, "  by trigger:");
+	for (unsigned k = 0, n = 0; k < ST_WALK_CAUSES; k++) {
+		stats_get_walk_cause(s, k, &w);
+		if (!w.walks)
+			continue;
+		fprintf(f, "%s %s %" PRIu64, n++ ? "," : "", stats_walk_cause_name(k), w.walks);
+		if (w.walks > w.untimed)
+			fprintf(f, " (p99 %s)",
+				stats_fmt_ns(stats_percentile(w.hist, w.max_ns, 990), a, sizeof(a)));
+	}
 	fputc('\n', f);
 }
 
