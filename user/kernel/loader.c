@@ -590,7 +590,7 @@ static void choose(struct loader *l, enum st_hook h)
 			/* Before 6.7 shrinkers are embedded in their owners: there is
 			 * no shrinker_alloc() and no RCU free of a shrinker to see,
 			 * and nothing to infer a registration or a free from. */
-			if (h != ST_HOOK_SHRINK && !l->alloc_start) {
+			if (h != ST_HOOK_SHRINK && !auxiliary(h) && !l->alloc_start) {
 				add_why(lh->why, sizeof(lh->why), last, sizeof(last),
 					not_in_kallsyms(h == ST_HOOK_RCU_FREE ? "shrinker_free_rcu_cb"
 									      : "shrinker_alloc",
