@@ -25,7 +25,7 @@ import sys
 COLUMNS = ("type,ts,cpu,pid,comm,inferred,deferred,shrinker,name,flags,id,nid,memcg,"
            "priority,nr_to_scan,refcount,next,prev,freed,duration_ns,count,evidence,earliest_ts,"
            "delta,total_scan,scanned,nr_deferred,new_nr_deferred,unused_scan,count_ns,scan_ns,"
-           "trigger,memcg_limit,gfp,order,stack_id,kind,"
+           "trigger,memcg_limit,gfp,order,stack_id,unfinished,kind,"
            "walker_pid,walker_comm,certain,detail,next_state").split(",")
 TRIGGERS = ("unknown", "kswapd", "direct", "node_reclaim", "memcg", "drop_caches")
 LIMITS = ("memory.high", "memory.max", "memory.reclaim")
@@ -86,6 +86,8 @@ def event_row(d):
         row["inferred"] = "true"
     if d.get("deferred") is True:
         row["deferred"] = "true"
+    if d.get("unfinished") is True:
+        row["unfinished"] = "true"
     # the reader keeps nid/memcg/priority and next/prev as groups: one of
     # them present makes the group present, the others 0 (as the JSONL writer
     # would write them back)
@@ -160,7 +162,7 @@ def check_cell(r, col, v, n):
         raise Fail("row %d: trigger %r" % (n, v))
     if col == "memcg_limit" and v not in LIMITS:
         raise Fail("row %d: memcg_limit %r" % (n, v))
-    if col in ("inferred", "deferred") and v != "true":
+    if col in ("inferred", "deferred", "unfinished") and v != "true":
         raise Fail("row %d: %s %r, want true or empty" % (n, col, v))
     if col == "certain" and v not in ("true", "false"):
         raise Fail("row %d: certain %r" % (n, v))
@@ -201,7 +203,7 @@ def check(args):
                 raise Fail("row %d: %s without %s" % (n, t, c))
         if t == "violation":
             viols.append(tuple(r))
-            if d["inferred"] or d["deferred"]:
+            if d["inferred"] or d["deferred"] or d["unfinished"]:
                 raise Fail("row %d: a violation marked inferred/deferred" % n)
         else:
             events.append(tuple(r))

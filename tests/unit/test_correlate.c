@@ -363,6 +363,83 @@ static void test_stale_next_queued_and_twins(void **st)
 	assert_int_equal(s.v[0].walker_pid, 102);
 	assert_int_equal(s.v[0].next, B);
 	assert_non_null(strstr(s.v[0].detail, "not yet RCU freed"));
+	assert_int_equal(s.v[0].next_state, ST_NEXT_QUEUED);
+	corr_free(c);
+}
+
+/* A near miss (the next shrinker queued) gets its margin at that shrinker's
+ * rcu_free; a step onto freed memory is no near miss. */
+static void test_near_miss_margin(void **st)
+{
+	struct sink s;
+	struct corr_stats cs;
+	struct corr *c = mk(&s, 0, 0, 0);
+
+	three(c);
+	fbegin(c, 1 * MS, 201, B);
+	fend(c, 2 * MS, 201, B);
+	sbegin(c, 3 * MS, 102, A, B, HEAD);
+	send_(c, 4 * MS, 102, A, B, ST_POISON2, 0);	/* steps at 4 ms */
+	corr_get_stats(c, &cs);
+	assert_int_equal(cs.near_misses, 1);
+	assert_int_equal(cs.near_timed, 0);		/* not freed yet */
+	rcu(c, 29 * MS, B);				/* freed 25 ms later */
+	corr_get_stats(c, &cs);
+	assert_int_equal(cs.near_timed, 1);
+	assert_int_equal(cs.near_margin_min, 25 * MS);
+	assert_int_equal(cs.near_margin_max, 25 * MS);
+	assert_int_equal(cs.near_margin_total, 25 * MS);
+	/* another walker steps from C (unlinked) onto B, now freed */
+	sbegin(c, 30 * MS, 103, C, B, HEAD);
+	send_(c, 31 * MS, 103, C, B, ST_POISON2, 0);
+	corr_finish(c);
+	corr_get_stats(c, &cs);
+	assert_int_equal(cs.near_misses, 1);
+	assert_int_equal(cs.stale_freed, 1);
+	assert_int_equal(count_kind(&s, ST_V_STALE_NEXT), 2);
+	assert_int_equal(s.v[1].next_state, ST_NEXT_FREED);
+	corr_free(c);
+}
+
+struct closed {
+	int n;
+	struct st_rec last;
+};
+
+static void on_ev_closed(const struct st_rec *r, const struct corr_event *e, void *ctx)
+{
+	struct closed *x = ctx;
+
+	(void)e;
+	if (r->type == ST_SHRINK_END && r->unfinished) {
+		x->n++;
+		x->last = *r;
+	}
+}
+
+/* The end of a live trace: a call still in flight ends with an "unfinished"
+ * shrink_end, a finished one does not. */
+static void test_close_calls(void **st)
+{
+	struct closed x = { 0 };
+	struct corr_cbs cb = { .on_event = on_ev_closed, .ctx = &x };
+	struct corr *c = corr_new(NULL, &cb);
+	struct corr_stats cs;
+
+	assert_non_null(c);
+	reg(c, 1000, A, "sb-tmpfs");
+	sbegin(c, 2 * MS, 100, A, B, HEAD);
+	send_(c, 3 * MS, 100, A, B, HEAD, 5);
+	sbegin(c, 4 * MS, 101, A, B, HEAD);		/* never returns */
+	assert_int_equal(corr_close_calls(c, 10 * MS), 0);
+	corr_finish(c);
+	assert_int_equal(x.n, 1);
+	assert_int_equal(x.last.pid, 101);
+	assert_int_equal(x.last.shrinker, A);
+	assert_int_equal(x.last.duration_ns, 6 * MS);
+	assert_int_equal(x.last.ts, 10 * MS);
+	corr_get_stats(c, &cs);
+	assert_int_equal(cs.inflight_calls, 0);
 	corr_free(c);
 }
 
@@ -1051,6 +1128,8 @@ int main(void)
 		cmocka_unit_test(test_free_while_running_two_walkers),
 		cmocka_unit_test(test_free_after_call_clean),
 		cmocka_unit_test(test_stale_next_queued_and_twins),
+		cmocka_unit_test(test_near_miss_margin),
+		cmocka_unit_test(test_close_calls),
 		cmocka_unit_test(test_double_free),
 		cmocka_unit_test(test_address_reuse_clean),
 		cmocka_unit_test(test_use_after_free_on_free_begin),

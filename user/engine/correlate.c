@@ -987,6 +987,53 @@ void corr_advance(struct corr *c, uint64_t now_ts)
 		corr_check_stuck(c, mark);
 }
 
+int corr_close_calls(struct corr *c, uint64_t now_ts)
+{
+	struct st_rec *v = NULL;
+	size_t n = 0, cap = 0;
+	int ret = 0;
+
+	release_until(c, 0, true);
+	/* collect first: pushing them changes the tasks' stacks */
+	htab_each(&c->tasks, i, e, nx) {
+		const struct task *t = container_of(e, struct task, hn);
+
+		for (const struct call *k = t->top; k; k = k->tnext) {
+			struct st_rec r;
+
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 16;
+				struct st_rec *nv = realloc(v, ncap * sizeof(*nv));
+
+				if (!nv) {
+					free(v);
+					errno = ENOMEM;
+					return -1;
+				}
+				v = nv;
+				cap = ncap;
+			}
+			memset(&r, 0, sizeof(r));
+			r.type = ST_SHRINK_END;
+			r.ts = now_ts > k->ts ? now_ts : k->ts;
+			r.cpu = k->cpu;
+			r.pid = k->pid;
+			st_copy_str(r.comm, sizeof(r.comm), k->comm, SIZE_MAX);
+			r.shrinker = k->addr;
+			r.freed = 0;
+			r.duration_ns = r.ts - k->ts;
+			r.unfinished = true;
+			r.id = -1;
+			r.has = ST_HAS_SHRINKER | ST_HAS_FREED | ST_HAS_DURATION;
+			v[n++] = r;
+		}
+	}
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = corr_push(c, &v[i]);
+	free(v);
+	return ret;
+}
+
 void corr_finish(struct corr *c)
 {
 	release_until(c, 0, true);

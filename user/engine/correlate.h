@@ -223,6 +223,13 @@ struct corr_stats {
 	__u64 near_hist[ST_HIST_SLOTS];
 };
 
+/* The end of a live trace, before corr_finish(): every do_shrink_slab() call
+ * still in flight (a shrink_begin without its shrink_end) gets a shrink_end
+ * at now_ts (ns) marked "unfinished" (freed 0, duration so far), pushed like
+ * any event, so that the log says so rather than ending on a lone
+ * shrink_begin.  0, or -1 with errno ENOMEM. */
+int corr_close_calls(struct corr *c, uint64_t now_ts);
+
 /* Create an engine.  opts may be NULL for defaults; opts and cbs are copied.  Returns
  * NULL on allocation failure.  Free with corr_free(). */
 struct corr *corr_new(const struct corr_opts *opts, const struct corr_cbs *cbs);

@@ -581,8 +581,17 @@ int stats_add_call(struct stats *s, const struct corr_call *ci)
 		else
 			one.freed = ci->freed;
 	}
-	if (ci->flags & CORR_CALL_NR_TO_SCAN)
+	/* scanned: what scan_objects() was asked to scan, from the call's vmscan
+	 * tracepoints where the log has them, else nr_to_scan at its entry */
+	if (ci->end && (ci->end->has & ST_HAS_SCAN_INFO))
+		one.scanned = ci->end->scanned;
+	else if (ci->flags & CORR_CALL_NR_TO_SCAN)
 		one.scanned = ci->nr_to_scan;
+	if (ci->end && ci->end->unfinished) {
+		/* still in do_shrink_slab() when the trace ended: not a call's numbers */
+		s->tot.unfinished++;
+		return 0;
+	}
 	if (timed) {
 		one.total_ns = ci->duration_ns;
 		one.max_ns = ci->duration_ns;

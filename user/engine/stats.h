@@ -142,6 +142,8 @@ struct stats_memcg {
 /* Everything, summed. */
 struct stats_totals {
 	uint64_t calls, untimed, zero_calls, empty_calls, scanned, freed;
+	uint64_t unfinished;		/* calls still in flight when the trace ended (not
+					 * in the other counts) */
 	uint64_t total_ns, max_ns;
 	uint64_t names, gens, tasks;	/* entries in the tables now */
 };

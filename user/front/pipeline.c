@@ -199,6 +199,9 @@ void pipeline_tick(struct pipeline *p, struct sink_state *st)
 
 void pipeline_finish(struct pipeline *p, struct sink_state *st)
 {
+	/* live: the calls still in flight end with a record that says so */
+	if (p->o.live && corr_close_calls(p->corr, st->now_ns))
+		p->stats_oom = true;
 	corr_finish(p->corr);
 	/* every generation is known now: the kernel's numbers can be placed */
 	if (st->refresh)

@@ -180,7 +180,9 @@ enum st_type {
 	FK(order, int, , "order", ST_FT_I32, -1, 64, ST_HAS_ORDER, ST_T_WALK, 0, ST_RD_KEEP,	\
 	   ST_OUT_PF, order, ST_F_ORDER)							\
 	FK(stack_id, int, , "stack_id", ST_FT_I32, 0, INT32_MAX, ST_HAS_STACK, ST_T_WALK, 0,	\
-	   ST_RD_KEEP, ST_OUT_PF, stack_id, ST_F_STACK)
+	   ST_RD_KEEP, ST_OUT_PF, stack_id, ST_F_STACK)						\
+	F(unfinished, bool, , "unfinished", ST_FT_FLAG, 0, 0, 0, ST_T(ST_SHRINK_END), 0,	\
+	  ST_RD_KEEP, ST_OUT_PF)
 
 /* How a field is written and read (st_field.ftype). */
 enum st_ftype {

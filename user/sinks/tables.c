@@ -278,6 +278,8 @@ static void print_totals(const struct stats *s, FILE *f, const struct stats_prin
 		tot.calls, tot.calls == 1 ? "" : "s");
 	if (tot.untimed)
 		lprintf(&l, " (%" PRIu64 " untimed)", tot.untimed);
+	if (tot.unfinished)
+		lprintf(&l, " and %" PRIu64 " still in flight at the end", tot.unfinished);
 	lprintf(&l, ", %" PRIu64 " objects freed, %s in shrinkers", tot.freed,
 		stats_fmt_ns(tot.total_ns, b, sizeof(b)));
 	if (o->show_lost)
