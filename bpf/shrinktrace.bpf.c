@@ -70,6 +70,9 @@ const volatile bool call_detail_on = false;
 /* The shrink hook sees do_shrink_slab()'s entry (fentry, kprobe), not only its
  * vmscan tracepoints: count_ns can be known. */
 const volatile bool shrink_at_entry = false;
+/* The lean fentry path: the detail hook writes struct st_call_done records
+ * and fexit leaves the join to user space (no map operation there). */
+const volatile bool detail_to_ring = false;
 /* Walk triggers read from the caller's stack: ranges [trig_lo, trig_hi) of
  * functions from /proc/kallsyms, each with (enum st_trigger << 8) |
  * enum st_memcg_limit; trig_n of them are set. */
@@ -711,6 +714,38 @@ static __always_inline void detail_end(__u64 s, __u64 ts, long unused, long new_
 	d->total_scan_end = left;
 }
 
+/* The lean fentry path: mm_shrink_slab_end sends the call's detail to user
+ * space (struct st_call_done) and forgets it. */
+static __always_inline void detail_send(__u64 s, __u64 ts, long unused, long new_nr, long left)
+{
+	struct st_call_detail *d = detail_get(false);
+	struct st_call_done *r;
+	__u32 zero = 0;
+
+	if (!d || d->shrinker != s || !d->start_ts)
+		return;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (r) {
+		r->ts = ts;
+		r->shrinker = s;
+		r->start_ts = d->start_ts;
+		r->count = d->count;
+		r->delta = d->delta;
+		r->total_scan = d->total_scan;
+		r->nr_deferred = d->nr_deferred;
+		r->unused_scan = unused;
+		r->new_nr_deferred = new_nr;
+		r->total_scan_end = left;
+		r->pid = (__u32)bpf_get_current_pid_tgid();
+		r->pad = 0;
+		/* the call's shrink_end follows at once and wakes the reader */
+		bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	} else {
+		count_drop(bpf_map_lookup_elem(&drops, &zero));
+	}
+	d->start_ts = 0;
+}
+
 /* What a call's return knows of it beyond its return value (ST_F_COUNT ...
  * flags say which fields hold). */
 struct call_info {
@@ -720,9 +755,8 @@ struct call_info {
 };
 
 /* The call on s returns at now with freed: take its detail (and forget it).
- * begin_ts: its entry (0 when the kernel side does not know it: the lean
- * path, where user space pairs the two events; count_ns then holds
- * mm_shrink_slab_start's absolute time, ST_F_COUNT_AT).  A call whose
+ * begin_ts: its entry (0 when the kernel side does not know it: no count_ns
+ * then; the lean fentry path does not come here, see detail_send()).  A call whose
  * count_objects() found nothing (0 or SHRINK_EMPTY) fires neither tracepoint:
  * count is what it returned and its whole time was counting. */
 static __always_inline void detail_take(struct call_info *ci, __u64 s, __u64 begin_ts, __u64 now,
@@ -750,14 +784,10 @@ static __always_inline void detail_take(struct call_info *ci, __u64 s, __u64 beg
 			ci->scan_ns = d->end_ts - d->start_ts;
 			ci->flags |= ST_F_SCAN_INFO | ST_F_SCAN_NS;
 		}
-		if (!shrink_at_entry) {
-			/* the tracepoint backend sees the call from _start on */
-		} else if (begin_ts) {
+		/* the tracepoint backend sees the call from _start on */
+		if (shrink_at_entry && begin_ts) {
 			ci->count_ns = d->start_ts - begin_ts;
 			ci->flags |= ST_F_COUNT_NS;
-		} else {
-			ci->count_ns = d->start_ts;
-			ci->flags |= ST_F_COUNT_AT;
 		}
 		d->start_ts = 0;
 	} else if (shrink_at_entry && (freed == 0 || freed == ST_SHRINK_EMPTY)) {
@@ -767,9 +797,6 @@ static __always_inline void detail_take(struct call_info *ci, __u64 s, __u64 beg
 		if (begin_ts) {
 			ci->count_ns = now - begin_ts;
 			ci->flags |= ST_F_COUNT_NS;
-		} else {
-			ci->count_ns = now;
-			ci->flags |= ST_F_COUNT_AT;
 		}
 	}
 }
@@ -788,7 +815,7 @@ static __always_inline void put_info(struct st_event *e, const struct call_info 
 		e->new_nr_deferred = ci->new_nr_deferred;
 		e->unused_scan = ci->unused_scan;
 	}
-	if (f & (ST_F_COUNT_NS | ST_F_COUNT_AT))
+	if (f & ST_F_COUNT_NS)
 		e->count_ns = ci->count_ns;
 	if (f & ST_F_SCAN_NS)
 		e->scan_ns = ci->scan_ns;
@@ -1306,7 +1333,11 @@ static __always_inline void shrink_exit(struct shrinker *s, __u64 freed, bool di
 		read_snap_d(s, &sn, true, infer_lifecycle);
 		if (infer_lifecycle)
 			infer_at_call((__u64)s, &sn, now);
-		detail_take(&ci, (__u64)s, 0, now, freed);
+		/* the fentry path leaves the join to user space (detail_send()) */
+		if (detail_to_ring)
+			ci.flags = 0;
+		else
+			detail_take(&ci, (__u64)s, 0, now, freed);
 		e = ev_reserve_raw(ST_EV_SHRINK_END, now, (__u32)bpf_get_current_pid_tgid());
 		if (!e)
 			return;
@@ -1446,7 +1477,12 @@ SEC("tp_btf/mm_shrink_slab_end")
 int BPF_PROG(tpj_end, struct shrinker *s, int nid, int shrinker_retval,
 	     long unused_scan_cnt, long new_scan_cnt, long total_scan)
 {
-	detail_end(plain((__u64)s), bpf_ktime_get_ns(), unused_scan_cnt, new_scan_cnt, total_scan);
+	if (detail_to_ring)
+		detail_send(plain((__u64)s), bpf_ktime_get_ns(), unused_scan_cnt, new_scan_cnt,
+			    total_scan);
+	else
+		detail_end(plain((__u64)s), bpf_ktime_get_ns(), unused_scan_cnt, new_scan_cnt,
+			   total_scan);
 	return 0;
 }
 

@@ -60,9 +60,6 @@ enum st_event_type {
 #define ST_F_ORDER	(1u << 19)	/* walk_begin: order is valid (direct, node or memcg
 					 * reclaim: from its vmscan *_reclaim_begin tracepoint) */
 #define ST_F_STACK	(1u << 20)	/* walk_begin: stack_id names a stack in walk_stacks */
-#define ST_F_COUNT_AT	(1u << 21)	/* shrink_end of the lean path (ST_F_PAIRED): count_ns
-					 * holds the absolute time count_objects() ended, ns;
-					 * user space subtracts the shrink_begin's ts */
 
 /* The name-seen table (ST_F_NAME_SEEN) has 1 << ST_NAME_SEEN_BITS slots,
  * slot = ((shrinker >> 4) * 0x9E3779B97F4A7C15) >> (64 - ST_NAME_SEEN_BITS), in
@@ -209,6 +206,23 @@ struct st_call_detail {
 	__u64 end_ts;		/* mm_shrink_slab_end, ns (0: not seen) */
 	__u64 count, delta, total_scan, nr_deferred;	/* from _start */
 	__u64 unused_scan, new_nr_deferred, total_scan_end;	/* from _end */
+};
+
+/* The lean fentry path (no filters, not stats-only) keeps fexit free of map
+ * operations: the detail hook's mm_shrink_slab_end writes the call's detail
+ * as a record of its own (this struct, told apart from struct st_event by its
+ * size), which the one ring buffer delivers before the call's shrink_end;
+ * user space joins the two (user/kernel/loader.c).  A call with no such
+ * record before its shrink_end fired neither tracepoint: count_objects()
+ * found nothing. */
+struct st_call_done {
+	__u64 ts;		/* mm_shrink_slab_end, ns */
+	__u64 shrinker;
+	__u64 start_ts;		/* mm_shrink_slab_start, ns */
+	__u64 count, delta, total_scan, nr_deferred;	/* from _start */
+	__u64 unused_scan, new_nr_deferred, total_scan_end;	/* from _end */
+	__u32 pid;		/* the task */
+	__u32 pad;
 };
 
 /* A task's reclaim in progress (task storage `reclaim_ctx`), between a

@@ -137,17 +137,22 @@ struct loader {
 	uint64_t alloc_start, alloc_end;
 	uint64_t list_head;		/* &shrinker_list from /proc/kallsyms, 0 if absent */
 	struct pend *pend;		/* PEND_SLOTS: each task's last shrink_begin */
+	bool join_detail;		/* the fentry path: st_call_done records come */
 	struct name_slot *names;	/* 1 << ST_NAME_SEEN_BITS: names sent (ST_F_NAME_SEEN) */
 };
 
 /* The lean fexit/tp_btf shrink_end (ST_F_PAIRED) takes comm and duration_ns
  * from its task's shrink_begin, which the one ring buffer always delivers
- * first.  Slot pid % PEND_SLOTS; a collision only loses a duration. */
+ * first, and on the fentry path its detail from the st_call_done record in
+ * between (bpf/shrinktrace.h).  Slot pid % PEND_SLOTS; a collision only loses
+ * a duration and a call's detail. */
 #define PEND_SLOTS 1024
 struct pend {
 	uint32_t pid;
 	uint64_t shrinker, ts;
 	char comm[ST_REC_COMM_LEN];
+	bool done;			/* done holds this call's detail */
+	struct st_call_done d;
 };
 
 struct name_slot {
@@ -158,6 +163,38 @@ struct name_slot {
 static size_t name_slot_of(uint64_t s)
 {
 	return (size_t)(((s >> 4) * 0x9E3779B97F4A7C15ULL) >> (64 - ST_NAME_SEEN_BITS));
+}
+
+_Static_assert(sizeof(struct st_call_done) < sizeof(struct st_event),
+	       "the ring's two record kinds are told apart by their size");
+
+/* The fentry path's join of a call's vmscan tracepoints (struct
+ * st_call_done, kept in p since its shrink_begin) to its shrink_end r: the
+ * same fields bpf/shrinktrace.bpf.c detail_take() fills on the other paths.
+ * No record since the shrink_begin: count_objects() found nothing (the
+ * tracepoints fire only after it found work), its return is the count. */
+static void join_detail(struct pend *p, struct st_rec *r)
+{
+	const struct st_call_done *d = &p->d;
+
+	if (p->done && d->shrinker == r->shrinker && d->start_ts >= p->ts && d->ts <= r->ts) {
+		r->count = d->count;
+		r->delta = d->delta;
+		r->total_scan = d->total_scan;
+		r->scanned = d->total_scan > d->total_scan_end ? d->total_scan - d->total_scan_end : 0;
+		r->nr_deferred = d->nr_deferred;
+		r->new_nr_deferred = d->new_nr_deferred;
+		r->unused_scan = d->unused_scan;
+		r->count_ns = d->start_ts - p->ts;
+		r->scan_ns = d->ts - d->start_ts;
+		r->has |= ST_HAS_COUNT | ST_HAS_SCAN_INFO | ST_HAS_COUNT_NS | ST_HAS_SCAN_NS;
+	} else if (!p->done && (r->freed == 0 || r->freed == ST_FREED_EMPTY)) {
+		r->count = r->freed;
+		r->count_ns = r->ts - p->ts;
+		r->scan_ns = 0;
+		r->has |= ST_HAS_COUNT | ST_HAS_COUNT_NS | ST_HAS_SCAN_NS;
+	}
+	p->done = false;
 }
 
 /* Names and pairing for a record converted from e (see ST_F_NAME_SEEN and
@@ -189,6 +226,7 @@ static void complete_rec(struct loader *l, const struct st_event *e, struct st_r
 		p->pid = (uint32_t)r->pid;
 		p->shrinker = r->shrinker;
 		p->ts = r->ts;
+		p->done = false;
 		memcpy(p->comm, r->comm, sizeof(p->comm));
 	} else if (r->type == ST_SHRINK_END && (e->flags & ST_F_PAIRED)) {
 		struct pend *p = &l->pend[(uint32_t)r->pid % PEND_SLOTS];
@@ -197,11 +235,8 @@ static void complete_rec(struct loader *l, const struct st_event *e, struct st_r
 			r->duration_ns = r->ts - p->ts;
 			r->has |= ST_HAS_DURATION;
 			memcpy(r->comm, p->comm, sizeof(r->comm));
-			/* count_objects() ended at e->count_ns (ST_F_COUNT_AT) */
-			if ((e->flags & ST_F_COUNT_AT) && e->count_ns >= p->ts && e->count_ns <= r->ts) {
-				r->count_ns = e->count_ns - p->ts;
-				r->has |= ST_HAS_COUNT_NS;
-			}
+			if (l->join_detail)
+				join_detail(p, r);
 			p->ts = 0;
 		}
 	}
@@ -289,6 +324,14 @@ static void shrink_maps(struct shrinktrace_bpf *skel)
 	}
 }
 
+/* Does the kernel side write every call as it happens (no filter, no
+ * --min-latency, not stats-only: HOLDING_BACK false in bpf/shrinktrace.bpf.c)? */
+static bool lean_path(const struct loader_opts *o)
+{
+	return !o->stats_only && !o->min_latency_ns && !o->filter_tgid && !o->filter_comm[0] &&
+	       !o->filter_cgroup_id;
+}
+
 /* The functions whose frames name a walk's trigger (st_trigger << 8 |
  * st_memcg_limit), looked for in the caller's stack by walk_trigger() in the
  * kernel.  A name this kernel does not have is skipped (inlined, renamed).
@@ -324,6 +367,10 @@ static void configure_walk_detail(struct shrinktrace_bpf *skel, const struct loa
 	skel->rodata->call_detail_on = (shrink && shrink->mech == ST_BACKEND_TRACEPOINT) ||
 				       ch[ST_HOOK_DETAIL].impl;
 	skel->rodata->reclaim_ctx_on = ch[ST_HOOK_RECLAIM].impl != NULL;
+	/* the lean fentry path of bpf/shrinktrace.bpf.c (shrink_exit() without
+	 * HOLDING_BACK): the join is done here (complete_rec()) */
+	skel->rodata->detail_to_ring = ch[ST_HOOK_DETAIL].impl && shrink &&
+				       shrink->mech == ST_BACKEND_FENTRY && lean_path(&l->opts);
 	for (size_t i = 0; i < sizeof(trig_fns) / sizeof(trig_fns[0]) && n < ST_TRIG_RANGES; i++) {
 		uint64_t lo, hi;
 
@@ -717,6 +764,17 @@ static int on_sample(void *ctx, void *data, size_t size)
 	struct loader *l = ctx;
 	struct st_rec r;
 
+	if (size == sizeof(struct st_call_done)) {
+		/* a call's detail (the fentry path): kept for its shrink_end */
+		const struct st_call_done *d = data;
+		struct pend *p = &l->pend[d->pid % PEND_SLOTS];
+
+		if (p->pid == d->pid) {
+			p->d = *d;
+			p->done = true;
+		}
+		return 0;
+	}
 	if (size < sizeof(struct st_event))
 		return 0;
 	st_rec_from_event(&r, data, l->ks);
@@ -809,6 +867,7 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 			return NULL;
 		}
 	}
+	l->join_detail = l->skel->rodata->detail_to_ring;
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_sample, l, NULL);
 	if (!l->rb) {
 		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(errno));
