@@ -186,6 +186,46 @@ static void test_lifecycle(void **state)
 	m->ops->free(m);
 }
 
+/* Label values of shrinktrace_hook_info are whole, however long (the
+ * tracepoint backend's targets run past 63 characters), and escaped. */
+static void test_hook_target_whole(void **state)
+{
+	static const char real[] = "inferred: call/census refcount, LIST_POISON2 at a call or "
+				   "kmem:kfree";
+	struct metrics_opts o = { 0 };
+	char err[256], longest[700], want[900], *t;
+	struct sink *m = metrics_sink_new(&o, err, sizeof(err));
+	struct sink_begin b = { .kernel = "6.18.0", .backend = "tracepoint", .live = true,
+				.nhooks = 3 };
+
+	(void)state;
+	assert_non_null(m);
+	memset(longest, 'x', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	longest[10] = '"';
+	b.hook[0] = "free";
+	b.hook_mech[0] = "tracepoint";
+	b.hook_target[0] = real;
+	b.hook[1] = "walk";
+	b.hook_mech[1] = NULL;
+	b.hook_target[1] = NULL;
+	b.hook[2] = "rcu_free";
+	b.hook_mech[2] = "tracepoint";
+	b.hook_target[2] = longest;
+	m->ops->begin(m, &b);
+	t = render(m, NULL, NULL);
+	assert_true(strlen(real) > 63);
+	assert_non_null(strstr(t, "shrinktrace_hook_info{hook=\"free\",mechanism=\"tracepoint\","
+			       "target=\"inferred: call/census refcount, LIST_POISON2 at a call or "
+			       "kmem:kfree\"} 1\n"));
+	assert_non_null(strstr(t, "shrinktrace_hook_info{hook=\"walk\",mechanism=\"none\","
+			       "target=\"\"} 1\n"));
+	snprintf(want, sizeof(want), "target=\"%.10s\\\"%s\"} 1\n", longest, longest + 11);
+	assert_non_null(strstr(t, want));
+	free(t);
+	m->ops->free(m);
+}
+
 static void test_parse_listen(void **state)
 {
 	char why[256];
@@ -211,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_cap_other),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_lifecycle),
+		cmocka_unit_test(test_hook_target_whole),
 		cmocka_unit_test(test_parse_listen),
 	};
 
