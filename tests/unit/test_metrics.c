@@ -16,6 +16,7 @@
 #include "engine/lifecycle.h"
 #include "engine/stats.h"
 #include "sinks/metrics.h"
+#include "sinks/report.h"
 
 static void add_call(struct stats *s, uint64_t serial, const char *name, uint64_t dur,
 		     uint64_t freed)
@@ -327,6 +328,46 @@ static void test_stats_only_monotonic(void **state)
 	m->ops->free(m);
 }
 
+/* The service's journal line: the summary sink prints each violation as
+ * exactly one line on its stream (stderr), control characters of the name
+ * and the detail cleaned, an uncertain one marked. */
+static void test_violation_journal_line(void **state)
+{
+	struct report_opts ro = { 0 };
+	struct st_violation v;
+	char buf[4096];
+	FILE *f = tmpfile();
+	struct sink *s;
+	size_t n;
+
+	(void)state;
+	assert_non_null(f);
+	s = summary_sink_new(f, NULL, &ro);
+	assert_non_null(s);
+	memset(&v, 0, sizeof(v));
+	v.kind = ST_V_STUCK_FREE;
+	v.shrinker = 0xffff888104a1c000ULL;
+	v.certain = true;
+	strcpy(v.name, "sb-tmpfs");
+	strcpy(v.detail, "shrinker_free() has waited\nand\x1b[2J waits");
+	s->ops->violation(s, &v);
+	v.kind = ST_V_STALE_NEXT;
+	v.certain = false;
+	strcpy(v.name, "bad\nname");
+	s->ops->violation(s, &v);
+	fflush(f);
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	assert_string_equal(buf,
+		"shrinktrace: VIOLATION stuck_free on sb-tmpfs (0xffff888104a1c000): shrinker_free() "
+		"has waited?and?[2J waits\n"
+		"shrinktrace: VIOLATION stale_next on bad?name (0xffff888104a1c000) [uncertain: events "
+		"were lost]: shrinker_free() has waited?and?[2J waits\n");
+	s->ops->free(s);
+	fclose(f);
+}
+
 static void test_parse_listen(void **state)
 {
 	char why[256];
@@ -354,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_hook_target_whole),
 		cmocka_unit_test(test_stats_only_monotonic),
+		cmocka_unit_test(test_violation_journal_line),
 		cmocka_unit_test(test_parse_listen),
 	};
 
