@@ -2,7 +2,9 @@
 # tests/package/docs.sh - the front door stays one: README.md at most 250 lines with the
 # two quick-start commands as they are, and every relative link of README.md, docs/*.md
 # and tools/lab/README.md names a file that exists and, with #anchor, a heading in it
-# (GitHub's anchors: lower case, punctuation dropped, spaces to '-').
+# (GitHub's anchors: lower case, punctuation dropped, spaces to '-'); no placeholder ("to be
+# filled", TODO, TBD, FIXME, XXX, "comes with a later version") in README.md, docs/*.md or the
+# man page.
 # Prints PASS/FAIL lines and "N passed, M failed".
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,6 +19,11 @@ n=$(wc -l <README.md)
 for c in 'sh tools/install-deps.sh && make demo' 'sh tools/install-deps.sh && make check'; do
 	grep -qxF "$c" README.md && ok "README.md: quick start '$c'" || ko README.md "no line '$c'"
 done
+# no placeholder left in the front door, the docs or the man page
+ph=$(grep -nE '[Tt]o be filled|\bTODO\b|\bTBD\b|\bFIXME\b|\bXXX\b|comes with a later version' \
+	README.md docs/*.md man/shrinktrace.8 | grep -v 'shrinkstress\.XXXXXX')
+[ -z "$ph" ] && ok "placeholders: none in README.md, docs/*.md, man/shrinktrace.8" ||
+	ko placeholders "$(echo "$ph" | head -5 | tr '\n' ' ')"
 if command -v python3 >/dev/null; then
 	out=$(python3 - README.md docs/*.md tools/lab/README.md <<'PY'
 import os, re, sys

@@ -1036,8 +1036,9 @@ static void test_report(void **st)
 	life_print_report(s.life, f);
 	fclose(f);
 	/* lifecycle only: call counts are user/engine/stats.c's (on_call) */
-	assert_non_null(strstr(buf, "shrinker sb-tmpfs: 1 generation; 1 free, "
-			       "shrinker_free() wait avg 2.000000 ms max 2.000000 ms"));
+	assert_non_null(strstr(buf, "shrinker sb-tmpfs: 1 generation (1 allocated, 1 registered, "
+			       "1 RCU freed); 1 free, shrinker_free() wait avg 2.000000 ms max "
+			       "2.000000 ms"));
 	assert_null(strstr(buf, "call"));
 	assert_null(strstr(buf, "objects freed"));
 	assert_non_null(strstr(buf, "queue to RCU free avg 3.000000 ms"));

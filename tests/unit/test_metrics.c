@@ -16,6 +16,7 @@
 #include "engine/lifecycle.h"
 #include "engine/stats.h"
 #include "sinks/metrics.h"
+#include "sinks/report.h"
 
 static void add_call(struct stats *s, uint64_t serial, const char *name, uint64_t dur,
 		     uint64_t freed)
@@ -186,6 +187,187 @@ static void test_lifecycle(void **state)
 	m->ops->free(m);
 }
 
+/* Label values of shrinktrace_hook_info are whole, however long (the
+ * tracepoint backend's targets run past 63 characters), and escaped. */
+static void test_hook_target_whole(void **state)
+{
+	static const char real[] = "inferred: call/census refcount, LIST_POISON2 at a call or "
+				   "kmem:kfree";
+	struct metrics_opts o = { 0 };
+	char err[256], longest[700], want[900], *t;
+	struct sink *m = metrics_sink_new(&o, err, sizeof(err));
+	struct sink_begin b = { .kernel = "6.18.0", .backend = "tracepoint", .live = true,
+				.nhooks = 3 };
+
+	(void)state;
+	assert_non_null(m);
+	memset(longest, 'x', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	longest[10] = '"';
+	b.hook[0] = "free";
+	b.hook_mech[0] = "tracepoint";
+	b.hook_target[0] = real;
+	b.hook[1] = "walk";
+	b.hook_mech[1] = NULL;
+	b.hook_target[1] = NULL;
+	b.hook[2] = "rcu_free";
+	b.hook_mech[2] = "tracepoint";
+	b.hook_target[2] = longest;
+	m->ops->begin(m, &b);
+	t = render(m, NULL, NULL);
+	assert_true(strlen(real) > 63);
+	assert_non_null(strstr(t, "shrinktrace_hook_info{hook=\"free\",mechanism=\"tracepoint\","
+			       "target=\"inferred: call/census refcount, LIST_POISON2 at a call or "
+			       "kmem:kfree\"} 1\n"));
+	assert_non_null(strstr(t, "shrinktrace_hook_info{hook=\"walk\",mechanism=\"none\","
+			       "target=\"\"} 1\n"));
+	snprintf(want, sizeof(want), "target=\"%.10s\\\"%s\"} 1\n", longest, longest + 11);
+	assert_non_null(strstr(t, want));
+	free(t);
+	m->ops->free(m);
+}
+
+/* Every sample of a counter (a _total, or a histogram's _bucket, _count, _sum)
+ * in prev is in cur, not smaller. */
+static void assert_monotonic(const char *prev, const char *cur)
+{
+	char line[512];
+
+	for (const char *p = prev; *p;) {
+		const char *e = strchr(p, '\n'), *sp;
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		char key[512];
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, p);
+		p += n + (e ? 1 : 0);
+		sp = strrchr(line, ' ');
+		if (line[0] == '#' || !sp)
+			continue;
+		snprintf(key, sizeof(key), "%.*s", (int)(sp - line + 1), line);
+		if (!strstr(key, "_total") && !strstr(key, "_bucket{") && !strstr(key, "_count") &&
+		    !strstr(key, "_sum"))
+			continue;
+		if (value(cur, key) < strtod(sp + 1, NULL)) {
+			print_error("%s went from %s to %g\n", key, sp + 1, value(cur, key));
+			fail();
+		}
+	}
+}
+
+/* Stats-only: the kernel's per-address totals reach the exposition with the
+ * generation's name as the correlator knows it.  A generation without a name
+ * yet, then named, then renamed, then one that ends unnamed: across the
+ * scrapes no counter goes down (Prometheus would read a reset). */
+static void test_stats_only_monotonic(void **state)
+{
+	struct metrics_opts o = { 0 };
+	char err[256], *prev = NULL, *t;
+	struct sink *m = metrics_sink_new(&o, err, sizeof(err));
+	struct stats *s = stats_new(NULL);
+	struct life *lc = life_new();
+	struct st_call_stat k;
+	struct corr_life ev = { .kind = CORR_LIFE_BEGIN, .serial = 1, .name = "",
+				.allocated = true };
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(life_add(lc, &ev), 0);
+	for (int step = 0; step < 7; step++) {
+		switch (step) {
+		case 1:	/* calls before the name is known */
+			k.calls = 3;
+			k.freed = 30;
+			k.hist[10] = 3;
+			k.total_ns = 3000;
+			assert_int_equal(stats_set_kernel_call(s, 1, 0x1000, "", &k, false), 0);
+			break;
+		case 2:	/* named */
+			k.calls = 5;
+			k.hist[10] = 5;
+			assert_int_equal(stats_set_kernel_call(s, 1, 0x1000, "sb-tmpfs", &k, false), 0);
+			ev = (struct corr_life){ .kind = CORR_LIFE_NAME, .serial = 1,
+						 .name = "sb-tmpfs" };
+			assert_int_equal(life_add(lc, &ev), 0);
+			break;
+		case 3:	/* another name later: only later calls go there */
+			k.calls = 6;
+			k.hist[11] = 1;
+			assert_int_equal(stats_set_kernel_call(s, 1, 0x1000, "sb-ramfs", &k, false), 0);
+			break;
+		case 4:	/* a generation that never gets a name: counted at its end */
+			memset(&k, 0, sizeof(k));
+			k.calls = 2;
+			k.hist[5] = 2;
+			assert_int_equal(stats_set_kernel_call(s, 2, 0x2000, "", &k, false), 0);
+			break;
+		case 5:
+			assert_int_equal(stats_set_kernel_call(s, 2, 0x2000, "", &k, true), 0);
+			ev = (struct corr_life){ .kind = CORR_LIFE_BEGIN, .serial = 2, .name = "" };
+			assert_int_equal(life_add(lc, &ev), 0);
+			ev = (struct corr_life){ .kind = CORR_LIFE_RCU_FREE, .serial = 2, .name = "" };
+			assert_int_equal(life_add(lc, &ev), 0);
+			break;
+		case 6:	/* its kernel entry starting again takes nothing back */
+			k.calls = 1;
+			assert_int_equal(stats_set_kernel_call(s, 2, 0x2000, "", &k, true), 0);
+			break;
+		}
+		t = render(m, s, lc);
+		if (prev)
+			assert_monotonic(prev, t);
+		free(prev);
+		prev = t;
+	}
+	assert_true(value(prev, "shrinktrace_shrinker_calls_total{shrinker=\"sb-tmpfs\"} ") == 5);
+	assert_true(value(prev, "shrinktrace_shrinker_calls_total{shrinker=\"sb-ramfs\"} ") == 1);
+	assert_true(value(prev, "shrinktrace_shrinker_calls_total{shrinker=\"unnamed\"} ") == 2);
+	assert_true(value(prev, "shrinktrace_shrinker_rcu_freed_total{shrinker=\"unnamed\"} ") == 1);
+	free(prev);
+	life_free(lc);
+	stats_free(s);
+	m->ops->free(m);
+}
+
+/* The service's journal line: the summary sink prints each violation as
+ * exactly one line on its stream (stderr), control characters of the name
+ * and the detail cleaned, an uncertain one marked. */
+static void test_violation_journal_line(void **state)
+{
+	struct report_opts ro = { 0 };
+	struct st_violation v;
+	char buf[4096];
+	FILE *f = tmpfile();
+	struct sink *s;
+	size_t n;
+
+	(void)state;
+	assert_non_null(f);
+	s = summary_sink_new(f, NULL, &ro);
+	assert_non_null(s);
+	memset(&v, 0, sizeof(v));
+	v.kind = ST_V_STUCK_FREE;
+	v.shrinker = 0xffff888104a1c000ULL;
+	v.certain = true;
+	strcpy(v.name, "sb-tmpfs");
+	strcpy(v.detail, "shrinker_free() has waited\nand\x1b[2J waits");
+	s->ops->violation(s, &v);
+	v.kind = ST_V_STALE_NEXT;
+	v.certain = false;
+	strcpy(v.name, "bad\nname");
+	s->ops->violation(s, &v);
+	fflush(f);
+	rewind(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	assert_string_equal(buf,
+		"shrinktrace: VIOLATION stuck_free on sb-tmpfs (0xffff888104a1c000): shrinker_free() "
+		"has waited?and?[2J waits\n"
+		"shrinktrace: VIOLATION stale_next on bad?name (0xffff888104a1c000) [uncertain: events "
+		"were lost]: shrinker_free() has waited?and?[2J waits\n");
+	s->ops->free(s);
+	fclose(f);
+}
+
 static void test_parse_listen(void **state)
 {
 	char why[256];
@@ -211,6 +393,9 @@ int main(void)
 		cmocka_unit_test(test_cap_other),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_lifecycle),
+		cmocka_unit_test(test_hook_target_whole),
+		cmocka_unit_test(test_stats_only_monotonic),
+		cmocka_unit_test(test_violation_journal_line),
 		cmocka_unit_test(test_parse_listen),
 	};
 

@@ -465,7 +465,7 @@ static void test_kernel_replace(void **st)
 	k.max_ns = 3000;
 	k.hist[10] = 8;
 	k.hist[12] = 2;
-	assert_int_equal(stats_set_kernel_call(s, 7, A, "sb-xfs", &k), 0);
+	assert_int_equal(stats_set_kernel_call(s, 7, A, "sb-xfs", &k, false), 0);
 	/* an interval later: absolute totals again, grown */
 	k.calls = 15;
 	k.freed = 800;
@@ -473,7 +473,7 @@ static void test_kernel_replace(void **st)
 	k.max_ns = 4000;
 	k.hist[10] = 12;
 	k.hist[12] = 3;
-	assert_int_equal(stats_set_kernel_call(s, 7, A, "sb-xfs", &k), 0);
+	assert_int_equal(stats_set_kernel_call(s, 7, A, "sb-xfs", &k, false), 0);
 	/* an event-fed call on another generation of the same name adds */
 	add(s, call(8, B, "sb-xfs", 1, "x", 100, 1));
 
@@ -496,15 +496,21 @@ static void test_kernel_replace(void **st)
 	assert_int_equal(tot.freed, 801);
 	assert_int_equal(tot.total_ns, 16100);
 
-	/* the generation learns its name: everything moves with it */
-	assert_int_equal(stats_set_kernel_call(s, 7, A, "sb-btrfs", &k), 0);
-	assert_int_equal(stats_get_name(s, "sb-xfs")->c.calls, 1);
-	assert_int_equal(stats_get_name(s, "sb-xfs")->c.hist[10], 0);
-	assert_int_equal(stats_get_name(s, "sb-xfs")->gens, 1);
-	assert_int_equal(stats_get_name(s, "sb-btrfs")->c.calls, 15);
+	/* a later, different name gets only what grew since: what sb-xfs got
+	 * stays there (counters never go down) */
+	k.calls = 18;
+	k.freed = 900;
+	k.hist[10] = 15;
+	assert_int_equal(stats_set_kernel_call(s, 7, A, "sb-btrfs", &k, false), 0);
+	assert_int_equal(stats_get_name(s, "sb-xfs")->c.calls, 16);
+	assert_int_equal(stats_get_name(s, "sb-xfs")->c.hist[10], 12);
+	assert_int_equal(stats_get_name(s, "sb-btrfs")->c.calls, 3);
+	assert_int_equal(stats_get_name(s, "sb-btrfs")->c.freed, 100);
+	assert_int_equal(stats_get_name(s, "sb-btrfs")->c.hist[10], 3);
 	assert_int_equal(stats_get_name(s, "sb-btrfs")->gens, 1);
+	assert_int_equal(stats_get_gen(s, 7)->calls, 18);
 	stats_get_totals(s, &tot);
-	assert_int_equal(tot.calls, 16);
+	assert_int_equal(tot.calls, 19);
 
 	/* walks: the kernel snapshot replaces, event walks add; the kernel's
 	 * entries are by trigger and memcg class (trigger * 2 + memcg) */
@@ -571,6 +577,56 @@ static void test_kernel_replace(void **st)
 	stats_free(s);
 }
 
+/* Stats-only: a generation without a name yet counts nothing until it has
+ * one (then everything goes under the name), or until it ends unnamed (then
+ * under "(unnamed)"); no name's numbers ever go down. */
+static void test_kernel_calls_wait_for_name(void **st)
+{
+	struct stats *s = stats_new(NULL);
+	struct st_call_stat k;
+	struct stats_totals tot;
+
+	(void)st;
+	memset(&k, 0, sizeof(k));
+	k.calls = 4;
+	k.freed = 40;
+	k.hist[9] = 4;
+	assert_int_equal(stats_set_kernel_call(s, 1, A, "", &k, false), 0);
+	assert_null(stats_get_name(s, ""));
+	assert_null(stats_get_gen(s, 1));
+	stats_get_totals(s, &tot);
+	assert_int_equal(tot.calls, 0);
+	k.calls = 6;
+	k.hist[9] = 6;
+	assert_int_equal(stats_set_kernel_call(s, 1, A, "sb-tmpfs", &k, false), 0);
+	assert_null(stats_get_name(s, ""));
+	assert_int_equal(stats_get_name(s, "sb-tmpfs")->c.calls, 6);
+	assert_int_equal(stats_get_name(s, "sb-tmpfs")->c.hist[9], 6);
+	/* the name stays once given: a snapshot without one (the correlator
+	 * forgot the generation's name) adds under "(unnamed)" only when final */
+	k.calls = 7;
+	assert_int_equal(stats_set_kernel_call(s, 1, A, "", &k, false), 0);
+	assert_int_equal(stats_get_name(s, "sb-tmpfs")->c.calls, 6);
+	/* one that ends unnamed: counted as such */
+	memset(&k, 0, sizeof(k));
+	k.calls = 2;
+	assert_int_equal(stats_set_kernel_call(s, 2, B, "", &k, false), 0);
+	assert_null(stats_get_name(s, ""));
+	assert_int_equal(stats_set_kernel_call(s, 2, B, "", &k, true), 0);
+	assert_int_equal(stats_get_name(s, "")->c.calls, 2);
+	assert_string_equal(stats_get_gen(s, 2)->name, STATS_UNNAMED);
+	stats_get_totals(s, &tot);
+	assert_int_equal(tot.calls, 8);
+	/* a kernel entry that starts again (evicted) never takes anything back */
+	k.calls = 1;
+	assert_int_equal(stats_set_kernel_call(s, 2, B, "", &k, true), 0);
+	assert_int_equal(stats_get_name(s, "")->c.calls, 2);
+	k.calls = 3;
+	assert_int_equal(stats_set_kernel_call(s, 2, B, "", &k, true), 0);
+	assert_int_equal(stats_get_name(s, "")->c.calls, 4);
+	stats_free(s);
+}
+
 /* A kernel-fed generation that is still current is never folded by the cap. */
 static void test_kernel_gens_exempt(void **st)
 {
@@ -583,15 +639,15 @@ static void test_kernel_gens_exempt(void **st)
 	memset(&k, 0, sizeof(k));
 	k.calls = 1;
 	for (uint64_t i = 1; i <= 4; i++)
-		assert_int_equal(stats_set_kernel_call(s, i, A + i * 0x1000, "k", &k), 0);
+		assert_int_equal(stats_set_kernel_call(s, i, A + i * 0x1000, "k", &k, false), 0);
 	for (uint64_t i = 1; i <= 4; i++)
 		assert_non_null(stats_get_gen(s, i));
 	/* set again: replaced, not added */
 	for (uint64_t i = 1; i <= 4; i++)
-		assert_int_equal(stats_set_kernel_call(s, i, A + i * 0x1000, "k", &k), 0);
+		assert_int_equal(stats_set_kernel_call(s, i, A + i * 0x1000, "k", &k, false), 0);
 	assert_int_equal(stats_get_name(s, "k")->c.calls, 4);
 	/* a new generation at the address of 1: 1 is finished and may go */
-	assert_int_equal(stats_set_kernel_call(s, 5, A + 0x1000, "k", &k), 0);
+	assert_int_equal(stats_set_kernel_call(s, 5, A + 0x1000, "k", &k, false), 0);
 	assert_null(stats_get_gen(s, 1));
 	stats_get_folded(s, &fo);
 	assert_int_equal(fo.gens_folded, 1);
@@ -1028,6 +1084,7 @@ int main(void)
 		cmocka_unit_test(test_cap_tasks),
 		cmocka_unit_test(test_sort_order),
 		cmocka_unit_test(test_kernel_replace),
+		cmocka_unit_test(test_kernel_calls_wait_for_name),
 		cmocka_unit_test(test_kernel_gens_exempt),
 		cmocka_unit_test(test_print_top_rows_and_width),
 		cmocka_unit_test(test_print_hist),

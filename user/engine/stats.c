@@ -35,8 +35,7 @@ struct sgen {
 	bool in_addrs;
 	struct stats_gen pub;
 	struct sname *name;		/* the name its generation is counted under */
-	struct sname *kname;		/* the name its kernel snapshot is summed into */
-	struct st_call_stat *kern;	/* the last kernel snapshot, or NULL */
+	struct st_call_stat *kern;	/* the last kernel snapshot (counted so far), or NULL */
 	enum glist list;
 	struct sgen *prev, *next;
 };
@@ -138,19 +137,6 @@ void st_call_stat_add(struct st_call_stat *d, const struct st_call_stat *a)
 		d->max_ns = a->max_ns;
 	for (unsigned k = 0; k < ST_HIST_SLOTS; k++)
 		d->hist[k] = st_sat_add(d->hist[k], a->hist[k]);
-}
-
-/* d -= a, where d once had a added (the max stays: it cannot be taken back) */
-static void cs_sub(struct st_call_stat *d, const struct st_call_stat *a)
-{
-	d->calls = st_sat_sub(d->calls, a->calls);
-	d->zero_calls = st_sat_sub(d->zero_calls, a->zero_calls);
-	d->empty_calls = st_sat_sub(d->empty_calls, a->empty_calls);
-	d->scanned = st_sat_sub(d->scanned, a->scanned);
-	d->freed = st_sat_sub(d->freed, a->freed);
-	d->total_ns = st_sat_sub(d->total_ns, a->total_ns);
-	for (unsigned k = 0; k < ST_HIST_SLOTS; k++)
-		d->hist[k] = st_sat_sub(d->hist[k], a->hist[k]);
 }
 
 /* The same for the generation and the totals (no histogram); sign +1 or -1. */
@@ -806,13 +792,35 @@ void stats_get_walk_cause(const struct stats *s, unsigned cause, struct stats_wa
 	}
 }
 
-int stats_set_kernel_call(struct stats *s, uint64_t serial, uint64_t addr, const char *name,
-			  const struct st_call_stat *sum)
+/* *d = what grew from before to now (each count at least 0; a kernel entry
+ * that started again counts from its new start), max_ns now's. */
+static void cs_growth(struct st_call_stat *d, const struct st_call_stat *now,
+		      const struct st_call_stat *before)
 {
-	struct sgen *g = gen_get(s, serial, addr);
+	d->calls = st_sat_sub(now->calls, before->calls);
+	d->zero_calls = st_sat_sub(now->zero_calls, before->zero_calls);
+	d->empty_calls = st_sat_sub(now->empty_calls, before->empty_calls);
+	d->scanned = st_sat_sub(now->scanned, before->scanned);
+	d->freed = st_sat_sub(now->freed, before->freed);
+	d->total_ns = st_sat_sub(now->total_ns, before->total_ns);
+	d->max_ns = now->max_ns;
+	for (unsigned k = 0; k < ST_HIST_SLOTS; k++)
+		d->hist[k] = st_sat_sub(now->hist[k], before->hist[k]);
+}
+
+int stats_set_kernel_call(struct stats *s, uint64_t serial, uint64_t addr, const char *name,
+			  const struct st_call_stat *sum, bool final)
+{
+	struct st_call_stat grew;
+	struct sgen *g;
 	struct sname *n;
 	bool other;
 
+	/* not named yet: wait for the name rather than count under "(unnamed)"
+	 * what would then have to move (a counter going down) */
+	if ((!name || !name[0]) && !final)
+		return 0;
+	g = gen_get(s, serial, addr);
 	if (!g)
 		goto enomem;
 	n = name_get(s, name, &other);
@@ -824,21 +832,16 @@ int stats_set_kernel_call(struct stats *s, uint64_t serial, uint64_t addr, const
 			goto enomem;
 		if (g->list == GL_LRU)	/* replaceable from now on: exempt while current */
 			gl_unlink(s, g);
-	} else {
-		if (g->kname)
-			cs_sub(&g->kname->pub.c, g->kern);
-		if (g->kname && g->kname == s->other)
-			s->folded.other_name_calls -= g->kern->calls;
-		gen_apply(&g->pub, g->kern, -1);
-		tot_apply(&s->tot, g->kern, -1);
 	}
+	/* only what grew since the last snapshot, under the name it has now:
+	 * what an earlier name got stays there, as with calls from events */
+	cs_growth(&grew, sum, g->kern);
 	if (other)
-		s->folded.other_name_calls = st_sat_add(s->folded.other_name_calls, sum->calls);
+		s->folded.other_name_calls = st_sat_add(s->folded.other_name_calls, grew.calls);
 	*g->kern = *sum;
-	g->kname = n;
-	st_call_stat_add(&n->pub.c, sum);
-	gen_apply(&g->pub, sum, 1);
-	tot_apply(&s->tot, sum, 1);
+	st_call_stat_add(&n->pub.c, &grew);
+	gen_apply(&g->pub, &grew, 1);
+	tot_apply(&s->tot, &grew, 1);
 	gen_rename(g, n);
 	return 0;
 enomem:

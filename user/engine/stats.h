@@ -178,12 +178,19 @@ void stats_free(struct stats *s);
 int stats_add_call(struct stats *s, const struct corr_call *ci);
 int stats_add_walk(struct stats *s, const struct corr_walk *wi);
 
-/* Kernel-side aggregates (stats-only mode).  Each sets the absolute totals of
- * its key, replacing what the previous call for the same key set (so they may
- * be called every interval with growing numbers).  name "" is STATS_UNNAMED.
- * 0, or -1 on ENOMEM. */
+/* Kernel-side aggregates (stats-only mode).  Each takes the absolute totals
+ * of its key, as the kernel map holds them (so they may be called every
+ * interval with growing numbers).  0, or -1 on ENOMEM.
+ *
+ * stats_set_kernel_call: sum is generation serial's (at addr) totals so far;
+ * what grew since the previous call for it is added under name, the name the
+ * generation has now.  Nothing ever moves between names, so no name's numbers
+ * go down (they are Prometheus counters): what an earlier name got stays
+ * with it.  name "" (not known yet) counts nothing and waits for the name,
+ * unless final (the generation ended, or the run ends): then its calls go
+ * under STATS_UNNAMED. */
 int stats_set_kernel_call(struct stats *s, uint64_t serial, uint64_t addr, const char *name,
-			  const struct st_call_stat *sum);
+			  const struct st_call_stat *sum, bool final);
 void stats_set_kernel_walk(struct stats *s, const struct st_walk_stat w[ST_WALK_STAT_N]);
 int stats_set_kernel_task(struct stats *s, uint32_t pid, const struct st_task_stat *t);
 

@@ -689,6 +689,7 @@ struct run {
 	int out_errno;		/* first write error of the log */
 	struct loader *l;	/* for stats-only reads of the kernel's maps */
 	bool kstats_err;	/* reported once */
+	bool finishing;		/* the last merge: unnamed calls count as such */
 	struct st_redact red;	/* --redact: every event is redacted before the correlator */
 	unsigned red_list_offset;	/* the kernel's list_offset, for next/prev */
 	struct cgpaths *cg;	/* cgroup ids -> paths; NULL without a memory controller */
@@ -731,7 +732,10 @@ static void describe_memcg(struct run *r, uint64_t memcg)
 
 /* ---- stats-only: the kernel's aggregates ------------------------------- */
 
-static void set_kernel_call(struct run *r, uint64_t addr, const struct st_call_stat *sum)
+/* final: the generation ended or the run ends (an unnamed one is counted
+ * under "(unnamed)" now; before, it waits for its name). */
+static void set_kernel_call(struct run *r, uint64_t addr, const struct st_call_stat *sum,
+			    bool final)
 {
 	char name[ST_REC_NAME_LEN];
 	uint64_t serial;
@@ -742,7 +746,7 @@ static void set_kernel_call(struct run *r, uint64_t addr, const struct st_call_s
 		return;
 	if (!pipeline_shrinker_selected(r->p, addr, name))
 		return;
-	if (stats_set_kernel_call(pipeline_stats(r->p), serial, addr, name, sum))
+	if (stats_set_kernel_call(pipeline_stats(r->p), serial, addr, name, sum, final))
 		pipeline_stats_oom(r->p);
 }
 
@@ -750,7 +754,7 @@ static void kernel_call_cb(uint64_t addr, const struct st_call_stat *sum, void *
 {
 	struct run *r = ctx;
 
-	set_kernel_call(r, st_redact_addr(&r->red, addr), sum);
+	set_kernel_call(r, st_redact_addr(&r->red, addr), sum, r->finishing);
 }
 
 static void kernel_task_cb(uint32_t pid, const struct st_task_stat *sum, void *ctx)
@@ -795,7 +799,7 @@ static void on_event(const struct st_rec *rec, const struct corr_event *e, void 
 	(void)e;
 	if (rec->type == ST_RCU_FREE && r->a->stats_only && r->l &&
 	    !loader_take_call_stats(r->l, st_redact_unaddr(&r->red, rec->shrinker), &sum))
-		set_kernel_call(r, rec->shrinker, &sum);
+		set_kernel_call(r, rec->shrinker, &sum, true);
 }
 
 /* The first walk naming kernel stack id: the stack, symbolised, goes to the
@@ -1195,6 +1199,7 @@ static int trace_run(struct args *a)
 	if (r.out && st_output_check(r.out) == ST_OUT_EREMOVED)
 		r.out_errno = ST_OUT_EREMOVED;
 	st.log_path = r.out_errno == ST_OUT_EREMOVED ? NULL : a->output;
+	r.finishing = true;
 	pipeline_finish(r.p, &st);
 	if (rc == EXIT_CLEAN && pipeline_violations(r.p))
 		rc = EXIT_VIOLATIONS;

@@ -112,8 +112,8 @@ struct msink {
 	/* the event loop's own */
 	char kernel[128], backend[32];
 	unsigned nhooks;
-	char hook[SINK_MAX_HOOKS][24], hook_mech[SINK_MAX_HOOKS][16],
-		hook_target[SINK_MAX_HOOKS][64];
+	char hook[SINK_MAX_HOOKS][24], hook_mech[SINK_MAX_HOOKS][16];
+	char *hook_target[SINK_MAX_HOOKS];	/* whole (malloc'ed): a label value is never cut */
 	bool live;
 	struct htab slots;		/* label -> slot, in the order names appear */
 	struct slot **slot_v;
@@ -167,6 +167,36 @@ static const char *esc(char *dst, size_t len, const char *src)
 	}
 	dst[k] = '\0';
 	return dst;
+}
+
+/* A label value of any length appended to b: cleaned and escaped as by
+ * esc(), never cut (hook targets are longer than any fixed buffer here). */
+static void mb_label(struct mbuf *b, const char *src)
+{
+	char small[256], *clean = small;
+	size_t n = strlen(src);
+
+	if (n >= sizeof(small)) {
+		clean = malloc(n + 1);
+		if (!clean) {
+			b->oom = true;
+			return;
+		}
+	}
+	st_clean_text(clean, n + 1, src);	/* never longer than its input */
+	for (const char *p = clean; *p;) {
+		size_t k = strcspn(p, "\\\"\n");
+
+		if (k)
+			mb_printf(b, "%.*s", (int)k, p);
+		p += k;
+		if (*p) {
+			mb_printf(b, "\\%c", *p == '\n' ? 'n' : *p);
+			p++;
+		}
+	}
+	if (clean != small)
+		free(clean);
 }
 
 /* The label of a statistics name: "unnamed", "other", or the name itself. */
@@ -361,7 +391,7 @@ static void render_into(struct msink *m, const struct sink_state *st, struct mbu
 		{ "shrinktrace_shrinker_violations_total", "Walk-safety violations found on the "
 		  "shrinker's generations.", offsetof(struct life_name, violations) },
 	};
-	char lab[ST_REC_NAME_LEN * 2 + 16], e1[160], e2[160], e3[160];
+	char lab[ST_REC_NAME_LEN * 2 + 16], e1[160], e2[160];
 	const struct corr_stats *cs = st->cs;
 	struct stats_walk w;
 
@@ -373,10 +403,12 @@ static void render_into(struct msink *m, const struct sink_state *st, struct mbu
 	if (m->nhooks) {
 		head(b, "shrinktrace_hook_info", "gauge", "Always 1, one series per hook: the "
 		     "mechanism that attached it (none: not served) and its target.");
-		for (unsigned i = 0; i < m->nhooks; i++)
-			mb_printf(b, "shrinktrace_hook_info{hook=\"%s\",mechanism=\"%s\",target=\"%s\"} 1\n",
-				  esc(e1, sizeof(e1), m->hook[i]), esc(e2, sizeof(e2), m->hook_mech[i]),
-				  esc(e3, sizeof(e3), m->hook_target[i]));
+		for (unsigned i = 0; i < m->nhooks; i++) {
+			mb_printf(b, "shrinktrace_hook_info{hook=\"%s\",mechanism=\"%s\",target=\"",
+				  esc(e1, sizeof(e1), m->hook[i]), esc(e2, sizeof(e2), m->hook_mech[i]));
+			mb_label(b, m->hook_target[i] ? m->hook_target[i] : "");
+			mb_printf(b, "\"} 1\n");
+		}
 	}
 	head(b, "shrinktrace_traced_seconds", "gauge", "Time traced so far (probes attached).");
 	mb_printf(b, "shrinktrace_traced_seconds %.3f\n", st->elapsed_s);
@@ -577,8 +609,9 @@ static void ms_begin(struct sink *s, const struct sink_begin *b)
 		st_copy_str(m->hook[i], sizeof(m->hook[i]), b->hook[i] ? b->hook[i] : "", SIZE_MAX);
 		st_copy_str(m->hook_mech[i], sizeof(m->hook_mech[i]),
 			    b->hook_mech[i] ? b->hook_mech[i] : "none", SIZE_MAX);
-		st_copy_str(m->hook_target[i], sizeof(m->hook_target[i]),
-			    b->hook_target[i] ? b->hook_target[i] : "", SIZE_MAX);
+		free(m->hook_target[i]);
+		/* NULL on ENOMEM: rendered as "" */
+		m->hook_target[i] = strdup(b->hook_target[i] ? b->hook_target[i] : "");
 	}
 }
 
@@ -856,6 +889,8 @@ static void ms_free(struct sink *s)
 	free(m->names);
 	free(m->lnames);
 	free(m->body);
+	for (unsigned i = 0; i < SINK_MAX_HOOKS; i++)
+		free(m->hook_target[i]);
 	free(m);
 }
 

@@ -10,7 +10,8 @@
  * threads serve the latest buffer.  A scrape waits at most METRICS_WAIT_MS
  * for a fresh one.  A slow or hostile client costs the event loop nothing
  * but one atomic load per tick: connections are limited in number (in all
- * and per client address), in time (idle timeout) and in memory.
+ * and per client address), in time (closed after METRICS_TIMEOUT_S without
+ * progress) and in memory.
  *
  * Numbers are those of the summary and replay (engine/stats.c,
  * engine/lifecycle.c, the correlator's counters); label values are bounded:
@@ -28,9 +29,15 @@
 #define METRICS_DEFAULT_NAMES 200	/* shrinker label values before "other" */
 #define METRICS_MIN_INTERVAL_NS 1000000000ULL	/* renderings at most this often */
 #define METRICS_WAIT_MS 500		/* a scrape waits this long for a fresh rendering */
-#define METRICS_MAX_CONNECTIONS 64	/* at once, in all */
-#define METRICS_MAX_PER_IP 8		/* at once, per client address */
-#define METRICS_TIMEOUT_S 10		/* an idle connection is closed after this */
+/* A scraper sends its whole request at once and has one connection open
+ * (an HA pair, two addresses; a proxy or NAT, a few behind one address).  A
+ * connection that makes no progress for METRICS_TIMEOUT_S (a half-sent
+ * request, a client that stopped reading, an idle keep-alive) is closed, so
+ * half-sent requests block their address's scrapes for at most that long,
+ * and only once METRICS_MAX_PER_IP of them are open. */
+#define METRICS_MAX_CONNECTIONS 128	/* at once, in all (one thread each) */
+#define METRICS_MAX_PER_IP 32		/* at once, per client address */
+#define METRICS_TIMEOUT_S 3		/* no progress for this long: closed */
 #define METRICS_CONN_MEMORY (32 * 1024)	/* bytes per connection for the request */
 
 struct metrics_opts {

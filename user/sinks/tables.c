@@ -861,6 +861,22 @@ static void life_line(FILE *f, const struct life_name *ns)
 	st_clean_text(name, sizeof(name), ns->name);
 	fprintf(f, "shrinker %s: %" PRIu64 " generation%s",
 		name, ns->generations, ns->generations == 1 ? "" : "s");
+	/* the metrics' lifecycle counters, those not 0 */
+	if (ns->allocated || ns->registered || ns->rcu_freed) {
+		const char *sep = " (";
+
+		if (ns->allocated) {
+			fprintf(f, "%s%" PRIu64 " allocated", sep, ns->allocated);
+			sep = ", ";
+		}
+		if (ns->registered) {
+			fprintf(f, "%s%" PRIu64 " registered", sep, ns->registered);
+			sep = ", ";
+		}
+		if (ns->rcu_freed)
+			fprintf(f, "%s%" PRIu64 " RCU freed", sep, ns->rcu_freed);
+		fputc(')', f);
+	}
 	if (ns->frees)
 		fprintf(f, "; %" PRIu64 " free%s, shrinker_free() wait avg %s max %s", ns->frees,
 			ns->frees == 1 ? "" : "s", ms(ns->free_wait_total / ns->frees, a, sizeof(a)),
