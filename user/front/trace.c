@@ -42,17 +42,16 @@
 #include "lib/util.h"
 #include "log/outfile.h"
 #include "log/redact.h"
-#include "sinks/export.h"
-#include "sinks/jsonl.h"
-#include "sinks/metrics.h"
-#include "sinks/report.h"
-#include "sinks/text.h"
+#include "sinks/registry.h"
 #include "sinks/top.h"
 
 #define EXIT_CLEAN 0
 #define EXIT_ERROR 1
 #define EXIT_USAGE 2
 #define EXIT_VIOLATIONS 3
+
+/* The format of -o FILE without --format: the shrinktrace/1 log. */
+#define TRACE_DEFAULT_FORMAT "jsonl"
 
 /* How long a command may take to exit once asked to stop (it is traced
  * meanwhile), before SIGKILL. */
@@ -113,9 +112,10 @@ enum {
 	OPT_REDACT,
 	OPT_CUMULATIVE,
 	OPT_BY,
-	OPT_METRICS,
-	OPT_ROTATE,
+	OPT_LAST
 };
+/* the sinks' own options (sinks/registry.h) have keys of their own */
+_Static_assert(OPT_LAST < SINK_OPT_KEY_MIN, "the tracer's option keys reach the sinks'");
 
 static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write the event log to FILE (JSON Lines, format "
@@ -175,15 +175,6 @@ static const struct argp_option options[] = {
 	  "BPF maps instead of sending one event per call: for busy machines. The log and the "
 	  "live lines keep lifecycle events, the first call of each shrinker (to name it) and "
 	  "calls that matter to a violation", 1 },
-	{ "rotate", OPT_ROTATE, "SIZE[,KEEP]", 0, "Rotate the -o FILE (jsonl) by size: before "
-	  "FILE would pass SIZE bytes (K, M, G suffixes; at least 4K) it becomes FILE.1 (FILE.1 "
-	  "becomes FILE.2, ... FILE.KEEP; default KEEP 5) and a new FILE begins, with a header "
-	  "of the same run and the next part. `shrinktrace replay FILE.KEEP ... FILE.1 FILE` "
-	  "reads them as one run", 0 },
-	{ "metrics", OPT_METRICS, "[ADDR]:PORT", 0, "Serve the statistics to Prometheus on "
-	  "http://ADDR:PORT/metrics (:PORT all addresses, 127.0.0.1:PORT loopback only; the "
-	  "project's port is 9858), with -o, --top or alone. The HTTP server runs in threads of "
-	  "its own, limited in connections and time (docs/metrics.md)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages (verifier logs, attach errors)", 0 },
 	/* -h as --help (argp only knows -? and --help) */
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 },
@@ -191,8 +182,9 @@ static const struct argp_option options[] = {
 };
 
 struct args {
+	struct sink_setup *sinks;	/* the table of sinks: their own options */
 	const char *output;
-	enum st_export_fmt format;	/* of -o */
+	const struct sink_desc *format;	/* of -o (a format row of the table) */
 	bool quiet, verbose, no_banner, wide;
 	double duration;	/* seconds, 0: until Ctrl-C / command exit */
 	enum st_backend backend;
@@ -215,8 +207,6 @@ struct args {
 	mode_t mode;		/* --mode of -o FILE */
 	bool mode_set;
 	enum st_redact_mode redact;	/* --redact */
-	const char *metrics;	/* --metrics [ADDR]:PORT, NULL: none */
-	struct jsonl_rotate rotate;	/* --rotate; max_bytes 0: none */
 };
 
 /* --memcg ID|PATH: a number is a cgroup id; anything else must be a
@@ -289,11 +279,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'o':
 		a->output = arg;
 		break;
-	case 'f':
-		if (st_export_fmt_parse(arg) < 0)
-			argp_error(state, "--format: '%s' is not one of jsonl, csv, perfetto", arg);
-		a->format = (enum st_export_fmt)st_export_fmt_parse(arg);
+	case ARGP_KEY_INIT:
+		sink_setup_argp_init(a->sinks, state);
+		return ARGP_ERR_UNKNOWN;
+	case 'f': {
+		char names[128];
+
+		a->format = sink_format(arg, SINK_LIVE);
+		if (!a->format)
+			argp_error(state, "--format: '%s' is not one of %s", arg,
+				   sink_format_names(SINK_LIVE, names, sizeof(names)));
 		break;
+	}
 	case 'q':
 		a->quiet = true;
 		break;
@@ -398,21 +395,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_REDACT:
 		a->redact = (enum st_redact_mode)cli_parse_redact(state, arg);
 		break;
-	case OPT_ROTATE: {
-		char why[320];
-
-		if (jsonl_parse_rotate(arg, &a->rotate, why, sizeof(why)))
-			argp_error(state, "--rotate: %s", why);
-		break;
-	}
-	case OPT_METRICS: {
-		char why[320];
-
-		if (metrics_parse_listen(arg, why, sizeof(why)))
-			argp_error(state, "--metrics: %s", why);
-		a->metrics = arg;
-		break;
-	}
 	case OPT_MODE:
 		a->mode = cli_parse_mode(state, arg);
 		a->mode_set = true;
@@ -674,8 +656,6 @@ struct run {
 	struct pipeline *p;
 	struct sinks sinks;
 	struct sink *log;	/* the -o FILE's sink, or NULL */
-	struct sink *metrics;	/* --metrics, or NULL */
-	bool metrics_added;	/* owned by sinks from then on */
 	FILE *out;		/* -o FILE, or NULL */
 	FILE *uncommitted;	/* --rotate: the first -o FILE, the sink's, to commit */
 	int out_errno;		/* first write error of the log */
@@ -806,56 +786,32 @@ static void on_kernel_event(const struct st_rec *rec, void *ctx)
 		fprintf(stderr, "shrinktrace: out of memory in the correlator\n");
 }
 
-/* The sinks of this run, from the options. */
-static int add_sinks(struct run *r)
+/* What the sinks are told of this run (sinks/registry.h); out: the -o FILE. */
+static struct sink_args sink_args_of(const struct args *a, FILE *out)
 {
-	struct args *a = r->a;
-	struct report_opts ro = { .sort = a->sort, .kernel_stats = a->stats_only };
-	struct sink *top = NULL;
+	return (struct sink_args){
+		.live = true, .format = a->format, .out = out, .out_path = a->output,
+		.out_mode = a->mode_set ? a->mode : ST_OUTPUT_MODE, .quiet = a->quiet,
+		.wide = a->wide, .stats_only = a->stats_only, .sort = a->sort, .top = a->top,
+		.top_flags = (a->cumulative ? TOP_CUMULATIVE : 0) | (a->by_memcg ? TOP_BY_MEMCG : 0),
+	};
+}
 
-	if (r->out) {
-		switch (a->format) {
-		case ST_EXPORT_CSV:
-			r->log = csv_sink_new(r->out);
-			break;
-		case ST_EXPORT_PERFETTO:
-			r->log = perfetto_sink_new(r->out, true);
-			break;
-		default:
-			if (a->rotate.max_bytes) {
-				struct jsonl_rotate rot = a->rotate;
+/* The sinks of this run, from the table (sinks/registry.h).  0, or -1 with
+ * a message in err. */
+static int add_sinks(struct run *r, char *err, size_t len)
+{
+	struct sink_args sa = sink_args_of(r->a, r->out);
 
-				rot.path = a->output;
-				rot.mode = a->mode_set ? a->mode : ST_OUTPUT_MODE;
-				r->log = jsonl_sink_new_rotating(r->out, &rot);
-				if (r->log) {
-					/* the sink's from now on; committed below */
-					r->uncommitted = r->out;
-					r->out = NULL;
-				}
-			} else {
-				r->log = jsonl_sink_new(r->out, 0);
-			}
-			break;
-		}
-		if (!r->log || sinks_add(&r->sinks, r->log))
-			return -1;
-	}
-	if (!a->quiet && sinks_add(&r->sinks, text_sink_new(stdout, a->wide ? TEXT_WIDE : 0)))
+	if (sink_setup_open(r->a->sinks, &sa, &r->sinks, &r->log, err, len))
 		return -1;
-	if (r->metrics) {
-		if (sinks_add(&r->sinks, r->metrics))
-			return -1;
-		r->metrics_added = true;
+	if (sa.out_taken) {
+		/* the log's sink owns the -o FILE from now on; committed below */
+		r->uncommitted = r->out;
+		r->out = NULL;
 	}
-	if (a->top > 0) {
-		top = top_sink_new(stdout, a->top, a->sort, (a->cumulative ? TOP_CUMULATIVE : 0) |
-							      (a->by_memcg ? TOP_BY_MEMCG : 0));
-		r->top = top;
-		if (!top || sinks_add(&r->sinks, top))
-			return -1;
-	}
-	return sinks_add(&r->sinks, summary_sink_new(stderr, top, &ro)) ? -1 : 0;
+	r->top = sinks_find(&r->sinks, "top");
+	return 0;
 }
 
 static int trace_run(struct args *a)
@@ -924,7 +880,7 @@ static int trace_run(struct args *a)
 	 * missing symbols leave an earlier log as it was. */
 	if (a->output) {
 		r.out = st_output_create(a->output, a->mode_set ? a->mode : ST_OUTPUT_MODE,
-					 a->format == ST_EXPORT_JSONL ? ST_OUT_PAGES : 0);
+					 a->format->flags & SINK_PAGED ? ST_OUT_PAGES : 0);
 		if (!r.out) {
 			fprintf(stderr, "shrinktrace: cannot write the log %s: %s: choose a writable "
 				"path for -o (a regular file, not a symlink)\n", out_shown,
@@ -932,12 +888,12 @@ static int trace_run(struct args *a)
 			return EXIT_ERROR;
 		}
 	}
-	/* the port is taken (or refused) before anything is attached */
-	if (a->metrics) {
-		struct metrics_opts mo = { .listen = a->metrics };
+	/* what a sink must have before anything is attached (--metrics: its
+	 * port, taken or refused here) */
+	{
+		struct sink_args sargs = sink_args_of(a, r.out);
 
-		r.metrics = metrics_sink_new(&mo, err, sizeof(err));
-		if (!r.metrics) {
+		if (sink_setup_prepare(a->sinks, &sargs, err, sizeof(err))) {
 			fprintf(stderr, "shrinktrace: %s\n", err);
 			rc = EXIT_ERROR;
 			goto out;
@@ -952,7 +908,12 @@ static int trace_run(struct args *a)
 		goto out;
 	}
 
-	if (add_sinks(&r) || !(r.p = pipeline_new(&po, &r.sinks))) {
+	if (add_sinks(&r, err, sizeof(err))) {
+		fprintf(stderr, "shrinktrace: %s\n", err);
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	if (!(r.p = pipeline_new(&po, &r.sinks))) {
 		fprintf(stderr, "shrinktrace: out of memory\n");
 		rc = EXIT_ERROR;
 		goto out;
@@ -1008,9 +969,8 @@ static int trace_run(struct args *a)
 		b.hook_target[b.nhooks] = lh->mech && lh->target ? lh->target : "";
 		b.nhooks++;
 	}
-	if (r.metrics && !a->no_banner)
-		fprintf(stderr, "shrinktrace: metrics on http://%s/metrics\n",
-			metrics_sink_address(r.metrics));
+	if (!a->no_banner)
+		sink_setup_announce(a->sinks, stderr);
 	pipeline_begin(r.p, &b);
 	if (a->duration > 0)
 		deadline = attached + (uint64_t)(a->duration * 1e9);
@@ -1175,8 +1135,6 @@ out:
 		close(err_pipe);
 	pipeline_free(r.p);
 	sinks_free(&r.sinks);
-	if (r.metrics && !r.metrics_added)
-		r.metrics->ops->free(r.metrics);
 	ksyms_free(ks);
 	cgpaths_free(r.cg);
 	htab_each(&r.memcgs, i, me, nx)
@@ -1185,49 +1143,81 @@ out:
 	return rc;
 }
 
-static const struct argp trace_argp = {
-	options, parse_opt, "[INTERVAL [COUNT]] [-- COMMAND [ARG...]]", doc, NULL, NULL, NULL
-};
+/* The tracer's argp: its own options and, as argp children, those of the
+ * sinks (sinks/registry.h). */
+static struct argp trace_argp_of(const struct sink_setup *ss)
+{
+	return (struct argp){ options, parse_opt, "[INTERVAL [COUNT]] [-- COMMAND [ARG...]]", doc,
+			      ss->children, NULL, NULL };
+}
 
 void trace_help(void)
 {
 	char *av[3] = { "shrinktrace", "--help", NULL };
-	struct args unused = { 0 };
+	struct sink_setup ss;
+	struct args unused = { .sinks = &ss, .window_ns = UINT64_MAX };
+	struct argp argp;
 
-	argp_parse(&trace_argp, 2, av, ARGP_IN_ORDER, NULL, &unused);	/* prints, exits 0 */
+	if (sink_setup_init(&ss, SINK_LIVE)) {
+		fprintf(stderr, "shrinktrace: out of memory\n");
+		exit(EXIT_ERROR);
+	}
+	argp = trace_argp_of(&ss);
+	argp_parse(&argp, 2, av, ARGP_IN_ORDER, NULL, &unused);	/* prints, exits 0 */
+	sink_setup_free(&ss);
 }
 
-int trace_main(int argc, char **argv)
+/* The checks between options, then the run. */
+static int trace_args(struct args *a)
 {
-	struct args a = { .window_ns = UINT64_MAX };
+	struct sink_args sa = sink_args_of(a, NULL);
+	char why[512];
 
-	save_inherited_signals();
-	argp_err_exit_status = EXIT_USAGE;
-	if (argp_parse(&trace_argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
-		return EXIT_USAGE;
-	if (a.mode_set && !a.output) {
+	if (a->mode_set && !a->output) {
 		fprintf(stderr, "shrinktrace: --mode is the mode of the -o FILE: add -o FILE\n");
 		return EXIT_USAGE;
 	}
-	if ((a.cumulative || a.by_memcg) && a.top == 0) {
+	if ((a->cumulative || a->by_memcg) && a->top == 0) {
 		fprintf(stderr, "shrinktrace: --cumulative and --by shape the --top table: add --top "
 			"(or INTERVAL)\n");
 		return EXIT_USAGE;
 	}
-	if (a.by_memcg && a.stats_only) {
+	if (a->by_memcg && a->stats_only) {
 		fprintf(stderr, "shrinktrace: --by memcg needs each call's memcg: --stats-only "
 			"counts calls per shrinker in the kernel; leave one of them out\n");
 		return EXIT_USAGE;
 	}
-	if (a.rotate.max_bytes && (!a.output || a.format != ST_EXPORT_JSONL)) {
-		fprintf(stderr, "shrinktrace: --rotate rotates the -o FILE of the jsonl log: add "
-			"-o FILE (and no --format csv/perfetto)\n");
+	if (sink_setup_check(a->sinks, &sa, why, sizeof(why))) {
+		fprintf(stderr, "shrinktrace: %s\n", why);
 		return EXIT_USAGE;
 	}
-	if (a.format != ST_EXPORT_JSONL && !a.output) {
+	if (strcmp(a->format->format, TRACE_DEFAULT_FORMAT) && !a->output) {
 		fprintf(stderr, "shrinktrace: --format %s is the format of the -o FILE: add -o FILE\n",
-			st_export_fmt_name(a.format));
+			a->format->format);
 		return EXIT_USAGE;
 	}
-	return trace_run(&a);
+	return trace_run(a);
+}
+
+int trace_main(int argc, char **argv)
+{
+	struct sink_setup ss;
+	struct args a = { .sinks = &ss, .window_ns = UINT64_MAX };
+	struct argp argp;
+	int rc;
+
+	save_inherited_signals();
+	if (sink_setup_init(&ss, SINK_LIVE)) {
+		fprintf(stderr, "shrinktrace: out of memory\n");
+		return EXIT_ERROR;
+	}
+	a.format = sink_format(TRACE_DEFAULT_FORMAT, SINK_LIVE);
+	argp = trace_argp_of(&ss);
+	argp_err_exit_status = EXIT_USAGE;
+	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
+		rc = EXIT_USAGE;
+	else
+		rc = trace_args(&a);
+	sink_setup_free(&ss);
+	return rc;
 }
