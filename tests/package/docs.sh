@@ -2,7 +2,8 @@
 # tests/package/docs.sh - the front door stays one: README.md at most 250 lines with the
 # two quick-start commands as they are, and every relative link of README.md, docs/*.md
 # and tools/lab/README.md names a file that exists and, with #anchor, a heading in it
-# (GitHub's anchors: lower case, punctuation dropped, spaces to '-').
+# (GitHub's anchors: lower case, punctuation dropped, spaces to '-'); no file points
+# outside the repository (EVENTS.md, ../shared).
 # Prints PASS/FAIL lines and "N passed, M failed".
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -46,6 +47,17 @@ PY
 	[ $? -eq 0 ] && ok "links: every relative link and anchor resolves" || ko links "$out"
 else
 	echo "SKIP links: python3 is not installed"
+fi
+# Nothing in the repository points outside it (issue 12.6): no EVENTS.md (the format is
+# docs/event-log.md) and no ../shared but where a script names the shared scenarios
+# folder it reads when present (`scenarios=../shared/scenarios`).
+if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+	out=$(git -C "$root" grep -n -I -e 'EVENTS\.md' -e '\.\./shared' -- . ':!tests/package/docs.sh' |
+		grep -v ':scenarios=\.\./shared/scenarios\(\s\|$\)' | head -3)
+	[ -z "$out" ] && ok "outside: no file points outside the repository" ||
+		ko outside "$(echo "$out" | tr '\n' ' ' | cut -c1-300): point at docs/event-log.md, or say \"the shared scenarios folder beside the clone\""
+else
+	echo "SKIP outside: not a git clone"
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
