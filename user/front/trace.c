@@ -33,6 +33,7 @@
 #include <sys/random.h>
 
 #include "front/cli.h"
+#include "front/command.h"
 #include "front/pipeline.h"
 #include "front/trace.h"
 #include "lib/htab.h"
@@ -80,8 +81,10 @@ static const char doc[] =
 	"which mechanism serves each hook and which events this set cannot see.\n"
 	"\n"
 	"Exit status: 0 clean; 1 error (privileges, BTF, attach, output file, write error); "
-	"2 usage error; 3 violations found. With -- COMMAND the command's own exit status "
-	"is shown in the summary.\n"
+	"2 usage error; 3 violations found. With -- COMMAND: 3 for a violation, else the "
+	"command's own failure (its exit status, 128+N when killed by signal N; 127 not found, "
+	"126 not executable: refused before anything is attached), else 0 (also when the "
+	"tracer stopped it).\n"
 	"\n"
 	"More: man 8 shrinktrace; `shrinktrace help replay`, `shrinktrace help redact`.\n"
 	"\n"
@@ -544,29 +547,6 @@ static int check_caps(char *why, size_t len)
 	return -1;
 }
 
-/* The signals whose disposition the tracer changes (it handles the first
- * four, ignores SIGPIPE), and what it was started with: the command gets
- * those back, and the signal mask too, so that it starts as it would have
- * without the tracer in between (SIG_IGN from nohup or from a shell's
- * background job included; it used to inherit the tracer's SIGPIPE ignored). */
-static const int own_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGPIPE };
-#define N_OWN_SIGNALS (sizeof(own_signals) / sizeof(own_signals[0]))
-static struct sigaction inherited_act[N_OWN_SIGNALS];
-static sigset_t inherited_mask;
-
-static void save_inherited_signals(void)
-{
-	sigprocmask(SIG_SETMASK, NULL, &inherited_mask);
-	for (size_t i = 0; i < N_OWN_SIGNALS; i++) {
-		sigaction(own_signals[i], NULL, &inherited_act[i]);
-		if (inherited_act[i].sa_handler != SIG_IGN) {
-			/* exec leaves nothing but SIG_DFL and SIG_IGN */
-			memset(&inherited_act[i], 0, sizeof(inherited_act[i]));
-			inherited_act[i].sa_handler = SIG_DFL;
-		}
-	}
-}
-
 /* The signals the tracer handles: blocked around fork(). */
 static void stop_signals(sigset_t *set)
 {
@@ -575,62 +555,6 @@ static void stop_signals(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGCHLD);
-}
-
-/*
- * Start the command, unless a stop signal has come (then 0, nothing started).
- * The stop signals are blocked from the check to the end of fork(), so none
- * falls between them; the child puts back every disposition the tracer
- * changed (SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGPIPE) as the tracer found
- * it, and the signal mask, only then: a stop signal sent to the process
- * group meanwhile ends it before it execs.  It gets SIGTERM if the tracer dies (PR_SET_PDEATHSIG,
- * SIGKILL included), so no command runs on unwatched.  -1 with errno when
- * pipe or fork fail.
- */
-static pid_t start_command(char **argv, int *err_pipe_rd)
-{
-	sigset_t block, old;
-	pid_t parent = getpid(), pid;
-	int p[2];
-
-	stop_signals(&block);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	if (stop_signal) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return 0;
-	}
-	if (pipe2(p, O_CLOEXEC)) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return -1;
-	}
-	pid = fork();
-	if (pid == 0) {
-		int e;
-
-		for (size_t i = 0; i < N_OWN_SIGNALS; i++)
-			sigaction(own_signals[i], &inherited_act[i], NULL);
-		close(p[0]);
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() != parent)
-			_exit(127);	/* the tracer is gone already */
-		sigprocmask(SIG_SETMASK, &inherited_mask, NULL);
-		execvp(argv[0], argv);
-		e = errno;
-		if (write(p[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0) {
-		int e = errno;
-
-		close(p[0]);
-		close(p[1]);
-		errno = e;
-		return -1;
-	}
-	close(p[1]);
-	*err_pipe_rd = p[0];
-	return pid;
 }
 
 /* The id of this tracer run (the log header's "run"): 32 random hex digits. */
@@ -814,7 +738,8 @@ static int add_sinks(struct run *r, char *err, size_t len)
 	return 0;
 }
 
-static int trace_run(struct args *a)
+/* The run; cmd: the -- COMMAND, resolved (NULL none). */
+static int trace_run(struct args *a, struct command *cmd)
 {
 	struct run r = { .a = a };
 	struct pipeline_opts po = {
@@ -837,12 +762,13 @@ static int trace_run(struct args *a)
 	struct ksyms *ks = NULL;
 	struct utsname un;
 	const char *which;
-	char err[512], run[40], out_shown[512] = "", cmd[256] = "";
+	char err[512], run[40], out_shown[512] = "";
 	uint64_t attached = 0, deadline = 0, lost, now, stop_at = 0, kill_at = 0, give_up_at = 0;
 	pid_t child = -1;
-	int cmd_status = 0, err_pipe = -1, rc = EXIT_CLEAN, n, list_offset, e;
+	int cmd_status = 0, rc = EXIT_CLEAN, n, list_offset, e;
 	sig_atomic_t stops_seen = 0;
 	bool stopping = false, killed = false, waiting_said = false, cmd_started = false;
+	bool cmd_asked = false;	/* the command ended after the tracer asked it to stop */
 	bool ring_failed = false;
 
 	if (a->output)
@@ -864,6 +790,8 @@ static int trace_run(struct args *a)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (cmd)
+		sigaction(SIGCHLD, &sc, NULL);
 	if (check_caps(err, sizeof(err))) {
 		fprintf(stderr, "shrinktrace: %s\n", err);
 		return EXIT_ERROR;
@@ -872,6 +800,14 @@ static int trace_run(struct args *a)
 		fprintf(stderr, "shrinktrace: this kernel has no BTF (/sys/kernel/btf/vmlinux: %s): "
 			"use a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's are)\n",
 			strerror(errno));
+		return EXIT_ERROR;
+	}
+	/* The command's process now, before anything is made or attached: a
+	 * fork that fails is one line with nothing traced.  It waits for
+	 * command_start() once tracing has started. */
+	if (cmd && command_fork(cmd, &sa.sa_mask, &stop_signal)) {
+		fprintf(stderr, "shrinktrace: cannot start %s: %s: free some memory or processes "
+			"(ulimit -u) and try again\n", cmd->shown, strerror(errno));
 		return EXIT_ERROR;
 	}
 	/* The log is made now, so that a bad -o fails before anything is
@@ -975,22 +911,15 @@ static int trace_run(struct args *a)
 	if (a->duration > 0)
 		deadline = attached + (uint64_t)(a->duration * 1e9);
 
-	if (a->command) {
-		sigaction(SIGCHLD, &sc, NULL);
-		st_clean_text(cmd, sizeof(cmd), a->command[0]);
-		child = start_command(a->command, &err_pipe);
-		if (child < 0) {
-			fprintf(stderr, "shrinktrace: cannot start %s: %s\n", cmd, strerror(errno));
-			rc = EXIT_ERROR;
-			goto out;
-		}
-		cmd_started = child > 0;
-		if (child == 0)
+	if (cmd) {
+		cmd_started = command_start(cmd, &sa.sa_mask, &stop_signal) > 0;
+		child = cmd_started ? cmd->pid : 0;
+		if (!cmd_started)
 			fprintf(stderr, "shrinktrace: stopped (signal %d) before %s was started: it "
-				"was not run\n", (int)stop_signal, cmd);
+				"was not run\n", (int)stop_signal, cmd->shown);
 		else
 			fprintf(stderr, "shrinktrace: tracing while %s (pid %d) runs; Ctrl-C to stop\n",
-				cmd, (int)child);
+				cmd->shown, (int)child);
 	} else if (!a->no_banner) {
 		fprintf(stderr, "shrinktrace: tracing%s; Ctrl-C to stop\n",
 			a->duration > 0 ? " for the given duration" : "");
@@ -1050,6 +979,8 @@ static int trace_run(struct args *a)
 		}
 		if (killed && now >= give_up_at) {
 			cmd_status = -1;	/* not reaped: reported as such */
+			cmd->pid = 0;		/* nor waited for at the end */
+			cmd_asked = true;
 			break;
 		}
 		n = loader_poll(r.l, stopping ? 20 : 100);
@@ -1070,14 +1001,20 @@ static int trace_run(struct args *a)
 			pid_t w = waitpid(child, &cmd_status, WNOHANG);
 
 			if (w == child) {
-				int ce = 0;
+				int ce = command_exec_error(cmd);
 
-				if (read(err_pipe, &ce, sizeof(ce)) == (ssize_t)sizeof(ce) && ce) {
-					fprintf(stderr, "shrinktrace: cannot run %s: %s\n",
-						cmd, strerror(ce));
-					rc = EXIT_ERROR;
-				}
+				/* found and executable, and yet (its #! interpreter or
+				 * ELF loader missing, a busy or foreign binary, ...) */
+				if (ce)
+					fprintf(stderr, "shrinktrace: cannot run %s: %s%s\n", cmd->shown,
+						strerror(ce), ce == ENOENT ? " (the interpreter its #! "
+						"line names, or its ELF loader, is missing): check it "
+						"with file(1)" : ": check it with file(1)");
+				/* a stop the tracer passed on, or one the command got
+				 * with it (the terminal's ^C): a run ended as asked */
+				cmd_asked = stopping || stop_count != 0;
 				child = 0;
+				cmd->pid = 0;
 				break;
 			}
 		}
@@ -1098,15 +1035,20 @@ static int trace_run(struct args *a)
 	st.elapsed_s = (double)(st.now_ns - attached) / 1e9;
 	st.kernel_lost = loader_lost_total(r.l);
 	loader_account(r.l, &st.kernel);
-	st.command = cmd_started ? a->command[0] : NULL;
+	st.command = cmd_started ? cmd->argv[0] : NULL;
 	st.command_status = cmd_status;
 	/* a log whose file (or directory) was removed meanwhile is not named */
 	if (r.out && st_output_check(r.out) == ST_OUT_EREMOVED)
 		r.out_errno = ST_OUT_EREMOVED;
 	st.log_path = r.out_errno == ST_OUT_EREMOVED ? NULL : a->output;
 	pipeline_finish(r.p, &st);
+	/* 3 for a violation; else the command's own failure, when it ended by
+	 * itself (not after the tracer asked it to stop): its exit status, or
+	 * 128 + N for signal N */
 	if (rc == EXIT_CLEAN && pipeline_violations(r.p))
 		rc = EXIT_VIOLATIONS;
+	else if (rc == EXIT_CLEAN && cmd_started && !cmd_asked)
+		rc = command_exit_status(cmd_status);
 out:
 	loader_close(r.l);
 	if (r.log && !r.out_errno)
@@ -1131,8 +1073,6 @@ out:
 		}
 	}
 	fflush(stdout);
-	if (err_pipe >= 0)
-		close(err_pipe);
 	pipeline_free(r.p);
 	sinks_free(&r.sinks);
 	ksyms_free(ks);
@@ -1196,7 +1136,22 @@ static int trace_args(struct args *a)
 			a->format->format);
 		return EXIT_USAGE;
 	}
-	return trace_run(a);
+	/* -- COMMAND: found, or refused, before anything is made or attached */
+	if (a->command) {
+		struct command cmd;
+		int rc = command_resolve(&cmd, a->command, why, sizeof(why));
+
+		if (rc == 0)
+			rc = trace_run(a, &cmd);
+		else
+			fprintf(stderr, "shrinktrace: %s\n", rc < 0 ? "out of memory" : why);
+		if (rc < 0)
+			rc = EXIT_ERROR;
+		command_abandon(&cmd);	/* one never started (a stop, an error) */
+		command_free(&cmd);
+		return rc;
+	}
+	return trace_run(a, NULL);
 }
 
 int trace_main(int argc, char **argv)
@@ -1206,7 +1161,7 @@ int trace_main(int argc, char **argv)
 	struct argp argp;
 	int rc;
 
-	save_inherited_signals();
+	command_save_signals();
 	if (sink_setup_init(&ss, SINK_LIVE)) {
 		fprintf(stderr, "shrinktrace: out of memory\n");
 		return EXIT_ERROR;
