@@ -726,16 +726,16 @@ static struct sink_args sink_args_of(const struct args *a, FILE *out)
 static int add_sinks(struct run *r, char *err, size_t len)
 {
 	struct sink_args sa = sink_args_of(r->a, r->out);
+	int ret = sink_setup_open(r->a->sinks, &sa, &r->sinks, &r->log, err, len);
 
-	if (sink_setup_open(r->a->sinks, &sa, &r->sinks, &r->log, err, len))
-		return -1;
 	if (sa.out_taken) {
-		/* the log's sink owns the -o FILE from now on; committed below */
+		/* the log's sink owns the -o FILE from now on (also when a later
+		 * sink failed: sinks_free() closes it); committed below */
 		r->uncommitted = r->out;
 		r->out = NULL;
 	}
 	r->top = sinks_find(&r->sinks, "top");
-	return 0;
+	return ret;
 }
 
 /* The run; cmd: the -- COMMAND, resolved (NULL none). */
