@@ -50,9 +50,10 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BPF_OBJ   := $(BUILD)/shrinktrace.bpf.o
 SKEL      := $(BUILD)/shrinktrace.skel.h
 FUZZ_SECONDS ?= 60
-# the replay path's code: everything but the CLI entry, the tracer and the BPF loader (libbpf)
-FUZZ_SRCS := $(filter-out user/front/main.c user/front/trace.c user/sinks/metrics.c \
-	     user/kernel/loader.c,$(USER_SRCS))
+# the replay path's code: everything but the CLI entry, the tracer and the BPF loader
+# (libbpf); built with ST_NO_HTTP, as `make static` is, so that every sink of the table
+# (sinks/registry.c) links without libmicrohttpd
+FUZZ_SRCS := $(filter-out user/front/main.c user/front/trace.c user/kernel/loader.c,$(USER_SRCS))
 # fuzz_replay: reader -> correlator -> writer, stats, CSV/Perfetto sinks;
 # fuzz_convert: `shrinktrace redact` and the CSV conversion (issue 15.7)
 FUZZ_BIN  := $(BUILD)/fuzz/fuzz_replay
@@ -128,7 +129,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) $(USER_HDRS) bpf/shrinktr
 	@mkdir -p $(@D)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
 		-fno-sanitize-recover=all -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Ibpf -Iuser \
-		-o $@ $< $(FUZZ_SRCS) -ljson-c -lm
+		-DST_NO_HTTP -o $@ $< $(FUZZ_SRCS) -ljson-c -lm
 
 # every target for FUZZ_SECONDS each
 fuzz: $(FUZZ_BINS)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/run-all.sh BUILD_DIR - every test of `make check`:
 #   1. cmocka unit tests (BUILD_DIR/tests/test_*)
-#   2. replay tests: ../shared/scenarios, tests/replay/corpus, tests/replay/bad
+#   2. replay tests: the shared scenarios folder beside the clone (when present),
+#      tests/replay/corpus, tests/replay/bad
 #   2a. unit-asan, replay-asan: the same with BUILD_DIR/asan (ASan+UBSan build,
 #       tests/sanitized.sh: any sanitizer report fails)
 #   2b. fuzz-regressions: tests/fuzz/regressions/* through both fuzz targets

@@ -1,18 +1,19 @@
 #!/bin/sh
 # tests/fuzz/mkseeds.sh - (re)build the committed seed corpus tests/fuzz/seeds/
-# from ../shared/scenarios/*.jsonl (when present), tests/replay/corpus/*.jsonl
-# and tests/replay/bad/*.jsonl.  Each seed is its log cut at a line boundary to
+# from the shared scenarios folder beside the clone, when present (its *.jsonl),
+# tests/replay/corpus/*.jsonl and tests/replay/bad/*.jsonl.  Each seed is its log cut at a line boundary to
 # at most 12 KiB (the fuzzer's -max_len is 16 KiB): the long generated logs
 # repeat the same few patterns, their heads carry them.  Rerun after adding
-# scenarios; the build never needs ../shared.
+# scenarios; the build never needs that folder.
 set -eu
 cd "$(dirname "$0")/../.."
 out=tests/fuzz/seeds
 mkdir -p "$out"
-for f in ../shared/scenarios/*.jsonl tests/replay/corpus/*.jsonl tests/replay/bad/*.jsonl; do
+scenarios=../shared/scenarios	# the shared scenarios folder beside the clone, when present
+for f in "$scenarios"/*.jsonl tests/replay/corpus/*.jsonl tests/replay/bad/*.jsonl; do
 	[ -e "$f" ] || continue
 	case $f in
-	../shared/*) name=scenario-$(basename "$f") ;;
+	"$scenarios"/*) name=scenario-$(basename "$f") ;;
 	*/bad/*) name=bad-$(basename "$f") ;;
 	*) name=corpus-$(basename "$f") ;;
 	esac

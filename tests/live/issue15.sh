@@ -182,6 +182,17 @@ def run(delay):
     if pid == 0:
         os.execv(tracer, [tracer, "-q", "--no-banner", "-o", d + "/log.jsonl", "--", stress, "-d", d,
                           "-s", "30", "-w", "tmpfs,ramfs,disk"])
+    # the delay counts from the tracer's exec: a ^C that reached this Python child
+    # before it exec'd was swallowed by Python (KeyboardInterrupt in its after-fork
+    # hooks) and the tracer never saw it: the command then ran to its end
+    want = os.path.realpath(tracer)
+    for _ in range(2000):
+        try:
+            if os.readlink("/proc/%d/exe" % pid) == want:
+                break
+        except OSError:
+            pass
+        time.sleep(0.001)
     out, t0 = b"", time.time()
     def read(t):
         nonlocal out

@@ -9,7 +9,7 @@
 #   logcheck.py churn LOG PIDS NMOUNTS ERR     the churn assertions, one PASS/FAIL line each
 #   logcheck.py complete LOG ERR NAME          a log stopped by a signal/duration is whole
 #
-# The format rules are those of shared/EVENTS.md (shrinktrace/1).
+# The format rules are those of docs/event-log.md (shrinktrace/1).
 import ctypes
 import json
 import os
@@ -52,7 +52,7 @@ def read_lines(path):
 
 
 def check_event(d):
-    """Reason why event object d breaks EVENTS.md, or None."""
+    """Reason why event object d breaks docs/event-log.md, or None."""
     if not isinstance(d, dict):
         return "not an object"
     t = d.get("type")

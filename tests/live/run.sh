@@ -9,7 +9,12 @@
 #    pairs, walk events iff the banner has a walk hook, allocations and RCU frees.
 #  - -d 1, SIGINT, SIGTERM: exit 0 in time, the log whole and equal to the summary;
 #  - errors: --backend fentry (refused here), unknown option, unwritable -o,
-#    -o onto a symlink, a command that does not exist; `-- false` is not an error.
+#    -o onto a symlink.
+#  - -- COMMAND: one that cannot be started (not found, on PATH or by path; not
+#    executable; a directory) is one line before anything is attached, 127 or 126,
+#    no summary, an earlier log kept; the exit status is the command's (exit 7,
+#    `false`, 128+N when killed by signal N), 0 when the tracer stopped it (-d),
+#    3 when a violation was found whatever the command's.
 #  - --format perfetto / csv of the built-in workload, and a SIGKILLed tracer's
 #    Perfetto trace (tests/live/export.sh).
 #  - filters (-p, --comm, --min-latency, --shrinker) and --stats-only (tests/live/filters.sh).
@@ -295,16 +300,53 @@ elif ! one_line "$tmp/symlink.err"; then ko output-symlink "stderr has $(grep -c
 elif ! grep -q "$tmp/link" "$tmp/symlink.err"; then ko output-symlink "error does not name the path"
 else ok output-symlink; fi
 
-run nocmd -q -- /no/such/cmd
-if [ "$rc" -ne 1 ]; then ko command-missing "exit $rc, want 1"
-elif ! grep -q '/no/such/cmd.*No such file' "$tmp/nocmd.err"; then ko command-missing "no error naming /no/such/cmd"
-else ok command-missing; fi
+# ---- -- COMMAND: refused before anything is attached; the exit status ---------------
+# cmd_refused NAME STATUS PATTERN COMMAND...: one line matching PATTERN, exit STATUS,
+# no banner or summary, and the earlier log (-o) left as it was
+cmd_refused() {
+	local name=$1 want=$2 pat=$3
+	shift 3
+	echo "earlier log" >"$tmp/$name.jsonl"
+	run "$name" -q -o "$tmp/$name.jsonl" -- "$@"
+	if [ "$rc" -ne "$want" ]; then ko "$name" "exit $rc, want $want: $(first_line "$tmp/$name.err")"
+	elif ! one_line "$tmp/$name.err"; then
+		ko "$name" "stderr has $(grep -c . "$tmp/$name.err") lines, want 1 (before the banner, no summary): $(tr '\n' '|' <"$tmp/$name.err" | cut -c1-200)"
+	elif ! grep -qE "$pat" "$tmp/$name.err"; then ko "$name" "error: $(first_line "$tmp/$name.err"), want /$pat/"
+	elif [ "$(cat "$tmp/$name.jsonl")" != "earlier log" ]; then ko "$name" "the earlier log was replaced"
+	elif [ -n "$(find "$tmp" -maxdepth 1 -name ".$name.jsonl.*")" ]; then ko "$name" "a private file was left beside the log"
+	else ok "$name"; fi
+}
+cmd_refused command-missing 127 '^shrinktrace: cannot run /no/such/cmd: No such file or directory: ' /no/such/cmd
+cmd_refused command-not-on-path 127 'cannot run shrinktrace-no-such-command: not found in PATH: give its path' \
+	shrinktrace-no-such-command
+printf '#!/bin/sh\nexit 0\n' >"$tmp/not-executable.sh"
+chmod 0644 "$tmp/not-executable.sh"
+cmd_refused command-not-executable 126 'not-executable.sh: it is not executable \(Permission denied\): make it executable \(chmod \+x\)' \
+	"$tmp/not-executable.sh"
+cmd_refused command-directory 126 "cannot run $tmp: it is a directory: give the path of a program" "$tmp"
 
-run false -q -- false
-if [ "$rc" -ne 0 ]; then ko command-false "exit $rc, want 0 (a failing command is no tracer error)"
-elif ! grep -q 'command: false exited with status 1$' "$tmp/false.err"; then
-	ko command-false "summary: $(grep 'command:' "$tmp/false.err" || echo 'no command line')"
-else ok command-false; fi
+# cmd_status NAME STATUS SUMMARY OPTIONS... -- COMMAND...: exit STATUS, the summary's command line
+cmd_status() {
+	local name=$1 want=$2 line=$3
+	shift 3
+	run "$name" -q "$@"
+	if [ "$rc" -ne "$want" ]; then ko "$name" "exit $rc, want $want: $(grep -E 'command:|cannot|error' "$tmp/$name.err" | head -2 | tr '\n' ' ')"
+	elif ! grep -q "command: $line\$" "$tmp/$name.err"; then
+		ko "$name" "summary: $(grep 'command:' "$tmp/$name.err" || echo 'no command line'), want '$line'"
+	else ok "$name"; fi
+}
+cmd_status command-exit-7 7 'sh exited with status 7' -- sh -c 'exit 7'
+cmd_status command-false 1 'false exited with status 1' -- false
+cmd_status command-true 0 'true exited with status 0' -- true
+cmd_status command-killed 138 'sh killed by signal 10' -- sh -c 'kill -USR1 $$'
+# the tracer stopped it (-d): the run ended as asked
+cmd_status command-stopped 0 'sleep killed by signal 15' -d 1 -- sleep 30
+# a violation wins over the command's status: stuck_free at 1 ns of shrinker_free()
+cmd_status command-violation-wins 3 'sh exited with status 7' --stuck-after 0.000000001 -- \
+	sh -c "'$here/../../tools/workload/tmpfs-churn' 3 >/dev/null; exit 7"
+if [ "$rc" -eq 3 ] && ! grep -q '^shrinktrace: VIOLATION stuck_free' "$tmp/command-violation-wins.err"; then
+	ko command-violation-wins/reported "exit 3 without a stuck_free violation on stderr"
+fi
 
 # ---- --format perfetto / csv ----------------------------------------------------
 . "$here/export.sh"

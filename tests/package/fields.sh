@@ -3,7 +3,7 @@
 # write in a shrinktrace/1 log is documented in docs/event-log.md (as `name`).
 # The names come from what the log writer (user/log/writer.c) really writes:
 #   - BUILD/relog (tests/package/relog.c): the reader + writer over the replay corpus
-#     (tests/replay/corpus, and ../shared/scenarios when present);
+#     (tests/replay/corpus, and the shared scenarios folder beside the clone, when present);
 #   - BUILD/genlog: the benchmark's generator, which writes with the writer;
 #   - `shrinktrace replay --format jsonl` of the corpus: the violation records;
 #   - a live trace of tools/workload/tmpfs-churn (root, BPF; skipped otherwise);
@@ -32,7 +32,8 @@ for t in "$bin" "$build/relog" "$build/genlog"; do
 done
 
 logs=(tests/replay/corpus/*.jsonl)
-[ -d ../shared/scenarios ] && logs+=(../shared/scenarios/*.jsonl)
+scenarios=../shared/scenarios	# the shared scenarios folder beside the clone, when present
+[ -d "$scenarios" ] && logs+=("$scenarios"/*.jsonl)
 
 # "SOURCE TYPE FIELD" for every key of every object in the given JSONL files
 keys() {	# source file...

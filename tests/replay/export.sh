@@ -1,7 +1,8 @@
 # tests/replay/export.sh - sourced by tests/replay/run.sh (uses its $bin, $tmp,
 # ok, ko, skip; run from the repository root).  The export formats of
 # `shrinktrace replay --format csv|perfetto`:
-#  - every ../shared/scenarios/*.jsonl, tests/replay/corpus/*.jsonl and
+#  - every shared scenario (beside the clone, when present: $scenarios of run.sh),
+#    tests/replay/corpus/*.jsonl and
 #    tests/replay/export/*.jsonl converted to CSV and to a Perfetto trace: the
 #    exit status equals that of `--format jsonl` (3 with violations, else 0),
 #    nothing on stdout with -o, and tests/tools/check_csv.py /
@@ -65,8 +66,8 @@ if ! command -v python3 >/dev/null; then
 	echo "SKIP export: python3 is needed for tests/tools/check_*.py"
 	skip=$((skip + 1))
 else
-	if [ -d ../shared/scenarios ]; then
-		for f in ../shared/scenarios/*.jsonl; do
+	if [ -d "$scenarios" ]; then
+		for f in "$scenarios"/*.jsonl; do
 			[ -e "$f" ] || continue
 			export_case "scenario/$(basename "$f" .jsonl)" "$f"
 		done

@@ -98,7 +98,7 @@ def write(name, log, expect, uncertain=None, lines=None):
 
 
 def seed(log, t=2000000):
-    """The seed interleaving of shared/scenarios on A, B, C."""
+    """The seed interleaving of the shared scenarios (the folder beside the clone) on A, B, C."""
     log.walk(t)
     log.sb(t + 100, A, B)
     log.fb(t + 200, A)

@@ -1,7 +1,8 @@
 # tests/replay/hardening.sh - sourced by tests/replay/run.sh (uses its $bin, $tmp,
 # $root, ok, ko, skip; run from the repository root).  Issue 7, items 3-5, on the
 # replay side:
-#  - redact: every ../shared/scenarios/*.jsonl and tests/replay/corpus/*.jsonl,
+#  - redact: every shared scenario (beside the clone, when present: $scenarios of
+#    run.sh) and tests/replay/corpus/*.jsonl,
 #    rewritten by `shrinktrace redact` (and --all), and replayed with
 #    `replay --redact` (and =all), gives the same verdicts as the original (kind,
 #    shrinker name, certain, in number), the same summary line (events,
@@ -116,7 +117,7 @@ redact_case() {	# NAME FILE
 	ok "redact/$name"
 }
 
-for f in ../shared/scenarios/*.jsonl tests/replay/corpus/*.jsonl; do
+for f in "$scenarios"/*.jsonl tests/replay/corpus/*.jsonl; do
 	[ -e "$f" ] || continue
 	redact_case "$(basename "$f" .jsonl)" "$f"
 done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Replay tests: tests/replay/run.sh BINARY
-#  - every ../shared/scenarios/*.jsonl (from the repository root) and every
+#  - every scenario (*.jsonl) of the shared scenarios folder beside the clone, when
+#    present ($scenarios), and every
 #    tests/replay/corpus/*.jsonl through `BINARY replay --format jsonl`: the sorted
 #    "KIND SHRINKER" lines must equal NAME.expect, the exit status must be 3 with
 #    violations and 0 without, and when NAME.uncertain exists exactly those
@@ -13,6 +14,9 @@ bin=${1:?usage: tests/replay/run.sh BINARY}
 case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 2
+# the project's shared scenarios: a folder beside the clone, when present (CI has it);
+# also read by tests/replay/export.sh and hardening.sh, which this script sources
+scenarios=../shared/scenarios
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0 skip=0
@@ -50,13 +54,13 @@ run_case() {	# name file
 	ok "$name"
 }
 
-if [ -d ../shared/scenarios ]; then
-	for f in ../shared/scenarios/*.jsonl; do
+if [ -d "$scenarios" ]; then
+	for f in "$scenarios"/*.jsonl; do
 		[ -e "$f" ] || continue
 		run_case "scenario/$(basename "$f" .jsonl)" "$f"
 	done
 else
-	echo "SKIP: ../shared/scenarios not found"
+	echo "SKIP: no shared scenarios folder beside the clone ($scenarios)"
 	skip=$((skip + 1))
 fi
 

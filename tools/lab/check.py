@@ -105,7 +105,7 @@ def kv(path):
 
 
 class Generations:
-    """Shrinker generations by address, as EVENTS.md defines them."""
+    """Shrinker generations by address, as docs/event-log.md defines them."""
 
     def __init__(self, events):
         self.gens = []      # list of dicts: addr, name, events{type: [ev]}

@@ -28,14 +28,14 @@
 #include "log/outfile.h"
 #include "log/redact.h"
 #include "lib/util.h"
-#include "sinks/export.h"
-#include "sinks/jsonl.h"
-#include "sinks/report.h"
+#include "sinks/registry.h"
 
-enum fmt { FMT_TEXT, FMT_JSONL, FMT_CSV, FMT_PERFETTO, FMT_FOLDED };	/* CSV, PERFETTO: conversions */
+/* The format without --format: the text report. */
+#define REPLAY_DEFAULT_FORMAT "text"
 
 struct replay_args {
-	enum fmt fmt;
+	struct sink_setup *sinks;	/* the table of sinks (sinks/registry.h) */
+	const struct sink_desc *fmt;	/* --format: a format row of the table */
 	uint64_t stuck_after_ns;	/* --stuck-after (cli_parse_ns(), as the tracer) */
 	uint64_t window_ns;		/* --window */
 	double window_ms;		/* the same, for messages */
@@ -53,7 +53,8 @@ struct replay_args {
 
 struct replay_ctx {
 	FILE *out;
-	struct sinks sinks;		/* the --format's sink on out */
+	struct sinks sinks;		/* the --format's sink on out, and any other */
+	bool stats;			/* a sink shows the statistics */
 	struct st_redact red;		/* --redact: input events are redacted first */
 };
 
@@ -62,6 +63,7 @@ struct replay_ctx {
 #define OPT_TOP_N 0x5302
 #define OPT_MODE 0x5303
 #define OPT_REDACT 0x5304
+_Static_assert(OPT_REDACT < SINK_OPT_KEY_MIN, "replay's option keys reach the sinks'");
 
 static const struct argp_option options[] = {
 	{ "format", 'f', "FORMAT", 0,
@@ -137,21 +139,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
-	case 'f':
-		if (strcmp(arg, "text") == 0)
-			a->fmt = FMT_TEXT;
-		else if (strcmp(arg, "jsonl") == 0)
-			a->fmt = FMT_JSONL;
-		else if (strcmp(arg, "csv") == 0)
-			a->fmt = FMT_CSV;
-		else if (strcmp(arg, "perfetto") == 0)
-			a->fmt = FMT_PERFETTO;
-		else if (strcmp(arg, "folded") == 0)
-			a->fmt = FMT_FOLDED;
-		else
-			argp_error(state, "--format: '%s' is not one of text, jsonl, csv, perfetto, "
-				   "folded", arg);
+	case ARGP_KEY_INIT:
+		sink_setup_argp_init(a->sinks, state);
+		return ARGP_ERR_UNKNOWN;
+	case 'f': {
+		char names[128];
+
+		a->fmt = sink_format(arg, SINK_REPLAY);
+		if (!a->fmt)
+			argp_error(state, "--format: '%s' is not one of %s", arg,
+				   sink_format_names(SINK_REPLAY, names, sizeof(names)));
 		break;
+	}
 	case 's':
 		if (cli_parse_ns(arg, 1e9, 1e9, true, &a->stuck_after_ns))
 			argp_error(state, "--stuck-after: '%s' is not a number of seconds > 0 of at "
@@ -215,9 +214,16 @@ struct replay_args;
 static int replay_stream(const struct replay_args *a, const char *file, FILE *f,
 			 struct replay_ctx *x);
 
+/* A conversion (csv, perfetto): one log at a time. */
 static bool converting(const struct replay_args *a)
 {
-	return a->fmt == FMT_CSV || a->fmt == FMT_PERFETTO;
+	return a->fmt->flags & SINK_ONE_LOG;
+}
+
+/* A report for people: "== FILE" headings, notes on what a log cannot give. */
+static bool human(const struct replay_args *a)
+{
+	return a->fmt->flags & SINK_HUMAN;
 }
 
 /* One run of a log (a whole file, or one of the logs concatenated in it):
@@ -255,7 +261,7 @@ static uint64_t run_finish(const struct replay_args *a, struct run *rn, struct s
 	uint64_t nv;
 
 	if (!rn->begun)
-		run_begin(rn, lg, path, a->fmt == FMT_TEXT);
+		run_begin(rn, lg, path, human(a));
 	corr_finish(pipeline_corr(rn->p));
 	corr_get_stats(pipeline_corr(rn->p), &cs);
 	if (cs.late)
@@ -271,7 +277,7 @@ static struct pipeline *run_new(const struct replay_args *a, struct replay_ctx *
 				const char *path)
 {
 	struct pipeline_opts po = {
-		.corr = a->caps, .warn_prefix = path, .no_stats = a->fmt != FMT_TEXT,
+		.corr = a->caps, .warn_prefix = path, .no_stats = !x->stats,
 	};
 
 	po.corr.stuck_after_ns = a->stuck_after_ns;
@@ -434,8 +440,7 @@ static int replay_stream(const struct replay_args *a, const char *file, FILE *f,
 			if (converting(a)) {
 				fprintf(stderr, "%s:%" PRIu64 ": a second log starts here: --format %s "
 					"converts one log at a time (split the input)\n", path,
-					st_log_get_stats(lg)->lines,
-					a->fmt == FMT_CSV ? "csv" : "perfetto");
+					st_log_get_stats(lg)->lines, a->fmt->format);
 				ret = ST_EXIT_ERROR;
 				break;
 			}
@@ -448,14 +453,14 @@ static int replay_stream(const struct replay_args *a, const char *file, FILE *f,
 				ret = ST_EXIT_ERROR;
 				break;
 			}
-			if (a->fmt == FMT_TEXT)
+			if (human(a))
 				fprintf(x->out, "\n== %s, run %u (a header after events: a log of its own)\n",
 					path, rn.n);
 			continue;
 		}
 		/* The header, read with the first event, says how to read `next`. */
 		if (!rn.begun)
-			run_begin(&rn, lg, path, a->fmt == FMT_TEXT);
+			run_begin(&rn, lg, path, human(a));
 		if (rc == ST_LOG_MEMCG) {
 			uint64_t memcg, id;
 			const char *cgpath;
@@ -522,85 +527,66 @@ static int replay_stream(const struct replay_args *a, const char *file, FILE *f,
 	return ret;
 }
 
-int replay_main(int argc, char **argv)
+/* The replay after its options: the output, the sinks, every file. */
+static int replay_run(struct replay_args *a)
 {
-	struct replay_args a = { .fmt = FMT_TEXT, .stuck_after_ns = CORR_DEFAULT_STUCK_NS,
-				 .window_ns = CORR_DEFAULT_WINDOW_NS,
-				 .window_ms = CORR_DEFAULT_WINDOW_NS / 1e6 };
-	struct argp argp = { options, parse_opt, "FILE...", doc, NULL, NULL, NULL };
 	struct replay_ctx *x;
 	int ret = ST_EXIT_CLEAN, werr;
 	bool viol = false, to_stdout;
 	char err[256], out_shown[512] = "";
 
-	char *name = "shrinktrace replay";
-	char **av;
-	int perr;
-
-	/* argp names the program after argv[0] in usage and error messages */
-	av = calloc((size_t)argc + 1, sizeof(*av));
-	if (!av) {
-		fprintf(stderr, "shrinktrace replay: out of memory\n");
-		return ST_EXIT_ERROR;
-	}
-	memcpy(av, argv, (size_t)argc * sizeof(*av));
-	if (argc > 0)
-		av[0] = name;
-	argp_err_exit_status = ST_EXIT_USAGE;
-	perr = argp_parse(&argp, argc, av, 0, NULL, &a);
-	if (perr) {
-		free(av);
-		return ST_EXIT_USAGE;
-	}
 	x = calloc(1, sizeof(*x));
 	if (!x) {
 		fprintf(stderr, "shrinktrace replay: out of memory\n");
-		free(av);
 		return ST_EXIT_ERROR;
 	}
-	if (converting(&a) && a.nfiles > 1 && rotated_series(a.files, a.nfiles) != a.nfiles) {
+	if (converting(a) && a->nfiles > 1 && rotated_series(a->files, a->nfiles) != a->nfiles) {
 		fprintf(stderr, "shrinktrace replay: --format %s converts one log at a time, "
-			"%d given\n", a.fmt == FMT_CSV ? "csv" : "perfetto", a.nfiles);
+			"%d given\n", a->fmt->format, a->nfiles);
 		free(x);
-		free(av);
 		return ST_EXIT_USAGE;
 	}
-	to_stdout = !a.out || !strcmp(a.out, "-");
+	to_stdout = !a->out || !strcmp(a->out, "-");
 	if (!to_stdout)
-		st_clean_text(out_shown, sizeof(out_shown), a.out);
-	if (a.mode_set && to_stdout) {
+		st_clean_text(out_shown, sizeof(out_shown), a->out);
+	if (a->mode_set && to_stdout) {
 		fprintf(stderr, "shrinktrace replay: --mode is the mode of -o OUT: add -o OUT\n");
 		free(x);
-		free(av);
 		return ST_EXIT_USAGE;
+	}
+	{
+		struct sink_args sa = { .format = a->fmt, .out_path = to_stdout ? NULL : a->out };
+
+		if (sink_setup_check(a->sinks, &sa, err, sizeof(err))) {
+			fprintf(stderr, "shrinktrace replay: %s\n", err);
+			free(x);
+			return ST_EXIT_USAGE;
+		}
 	}
 	/* a debugging and testing knob: small caps of the correlator (README) */
-	if (corr_parse_caps(getenv("SHRINKTRACE_CAPS"), &a.caps, err, sizeof(err))) {
+	if (corr_parse_caps(getenv("SHRINKTRACE_CAPS"), &a->caps, err, sizeof(err))) {
 		fprintf(stderr, "shrinktrace replay: SHRINKTRACE_CAPS: %s\n", err);
 		free(x);
-		free(av);
 		return ST_EXIT_USAGE;
 	}
-	if (st_redact_init(&x->red, a.redact, NULL)) {
+	if (st_redact_init(&x->red, a->redact, NULL)) {
 		fprintf(stderr, "shrinktrace replay: --redact: no random key from getrandom(): %s\n",
 			strerror(errno));
 		free(x);
-		free(av);
 		return ST_EXIT_ERROR;
 	}
 	/* The output is never one of the inputs (by name or inode, standard
 	 * input and output included): it would be read while it is written. */
-	for (int i = 0; i < a.nfiles; i++) {
-		if (st_output_is_input(a.out, a.files[i])) {
+	for (int i = 0; i < a->nfiles; i++) {
+		if (st_output_is_input(a->out, a->files[i])) {
 			char o[256], in[256];
 
-			st_clean_text(o, sizeof(o), to_stdout ? "standard output" : a.out);
-			st_clean_text(in, sizeof(in), strcmp(a.files[i], "-") ? a.files[i] :
+			st_clean_text(o, sizeof(o), to_stdout ? "standard output" : a->out);
+			st_clean_text(in, sizeof(in), strcmp(a->files[i], "-") ? a->files[i] :
 				      "standard input");
 			fprintf(stderr, "shrinktrace replay: the output (%s) is the input %s: write "
 				"to another file\n", o, in);
 			free(x);
-			free(av);
 			return ST_EXIT_USAGE;
 		}
 	}
@@ -612,67 +598,56 @@ int replay_main(int argc, char **argv)
 		if (!x->out) {
 			fprintf(stderr, "shrinktrace replay: out of memory\n");
 			free(x);
-			free(av);
 			return ST_EXIT_ERROR;
 		}
 	} else {
 		/* a fresh file, put in place of an earlier OUT only when the
 		 * replay has ended without error */
-		x->out = st_output_create(a.out, a.mode_set ? a.mode : ST_OUTPUT_MODE, 0);
+		x->out = st_output_create(a->out, a->mode_set ? a->mode : ST_OUTPUT_MODE, 0);
 		if (!x->out) {
 			fprintf(stderr, "shrinktrace replay: cannot write %s: %s: choose a writable "
 				"path for -o (a regular file, not a symlink)\n", out_shown,
 				st_output_strerror(errno));
 			free(x);
-			free(av);
 			return ST_EXIT_ERROR;
 		}
 	}
+	/* the sinks, from the table: the --format's on the output, and any
+	 * other sink of replay's */
 	{
-		struct report_opts ro = { .sort = a.sort, .top_n = a.top_n, .window_ms = a.window_ms };
-		struct sink *sk;
+		struct sink_args sa = {
+			.format = a->fmt, .out = x->out, .out_path = to_stdout ? NULL : a->out,
+			.out_mode = a->mode_set ? a->mode : ST_OUTPUT_MODE, .sort = a->sort,
+			.top_n = a->top_n, .window_ms = a->window_ms,
+		};
+		struct sink *fs;
 
-		switch (a.fmt) {
-		case FMT_CSV:
-			sk = csv_sink_new(x->out);
-			break;
-		case FMT_PERFETTO:
-			sk = perfetto_sink_new(x->out, false);
-			break;
-		case FMT_JSONL:
-			sk = jsonl_sink_new(x->out, JSONL_VIOLATIONS_ONLY);
-			break;
-		case FMT_FOLDED:
-			sk = folded_sink_new(x->out);
-			break;
-		default:
-			sk = report_sink_new(x->out, &ro);
-			break;
-		}
-		if (!sk || sinks_add(&x->sinks, sk)) {
-			fprintf(stderr, "shrinktrace replay: out of memory\n");
+		if (sink_setup_prepare(a->sinks, &sa, err, sizeof(err)) ||
+		    sink_setup_open(a->sinks, &sa, &x->sinks, &fs, err, sizeof(err))) {
+			fprintf(stderr, "shrinktrace replay: %s\n", err);
 			ret = ST_EXIT_ERROR;
 		}
+		x->stats = a->sinks->opened & SINK_STATS;
 	}
-	for (int i = 0, k; i < a.nfiles && ret != ST_EXIT_ERROR && !ferror(x->out); i += k) {
+	for (int i = 0, k; i < a->nfiles && ret != ST_EXIT_ERROR && !ferror(x->out); i += k) {
 		int r;
 
 		/* the files of a rotated log, oldest first: one run */
-		k = rotated_series(a.files + i, a.nfiles - i);
-		if (a.fmt == FMT_TEXT && a.nfiles > k) {
+		k = rotated_series(a->files + i, a->nfiles - i);
+		if (human(a) && a->nfiles > k) {
 			char first[512], last[512];
 
-			st_clean_text(first, sizeof(first), strcmp(a.files[i], "-") ? a.files[i] :
+			st_clean_text(first, sizeof(first), strcmp(a->files[i], "-") ? a->files[i] :
 				      "<stdin>");
-			st_clean_text(last, sizeof(last), a.files[i + k - 1]);
+			st_clean_text(last, sizeof(last), a->files[i + k - 1]);
 			fprintf(x->out, "== %s%s%s\n", first, k > 1 ? " .. " : "", k > 1 ? last : "");
 		}
-		r = k > 1 ? replay_series(&a, a.files + i, k, x) : replay_file(&a, a.files[i], x);
+		r = k > 1 ? replay_series(a, a->files + i, k, x) : replay_file(a, a->files[i], x);
 		if (r == ST_EXIT_VIOLATIONS)
 			viol = true;
 		else if (r == ST_EXIT_ERROR)
 			ret = ST_EXIT_ERROR;
-		if (a.fmt == FMT_TEXT && a.nfiles > k && i + k < a.nfiles)
+		if (human(a) && a->nfiles > k && i + k < a->nfiles)
 			fputc('\n', x->out);
 	}
 	fflush(x->out);
@@ -698,8 +673,43 @@ int replay_main(int argc, char **argv)
 	}
 	sinks_free(&x->sinks);
 	free(x);
-	free(av);
 	if (ret == ST_EXIT_CLEAN && viol)
 		ret = ST_EXIT_VIOLATIONS;
+	return ret;
+}
+
+int replay_main(int argc, char **argv)
+{
+	struct sink_setup ss;
+	struct replay_args a = { .sinks = &ss, .stuck_after_ns = CORR_DEFAULT_STUCK_NS,
+				 .window_ns = CORR_DEFAULT_WINDOW_NS,
+				 .window_ms = CORR_DEFAULT_WINDOW_NS / 1e6 };
+	struct argp argp = { options, parse_opt, "FILE...", doc, ss.children, NULL, NULL };
+	char *name = "shrinktrace replay";
+	char **av;
+	int ret;
+
+	if (sink_setup_init(&ss, SINK_REPLAY)) {
+		fprintf(stderr, "shrinktrace replay: out of memory\n");
+		return ST_EXIT_ERROR;
+	}
+	a.fmt = sink_format(REPLAY_DEFAULT_FORMAT, SINK_REPLAY);
+	/* argp names the program after argv[0] in usage and error messages */
+	av = calloc((size_t)argc + 1, sizeof(*av));
+	if (!av) {
+		fprintf(stderr, "shrinktrace replay: out of memory\n");
+		sink_setup_free(&ss);
+		return ST_EXIT_ERROR;
+	}
+	memcpy(av, argv, (size_t)argc * sizeof(*av));
+	if (argc > 0)
+		av[0] = name;
+	argp_err_exit_status = ST_EXIT_USAGE;
+	if (argp_parse(&argp, argc, av, 0, NULL, &a))
+		ret = ST_EXIT_USAGE;
+	else
+		ret = replay_run(&a);
+	free(av);
+	sink_setup_free(&ss);
 	return ret;
 }

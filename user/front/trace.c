@@ -33,6 +33,7 @@
 #include <sys/random.h>
 
 #include "front/cli.h"
+#include "front/command.h"
 #include "front/pipeline.h"
 #include "front/trace.h"
 #include "lib/htab.h"
@@ -42,17 +43,16 @@
 #include "lib/util.h"
 #include "log/outfile.h"
 #include "log/redact.h"
-#include "sinks/export.h"
-#include "sinks/jsonl.h"
-#include "sinks/metrics.h"
-#include "sinks/report.h"
-#include "sinks/text.h"
+#include "sinks/registry.h"
 #include "sinks/top.h"
 
 #define EXIT_CLEAN 0
 #define EXIT_ERROR 1
 #define EXIT_USAGE 2
 #define EXIT_VIOLATIONS 3
+
+/* The format of -o FILE without --format: the shrinktrace/1 log. */
+#define TRACE_DEFAULT_FORMAT "jsonl"
 
 /* How long a command may take to exit once asked to stop (it is traced
  * meanwhile), before SIGKILL. */
@@ -81,8 +81,10 @@ static const char doc[] =
 	"which mechanism serves each hook and which events this set cannot see.\n"
 	"\n"
 	"Exit status: 0 clean; 1 error (privileges, BTF, attach, output file, write error); "
-	"2 usage error; 3 violations found. With -- COMMAND the command's own exit status "
-	"is shown in the summary.\n"
+	"2 usage error; 3 violations found. With -- COMMAND: 3 for a violation, else the "
+	"command's own failure (its exit status, 128+N when killed by signal N; 127 not found, "
+	"126 not executable: refused before anything is attached), else 0 (also when the "
+	"tracer stopped it).\n"
 	"\n"
 	"More: man 8 shrinktrace; `shrinktrace help replay`, `shrinktrace help redact`.\n"
 	"\n"
@@ -114,9 +116,10 @@ enum {
 	OPT_CUMULATIVE,
 	OPT_BY,
 	OPT_STACKS,
-	OPT_METRICS,
-	OPT_ROTATE,
+	OPT_LAST
 };
+/* the sinks' own options (sinks/registry.h) have keys of their own */
+_Static_assert(OPT_LAST < SINK_OPT_KEY_MIN, "the tracer's option keys reach the sinks'");
 
 static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write the event log to FILE (JSON Lines, format "
@@ -176,15 +179,6 @@ static const struct argp_option options[] = {
 	  "BPF maps instead of sending one event per call: for busy machines. The log and the "
 	  "live lines keep lifecycle events, the first call of each shrinker (to name it) and "
 	  "calls that matter to a violation", 1 },
-	{ "rotate", OPT_ROTATE, "SIZE[,KEEP]", 0, "Rotate the -o FILE (jsonl) by size: before "
-	  "FILE would pass SIZE bytes (K, M, G suffixes; at least 4K) it becomes FILE.1 (FILE.1 "
-	  "becomes FILE.2, ... FILE.KEEP; default KEEP 5) and a new FILE begins, with a header "
-	  "of the same run and the next part. `shrinktrace replay FILE.KEEP ... FILE.1 FILE` "
-	  "reads them as one run", 0 },
-	{ "metrics", OPT_METRICS, "[ADDR]:PORT", 0, "Serve the statistics to Prometheus on "
-	  "http://ADDR:PORT/metrics (:PORT all addresses, 127.0.0.1:PORT loopback only; the "
-	  "project's port is 9858), with -o, --top or alone. The HTTP server runs in threads of "
-	  "its own, limited in connections and time (docs/metrics.md)", 0 },
 	{ "stacks", OPT_STACKS, NULL, 0, "Record the kernel stack of each walk's caller: a "
 	  "stack_id in walk_begin, each distinct stack once in the log (`replay --format folded` "
 	  "makes flame graphs of them; a walk hook is needed: fentry or kprobe)", 0 },
@@ -195,8 +189,9 @@ static const struct argp_option options[] = {
 };
 
 struct args {
+	struct sink_setup *sinks;	/* the table of sinks: their own options */
 	const char *output;
-	enum st_export_fmt format;	/* of -o */
+	const struct sink_desc *format;	/* of -o (a format row of the table) */
 	bool quiet, verbose, no_banner, wide;
 	double duration;	/* seconds, 0: until Ctrl-C / command exit */
 	enum st_backend backend;
@@ -220,8 +215,6 @@ struct args {
 	mode_t mode;		/* --mode of -o FILE */
 	bool mode_set;
 	enum st_redact_mode redact;	/* --redact */
-	const char *metrics;	/* --metrics [ADDR]:PORT, NULL: none */
-	struct jsonl_rotate rotate;	/* --rotate; max_bytes 0: none */
 };
 
 /* --memcg ID|PATH: a number is a cgroup id; anything else must be a
@@ -294,11 +287,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'o':
 		a->output = arg;
 		break;
-	case 'f':
-		if (st_export_fmt_parse(arg) < 0)
-			argp_error(state, "--format: '%s' is not one of jsonl, csv, perfetto, folded", arg);
-		a->format = (enum st_export_fmt)st_export_fmt_parse(arg);
+	case ARGP_KEY_INIT:
+		sink_setup_argp_init(a->sinks, state);
+		return ARGP_ERR_UNKNOWN;
+	case 'f': {
+		char names[128];
+
+		a->format = sink_format(arg, SINK_LIVE);
+		if (!a->format)
+			argp_error(state, "--format: '%s' is not one of %s", arg,
+				   sink_format_names(SINK_LIVE, names, sizeof(names)));
 		break;
+	}
 	case 'q':
 		a->quiet = true;
 		break;
@@ -406,21 +406,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_REDACT:
 		a->redact = (enum st_redact_mode)cli_parse_redact(state, arg);
 		break;
-	case OPT_ROTATE: {
-		char why[320];
-
-		if (jsonl_parse_rotate(arg, &a->rotate, why, sizeof(why)))
-			argp_error(state, "--rotate: %s", why);
-		break;
-	}
-	case OPT_METRICS: {
-		char why[320];
-
-		if (metrics_parse_listen(arg, why, sizeof(why)))
-			argp_error(state, "--metrics: %s", why);
-		a->metrics = arg;
-		break;
-	}
 	case OPT_MODE:
 		a->mode = cli_parse_mode(state, arg);
 		a->mode_set = true;
@@ -570,29 +555,6 @@ static int check_caps(char *why, size_t len)
 	return -1;
 }
 
-/* The signals whose disposition the tracer changes (it handles the first
- * four, ignores SIGPIPE), and what it was started with: the command gets
- * those back, and the signal mask too, so that it starts as it would have
- * without the tracer in between (SIG_IGN from nohup or from a shell's
- * background job included; it used to inherit the tracer's SIGPIPE ignored). */
-static const int own_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGPIPE };
-#define N_OWN_SIGNALS (sizeof(own_signals) / sizeof(own_signals[0]))
-static struct sigaction inherited_act[N_OWN_SIGNALS];
-static sigset_t inherited_mask;
-
-static void save_inherited_signals(void)
-{
-	sigprocmask(SIG_SETMASK, NULL, &inherited_mask);
-	for (size_t i = 0; i < N_OWN_SIGNALS; i++) {
-		sigaction(own_signals[i], NULL, &inherited_act[i]);
-		if (inherited_act[i].sa_handler != SIG_IGN) {
-			/* exec leaves nothing but SIG_DFL and SIG_IGN */
-			memset(&inherited_act[i], 0, sizeof(inherited_act[i]));
-			inherited_act[i].sa_handler = SIG_DFL;
-		}
-	}
-}
-
 /* The signals the tracer handles: blocked around fork(). */
 static void stop_signals(sigset_t *set)
 {
@@ -601,62 +563,6 @@ static void stop_signals(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGCHLD);
-}
-
-/*
- * Start the command, unless a stop signal has come (then 0, nothing started).
- * The stop signals are blocked from the check to the end of fork(), so none
- * falls between them; the child puts back every disposition the tracer
- * changed (SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGPIPE) as the tracer found
- * it, and the signal mask, only then: a stop signal sent to the process
- * group meanwhile ends it before it execs.  It gets SIGTERM if the tracer dies (PR_SET_PDEATHSIG,
- * SIGKILL included), so no command runs on unwatched.  -1 with errno when
- * pipe or fork fail.
- */
-static pid_t start_command(char **argv, int *err_pipe_rd)
-{
-	sigset_t block, old;
-	pid_t parent = getpid(), pid;
-	int p[2];
-
-	stop_signals(&block);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	if (stop_signal) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return 0;
-	}
-	if (pipe2(p, O_CLOEXEC)) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return -1;
-	}
-	pid = fork();
-	if (pid == 0) {
-		int e;
-
-		for (size_t i = 0; i < N_OWN_SIGNALS; i++)
-			sigaction(own_signals[i], &inherited_act[i], NULL);
-		close(p[0]);
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() != parent)
-			_exit(127);	/* the tracer is gone already */
-		sigprocmask(SIG_SETMASK, &inherited_mask, NULL);
-		execvp(argv[0], argv);
-		e = errno;
-		if (write(p[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0) {
-		int e = errno;
-
-		close(p[0]);
-		close(p[1]);
-		errno = e;
-		return -1;
-	}
-	close(p[1]);
-	*err_pipe_rd = p[0];
-	return pid;
 }
 
 /* The id of this tracer run (the log header's "run"): 32 random hex digits. */
@@ -682,8 +588,6 @@ struct run {
 	struct pipeline *p;
 	struct sinks sinks;
 	struct sink *log;	/* the -o FILE's sink, or NULL */
-	struct sink *metrics;	/* --metrics, or NULL */
-	bool metrics_added;	/* owned by sinks from then on */
 	FILE *out;		/* -o FILE, or NULL */
 	FILE *uncommitted;	/* --rotate: the first -o FILE, the sink's, to commit */
 	int out_errno;		/* first write error of the log */
@@ -857,62 +761,36 @@ static void on_kernel_event(const struct st_rec *rec, void *ctx)
 		fprintf(stderr, "shrinktrace: out of memory in the correlator\n");
 }
 
-/* The sinks of this run, from the options. */
-static int add_sinks(struct run *r)
+/* What the sinks are told of this run (sinks/registry.h); out: the -o FILE. */
+static struct sink_args sink_args_of(const struct args *a, FILE *out)
 {
-	struct args *a = r->a;
-	struct report_opts ro = { .sort = a->sort, .kernel_stats = a->stats_only };
-	struct sink *top = NULL;
-
-	if (r->out) {
-		switch (a->format) {
-		case ST_EXPORT_CSV:
-			r->log = csv_sink_new(r->out);
-			break;
-		case ST_EXPORT_PERFETTO:
-			r->log = perfetto_sink_new(r->out, true);
-			break;
-		case ST_EXPORT_FOLDED:
-			r->log = folded_sink_new(r->out);
-			break;
-		default:
-			if (a->rotate.max_bytes) {
-				struct jsonl_rotate rot = a->rotate;
-
-				rot.path = a->output;
-				rot.mode = a->mode_set ? a->mode : ST_OUTPUT_MODE;
-				r->log = jsonl_sink_new_rotating(r->out, &rot);
-				if (r->log) {
-					/* the sink's from now on; committed below */
-					r->uncommitted = r->out;
-					r->out = NULL;
-				}
-			} else {
-				r->log = jsonl_sink_new(r->out, 0);
-			}
-			break;
-		}
-		if (!r->log || sinks_add(&r->sinks, r->log))
-			return -1;
-	}
-	if (!a->quiet && sinks_add(&r->sinks, text_sink_new(stdout, a->wide ? TEXT_WIDE : 0)))
-		return -1;
-	if (r->metrics) {
-		if (sinks_add(&r->sinks, r->metrics))
-			return -1;
-		r->metrics_added = true;
-	}
-	if (a->top > 0) {
-		top = top_sink_new(stdout, a->top, a->sort, (a->cumulative ? TOP_CUMULATIVE : 0) |
-							      (a->by_memcg ? TOP_BY_MEMCG : 0));
-		r->top = top;
-		if (!top || sinks_add(&r->sinks, top))
-			return -1;
-	}
-	return sinks_add(&r->sinks, summary_sink_new(stderr, top, &ro)) ? -1 : 0;
+	return (struct sink_args){
+		.live = true, .format = a->format, .out = out, .out_path = a->output,
+		.out_mode = a->mode_set ? a->mode : ST_OUTPUT_MODE, .quiet = a->quiet,
+		.wide = a->wide, .stats_only = a->stats_only, .sort = a->sort, .top = a->top,
+		.top_flags = (a->cumulative ? TOP_CUMULATIVE : 0) | (a->by_memcg ? TOP_BY_MEMCG : 0),
+	};
 }
 
-static int trace_run(struct args *a)
+/* The sinks of this run, from the table (sinks/registry.h).  0, or -1 with
+ * a message in err. */
+static int add_sinks(struct run *r, char *err, size_t len)
+{
+	struct sink_args sa = sink_args_of(r->a, r->out);
+	int ret = sink_setup_open(r->a->sinks, &sa, &r->sinks, &r->log, err, len);
+
+	if (sa.out_taken) {
+		/* the log's sink owns the -o FILE from now on (also when a later
+		 * sink failed: sinks_free() closes it); committed below */
+		r->uncommitted = r->out;
+		r->out = NULL;
+	}
+	r->top = sinks_find(&r->sinks, "top");
+	return ret;
+}
+
+/* The run; cmd: the -- COMMAND, resolved (NULL none). */
+static int trace_run(struct args *a, struct command *cmd)
 {
 	struct run r = { .a = a };
 	struct pipeline_opts po = {
@@ -936,12 +814,13 @@ static int trace_run(struct args *a)
 	struct ksyms *ks = NULL;
 	struct utsname un;
 	const char *which;
-	char err[512], run[40], out_shown[512] = "", cmd[256] = "";
+	char err[512], run[40], out_shown[512] = "";
 	uint64_t attached = 0, deadline = 0, lost, now, stop_at = 0, kill_at = 0, give_up_at = 0;
 	pid_t child = -1;
-	int cmd_status = 0, err_pipe = -1, rc = EXIT_CLEAN, n, list_offset, e;
+	int cmd_status = 0, rc = EXIT_CLEAN, n, list_offset, e;
 	sig_atomic_t stops_seen = 0;
 	bool stopping = false, killed = false, waiting_said = false, cmd_started = false;
+	bool cmd_asked = false;	/* the command ended after the tracer asked it to stop */
 	bool ring_failed = false;
 
 	if (a->output)
@@ -963,6 +842,8 @@ static int trace_run(struct args *a)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (cmd)
+		sigaction(SIGCHLD, &sc, NULL);
 	if (check_caps(err, sizeof(err))) {
 		fprintf(stderr, "shrinktrace: %s\n", err);
 		return EXIT_ERROR;
@@ -973,13 +854,21 @@ static int trace_run(struct args *a)
 			strerror(errno));
 		return EXIT_ERROR;
 	}
+	/* The command's process now, before anything is made or attached: a
+	 * fork that fails is one line with nothing traced.  It waits for
+	 * command_start() once tracing has started. */
+	if (cmd && command_fork(cmd, &sa.sa_mask, &stop_signal)) {
+		fprintf(stderr, "shrinktrace: cannot start %s: %s: free some memory or processes "
+			"(ulimit -u) and try again\n", cmd->shown, strerror(errno));
+		return EXIT_ERROR;
+	}
 	/* The log is made now, so that a bad -o fails before anything is
 	 * loaded, but as a fresh file that replaces an earlier one only once
 	 * tracing has started (st_output_commit() below): a refused backend or
 	 * missing symbols leave an earlier log as it was. */
 	if (a->output) {
 		r.out = st_output_create(a->output, a->mode_set ? a->mode : ST_OUTPUT_MODE,
-					 a->format == ST_EXPORT_JSONL ? ST_OUT_PAGES : 0);
+					 a->format->flags & SINK_PAGED ? ST_OUT_PAGES : 0);
 		if (!r.out) {
 			fprintf(stderr, "shrinktrace: cannot write the log %s: %s: choose a writable "
 				"path for -o (a regular file, not a symlink)\n", out_shown,
@@ -987,12 +876,12 @@ static int trace_run(struct args *a)
 			return EXIT_ERROR;
 		}
 	}
-	/* the port is taken (or refused) before anything is attached */
-	if (a->metrics) {
-		struct metrics_opts mo = { .listen = a->metrics };
+	/* what a sink must have before anything is attached (--metrics: its
+	 * port, taken or refused here) */
+	{
+		struct sink_args sargs = sink_args_of(a, r.out);
 
-		r.metrics = metrics_sink_new(&mo, err, sizeof(err));
-		if (!r.metrics) {
+		if (sink_setup_prepare(a->sinks, &sargs, err, sizeof(err))) {
 			fprintf(stderr, "shrinktrace: %s\n", err);
 			rc = EXIT_ERROR;
 			goto out;
@@ -1007,7 +896,12 @@ static int trace_run(struct args *a)
 		goto out;
 	}
 
-	if (add_sinks(&r) || !(r.p = pipeline_new(&po, &r.sinks))) {
+	if (add_sinks(&r, err, sizeof(err))) {
+		fprintf(stderr, "shrinktrace: %s\n", err);
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	if (!(r.p = pipeline_new(&po, &r.sinks))) {
 		fprintf(stderr, "shrinktrace: out of memory\n");
 		rc = EXIT_ERROR;
 		goto out;
@@ -1063,29 +957,21 @@ static int trace_run(struct args *a)
 		b.hook_target[b.nhooks] = lh->mech && lh->target ? lh->target : "";
 		b.nhooks++;
 	}
-	if (r.metrics && !a->no_banner)
-		fprintf(stderr, "shrinktrace: metrics on http://%s/metrics\n",
-			metrics_sink_address(r.metrics));
+	if (!a->no_banner)
+		sink_setup_announce(a->sinks, stderr);
 	pipeline_begin(r.p, &b);
 	if (a->duration > 0)
 		deadline = attached + (uint64_t)(a->duration * 1e9);
 
-	if (a->command) {
-		sigaction(SIGCHLD, &sc, NULL);
-		st_clean_text(cmd, sizeof(cmd), a->command[0]);
-		child = start_command(a->command, &err_pipe);
-		if (child < 0) {
-			fprintf(stderr, "shrinktrace: cannot start %s: %s\n", cmd, strerror(errno));
-			rc = EXIT_ERROR;
-			goto out;
-		}
-		cmd_started = child > 0;
-		if (child == 0)
+	if (cmd) {
+		cmd_started = command_start(cmd, &sa.sa_mask, &stop_signal) > 0;
+		child = cmd_started ? cmd->pid : 0;
+		if (!cmd_started)
 			fprintf(stderr, "shrinktrace: stopped (signal %d) before %s was started: it "
-				"was not run\n", (int)stop_signal, cmd);
+				"was not run\n", (int)stop_signal, cmd->shown);
 		else
 			fprintf(stderr, "shrinktrace: tracing while %s (pid %d) runs; Ctrl-C to stop\n",
-				cmd, (int)child);
+				cmd->shown, (int)child);
 	} else if (!a->no_banner) {
 		fprintf(stderr, "shrinktrace: tracing%s; Ctrl-C to stop\n",
 			a->duration > 0 ? " for the given duration" : "");
@@ -1145,6 +1031,8 @@ static int trace_run(struct args *a)
 		}
 		if (killed && now >= give_up_at) {
 			cmd_status = -1;	/* not reaped: reported as such */
+			cmd->pid = 0;		/* nor waited for at the end */
+			cmd_asked = true;
 			break;
 		}
 		n = loader_poll(r.l, stopping ? 20 : 100);
@@ -1165,14 +1053,20 @@ static int trace_run(struct args *a)
 			pid_t w = waitpid(child, &cmd_status, WNOHANG);
 
 			if (w == child) {
-				int ce = 0;
+				int ce = command_exec_error(cmd);
 
-				if (read(err_pipe, &ce, sizeof(ce)) == (ssize_t)sizeof(ce) && ce) {
-					fprintf(stderr, "shrinktrace: cannot run %s: %s\n",
-						cmd, strerror(ce));
-					rc = EXIT_ERROR;
-				}
+				/* found and executable, and yet (its #! interpreter or
+				 * ELF loader missing, a busy or foreign binary, ...) */
+				if (ce)
+					fprintf(stderr, "shrinktrace: cannot run %s: %s%s\n", cmd->shown,
+						strerror(ce), ce == ENOENT ? " (the interpreter its #! "
+						"line names, or its ELF loader, is missing): check it "
+						"with file(1)" : ": check it with file(1)");
+				/* a stop the tracer passed on, or one the command got
+				 * with it (the terminal's ^C): a run ended as asked */
+				cmd_asked = stopping || stop_count != 0;
 				child = 0;
+				cmd->pid = 0;
 				break;
 			}
 		}
@@ -1193,7 +1087,7 @@ static int trace_run(struct args *a)
 	st.elapsed_s = (double)(st.now_ns - attached) / 1e9;
 	st.kernel_lost = loader_lost_total(r.l);
 	loader_account(r.l, &st.kernel);
-	st.command = cmd_started ? a->command[0] : NULL;
+	st.command = cmd_started ? cmd->argv[0] : NULL;
 	st.command_status = cmd_status;
 	/* a log whose file (or directory) was removed meanwhile is not named */
 	if (r.out && st_output_check(r.out) == ST_OUT_EREMOVED)
@@ -1201,8 +1095,13 @@ static int trace_run(struct args *a)
 	st.log_path = r.out_errno == ST_OUT_EREMOVED ? NULL : a->output;
 	r.finishing = true;
 	pipeline_finish(r.p, &st);
+	/* 3 for a violation; else the command's own failure, when it ended by
+	 * itself (not after the tracer asked it to stop): its exit status, or
+	 * 128 + N for signal N */
 	if (rc == EXIT_CLEAN && pipeline_violations(r.p))
 		rc = EXIT_VIOLATIONS;
+	else if (rc == EXIT_CLEAN && cmd_started && !cmd_asked)
+		rc = command_exit_status(cmd_status);
 out:
 	loader_close(r.l);
 	if (r.log && !r.out_errno)
@@ -1227,12 +1126,8 @@ out:
 		}
 	}
 	fflush(stdout);
-	if (err_pipe >= 0)
-		close(err_pipe);
 	pipeline_free(r.p);
 	sinks_free(&r.sinks);
-	if (r.metrics && !r.metrics_added)
-		r.metrics->ops->free(r.metrics);
 	ksyms_free(ks);
 	cgpaths_free(r.cg);
 	htab_each(&r.memcgs, i, me, nx)
@@ -1244,49 +1139,96 @@ out:
 	return rc;
 }
 
-static const struct argp trace_argp = {
-	options, parse_opt, "[INTERVAL [COUNT]] [-- COMMAND [ARG...]]", doc, NULL, NULL, NULL
-};
+/* The tracer's argp: its own options and, as argp children, those of the
+ * sinks (sinks/registry.h). */
+static struct argp trace_argp_of(const struct sink_setup *ss)
+{
+	return (struct argp){ options, parse_opt, "[INTERVAL [COUNT]] [-- COMMAND [ARG...]]", doc,
+			      ss->children, NULL, NULL };
+}
 
 void trace_help(void)
 {
 	char *av[3] = { "shrinktrace", "--help", NULL };
-	struct args unused = { 0 };
+	struct sink_setup ss;
+	struct args unused = { .sinks = &ss, .window_ns = UINT64_MAX };
+	struct argp argp;
 
-	argp_parse(&trace_argp, 2, av, ARGP_IN_ORDER, NULL, &unused);	/* prints, exits 0 */
+	if (sink_setup_init(&ss, SINK_LIVE)) {
+		fprintf(stderr, "shrinktrace: out of memory\n");
+		exit(EXIT_ERROR);
+	}
+	argp = trace_argp_of(&ss);
+	argp_parse(&argp, 2, av, ARGP_IN_ORDER, NULL, &unused);	/* prints, exits 0 */
+	sink_setup_free(&ss);
 }
 
-int trace_main(int argc, char **argv)
+/* The checks between options, then the run. */
+static int trace_args(struct args *a)
 {
-	struct args a = { .window_ns = UINT64_MAX };
+	struct sink_args sa = sink_args_of(a, NULL);
+	char why[512];
 
-	save_inherited_signals();
-	argp_err_exit_status = EXIT_USAGE;
-	if (argp_parse(&trace_argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
-		return EXIT_USAGE;
-	if (a.mode_set && !a.output) {
+	if (a->mode_set && !a->output) {
 		fprintf(stderr, "shrinktrace: --mode is the mode of the -o FILE: add -o FILE\n");
 		return EXIT_USAGE;
 	}
-	if ((a.cumulative || a.by_memcg) && a.top == 0) {
+	if ((a->cumulative || a->by_memcg) && a->top == 0) {
 		fprintf(stderr, "shrinktrace: --cumulative and --by shape the --top table: add --top "
 			"(or INTERVAL)\n");
 		return EXIT_USAGE;
 	}
-	if (a.by_memcg && a.stats_only) {
+	if (a->by_memcg && a->stats_only) {
 		fprintf(stderr, "shrinktrace: --by memcg needs each call's memcg: --stats-only "
 			"counts calls per shrinker in the kernel; leave one of them out\n");
 		return EXIT_USAGE;
 	}
-	if (a.rotate.max_bytes && (!a.output || a.format != ST_EXPORT_JSONL)) {
-		fprintf(stderr, "shrinktrace: --rotate rotates the -o FILE of the jsonl log: add "
-			"-o FILE (and no --format csv/perfetto)\n");
+	if (sink_setup_check(a->sinks, &sa, why, sizeof(why))) {
+		fprintf(stderr, "shrinktrace: %s\n", why);
 		return EXIT_USAGE;
 	}
-	if (a.format != ST_EXPORT_JSONL && !a.output) {
+	if (strcmp(a->format->format, TRACE_DEFAULT_FORMAT) && !a->output) {
 		fprintf(stderr, "shrinktrace: --format %s is the format of the -o FILE: add -o FILE\n",
-			st_export_fmt_name(a.format));
+			a->format->format);
 		return EXIT_USAGE;
 	}
-	return trace_run(&a);
+	/* -- COMMAND: found, or refused, before anything is made or attached */
+	if (a->command) {
+		struct command cmd;
+		int rc = command_resolve(&cmd, a->command, why, sizeof(why));
+
+		if (rc == 0)
+			rc = trace_run(a, &cmd);
+		else
+			fprintf(stderr, "shrinktrace: %s\n", rc < 0 ? "out of memory" : why);
+		if (rc < 0)
+			rc = EXIT_ERROR;
+		command_abandon(&cmd);	/* one never started (a stop, an error) */
+		command_free(&cmd);
+		return rc;
+	}
+	return trace_run(a, NULL);
+}
+
+int trace_main(int argc, char **argv)
+{
+	struct sink_setup ss;
+	struct args a = { .sinks = &ss, .window_ns = UINT64_MAX };
+	struct argp argp;
+	int rc;
+
+	command_save_signals();
+	if (sink_setup_init(&ss, SINK_LIVE)) {
+		fprintf(stderr, "shrinktrace: out of memory\n");
+		return EXIT_ERROR;
+	}
+	a.format = sink_format(TRACE_DEFAULT_FORMAT, SINK_LIVE);
+	argp = trace_argp_of(&ss);
+	argp_err_exit_status = EXIT_USAGE;
+	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
+		rc = EXIT_USAGE;
+	else
+		rc = trace_args(&a);
+	sink_setup_free(&ss);
+	return rc;
 }

@@ -8,26 +8,7 @@
 #include "sinks/csv.h"
 #include "sinks/export.h"
 #include "sinks/perfetto.h"
-
-static const char *const names[] = {
-	[ST_EXPORT_JSONL] = "jsonl",
-	[ST_EXPORT_CSV] = "csv",
-	[ST_EXPORT_PERFETTO] = "perfetto",
-	[ST_EXPORT_FOLDED] = "folded",
-};
-
-int st_export_fmt_parse(const char *name)
-{
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(name, names[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
-const char *st_export_fmt_name(enum st_export_fmt fmt)
-{
-	return (unsigned)fmt < sizeof(names) / sizeof(names[0]) ? names[fmt] : "?";
-}
+#include "sinks/registry.h"
 
 /* Both: flush every tick, as the JSONL log does (sinks/jsonl.c). */
 static int flush_out(FILE *f)
@@ -194,3 +175,32 @@ struct sink *perfetto_sink_new(FILE *f, bool begin_now)
 	}
 	return &p->sink;
 }
+
+/* ---- rows of the table of sinks (sinks/registry.h) ------------------------------- */
+
+static int csv_open(void *conf, struct sink_args *a, const struct sinks *before,
+		    struct sink **out, char *err, size_t len)
+{
+	*out = csv_sink_new(a->out);
+	return *out ? 0 : -1;
+}
+
+/* --format csv: the tracer's -o FILE, replay's conversion of one log. */
+const struct sink_desc csv_sink_desc = {
+	.name = "csv", .format = "csv", .flags = SINK_LIVE | SINK_REPLAY | SINK_ONE_LOG,
+	.open = csv_open,
+};
+
+static int perfetto_open(void *conf, struct sink_args *a, const struct sinks *before,
+			 struct sink **out, char *err, size_t len)
+{
+	/* live: the trace's start at begin, so that a killed tracer leaves a loadable file */
+	*out = perfetto_sink_new(a->out, a->live);
+	return *out ? 0 : -1;
+}
+
+/* --format perfetto: as csv. */
+const struct sink_desc perfetto_sink_desc = {
+	.name = "perfetto", .format = "perfetto", .flags = SINK_LIVE | SINK_REPLAY | SINK_ONE_LOG,
+	.open = perfetto_open,
+};

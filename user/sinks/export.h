@@ -3,7 +3,7 @@
  * sinks/export.h - the conversions of `shrinktrace --format F -o FILE` and of
  * `shrinktrace replay --format F` as sinks: CSV (sinks/csv.h) and Perfetto /
  * Chrome trace-event JSON (sinks/perfetto.h).  The JSONL log itself is
- * sinks/jsonl.h.
+ * sinks/jsonl.h; --format names them in the table of sinks (sinks/registry.c).
  */
 #ifndef ST_EXPORT_H
 #define ST_EXPORT_H
@@ -12,17 +12,6 @@
 #include <stdio.h>
 
 #include "sinks/sink.h"
-
-enum st_export_fmt {
-	ST_EXPORT_JSONL = 0,	/* the shrinktrace/1 log (sinks/jsonl.h) */
-	ST_EXPORT_CSV,
-	ST_EXPORT_PERFETTO,
-	ST_EXPORT_FOLDED,	/* folded stacks of time in shrinkers (sinks/folded.c) */
-};
-
-/* "jsonl", "csv", "perfetto", "folded" -> format; -1 when name is none of them. */
-int st_export_fmt_parse(const char *name);
-const char *st_export_fmt_name(enum st_export_fmt fmt);
 
 /* A CSV writer on f (borrowed, never closed here): the header row at the
  * run's begin (or, with nothing else, at its finish), then a row per event

@@ -23,6 +23,7 @@
 #include "lib/htab.h"
 #include "lib/util.h"
 #include "sinks/export.h"
+#include "sinks/registry.h"
 
 #define FOLDED_MAX_STACKS 65536
 #define FOLDED_MAX_ROWS (1u << 18)
@@ -275,3 +276,20 @@ struct sink *folded_sink_new(FILE *f)
 	s->f = f;
 	return &s->sink;
 }
+
+static int folded_open(void *conf, struct sink_args *a, const struct sinks *before,
+		       struct sink **out, char *err, size_t len)
+{
+	(void)conf;
+	(void)before;
+	(void)err;
+	(void)len;
+	*out = folded_sink_new(a->out);
+	return *out ? 0 : -1;
+}
+
+/* --format folded: the tracer's -o FILE or replay's output. */
+const struct sink_desc folded_sink_desc = {
+	.name = "folded", .format = "folded", .flags = SINK_LIVE | SINK_REPLAY,
+	.open = folded_open,
+};

@@ -11,6 +11,7 @@
 #include "log/outfile.h"
 #include "log/writer.h"
 #include "sinks/jsonl.h"
+#include "sinks/registry.h"
 
 struct jsonl_sink {
 	struct sink sink;
@@ -291,3 +292,79 @@ bad:
 		 "5 old ones kept)", s);
 	return -1;
 }
+
+/* ---- the row of the table of sinks (sinks/registry.h) ----------------------------- */
+
+#define OPT_ROTATE (SINK_OPT_KEY_MIN + 0x10)
+
+extern const struct sink_desc jsonl_sink_desc;
+
+struct jsonl_conf {
+	struct jsonl_rotate rotate;	/* --rotate; max_bytes 0: none */
+};
+
+static const struct argp_option jsonl_options[] = {
+	{ "rotate", OPT_ROTATE, "SIZE[,KEEP]", 0, "Rotate the -o FILE (jsonl) by size: before "
+	  "FILE would pass SIZE bytes (K, M, G suffixes; at least 4K) it becomes FILE.1 (FILE.1 "
+	  "becomes FILE.2, ... FILE.KEEP; default KEEP 5) and a new FILE begins, with a header "
+	  "of the same run and the next part. `shrinktrace replay FILE.KEEP ... FILE.1 FILE` "
+	  "reads them as one run", 1 },
+	{ 0 }
+};
+
+static error_t jsonl_parse(int key, char *arg, struct argp_state *state)
+{
+	struct jsonl_conf *c = state->input;
+	char why[320];
+
+	if (key != OPT_ROTATE)
+		return ARGP_ERR_UNKNOWN;
+	if (jsonl_parse_rotate(arg, &c->rotate, why, sizeof(why))) {
+		argp_error(state, "--rotate: %s", why);	/* exits, unless ARGP_NO_EXIT */
+		return EINVAL;
+	}
+	return 0;
+}
+
+static const struct argp jsonl_argp = { jsonl_options, jsonl_parse, NULL, NULL, NULL, NULL, NULL };
+
+static int jsonl_check(void *conf, const struct sink_args *a, char *why, size_t len)
+{
+	const struct jsonl_conf *c = conf;
+
+	if (c->rotate.max_bytes && (!a->out_path || a->format != &jsonl_sink_desc)) {
+		snprintf(why, len, "--rotate rotates the -o FILE of the jsonl log: add -o FILE (and "
+			 "no --format csv/perfetto)");
+		return -1;
+	}
+	return 0;
+}
+
+static int jsonl_open(void *conf, struct sink_args *a, const struct sinks *before,
+		      struct sink **out, char *err, size_t len)
+{
+	const struct jsonl_conf *c = conf;
+
+	if (!a->live) {
+		/* replay --format jsonl: the violation records alone */
+		*out = jsonl_sink_new(a->out, JSONL_VIOLATIONS_ONLY);
+	} else if (c->rotate.max_bytes) {
+		struct jsonl_rotate rot = c->rotate;
+
+		rot.path = a->out_path;
+		rot.mode = a->out_mode;
+		*out = jsonl_sink_new_rotating(a->out, &rot);
+		a->out_taken = *out != NULL;	/* the sink closes it (and every later file) */
+	} else {
+		*out = jsonl_sink_new(a->out, 0);
+	}
+	return *out ? 0 : -1;
+}
+
+/* The tracer's -o FILE (the default format) with --rotate; replay --format
+ * jsonl. */
+const struct sink_desc jsonl_sink_desc = {
+	.name = "jsonl", .format = "jsonl", .flags = SINK_LIVE | SINK_REPLAY | SINK_PAGED,
+	.conf_size = sizeof(struct jsonl_conf), .argp = &jsonl_argp, .options_in = SINK_LIVE,
+	.check = jsonl_check, .open = jsonl_open,
+};

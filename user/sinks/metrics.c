@@ -28,6 +28,7 @@
 #include "lib/util.h"
 #include "lib/version.h"
 #include "sinks/metrics.h"
+#include "sinks/registry.h"
 
 /* ---- a growing text buffer --------------------------------------------------- */
 
@@ -982,3 +983,87 @@ struct sink *metrics_sink_new(const struct metrics_opts *o, char *err, size_t er
 	return &m->sink;
 #endif
 }
+
+/* ---- the row of the table of sinks (sinks/registry.h) ----------------------------- */
+
+#define OPT_METRICS (SINK_OPT_KEY_MIN + 0x20)
+
+struct metrics_conf {
+	const char *listen;		/* --metrics [ADDR]:PORT (argv's), NULL: none */
+	struct sink *made;		/* prepare(): listening from then on */
+	bool handed;			/* open() gave it to the run's sinks */
+};
+
+static const struct argp_option metrics_options[] = {
+	{ "metrics", OPT_METRICS, "[ADDR]:PORT", 0, "Serve the statistics to Prometheus on "
+	  "http://ADDR:PORT/metrics (:PORT all addresses, 127.0.0.1:PORT loopback only; the "
+	  "project's port is 9858), with -o, --top or alone. The HTTP server runs in threads of "
+	  "its own, limited in connections and time (docs/metrics.md)", 1 },
+	{ 0 }
+};
+
+static error_t metrics_parse(int key, char *arg, struct argp_state *state)
+{
+	struct metrics_conf *c = state->input;
+	char why[320];
+
+	if (key != OPT_METRICS)
+		return ARGP_ERR_UNKNOWN;
+	if (metrics_parse_listen(arg, why, sizeof(why))) {
+		argp_error(state, "--metrics: %s", why);	/* exits, unless ARGP_NO_EXIT */
+		return EINVAL;
+	}
+	c->listen = arg;
+	return 0;
+}
+
+static const struct argp metrics_argp = {
+	metrics_options, metrics_parse, NULL, NULL, NULL, NULL, NULL
+};
+
+/* The port is taken (or refused) before anything is attached. */
+static int metrics_prepare(void *conf, const struct sink_args *a, char *err, size_t len)
+{
+	struct metrics_conf *c = conf;
+	struct metrics_opts mo = { .listen = c->listen };
+
+	if (!c->listen)
+		return 0;
+	c->made = metrics_sink_new(&mo, err, len);
+	return c->made ? 0 : -1;
+}
+
+static int metrics_open(void *conf, struct sink_args *a, const struct sinks *before,
+			struct sink **out, char *err, size_t len)
+{
+	struct metrics_conf *c = conf;
+
+	*out = c->made;
+	c->handed = c->made != NULL;
+	return 0;
+}
+
+static void metrics_announce(void *conf, FILE *f)
+{
+	struct metrics_conf *c = conf;
+
+	if (c->made)
+		fprintf(f, "shrinktrace: metrics on http://%s/metrics\n",
+			metrics_sink_address(c->made));
+}
+
+static void metrics_release(void *conf)
+{
+	struct metrics_conf *c = conf;
+
+	if (c->made && !c->handed)
+		c->made->ops->free(c->made);
+	c->made = NULL;
+}
+
+/* --metrics [ADDR]:PORT: the tracer only. */
+const struct sink_desc metrics_sink_desc = {
+	.name = "metrics", .flags = SINK_LIVE | SINK_STATS, .conf_size = sizeof(struct metrics_conf),
+	.argp = &metrics_argp, .prepare = metrics_prepare, .open = metrics_open,
+	.announce = metrics_announce, .release = metrics_release,
+};

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "lib/util.h"
+#include "sinks/registry.h"
 #include "sinks/report.h"
 #include "sinks/tables.h"
 #include "sinks/top.h"
@@ -297,3 +298,34 @@ struct sink *report_sink_new(FILE *f, const struct report_opts *o)
 
 	return r ? &r->sink : NULL;
 }
+
+/* ---- rows of the table of sinks (sinks/registry.h) ------------------------------- */
+
+static int summary_open(void *conf, struct sink_args *a, const struct sinks *before,
+			struct sink **out, char *err, size_t len)
+{
+	struct report_opts o = { .sort = a->sort, .kernel_stats = a->stats_only };
+
+	*out = summary_sink_new(stderr, sinks_find(before, "top"), &o);
+	return *out ? 0 : -1;
+}
+
+/* The tracer's summary on stderr: in every run, last. */
+const struct sink_desc summary_sink_desc = {
+	.name = "summary", .flags = SINK_LIVE | SINK_STATS, .open = summary_open,
+};
+
+static int report_open(void *conf, struct sink_args *a, const struct sinks *before,
+		       struct sink **out, char *err, size_t len)
+{
+	struct report_opts o = { .sort = a->sort, .top_n = a->top_n, .window_ms = a->window_ms };
+
+	*out = report_sink_new(a->out, &o);
+	return *out ? 0 : -1;
+}
+
+/* replay --format text (the default). */
+const struct sink_desc report_sink_desc = {
+	.name = "report", .format = "text", .flags = SINK_REPLAY | SINK_STATS | SINK_HUMAN,
+	.open = report_open,
+};

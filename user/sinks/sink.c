@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* sinks/sink.c - a list of sinks (see sinks/sink.h). */
+#include <string.h>
+
 #include "sinks/sink.h"
 
 int sinks_add(struct sinks *l, struct sink *s)
@@ -60,6 +62,14 @@ void sinks_tick(struct sinks *l, const struct sink_state *st)
 void sinks_finish(struct sinks *l, const struct sink_state *st)
 {
 	EACH(l, finish, st);
+}
+
+struct sink *sinks_find(const struct sinks *l, const char *name)
+{
+	for (unsigned i = 0; l && i < l->n; i++)
+		if (!strcmp(l->s[i]->ops->name, name))
+			return l->s[i];
+	return NULL;
 }
 
 int sinks_error(const struct sinks *l, const char **which)

@@ -5,8 +5,8 @@
  * metrics endpoint.
  *
  * The tracer (front/trace.c) and replay (front/replay.c) each build a list of
- * sinks from their options and drive it through the pipeline
- * (front/pipeline.c), in this order:
+ * sinks from their options through the table of sinks (sinks/registry.h)
+ * and drive it through the pipeline (front/pipeline.c), in this order:
  *
  *   begin      once per run: what the log's header says (kernel, backend, ...)
  *   event      each event as it leaves the correlator (timestamp order), with
@@ -152,7 +152,7 @@ struct sink {
 };
 
 /* A list of sinks, called in the order they were added. */
-#define SINKS_MAX 8
+#define SINKS_MAX 16
 
 struct sinks {
 	struct sink *s[SINKS_MAX];
@@ -171,6 +171,8 @@ void sinks_memcg(struct sinks *l, uint64_t memcg, uint64_t id, const char *path)
 void sinks_stack(struct sinks *l, int id, const char *frames);
 void sinks_tick(struct sinks *l, const struct sink_state *st);
 void sinks_finish(struct sinks *l, const struct sink_state *st);
+/* The first sink of l whose ops->name is name, or NULL (l may be NULL). */
+struct sink *sinks_find(const struct sinks *l, const char *name);
 /* The first write error of any sink (errno value) and, in *which, its name. */
 int sinks_error(const struct sinks *l, const char **which);
 void sinks_free(struct sinks *l);

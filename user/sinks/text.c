@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lib/util.h"
+#include "sinks/registry.h"
 #include "sinks/text.h"
 
 struct text_sink {
@@ -347,3 +348,19 @@ struct sink *text_sink_new(FILE *f, unsigned flags)
 	t->flags = flags;
 	return &t->sink;
 }
+
+/* ---- the row of the table of sinks (sinks/registry.h) ----------------------------- */
+
+static int text_open(void *conf, struct sink_args *a, const struct sinks *before,
+		     struct sink **out, char *err, size_t len)
+{
+	if (a->quiet)
+		return 0;
+	*out = text_sink_new(stdout, a->wide ? TEXT_WIDE : 0);
+	return *out ? 0 : -1;
+}
+
+/* The tracer's event lines on stdout, unless -q or --top. */
+const struct sink_desc text_sink_desc = {
+	.name = "text", .flags = SINK_LIVE, .open = text_open,
+};

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sinks/tables.h"
+#include "sinks/registry.h"
 #include "sinks/top.h"
 
 struct top {
@@ -336,3 +337,20 @@ unsigned top_sink_frames(const struct sink *s)
 {
 	return top_frames(((const struct top_sink *)s)->t);
 }
+
+/* ---- the row of the table of sinks (sinks/registry.h) ----------------------------- */
+
+static int top_open(void *conf, struct sink_args *a, const struct sinks *before,
+		    struct sink **out, char *err, size_t len)
+{
+	if (a->top <= 0)
+		return 0;
+	*out = top_sink_new(stdout, a->top, a->sort, a->top_flags);
+	return *out ? 0 : -1;
+}
+
+/* --top [INTERVAL] (the tracer parses it: it also makes the run -q, and
+ * COUNT frames end the run). */
+const struct sink_desc top_sink_desc = {
+	.name = "top", .flags = SINK_LIVE | SINK_STATS, .open = top_open,
+};
