@@ -132,11 +132,25 @@ struct st_event {
 	__u64 shrinker;		/* struct shrinker * */
 	__u64 next;		/* snapshot: shrinker->list.next */
 	__u64 prev;		/* snapshot: shrinker->list.prev (LIST_POISON2 = unlinked) */
-	__u64 memcg;		/* struct mem_cgroup * of the walk / shrink_control */
-	__u64 nr_to_scan;	/* shrink_control->nr_to_scan, or total_scan (tracepoint) */
-	__u64 freed;		/* objects freed; SHRINK_EMPTY as is; walk freed; lost count */
+	/* Members that share room are never on the same event type: the record
+	 * stays 184 bytes (a larger one costs the hot path, measured in the lab
+	 * with tools/bench/fcost.sh). */
+	union {
+		__u64 memcg;		/* struct mem_cgroup * of the walk / shrink_control */
+		__u64 unused_scan;	/* shrink_end, ST_F_SCAN_INFO: unused_scan_cnt */
+	};
+	union {
+		__u64 nr_to_scan;	/* shrink_control->nr_to_scan, or total_scan (tracepoint) */
+		__u64 count_ns;		/* shrink_end, ST_F_COUNT_NS: entry -> mm_shrink_slab_start
+					 * (count_objects()), ns */
+	};
+	__u64 freed;		/* objects freed; SHRINK_EMPTY as is; walk freed */
 	__u64 duration_ns;	/* shrink_end: time inside do_shrink_slab(), ns */
-	__u64 scan_fn;		/* shrinker->scan_objects, for symbolisation */
+	union {
+		__u64 scan_fn;		/* shrinker->scan_objects, for symbolisation */
+		__u64 scan_ns;		/* shrink_end, ST_F_SCAN_NS: mm_shrink_slab_start -> _end
+					 * (the scan_objects() batches), ns */
+	};
 	__u32 type;		/* enum st_event_type */
 	__u32 flags;		/* ST_F_* */
 	__u32 cpu;
@@ -148,29 +162,37 @@ struct st_event {
 	__u32 shrinker_flags;	/* shrinker->flags */
 	__u32 evidence;		/* enum st_evidence, inferred events */
 	__u64 earliest_ts;	/* ST_F_EARLIEST: the event happened in [earliest_ts, ts], ns */
-	/* do_shrink_slab() in detail (shrink_end), from the call's own
-	 * vmscan:mm_shrink_slab_start(shr, sc, nr_objects_to_shrink, cache_items,
-	 * delta, total_scan, priority) and _end(shr, nid, shrinker_retval,
-	 * unused_scan_cnt, new_scan_cnt, total_scan), joined to the call by task */
-	__u64 count;		/* ST_F_COUNT: count_objects() (cache_items), or 0/SHRINK_EMPTY
-				 * when the call ended there; lost: events dropped */
-	__u64 delta;		/* ST_F_SCAN_INFO: new work, objects (freeable >> priority ...) */
-	__u64 total_scan;	/* ST_F_SCAN_INFO: objects to scan at the start */
-	__u64 scanned;		/* ST_F_SCAN_INFO: objects scanned (total_scan at start - at end) */
-	__u64 nr_deferred;	/* ST_F_SCAN_INFO: deferred work taken (nr_objects_to_shrink) */
-	__u64 new_nr_deferred;	/* ST_F_SCAN_INFO: deferred work left for later (new_scan_cnt) */
-	__u64 unused_scan;	/* ST_F_SCAN_INFO: unused_scan_cnt */
-	__u64 count_ns;		/* ST_F_COUNT_NS: entry -> mm_shrink_slab_start (count_objects()), ns */
-	__u64 scan_ns;		/* ST_F_SCAN_NS: mm_shrink_slab_start -> _end (scan_objects() batches), ns */
-	/* the walk's cause (walk_begin) */
-	__u32 trigger;		/* ST_F_TRIGGER: enum st_trigger */
-	__u32 memcg_limit;	/* ST_F_TRIGGER: enum st_memcg_limit (trigger memcg) */
-	__u32 gfp;		/* ST_F_TRIGGER: shrink_slab()'s gfp_mask */
-	__s32 order;		/* ST_F_ORDER: allocation order of the reclaim */
-	__s32 stack_id;		/* ST_F_STACK: id of the caller's kernel stack in walk_stacks */
-	__u32 pad2;
 	char comm[ST_COMM_LEN];
-	char name[ST_NAME_LEN];	/* see ST_F_NAME / ST_F_FSTYPE */
+	union {
+		char name[ST_NAME_LEN];	/* see ST_F_NAME / ST_F_FSTYPE (never on shrink_end,
+					 * walk_begin, lost) */
+		/* do_shrink_slab() in detail (shrink_end), from the call's own
+		 * vmscan:mm_shrink_slab_start(shr, sc, nr_objects_to_shrink,
+		 * cache_items, delta, total_scan, priority) and _end(shr, nid,
+		 * shrinker_retval, unused_scan_cnt, new_scan_cnt, total_scan),
+		 * joined to the call by task */
+		struct {
+			__u64 count;		/* ST_F_COUNT: count_objects() (cache_items), or
+						 * 0/SHRINK_EMPTY when the call ended there;
+						 * lost: events dropped */
+			__u64 delta;		/* ST_F_SCAN_INFO: new work, objects */
+			__u64 total_scan;	/* ST_F_SCAN_INFO: objects to scan at the start */
+			__u64 scanned;		/* ST_F_SCAN_INFO: total_scan at start - at end */
+			__u64 nr_deferred;	/* ST_F_SCAN_INFO: deferred work taken
+						 * (nr_objects_to_shrink) */
+			__u64 new_nr_deferred;	/* ST_F_SCAN_INFO: deferred work left for later
+						 * (new_scan_cnt) */
+		};
+		/* the walk's cause (walk_begin) */
+		struct {
+			__u32 trigger;		/* ST_F_TRIGGER: enum st_trigger */
+			__u32 memcg_limit;	/* ST_F_TRIGGER: enum st_memcg_limit (trigger memcg) */
+			__u32 gfp;		/* ST_F_TRIGGER: shrink_slab()'s gfp_mask */
+			__s32 order;		/* ST_F_ORDER: allocation order of the reclaim */
+			__s32 stack_id;		/* ST_F_STACK: id of the caller's stack in walk_stacks */
+			__u32 pad2;
+		};
+	};
 };
 
 /* Events the ring buffer could not take, per CPU (map `drops`): pending ones

@@ -123,4 +123,5 @@ _Static_assert((int)ST_SHRINKER_ALLOC == ST_EV_SHRINKER_ALLOC &&
 	       (int)ST_VIOLATION == ST_EV_MAX_KERNEL,
 	       "enum st_type (log/event.h) must extend enum st_event_type (bpf/shrinktrace.h)");
 _Static_assert(ST_REC_COMM_LEN == ST_COMM_LEN, "comm lengths differ");
+_Static_assert(sizeof(struct st_event) == 184, "struct st_event grew: every event pays for it in the ring (bpf/shrinktrace.h)");
 _Static_assert(ST_REC_NAME_LEN >= ST_NAME_LEN + 4, "a kernel name plus \"sb-\" must fit");
