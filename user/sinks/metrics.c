@@ -283,9 +283,15 @@ static void hist(struct mbuf *b, const char *name, const char *labels, const __u
 	}
 	cum += h[ST_HIST_SLOTS - 1];
 	mb_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %" PRIu64 "\n", name, labels, sep, cum);
-	mb_printf(b, "%s_sum{%s} %" PRIu64 ".%09" PRIu64 "\n", name, labels,
-		  sum_ns / (uint64_t)1000000000, sum_ns % (uint64_t)1000000000);
-	mb_printf(b, "%s_count{%s} %" PRIu64 "\n", name, labels, cum);
+	if (labels[0]) {
+		mb_printf(b, "%s_sum{%s} %" PRIu64 ".%09" PRIu64 "\n", name, labels,
+			  sum_ns / (uint64_t)1000000000, sum_ns % (uint64_t)1000000000);
+		mb_printf(b, "%s_count{%s} %" PRIu64 "\n", name, labels, cum);
+	} else {
+		mb_printf(b, "%s_sum %" PRIu64 ".%09" PRIu64 "\n", name,
+			  sum_ns / (uint64_t)1000000000, sum_ns % (uint64_t)1000000000);
+		mb_printf(b, "%s_count %" PRIu64 "\n", name, cum);
+	}
 }
 
 /* Sum the statistics into the slots. */
@@ -426,6 +432,17 @@ static void render_into(struct msink *m, const struct sink_state *st, struct mbu
 		for (int k = 0; k < ST_V_NKINDS; k++)
 			mb_printf(b, "shrinktrace_violations_total{kind=\"%s\"} %" PRIu64 "\n",
 				  st_vkind_name((enum st_vkind)k), cs->violations[k]);
+		head(b, "shrinktrace_stale_next_total", "counter", "stale_next violations by "
+		     "where the shrinker the walk stepped onto was: queued for freeing, not yet "
+		     "RCU freed (a near miss: KASAN cannot see it yet), or freed.");
+		mb_printf(b, "shrinktrace_stale_next_total{next_state=\"queued\"} %" PRIu64 "\n"
+			  "shrinktrace_stale_next_total{next_state=\"freed\"} %" PRIu64 "\n",
+			  cs->near_misses, cs->stale_freed);
+		head(b, "shrinktrace_near_miss_margin_seconds", "histogram", "Near misses: from "
+		     "the walk stepping onto a queued shrinker to that shrinker's RCU free (log2 "
+		     "buckets; once the RCU free is seen).");
+		hist(b, "shrinktrace_near_miss_margin_seconds", "", cs->near_hist,
+		     cs->near_margin_total);
 		head(b, "shrinktrace_caps_hit_total", "counter", "What each cap of the correlator "
 		     "left out (events, calls or reports).");
 		{
@@ -459,38 +476,47 @@ static void render_into(struct msink *m, const struct sink_state *st, struct mbu
 	     "of the event loop that reads the ring buffer (nominally 0.1 s).");
 	mb_printf(b, "shrinktrace_loop_max_gap_seconds %.6f\n", m->max_gap_ns / 1e9);
 
-	/* walks */
+	/* walks, by whose shrinkers they visited and what triggered them */
 	head(b, "shrinktrace_walks_total", "counter", "shrink_slab() walks, by what they were "
-	     "for: memcg (one cgroup's reclaim), global, unknown (walk_begin not seen).");
-	for (int k = 0; k < STATS_WALK_NCLASS; k++) {
-		if (st->stats)
-			stats_get_walk_class(st->stats, (enum stats_walk_class)k, &w);
-		else
-			memset(&w, 0, sizeof(w));
-		mb_printf(b, "shrinktrace_walks_total{memcg=\"%s\"} %" PRIu64 "\n",
-			  stats_walk_class_name((enum stats_walk_class)k), w.walks);
-	}
+	     "for: memcg (one cgroup's reclaim), global, unknown (walk_begin not seen); and by "
+	     "trigger: kswapd, direct, node_reclaim, memcg (limit unknown), memcg_high, "
+	     "memcg_max, memcg_reclaim, drop_caches, unknown (not seen, or no backend tells).");
+	for (int k = 0; k < STATS_WALK_NCLASS; k++)
+		for (unsigned t = 0; t < ST_WALK_CAUSES; t++) {
+			if (st->stats)
+				stats_get_walk_by(st->stats, (enum stats_walk_class)k, t, &w);
+			else
+				memset(&w, 0, sizeof(w));
+			mb_printf(b, "shrinktrace_walks_total{memcg=\"%s\",trigger=\"%s\"} %" PRIu64
+				  "\n", stats_walk_class_name((enum stats_walk_class)k),
+				  stats_walk_cause_name(t), w.walks);
+		}
 	head(b, "shrinktrace_walk_freed_objects_total", "counter", "Objects freed by "
 	     "shrink_slab() walks.");
-	for (int k = 0; k < STATS_WALK_NCLASS; k++) {
-		if (st->stats)
-			stats_get_walk_class(st->stats, (enum stats_walk_class)k, &w);
-		else
-			memset(&w, 0, sizeof(w));
-		mb_printf(b, "shrinktrace_walk_freed_objects_total{memcg=\"%s\"} %" PRIu64 "\n",
-			  stats_walk_class_name((enum stats_walk_class)k), w.freed);
-	}
+	for (int k = 0; k < STATS_WALK_NCLASS; k++)
+		for (unsigned t = 0; t < ST_WALK_CAUSES; t++) {
+			if (st->stats)
+				stats_get_walk_by(st->stats, (enum stats_walk_class)k, t, &w);
+			else
+				memset(&w, 0, sizeof(w));
+			mb_printf(b, "shrinktrace_walk_freed_objects_total{memcg=\"%s\",trigger=\"%s\"} %"
+				  PRIu64 "\n", stats_walk_class_name((enum stats_walk_class)k),
+				  stats_walk_cause_name(t), w.freed);
+		}
 	head(b, "shrinktrace_walk_duration_seconds", "histogram", "Duration of shrink_slab() "
-	     "walks (log2 buckets; timed walks only).");
-	for (int k = 0; k < STATS_WALK_NCLASS; k++) {
-		if (st->stats)
-			stats_get_walk_class(st->stats, (enum stats_walk_class)k, &w);
-		else
-			memset(&w, 0, sizeof(w));
-		snprintf(lab, sizeof(lab), "memcg=\"%s\"",
-			 stats_walk_class_name((enum stats_walk_class)k));
-		hist(b, "shrinktrace_walk_duration_seconds", lab, w.hist, w.total_ns);
-	}
+	     "walks (log2 buckets; timed walks only); a series once its walks were seen.");
+	for (int k = 0; k < STATS_WALK_NCLASS; k++)
+		for (unsigned t = 0; t < ST_WALK_CAUSES; t++) {
+			if (!st->stats)
+				break;
+			stats_get_walk_by(st->stats, (enum stats_walk_class)k, t, &w);
+			if (!w.walks)
+				continue;
+			snprintf(lab, sizeof(lab), "memcg=\"%s\",trigger=\"%s\"",
+				 stats_walk_class_name((enum stats_walk_class)k),
+				 stats_walk_cause_name(t));
+			hist(b, "shrinktrace_walk_duration_seconds", lab, w.hist, w.total_ns);
+		}
 
 	/* per shrinker name */
 	for (size_t f = 0; f < sizeof(calls) / sizeof(calls[0]); f++) {
