@@ -49,8 +49,14 @@ ptrs, comms = set(), set()
 for l in open(orig):
     if not l.strip():
         continue
-    for m in re.findall(r'0x[0-9a-fA-F]+', l):
+    # a pointer: a whole string "0x..." (pointer fields), or any hex run of a
+    # kernel address (>= 0xffff000000000000) inside a text; an offset such as a
+    # stack frame's "+0x1ab" is not one (docs/redaction.md)
+    for m in re.findall(r'"(0x[0-9a-fA-F]+)"', l):
         if m.lower() not in keep:
+            ptrs.add(m.lower())
+    for m in re.findall(r'0x[0-9a-fA-F]+', l):
+        if m.lower() not in keep and len(m) <= 18 and int(m, 16) >= 0xffff000000000000:
             ptrs.add(m.lower())
     o = json.loads(l)
     for k in ("comm", "walker_comm"):

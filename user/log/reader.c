@@ -1191,6 +1191,12 @@ int st_log_next_line(struct st_log *lg, struct st_log_line *l)
 	case ST_PARSE_BLANK:
 		lg->st.blank++;
 		break;
+	case ST_PARSE_MEMCG:
+		lg->st.memcgs++;
+		break;
+	case ST_PARSE_STACK:
+		lg->st.stacks++;
+		break;
 	case ST_PARSE_SKIP:
 		if (strcmp(reason, "violation") == 0)
 			lg->st.skipped_violations++;

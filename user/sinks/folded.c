@@ -6,6 +6,7 @@
  *
  *   outermost;...;caller;shrink_slab;NAME WEIGHT
  *
+ * (frames by function, "+0xoffset" dropped, so that a flame graph merges them)
  * WEIGHT is the time spent inside do_shrink_slab() of that shrinker in walks
  * with that stack, in nanoseconds.  Stacks come from the log's "stack" lines
  * (the tracer's --stacks); a call counts when it was made inside a walk whose
@@ -54,6 +55,16 @@ struct folded_sink {
 static struct folded_sink *fs_of(struct sink *s)
 {
 	return (struct folded_sink *)s;
+}
+
+/* A frame as a flame graph merges it: the function, without "+0xoffset"
+ * (the log keeps the offsets). */
+static void drop_offset(char *s)
+{
+	char *p = strstr(s, "+0x");
+
+	if (p && p != s)
+		*p = '\0';
 }
 
 /* A frame or name as the folded format can hold it: ';' separates frames and
@@ -120,8 +131,9 @@ static void fs_stack(struct sink *s, int id, const char *frames)
 	for (size_t i = n; i-- > 0;) {
 		memcpy(o, fr[i], len[i]);
 		o[len[i]] = '\0';
+		drop_offset(o);
 		sanitise(o);
-		o += len[i];
+		o += strlen(o);
 		*o++ = ';';
 	}
 	memcpy(o, "shrink_slab", sizeof("shrink_slab"));
