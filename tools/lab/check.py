@@ -373,6 +373,44 @@ class Case:
             if miss:
                 self.err("%s: no %s" % (who, ", ".join(miss)))
 
+    # -- detail: the call in detail against what lab-a's callbacks saw ---------------------
+    def case_detail(self):
+        """Each do_shrink_slab() call on lab-a, as the log's shrink_end tells it, against the
+        module's own record of that call (calls.txt, see shrinker_lab.c): count, the deferred
+        work taken and left, scanned, freed, and count_ns/scan_ns within DETAIL_TOLERANCE of
+        the module's own ktime measurements."""
+        a = self.lab_a()
+        calls = parse_calls(os.path.join(self.d, "calls.txt"))
+        if not a or not calls:
+            self.err("no module record of lab-a's calls (module.txt a=%s, calls.txt %d lines)"
+                     % (a, len(calls)))
+            return
+        if self.module.get("calls") != self.module.get("kept") or int(self.module.get("calls", 0)) != len(calls):
+            self.err("the module kept %s of %s calls, calls.txt has %d: raise DETAIL_CALLS"
+                     % (self.module.get("kept"), self.module.get("calls"), len(calls)))
+        ends = self.of("shrink_end", addr=a)
+        res = match_detail(calls, ends, int(self.module.get("final_deferred", -1)))
+        for e in res["errors"]:
+            self.err(e)
+        if len(ends) != len(calls):
+            self.err("%d shrink_end records on lab-a, the module saw %d calls" % (len(ends), len(calls)))
+        need = {"count 0": any(c["count"] == 0 for c in calls),
+                "a SHRINK_STOP batch": any(c["stop"] for c in calls),
+                "deferred work carried over": any(c["deferred"] > 0 and c["count"] for c in calls)}
+        for what, ok in need.items():
+            if not ok:
+                self.err("no call with %s: the case proves less than it should" % what)
+        walks = [e for e in self.events if e.get("type") == "walk_begin"
+                 and str(e.get("pid")) in set(str(c["pid"]) for c in calls)]
+        bad = [w for w in walks if w.get("trigger") != "drop_caches"]
+        if not walks or bad:
+            self.err("the walks of lab-a's caller should all be drop_caches: %d walks, %s"
+                     % (len(walks), json.dumps(bad[:1])))
+        self.notes.append("%d calls matched field by field; count_ns within %.1f%%, scan_ns within "
+                          "%.1f%% of the module's own times (limit %d%%)"
+                          % (res["matched"], res["count_dev"] * 100, res["scan_dev"] * 100,
+                             DETAIL_TOLERANCE * 100))
+
 
 def points_at(ptr, shrinker):
     """`ptr` is the shrinker itself or its embedded list_head (list.next as read)."""
@@ -401,6 +439,113 @@ def fcost_ratio(path):
     ours = (st["fe_shrink_begin"][1] + st["fx_shrink_end"][1]) / calls
     ref = st["ref_fentry"][1] / st["ref_fentry"][0] + st["ref_fexit"][1] / st["ref_fexit"][0]
     return {"shrinktrace_ns": ours, "reference_ns": ref, "ratio": ours / ref, "calls": calls}
+
+
+# detail: count_ns and scan_ns against the module's own times (issue 16.6: within 10%)
+DETAIL_TOLERANCE = 0.10
+SHRINK_STOP = "stop"
+
+
+def parse_calls(path):
+    """calls.txt of the detail case: one dict per call (see detail_show() in shrinker_lab.c)."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    for line in open(path):
+        d = dict(t.split("=", 1) for t in line.split() if "=" in t)
+        if "call" not in d:
+            continue
+        batches = []
+        for b in filter(None, d.get("b", "").split(",")):
+            to, sc, ret, ns = b.split("/")
+            batches.append({"to_scan": int(to), "scanned": int(sc), "ret": ret, "ns": int(ns)})
+        c = {"k": int(d["call"]), "pid": int(d["pid"]), "t0": int(d["t0"]), "deferred": int(d["deferred"]),
+             "count": int(d["count"]), "count_ns": int(d["count_ns"]), "nbatch": int(d["batches"]),
+             "batches": batches}
+        c["stop"] = any(b["ret"] == SHRINK_STOP for b in batches)
+        done = [b for b in batches if b["ret"] != SHRINK_STOP]
+        c["scanned"] = sum(b["scanned"] for b in done)
+        c["freed"] = sum(int(b["ret"]) for b in done)
+        c["scan_ns"] = sum(b["ns"] for b in batches)
+        out.append(c)
+    return out
+
+
+def dev(got, want):
+    return abs(got - want) / want if want else (0.0 if got == want else float("inf"))
+
+
+def match_detail(calls, ends, final_deferred):
+    """Pair each module call with the shrink_end whose call [ts - duration_ns, ts] holds the
+    module's count_objects() entry, then compare field by field. Returns matched, errors and
+    the largest count_ns / scan_ns deviations."""
+    errors, matched, cdev, sdev = [], 0, 0.0, 0.0
+    used = set()
+    pairs = []
+    for c in calls:
+        hit = [i for i, e in enumerate(ends) if i not in used and str(e.get("pid")) == str(c["pid"])
+               and int(e["ts"]) - int(e.get("duration_ns", 0)) <= c["t0"] <= int(e["ts"])]
+        if len(hit) != 1:
+            errors.append("call %d (pid %d, count_objects() at %d): %d shrink_end records on lab-a span it"
+                          % (c["k"], c["pid"], c["t0"], len(hit)))
+            pairs.append(None)
+            continue
+        used.add(hit[0])
+        pairs.append(ends[hit[0]])
+    for i, (c, e) in enumerate(zip(calls, pairs)):
+        if e is None:
+            continue
+        bad = []
+
+        def want(field, value):
+            if e.get(field) != value:
+                bad.append("%s %s, the module %s" % (field, json.dumps(e.get(field)), value))
+        want("count", c["count"])
+        if c["nbatch"] != len(c["batches"]):
+            bad.append("the module kept %d of %d batches" % (len(c["batches"]), c["nbatch"]))
+        nxt = calls[i + 1] if i + 1 < len(calls) else None
+        # the next call took what this one left, unless it began before this one ended
+        nxt_deferred = final_deferred if nxt is None else nxt["deferred"]
+        if nxt is not None and nxt["t0"] < int(e["ts"]):
+            nxt_deferred = None
+        if c["count"]:
+            want("nr_deferred", c["deferred"])
+            want("scanned", c["scanned"])
+            want("freed", c["freed"])
+            want("unused_scan", c["deferred"])
+            if nxt_deferred is not None:
+                want("new_nr_deferred", nxt_deferred)
+            want_scan_ns = c["scan_ns"]
+        else:
+            # count_objects() found nothing: no tracepoint fired, the deferred work stays
+            for f in ("nr_deferred", "new_nr_deferred", "scanned", "delta", "total_scan"):
+                if f in e:
+                    bad.append("%s %s though count_objects() returned 0" % (f, e[f]))
+            want("freed", 0)
+            if nxt_deferred is not None and nxt_deferred != c["deferred"]:
+                bad.append("the deferred work changed (%d -> %d) across a call that took none"
+                           % (c["deferred"], nxt_deferred))
+            want_scan_ns = 0
+        for f in ("count_ns", "scan_ns"):
+            if not isinstance(e.get(f), int):
+                bad.append("no %s" % f)
+        if isinstance(e.get("count_ns"), int):
+            d = dev(e["count_ns"], c["count_ns"])
+            cdev = max(cdev, d)
+            if d > DETAIL_TOLERANCE:
+                bad.append("count_ns %d, the module's count_objects() took %d ns (%.1f%% off)"
+                           % (e["count_ns"], c["count_ns"], d * 100))
+        if isinstance(e.get("scan_ns"), int):
+            d = dev(e["scan_ns"], want_scan_ns)
+            sdev = max(sdev, d)
+            if d > DETAIL_TOLERANCE:
+                bad.append("scan_ns %d, the module's scan_objects() batches took %d ns (%.1f%% off)"
+                           % (e["scan_ns"], want_scan_ns, d * 100))
+        if bad:
+            errors.append("call %d (shrink_end at %s): %s" % (c["k"], e.get("ts"), "; ".join(bad)))
+        else:
+            matched += 1
+    return {"matched": matched, "errors": errors, "count_dev": cdev, "scan_dev": sdev}
 
 
 def fmt(pairs):
@@ -436,5 +581,6 @@ if __name__ == "__main__":
         sys.exit(extract(sys.argv[2], sys.argv[3]))
     if len(sys.argv) == 6 and sys.argv[1] == "check":
         sys.exit(check(*sys.argv[2:]))
+
     print(__doc__, file=sys.stderr)
     sys.exit(2)
