@@ -411,6 +411,44 @@ class Case:
                           % (res["matched"], res["count_dev"] * 100, res["scan_dev"] * 100,
                              DETAIL_TOLERANCE * 100))
 
+    # -- trigger: each walk trigger from a real cause ----------------------------------------
+    def case_trigger(self):
+        """Every trigger from the guest's real causes (case-trigger.sh): the walks of each
+        cause's task carry that trigger (and memcg limit and cgroup path), and only that; with
+        --stacks, each walk names its stack, and the folded file names shrink_slab's callers."""
+        for line in open(os.path.join(self.d, "case.txt")) if os.path.exists(os.path.join(self.d, "case.txt")) else []:
+            if line.startswith("FAILED"):
+                self.err("the workload failed: %s" % line.strip())
+        paths = {e.get("memcg"): e.get("path") for e in self.events if e.get("type") == "memcg"}
+        walks = [e for e in self.events if e.get("type") == "walk_begin"]
+        seen = []
+        for comm, trig, limit, path in TRIGGERS:
+            mine = [w for w in walks if w.get("comm") == comm]
+            if not mine:
+                self.err("no walk by %s (expected trigger %s%s)" % (comm, trig, " " + limit if limit else ""))
+                continue
+            wrong = [w for w in mine if w.get("trigger") != trig or w.get("memcg_limit") != limit]
+            if wrong:
+                self.err("%d of %d walks by %s are not trigger %s, memcg_limit %s: e.g. %s"
+                         % (len(wrong), len(mine), comm, trig, limit, json.dumps(wrong[0])))
+            if path and not [w for w in mine if paths.get(w.get("memcg")) == path]:
+                self.err("no walk by %s on the memcg of cgroup %s (its walks' memcgs: %s)"
+                         % (comm, path, sorted(set(str(paths.get(w.get("memcg"), w.get("memcg"))) for w in mine))))
+            if trig in ("direct", "memcg"):
+                lack = [w for w in mine if "order" not in w or "gfp" not in w]
+                if lack:
+                    self.err("%d walks by %s (%s) lack order or gfp: %s" % (len(lack), comm, trig, json.dumps(lack[0])))
+            seen.append("%s %s%s x%d" % (comm, trig, "/" + limit if limit else "", len(mine)))
+        stacks = {e.get("stack_id") for e in self.events if e.get("type") == "stack"}
+        nostack = [w for w in walks if w.get("stack_id") not in stacks]
+        if nostack:
+            self.err("%d of %d walks have no stack record (--stacks): e.g. %s"
+                     % (len(nostack), len(walks), json.dumps(nostack[0])))
+        ok, msg = check_folded(os.path.join(self.d, "folded.txt"))
+        if not ok:
+            self.err(msg)
+        self.notes.append("walks: " + ", ".join(seen) + "; " + msg)
+
 
 def points_at(ptr, shrinker):
     """`ptr` is the shrinker itself or its embedded list_head (list.next as read)."""
@@ -546,6 +584,43 @@ def match_detail(calls, ends, final_deferred):
         else:
             matched += 1
     return {"matched": matched, "errors": errors, "count_dev": cdev, "scan_dev": sdev}
+
+
+# trigger: (comm of the cause's task, trigger, memcg_limit, cgroup path of the walks' memcg)
+TRIGGERS = (
+    ("kswapd0", "kswapd", None, None),
+    ("lab-hog", "direct", None, None),
+    ("lab-high", "memcg", "memory.high", "/lab-high"),
+    ("lab-max", "memcg", "memory.max", "/lab-max"),
+    ("lab-reclaim", "memcg", "memory.reclaim", "/lab-reclaim"),
+    ("lab-drop", "drop_caches", None, None),
+)
+# shrink_slab() callers a folded file from the trigger case must name (any of each group)
+# (exact function names: do_try_to_free_pages is no direct reclaim's own frame)
+FOLDED_CALLERS = (("balance_pgdat", "kswapd"), ("try_to_free_pages",), ("drop_slab", "drop_slab_node"),
+                  ("try_to_free_mem_cgroup_pages",))
+FOLDED_LINE = re.compile(r"^([^ ;]+(?:;[^ ;]+)*);shrink_slab;([^ ;]+) ([1-9][0-9]*)$")
+
+
+def check_folded(path):
+    """(ok, message): every line `frame;...;shrink_slab;NAME WEIGHT` with a positive integer
+    weight, and shrink_slab's callers of every trigger named."""
+    if not os.path.exists(path):
+        return False, "no folded.txt from the guest (replay --format folded)"
+    lines = [l.rstrip("\n") for l in open(path, encoding="utf-8", errors="replace")]
+    if not lines:
+        return False, "folded.txt is empty"
+    bad = [l for l in lines if not FOLDED_LINE.match(l)]
+    if bad:
+        return False, "%d of %d folded lines are not 'frames;shrink_slab;NAME WEIGHT': %s" % (
+            len(bad), len(lines), bad[0][:200])
+    funcs = set(f.split("+", 1)[0] for l in lines for f in FOLDED_LINE.match(l).group(1).split(";"))
+    missing = [g for g in FOLDED_CALLERS if not funcs.intersection(g)]
+    if missing:
+        return False, "; ".join("no folded stack names %s" % " or ".join(g) for g in missing)
+    return True, "folded: %d lines, %d ns, naming %s" % (
+        len(lines), sum(int(FOLDED_LINE.match(l).group(3)) for l in lines),
+        ", ".join(g[0] for g in FOLDED_CALLERS))
 
 
 def fmt(pairs):
