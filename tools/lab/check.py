@@ -7,6 +7,10 @@
       judge one case: the verdict (violation kinds and shrinker names) against EXPECT, plus
       what the JSONL log must show for that case. Prints a one-line summary first, then
       the reasons of a failure; exit 0 = PASS.
+  check.py selftest KERNEL CASE CASEDIR
+      (detail, trigger) damage copies of a passing case's results in each way its check must
+      catch (a count, deferred value, time off by 15%, a trigger, a stack, a folded line...);
+      exit 0 when every damaged copy fails the check.
 
 EXPECT files (tests/lab/expect/<kernel>-<case>.expect): one expected violation per line,
 `KIND SHRINKER-NAME`; `#` comments; a file with no such line expects no violation.
@@ -623,6 +627,132 @@ def check_folded(path):
         ", ".join(g[0] for g in FOLDED_CALLERS))
 
 
+# ---- selftest: damaged copies of a passing case's results must fail its check -------------
+def _edit_log(d, fn):
+    path = os.path.join(d, "log.jsonl")
+    evs = [json.loads(l) for l in open(path) if l.strip()]
+    evs = fn(evs)
+    with open(path, "w") as f:
+        for e in evs:
+            f.write(json.dumps(e) + "\n")
+
+
+def _first(pred):
+    """an edit of the first event that matches pred (fn(e) changes it in place)"""
+    def edit(fn):
+        def apply(evs):
+            for e in evs:
+                if pred(e):
+                    fn(e)
+                    return evs
+            raise LookupError("nothing to damage")
+        return apply
+    return edit
+
+
+def _edit_text(name, fn):
+    def apply(d):
+        path = os.path.join(d, name)
+        lines = open(path).read().splitlines(True) if os.path.exists(path) else []
+        with open(path, "w") as f:
+            f.writelines(fn(lines))
+    return apply
+
+
+def damages(case, d):
+    """(what, fn(dir)) pairs: each makes the case's check fail."""
+    if case == "detail":
+        a = kv(os.path.join(d, "module.txt")).get("a")
+
+        def a_end(pred=lambda e: True):
+            return _first(lambda e: e.get("type") == "shrink_end" and e.get("shrinker") == a and pred(e))
+        full = lambda e: e.get("count", 0) not in (0, "empty") and e.get("nr_deferred", 0) > 0  # noqa: E731
+        one = {
+            "count + 1": a_end(full)(lambda e: e.update(count=e["count"] + 1)),
+            "nr_deferred + 1": a_end(full)(lambda e: e.update(nr_deferred=e["nr_deferred"] + 1)),
+            "new_nr_deferred + 8": a_end(full)(lambda e: e.update(new_nr_deferred=e["new_nr_deferred"] + 8)),
+            "scanned - 192": a_end(full)(lambda e: e.update(scanned=e["scanned"] - 192)),
+            "freed + 1": a_end(full)(lambda e: e.update(freed=e["freed"] + 1)),
+            "unused_scan + 1": a_end(full)(lambda e: e.update(unused_scan=e["unused_scan"] + 1)),
+            "count_ns + 15%": a_end(full)(lambda e: e.update(count_ns=int(e["count_ns"] * 1.15))),
+            "scan_ns - 15%": a_end(full)(lambda e: e.update(scan_ns=int(e["scan_ns"] * 0.85))),
+            "count_ns of a count-0 call - 15%": a_end(lambda e: e.get("count") == 0)(
+                lambda e: e.update(count_ns=int(e["count_ns"] * 0.85))),
+            "nr_deferred on a count-0 call": a_end(lambda e: e.get("count") == 0)(
+                lambda e: e.update(nr_deferred=1)),
+        }
+        out = [(w, lambda d, f=f: _edit_log(d, f)) for w, f in one.items()]
+        out.append(("a shrink_end on lab-a missing", lambda d: _edit_log(d, lambda evs: [
+            e for i, e in enumerate(evs) if not (e.get("type") == "shrink_end" and e.get("shrinker") == a
+                                                 and i == max(j for j, x in enumerate(evs)
+                                                              if x.get("type") == "shrink_end"
+                                                              and x.get("shrinker") == a))])))
+        out.append(("the walks' trigger", lambda d: _edit_log(d, _first(
+            lambda e: e.get("type") == "walk_begin")(lambda e: e.update(trigger="unknown")))))
+        return out
+    if case == "trigger":
+        walk = lambda comm: _first(lambda e: e.get("type") == "walk_begin" and e.get("comm") == comm)  # noqa: E731
+
+        def repath(evs):
+            ids = {e.get("memcg") for e in evs if e.get("type") == "walk_begin" and e.get("comm") == "lab-high"}
+            for e in evs:
+                if e.get("type") == "memcg" and e.get("memcg") in ids:
+                    e["path"] = "/elsewhere"
+            return evs
+        one = {
+            "kswapd0's walk: trigger unknown": walk("kswapd0")(lambda e: e.update(trigger="unknown")),
+            "lab-hog's walk: no order": walk("lab-hog")(lambda e: e.pop("order")),
+            "lab-max's walk: memory.high": walk("lab-max")(lambda e: e.update(memcg_limit="memory.high")),
+            "lab-drop's walk: trigger direct": walk("lab-drop")(lambda e: e.update(trigger="direct")),
+            "lab-reclaim's walks gone": lambda evs: [e for e in evs if e.get("comm") != "lab-reclaim"],
+            "lab-high's memcg elsewhere": repath,
+            "a stack record missing": _first(lambda e: e.get("type") == "stack")(lambda e: e.update(stack_id=-7)),
+        }
+        out = [(w, lambda d, f=f: _edit_log(d, f)) for w, f in one.items()]
+        out += [
+            ("a folded weight 0", _edit_text("folded.txt", lambda ls: [re.sub(r" \d+$", " 0", ls[0])] + ls[1:])),
+            ("a folded line without weight", _edit_text("folded.txt", lambda ls: [ls[0].rsplit(" ", 1)[0] + "\n"] + ls[1:])),
+            ("no try_to_free_pages in folded", _edit_text("folded.txt", lambda ls: [l for l in ls if ";try_to_free_pages+" not in l])),
+            ("no balance_pgdat/kswapd in folded", _edit_text("folded.txt", lambda ls: [l for l in ls if ";balance_pgdat+" not in l and ";kswapd+" not in l])),
+            ("no try_to_free_mem_cgroup_pages in folded", _edit_text("folded.txt", lambda ls: [l for l in ls if ";try_to_free_mem_cgroup_pages+" not in l])),
+            ("a workload step failed", _edit_text("case.txt", lambda ls: ls + ["FAILED: labmem -n lab-hog hog\n"])),
+        ]
+        return out
+    return []
+
+
+def selftest(kernel, case, d):
+    import shutil
+    import tempfile
+    ds = damages(case, d)
+    if not ds:
+        print("no selftest for case %s" % case)
+        return 2
+    missed = []
+    for what, fn in ds:
+        tmp = tempfile.mkdtemp(prefix="lab-selftest-")
+        try:
+            t = os.path.join(tmp, case)
+            shutil.copytree(d, t)
+            try:
+                fn(t)
+            except LookupError:
+                missed.append("%s (nothing in these results to damage)" % what)
+                continue
+            c = Case(kernel, case, t, "/dev/null")
+            try:
+                getattr(c, "case_" + case)()
+            except Exception as e:  # a crash is a failure too, but say so
+                c.err("checker error: %r" % e)
+            if not c.errors:
+                missed.append(what)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print("[%d/%d damaged copies of these results fail the %s check%s]"
+          % (len(ds) - len(missed), len(ds), case, "" if not missed else "; passed: " + ", ".join(missed)))
+    return 1 if missed else 0
+
+
 def fmt(pairs):
     return "[" + ", ".join("%s(%s)" % p for p in pairs) + "]" if pairs else "[none]"
 
@@ -656,6 +786,7 @@ if __name__ == "__main__":
         sys.exit(extract(sys.argv[2], sys.argv[3]))
     if len(sys.argv) == 6 and sys.argv[1] == "check":
         sys.exit(check(*sys.argv[2:]))
-
+    if len(sys.argv) == 5 and sys.argv[1] == "selftest":
+        sys.exit(selftest(*sys.argv[2:]))
     print(__doc__, file=sys.stderr)
     sys.exit(2)
