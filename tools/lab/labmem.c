@@ -10,8 +10,9 @@
  *   labmem [-n COMM] [-g CGROUP] hog FREE_KB RAISE_KB
  *       touch anonymous memory (THP off) 4 MiB at a time until MemFree is below FREE_KB (above
  *       every watermark: nothing reclaimed yet), then raise /proc/sys/vm/min_free_kbytes to
- *       MemFree + RAISE_KB and go on until /proc/vmstat's allocstall_* rose: this task went
- *       into direct reclaim (its allocation failed the min watermark, which woke kswapd too).
+ *       MemFree + RAISE_KB and go on until /proc/vmstat's allocstall_* rose (this task went
+ *       into direct reclaim: its allocation failed the min watermark, which woke kswapd too)
+ *       and pgscan_kswapd rose (kswapd is reclaiming: its walk follows in the same pass).
  *       It stops early, well before the OOM killer, when free memory and page cache together
  *       come within 32 MiB of the raised minimum (direct reclaim must be able to take what it
  *       needs, else the kernel goes OOM: the slab alone may fall short). min_free_kbytes is
@@ -129,9 +130,17 @@ static long long takeable_kb(void)
 	return kb("MemFree:") + kb("Active(file):") + kb("Inactive(file):");
 }
 
+/* pages kswapd has scanned on the LRU lists: once it has, shrink_slab() follows in the same
+ * shrink_node() pass whatever the watermarks are by then */
+static long long kswapd_scanned(void)
+{
+	return proc_field("/proc/vmstat", "pgscan_kswapd ");
+}
+
 static int hog(long long free_kb, long long raise_kb)
 {
 	long long stall0 = allocstall(), stall = stall0, got = 0, total = kb("MemTotal:") << 10;
+	long long kscan0 = kswapd_scanned(), kscan = kscan0;
 	long long free0, min_new, min_old;
 	const char *why = "MemTotal touched";
 	char buf[32];
@@ -164,8 +173,9 @@ static int hog(long long free_kb, long long raise_kb)
 		touch_chunk();
 		got += CHUNK;
 		stall = allocstall();
-		if (stall > stall0) {
-			why = "direct reclaim (allocstall rose)";
+		kscan = kswapd_scanned();
+		if (stall > stall0 && kscan > kscan0) {
+			why = "direct reclaim (allocstall rose) and kswapd reclaiming (pgscan_kswapd rose)";
 			break;
 		}
 	}
@@ -173,10 +183,11 @@ static int hog(long long free_kb, long long raise_kb)
 	if (write_file("/proc/sys/vm/min_free_kbytes", buf))
 		die("write", "/proc/sys/vm/min_free_kbytes");
 	printf("hog: %lld MiB touched; min_free_kbytes %lld -> %lld (MemFree %lld kB) -> %lld; "
-	       "allocstall +%lld; now MemFree %lld kB, file pages %lld kB; stopped: %s\n",
-	       got >> 20, min_old, min_new, free0, min_old, stall - stall0, kb("MemFree:"),
-	       kb("Active(file):") + kb("Inactive(file):"), why);
-	return stall > stall0 ? 0 : 1;
+	       "allocstall +%lld, pgscan_kswapd +%lld; now MemFree %lld kB, file pages %lld kB; "
+	       "stopped: %s\n",
+	       got >> 20, min_old, min_new, free0, min_old, stall - stall0, kscan - kscan0,
+	       kb("MemFree:"), kb("Active(file):") + kb("Inactive(file):"), why);
+	return stall > stall0 && kscan > kscan0 ? 0 : 1;
 }
 
 static int read_part(const char *path, long off_mib, long mib)

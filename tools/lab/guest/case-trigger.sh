@@ -3,8 +3,9 @@
 #                   while the shell holds it open: the last close drops a block device's cache)
 #                   and 100000 negative sysfs dentries (slab); then lab-hog touches anonymous
 #                   memory down to 192 MiB free, raises min_free_kbytes 64 MiB above that and
-#                   touches on until it has been in direct reclaim itself (allocstall rose); its
-#                   allocations failing the watermarks woke kswapd0 too
+#                   touches on until it has been in direct reclaim itself (allocstall rose) and
+#                   kswapd0, woken by its allocations failing the watermarks, is reclaiming
+#                   (pgscan_kswapd rose)
 #   memory.high     lab-high, in cgroup /lab-high (memory.high 8M), makes 10000 dentries there
 #                   and reads 32 MiB of the disk into the page cache (charged to /lab-high)
 #   memory.max      lab-max, in cgroup /lab-max (memory.max 8M), the same
