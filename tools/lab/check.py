@@ -177,7 +177,8 @@ class Case:
         if not self.guest:
             self.err("the guest did not finish this case (no @@CASE record); see the console log")
             return
-        if not self.events:
+        if not self.events and not (os.environ.get("LAB_VERDICT_ONLY") and self.header):
+            # (a filtered run of a case without lifecycle events writes a header alone)
             self.err("empty or missing log.jsonl")
         want = self.read_expect()
         got = sorted(set((v.get("kind"), norm_name(v.get("name"))) for v in self.verdict))

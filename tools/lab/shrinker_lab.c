@@ -145,8 +145,12 @@ static struct rw_semaphore *shrinker_rwsem_p;
  * count_objects() (a slot of its own); the scan_objects() batches that follow in the same task
  * are added to it. Times are ktime_get_ns(): CLOCK_MONOTONIC, the tracer's clock.
  */
-#define DETAIL_COUNT_MS 30
-#define DETAIL_SCAN_MS 20
+/* Long enough that a pause between the tracer's clock read and the module's stays well inside
+ * 10%: an interrupt with its softirq work (the RCU callbacks of what drop_caches freed) between
+ * count_objects()'s return and mm_shrink_slab_start took 1.7 ms under TCG, and a busy host can
+ * stop a vCPU for longer (a guest reported "hrtimer: interrupt took 34416527 ns"). */
+#define DETAIL_COUNT_MS 100
+#define DETAIL_SCAN_MS 40
 #define DETAIL_BATCH 256
 #define DETAIL_CALLS 64
 #define DETAIL_BATCHES 24
