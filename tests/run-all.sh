@@ -22,6 +22,10 @@
 #   3c. xcheck: 2000 tmpfs shrinker generations under the tracer against a raw tracefs
 #       recording of kmem:kmalloc/kfree: every lifecycle complete or its miss counted
 #       (tests/live/xcheck.py; root, skipped with a reason otherwise; ~40 s)
+#   3d. xdetail: each call's detail in the log (count, delta, total_scan, nr_deferred,
+#       unused_scan, new_nr_deferred, scanned, freed) against `perf record` of
+#       vmscan:mm_shrink_slab_start/_end in the same run, field by field, and damaged copies
+#       that must fail (tests/live/xdetail.py; root, skipped with a reason otherwise; ~10 s)
 #   4. the real-kernel lab: Debian 6.12 and 6.1 kernels under QEMU with the
 #      test module (root; about 2 minutes warm; ST_SKIP_LAB=1 skips it), the 6.12
 #      cases again with --backend kprobe, and with filters and --stats-only
@@ -84,6 +88,7 @@ run_suite "live" tests/live/run.sh "$BUILD/shrinktrace"
 run_suite "metrics" tests/live/metrics.sh "$BUILD/shrinktrace"
 run_suite "stress" tests/stress/run.sh "$BUILD"
 run_suite "xcheck" python3 tests/live/xcheck.py "$BUILD/shrinktrace" --generations 2000
+run_suite "xdetail" python3 tests/live/xdetail.py "$BUILD/shrinktrace"
 if [ -n "${ST_SKIP_LAB:-}" ]; then
 	echo "=== lab"; echo "SKIP lab: ST_SKIP_LAB is set"; skip=$((skip + 1))
 elif [ "$(id -u)" -ne 0 ]; then

@@ -27,6 +27,14 @@
  *            shrinker_free() while an RCU reader on the other CPU holds the grace period off
  *            (B is queued, not yet freed), then the walker resumes and steps from A to B.
  *            finish relinks A to itself before freeing it and releases the reader.
+ *   detail   A's callbacks take known times and say what they saw, for the tracer's per-call
+ *            detail (count, deferred work, scanned, count/scan time) to be checked against:
+ *            count_objects() sleeps DETAIL_COUNT_MS, reads A's nr_deferred (the value
+ *            do_shrink_slab() takes next) and returns 1000 + 8 k for its k-th call (0 when
+ *            k % 5 == 3); scan_objects() (batch DETAIL_BATCH) sleeps DETAIL_SCAN_MS per batch,
+ *            reports 3/4 of nr_to_scan as nr_scanned and frees 1 (SHRINK_STOP in the third
+ *            batch of a call with k % 5 == 2). Walks are the caller's (drop_caches); .../calls
+ *            lists every call, each timed with ktime_get_ns() (CLOCK_MONOTONIC, the log's ts)
  *   race     the real race, for our own kernel (tools/lab/race, 6.7+): the walker (a real
  *            shrink_slab(), started by the caller) sits in A's scan_objects, outside the RCU
  *            read-side section and holding the reference shrinker_try_get() took; a kthread
@@ -39,6 +47,7 @@
  *            go to the console (pr_warn) so that KASAN reports can be put on the log's time.
  *
  * /sys/kernel/debug/shrinker_lab/result reports what happened (pids, addresses, timings);
+ * .../calls the calls detail recorded, one line each (see detail_show());
  * .../list prints the kernel's shrinker_list (address, scan/count symbols), for diagnosis.
  * On kernels before 6.7 (register_shrinker()/unregister_shrinker(), walk under
  * shrinker_rwsem) leak and unlink do not apply.
@@ -66,9 +75,9 @@
 #define LAB_REFCOUNTED (LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0))
 #define LAB_NOBJ 512
 
-enum lab_mode { M_NONE, M_CONTROL, M_SLOW, M_BLOCKED, M_LEAK, M_UNLINK, M_RACE };
+enum lab_mode { M_NONE, M_CONTROL, M_SLOW, M_BLOCKED, M_LEAK, M_UNLINK, M_RACE, M_DETAIL };
 static const char *const mode_names[] = { "none", "control", "slow", "blocked", "leak", "unlink",
-					   "race" };
+					   "race", "detail" };
 
 struct lab_shrinker {
 	const char *name;
@@ -131,6 +140,129 @@ static struct list_head *shrinker_list_p;
 static struct rw_semaphore *shrinker_rwsem_p;
 #endif
 
+/*
+ * detail: what A's callbacks saw of each do_shrink_slab() call on A. A call is begun by
+ * count_objects() (a slot of its own); the scan_objects() batches that follow in the same task
+ * are added to it. Times are ktime_get_ns(): CLOCK_MONOTONIC, the tracer's clock.
+ */
+/* Long enough that a pause between the tracer's clock read and the module's stays well inside
+ * 10%: an interrupt with its softirq work (the RCU callbacks of what drop_caches freed) between
+ * count_objects()'s return and mm_shrink_slab_start took 1.7 ms under TCG, and a busy host can
+ * stop a vCPU for longer (a guest reported "hrtimer: interrupt took 34416527 ns"). */
+#define DETAIL_COUNT_MS 100
+#define DETAIL_SCAN_MS 40
+#define DETAIL_BATCH 256
+#define DETAIL_CALLS 64
+#define DETAIL_BATCHES 24
+
+struct detail_batch {
+	unsigned long nr_to_scan;	/* as do_shrink_slab() set it */
+	unsigned long nr_scanned;	/* as A left it */
+	unsigned long ret;		/* what A returned (SHRINK_STOP included) */
+	s64 ns;				/* A's own time in this scan_objects() */
+};
+static struct detail_call {
+	pid_t pid;
+	s64 t0;				/* count_objects() entry */
+	long deferred;			/* A's nr_deferred[0] then: the kernel takes it next */
+	unsigned long count;		/* what count_objects() returned */
+	s64 count_ns;			/* A's own time in count_objects() */
+	int batches;			/* scan_objects() calls (at most DETAIL_BATCHES kept) */
+	struct detail_batch b[DETAIL_BATCHES];
+} dcalls[DETAIL_CALLS];
+static atomic_t dcall_n;		/* calls begun (those past DETAIL_CALLS are not kept) */
+static long detail_final_deferred = -1;	/* A's nr_deferred[0] at finish */
+static DEFINE_SPINLOCK(detail_lock);
+
+/* non-NUMA, non-memcg-aware A: do_shrink_slab() takes shrinker->nr_deferred[0] (6.1 and 6.7+) */
+static long detail_deferred(struct shrinker *s)
+{
+	return s->nr_deferred ? atomic_long_read(&s->nr_deferred[0]) : -1;
+}
+
+static unsigned long detail_count(struct shrinker *s)
+{
+	s64 t0 = ktime_get_ns();
+	long deferred = detail_deferred(s);
+	int k = atomic_inc_return(&dcall_n) - 1;
+	unsigned long count = k % 5 == 3 ? 0 : 1000 + 8 * k;
+
+	if (k >= DETAIL_CALLS)
+		return 0;
+	msleep(DETAIL_COUNT_MS);
+	spin_lock(&detail_lock);
+	dcalls[k].pid = current->pid;
+	dcalls[k].t0 = t0;
+	dcalls[k].deferred = deferred;
+	dcalls[k].count = count;
+	dcalls[k].batches = 0;
+	dcalls[k].count_ns = ktime_get_ns() - t0;
+	spin_unlock(&detail_lock);
+	return count;
+}
+
+/* this task's latest call */
+static struct detail_call *detail_mine(void)
+{
+	int k = min(atomic_read(&dcall_n), DETAIL_CALLS);
+
+	while (k-- > 0)
+		if (dcalls[k].pid == current->pid)
+			return &dcalls[k];
+	return NULL;
+}
+
+static unsigned long detail_scan(struct shrink_control *sc)
+{
+	s64 t0 = ktime_get_ns();
+	unsigned long to_scan = sc->nr_to_scan, ret;
+	struct detail_call *c;
+	int i;
+
+	msleep(DETAIL_SCAN_MS);
+	spin_lock(&detail_lock);
+	c = detail_mine();
+	i = c ? c->batches : 0;
+	ret = c && (c - dcalls) % 5 == 2 && i == 2 ? SHRINK_STOP : 1;
+	sc->nr_scanned = to_scan * 3 / 4;
+	if (c && i < DETAIL_BATCHES) {
+		c->b[i].nr_to_scan = to_scan;
+		c->b[i].nr_scanned = sc->nr_scanned;
+		c->b[i].ret = ret;
+		c->b[i].ns = ktime_get_ns() - t0;
+	}
+	if (c)
+		c->batches++;
+	spin_unlock(&detail_lock);
+	return ret;
+}
+
+/* /sys/kernel/debug/shrinker_lab/calls: one line per call of detail mode,
+ *   call=K pid=P t0=NS deferred=D count=C count_ns=NS batches=N b=TO/SCANNED/RET/NS,...
+ * RET is "stop" for SHRINK_STOP. */
+static int detail_show(struct seq_file *m, void *v)
+{
+	int n = min(atomic_read(&dcall_n), DETAIL_CALLS);
+
+	for (int k = 0; k < n; k++) {
+		struct detail_call *c = &dcalls[k];
+
+		seq_printf(m, "call=%d pid=%d t0=%lld deferred=%ld count=%lu count_ns=%lld batches=%d b=",
+			   k, c->pid, c->t0, c->deferred, c->count, c->count_ns, c->batches);
+		for (int i = 0; i < min(c->batches, DETAIL_BATCHES); i++) {
+			seq_printf(m, "%s%lu/%lu/", i ? "," : "", c->b[i].nr_to_scan, c->b[i].nr_scanned);
+			if (c->b[i].ret == SHRINK_STOP)
+				seq_puts(m, "stop");
+			else
+				seq_printf(m, "%lu", c->b[i].ret);
+			seq_printf(m, "/%lld", c->b[i].ns);
+		}
+		seq_putc(m, '\n');
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(detail);
+
 /* ---- shrinker callbacks ---------------------------------------------------------------- */
 static unsigned long lab_count(struct lab_shrinker *ls)
 {
@@ -150,6 +282,8 @@ static unsigned long lab_free_some(struct lab_shrinker *ls, struct shrink_contro
 
 static unsigned long lab_a_count(struct shrinker *s, struct shrink_control *sc)
 {
+	if (mode == M_DETAIL)
+		return detail_count(s);
 	return lab_count(&lab_a);
 }
 
@@ -163,6 +297,8 @@ static noinline unsigned long lab_a_scan(struct shrinker *s, struct shrink_contr
 	unsigned long freed;
 	ktime_t t0;
 
+	if (mode == M_DETAIL)
+		return detail_scan(sc);
 	if (atomic_cmpxchg(&a_armed, 1, 0) != 1)
 		return lab_free_some(&lab_a, sc);
 
@@ -216,7 +352,7 @@ static int lab_create(struct lab_shrinker *ls,
 	s->count_objects = count;
 	s->scan_objects = scan;
 	s->seeks = DEFAULT_SEEKS;
-	s->batch = 0;
+	s->batch = mode == M_DETAIL && ls == &lab_a ? DETAIL_BATCH : 0;
 	atomic_long_set(&ls->nobj, LAB_NOBJ);
 	atomic_set(&ls->scans, 0);
 	ls->s = s;
@@ -394,6 +530,9 @@ static int cmd_setup(enum lab_mode m)
 	a_addr = b_addr = a_next = 0;
 	a_next_was_b = false;
 	atomic_set(&a_scan_returned, 0);
+	atomic_set(&dcall_n, 0);
+	memset(dcalls, 0, sizeof(dcalls));
+	detail_final_deferred = -1;
 	reinit_completion(&a_scan_started);
 	reinit_completion(&a_release);
 	err = lab_create(&lab_a, lab_a_count, lab_a_scan);
@@ -437,6 +576,8 @@ static int cmd_run(void)
 	switch (mode) {
 	case M_CONTROL:
 		return wait_walker();
+	case M_DETAIL:
+		return 0;	/* the caller walks (drop_caches) */
 	case M_SLOW:
 		err = wait_walker();
 		if (err)
@@ -560,6 +701,8 @@ static int cmd_finish(void)
 			mutex_unlock(shrinker_mutex_p);
 	}
 	stop_reader();
+	if (mode == M_DETAIL && lab_a.registered)
+		detail_final_deferred = detail_deferred(lab_a.s);
 	complete(&a_release);		/* in case a walker still waits */
 	if (wait_freer(&freer, 30 * HZ) || wait_freer(&freer_b, 30 * HZ))
 		pr_err("shrinker_lab: a freer is still running 30 s after the release\n");
@@ -585,6 +728,16 @@ static int cmd_finish(void)
 			  race.release.mono, race.release.local, race.release.err, race.ret.mono,
 			  race.ret.local, race.ret.err, race.ret.cpu, race.end.mono, race.end.local,
 			  race.end.err);
+		pr_info("shrinker_lab: %s", result);
+		mode = M_NONE;
+		return 0;
+	}
+	if (mode == M_DETAIL) {
+		scnprintf(result, sizeof(result),
+			  "mode=detail a=0x%lx b=0x%lx calls=%d kept=%d final_deferred=%ld "
+			  "count_ms=%d scan_ms=%d batch=%d\n",
+			  a_addr, b_addr, atomic_read(&dcall_n), min(atomic_read(&dcall_n), DETAIL_CALLS),
+			  detail_final_deferred, DETAIL_COUNT_MS, DETAIL_SCAN_MS, DETAIL_BATCH);
 		pr_info("shrinker_lab: %s", result);
 		mode = M_NONE;
 		return 0;
@@ -615,7 +768,7 @@ static ssize_t cmd_write(struct file *f, const char __user *ubuf, size_t len, lo
 
 	mutex_lock(&lab_lock);
 	if (!strncmp(p, "setup ", 6)) {
-		for (i = M_CONTROL; i <= M_RACE; i++)
+		for (i = M_CONTROL; i <= M_DETAIL; i++)
 			if (!strcmp(strim(p + 6), mode_names[i]))
 				err = cmd_setup(i);
 	} else if (!strcmp(p, "run")) {
@@ -686,6 +839,7 @@ static int __init lab_init(void)
 	debugfs_create_file("cmd", 0200, dir, NULL, &cmd_fops);
 	debugfs_create_file("result", 0400, dir, NULL, &result_fops);
 	debugfs_create_file("list", 0400, dir, NULL, &list_fops);
+	debugfs_create_file("calls", 0400, dir, NULL, &detail_fops);
 	pr_info("shrinker_lab: loaded (%s API, shrinker_mutex %s)\n",
 		LAB_REFCOUNTED ? "shrinker_alloc" : "register_shrinker",
 		shrinker_mutex_p ? "found" : "not found");
