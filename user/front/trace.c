@@ -599,6 +599,7 @@ struct run {
 	struct cgpaths *cg;	/* cgroup ids -> paths; NULL without a memory controller */
 	struct sink *top;	/* --top, or NULL */
 	struct htab memcgs;	/* struct memcg_seen: memcgs already described */
+	uint64_t cg_tried_ns;	/* when cgpaths_new() last found no hierarchy */
 	struct htab stacks;	/* struct htab_node: stack ids already written */
 };
 
@@ -626,6 +627,17 @@ static void describe_memcg(struct run *r, uint64_t memcg)
 	}
 	if (loader_memcg_id(r->l, memcg, &id))
 		id = 0;
+	/* the memory controller's hierarchy may have been mounted since the
+	 * start (a boot script, a container runtime): look again, at most once
+	 * a second */
+	if (id && !r->cg) {
+		uint64_t now = loader_now_ns();
+
+		if (now - r->cg_tried_ns >= 1000000000ULL) {
+			r->cg_tried_ns = now;
+			r->cg = cgpaths_new();
+		}
+	}
 	if (id && r->cg && cgpaths_lookup(r->cg, id, path, sizeof(path)))
 		path[0] = '\0';
 	if (r->red.mode == ST_REDACT_ALL)
@@ -906,7 +918,9 @@ static int trace_run(struct args *a, struct command *cmd)
 		rc = EXIT_ERROR;
 		goto out;
 	}
-	r.cg = cgpaths_new();	/* NULL: memcgs are shown by their cgroup id */
+	r.cg = cgpaths_new();	/* NULL: memcgs are shown by their cgroup id, until a
+				 * hierarchy appears (describe_memcg()) */
+	r.cg_tried_ns = loader_now_ns();
 	memcpy(lo.filter_comm, a->comm, sizeof(lo.filter_comm));
 	r.l = loader_open(&lo, ks, on_kernel_event, &r, err, sizeof(err));
 	if (!r.l) {
