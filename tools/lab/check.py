@@ -607,6 +607,13 @@ FOLDED_CALLERS = (("balance_pgdat", "kswapd"), ("try_to_free_pages",), ("drop_sl
 FOLDED_LINE = re.compile(r"^([^ ;]+(?:;[^ ;]+)*);shrink_slab;([^ ;]+) ([1-9][0-9]*)$")
 
 
+def _names(line, *fns):
+    """Does the folded line's stack have one of the functions fns (a frame is
+    "function" or "function+0xoff")?"""
+    m = FOLDED_LINE.match(line.rstrip("\n"))
+    return bool(m) and any(f.split("+", 1)[0] in fns for f in m.group(1).split(";"))
+
+
 def check_folded(path):
     """(ok, message): every line `frame;...;shrink_slab;NAME WEIGHT` with a positive integer
     weight, and shrink_slab's callers of every trigger named."""
@@ -713,9 +720,9 @@ def damages(case, d):
         out += [
             ("a folded weight 0", _edit_text("folded.txt", lambda ls: [re.sub(r" \d+$", " 0", ls[0])] + ls[1:])),
             ("a folded line without weight", _edit_text("folded.txt", lambda ls: [ls[0].rsplit(" ", 1)[0] + "\n"] + ls[1:])),
-            ("no try_to_free_pages in folded", _edit_text("folded.txt", lambda ls: [l for l in ls if ";try_to_free_pages+" not in l])),
-            ("no balance_pgdat/kswapd in folded", _edit_text("folded.txt", lambda ls: [l for l in ls if ";balance_pgdat+" not in l and ";kswapd+" not in l])),
-            ("no try_to_free_mem_cgroup_pages in folded", _edit_text("folded.txt", lambda ls: [l for l in ls if ";try_to_free_mem_cgroup_pages+" not in l])),
+            ("no try_to_free_pages in folded", _edit_text("folded.txt", lambda ls: [l for l in ls if not _names(l, "try_to_free_pages")])),
+            ("no balance_pgdat/kswapd in folded", _edit_text("folded.txt", lambda ls: [l for l in ls if not _names(l, "balance_pgdat", "kswapd")])),
+            ("no try_to_free_mem_cgroup_pages in folded", _edit_text("folded.txt", lambda ls: [l for l in ls if not _names(l, "try_to_free_mem_cgroup_pages")])),
             ("a workload step failed", _edit_text("case.txt", lambda ls: ls + ["FAILED: labmem -n lab-hog hog\n"])),
         ]
         return out
