@@ -28,8 +28,8 @@ struct text_sink {
 #define W_COMM	14
 #define W_PID	6
 #define W_NAME	16
-#define W_MEMCG	13
-#define W_FS	9
+#define W_MEMCG	11
+#define W_FS	11
 #define W_LAT	7
 
 /* The last w columns of s ("~" marks the cut): the leaf of a cgroup path. */
@@ -75,6 +75,38 @@ static const char *fit(char *buf, size_t len, const char *s, unsigned w)
 		buf[k + 1] = '\0';
 	}
 	return buf;
+}
+
+/* A count in at most 5 columns (FREED/SCAN fits 11): as it is below 100000,
+ * then 123k, 1.2M, 123M, 1.2G ... */
+static const char *count_str(char *buf, size_t len, uint64_t v)
+{
+	static const char unit[] = "kMGTPE";
+	double x = (double)v;
+	int u = -1;
+
+	if (v < 100000) {
+		snprintf(buf, len, "%" PRIu64, v);
+		return buf;
+	}
+	while (x >= 999.5 && u < 5) {
+		x /= 1000;
+		u++;
+	}
+	snprintf(buf, len, x < 9.95 ? "%.1f%c" : "%.0f%c", x, unit[u]);
+	return buf;
+}
+
+/* LAT(us) in its 7 columns: one decimal below 10 ms, whole microseconds up
+ * to 10 s, then seconds with an "s". */
+static void lat_str(char *buf, size_t len, uint64_t ns)
+{
+	if (ns < 10000000ULL)
+		snprintf(buf, len, "%.1f", (double)ns / 1e3);
+	else if (ns < 10000000000ULL)
+		snprintf(buf, len, "%.0f", (double)ns / 1e3);
+	else
+		snprintf(buf, len, "%.1fs", (double)ns / 1e9);
 }
 
 static double rel_s(uint64_t ts, uint64_t start)
@@ -127,18 +159,18 @@ void text_format_call(FILE *f, const struct corr_call *c, uint64_t start_ts, boo
 
 	lead(&t, (c->flags & CORR_CALL_BEGIN) ? c->begin_ts : c->end_ts, c->comm, c->pid);
 	if (e && (e->has & ST_HAS_SCAN_INFO))
-		snprintf(scan, sizeof(scan), "%" PRIu64, e->scanned);
+		count_str(scan, sizeof(scan), e->scanned);
 	else if (c->flags & CORR_CALL_NR_TO_SCAN)
-		snprintf(scan, sizeof(scan), "%" PRIu64, c->nr_to_scan);
+		count_str(scan, sizeof(scan), c->nr_to_scan);
 	if (!(c->flags & CORR_CALL_FREED))
 		snprintf(freed, sizeof(freed), "-");
 	else if (c->freed == ST_FREED_EMPTY)
 		snprintf(freed, sizeof(freed), "empty");
 	else
-		snprintf(freed, sizeof(freed), "%" PRIu64, c->freed);
+		count_str(freed, sizeof(freed), c->freed);
 	snprintf(fs, sizeof(fs), "%s/%s", freed, scan);
 	if (c->flags & CORR_CALL_DURATION)
-		snprintf(lat, sizeof(lat), "%.1f", (double)c->duration_ns / 1e3);
+		lat_str(lat, sizeof(lat), c->duration_ns);
 	fprintf(f, "%-*s %-*s %*s %*s", W_NAME,
 		fit(nm, sizeof(nm), c->name && c->name[0] ? c->name : "?", W_NAME), W_MEMCG,
 		fit_tail(mc, sizeof(mc), memcg_label(mc, sizeof(mc), c->memcg, c->memcg_id,
@@ -181,15 +213,15 @@ static const char *walk_label(char *buf, size_t len, const struct st_rec *b)
 
 static void walk_line(const struct text_sink *t, const struct corr_walk *w)
 {
-	char mc[CORR_MEMCG_PATH_LEN * 2], fs[48], lat[24] = "-", lbl[32];
+	char mc[CORR_MEMCG_PATH_LEN * 2], fs[48], lat[24] = "-", lbl[32], freed[24];
 
 	lead(t, (w->flags & CORR_WALK_BEGIN) ? w->begin_ts : w->end_ts, w->comm, w->pid);
 	if (w->flags & CORR_WALK_FREED)
-		snprintf(fs, sizeof(fs), "%" PRIu64 "/-", w->freed);
+		snprintf(fs, sizeof(fs), "%s/-", count_str(freed, sizeof(freed), w->freed));
 	else
-		snprintf(fs, sizeof(fs), "%" PRIu64 "/-", w->calls_freed);
+		snprintf(fs, sizeof(fs), "%s/-", count_str(freed, sizeof(freed), w->calls_freed));
 	if (w->flags & CORR_WALK_DURATION)
-		snprintf(lat, sizeof(lat), "%.1f", (double)w->duration_ns / 1e3);
+		lat_str(lat, sizeof(lat), w->duration_ns);
 	fprintf(t->f, "%-*s %-*s %*s %*s", W_NAME, walk_label(lbl, sizeof(lbl), w->begin), W_MEMCG,
 		fit_tail(mc, sizeof(mc), memcg_label(mc, sizeof(mc), w->memcg, w->memcg_id,
 						     w->memcg_path), W_MEMCG), W_FS, fs,
