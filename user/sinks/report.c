@@ -283,6 +283,8 @@ static void rep_finish(struct sink *s, const struct sink_state *st)
 	if (ls && ls->skipped_types)
 		fprintf(f, ", %" PRIu64 " records of unknown type ignored", ls->skipped_types);
 	fprintf(f, "\n");
+	if (cs->near_misses || cs->stale_freed)
+		report_near(cs, f);
 	corr_print_caps(st->corr, f);
 	note_error(r);
 }
