@@ -816,13 +816,13 @@ static void process(struct corr *c, const struct st_rec *r)
 /* Release the oldest held event. */
 static void release_one(struct corr *c)
 {
-	struct st_rec r;
+	/* valid until the next push: process() pushes nothing into the window */
+	const struct st_rec *r = reorder_pop(c->window);
 
-	reorder_pop(c->window, &r);
-	if (!c->released_any || r.ts > c->released_ts)
-		c->released_ts = r.ts;
+	if (!c->released_any || r->ts > c->released_ts)
+		c->released_ts = r->ts;
 	c->released_any = true;
-	process(c, &r);
+	process(c, r);
 }
 
 static void release_until(struct corr *c, uint64_t limit, bool all)

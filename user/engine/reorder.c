@@ -160,18 +160,19 @@ uint64_t reorder_oldest_ts(const struct reorder *w)
 	return ring_first(w) ? w->ring[w->rhead].r.ts : w->heap[0].ts;
 }
 
-void reorder_pop(struct reorder *w, struct st_rec *out)
+const struct st_rec *reorder_pop(struct reorder *w)
 {
+	const struct st_rec *out;
 	struct key last;
 	size_t i = 0;
 
 	if (ring_first(w)) {
-		*out = w->ring[w->rhead].r;
+		out = &w->ring[w->rhead].r;
 		w->rhead = (w->rhead + 1) & (w->rcap - 1);
 		w->rn--;
-		return;
+		return out;
 	}
-	*out = w->pool[w->heap[0].slot];
+	out = &w->pool[w->heap[0].slot];
 	w->free[w->nfree++] = w->heap[0].slot;
 	last = w->heap[--w->n];
 	for (;;) {
@@ -190,4 +191,5 @@ void reorder_pop(struct reorder *w, struct st_rec *out)
 	}
 	if (w->n)
 		w->heap[i] = last;
+	return out;
 }

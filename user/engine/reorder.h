@@ -34,8 +34,9 @@ size_t reorder_count(const struct reorder *w);
 /* ts (ns) of the oldest held event; only when reorder_count() > 0. */
 uint64_t reorder_oldest_ts(const struct reorder *w);
 
-/* Take the oldest held event (the first pushed of the oldest ts) into *out;
- * only when reorder_count() > 0. */
-void reorder_pop(struct reorder *w, struct st_rec *out);
+/* Take the oldest held event (the first pushed of the oldest ts); only when
+ * reorder_count() > 0.  The record stays in the window's storage (no copy):
+ * valid until the next reorder_push() or reorder_free(). */
+const struct st_rec *reorder_pop(struct reorder *w);
 
 #endif /* ST_REORDER_H */

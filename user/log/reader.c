@@ -827,6 +827,19 @@ out:
 	return ret;
 }
 
+/* An empty st_parse_info: every member zero but the large frames[] (only
+ * frames[0]), which is written only for a stack line: zeroing its 5.6 KiB on
+ * every line was a sixth of replay's time. */
+_Static_assert(sizeof(struct st_parse_info) - (offsetof(struct st_parse_info, frames) +
+						       ST_STACK_TEXT) < 8,
+	       "frames[] must be st_parse_info's last member");
+
+static void info_clear(struct st_parse_info *info)
+{
+	memset(info, 0, offsetof(struct st_parse_info, frames));
+	info->frames[0] = '\0';
+}
+
 int st_parse_line_info(const char *line, size_t len, struct st_rec *out,
 		       char *reason, size_t rlen, struct st_parse_info *info)
 {
@@ -835,7 +848,7 @@ int st_parse_line_info(const char *line, size_t len, struct st_rec *out,
 
 	memset(out, 0, sizeof(*out));
 	if (info)
-		memset(info, 0, sizeof(*info));
+		info_clear(info);
 	if (reason && rlen)
 		reason[0] = '\0';
 	for (i = 0; i < len && is_ws(line[i]); i++)
@@ -865,7 +878,7 @@ int st_parse_line_general(const char *line, size_t len, struct st_rec *out, char
 
 	memset(out, 0, sizeof(*out));
 	if (info)
-		memset(info, 0, sizeof(*info));
+		info_clear(info);
 	for (i = 0; i < len && is_ws(line[i]); i++)
 		;
 	if (i == len)
