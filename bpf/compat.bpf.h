@@ -45,6 +45,17 @@ static __always_inline bool st_shrinker_refcount(struct shrinker *s, __s32 *out)
 	return true;
 }
 
+/* The same for a BTF-typed pointer (an fentry/fexit or tp_btf argument), read
+ * with an inline load the verifier makes fault-safe instead of a
+ * bpf_probe_read_kernel() call: the hot path's read. */
+static __always_inline bool st_shrinker_refcount_btf(struct shrinker *s, __s32 *out)
+{
+	if (!bpf_core_field_exists(s->refcount))
+		return false;
+	*out = s->refcount.refs.counter;
+	return true;
+}
+
 /* The shrinker of an rcu_head passed to shrinker_free_rcu_cb() (6.7+). */
 static __always_inline __u64 st_shrinker_of_rcu(struct callback_head *head)
 {

@@ -594,10 +594,9 @@ static __always_inline void read_snap_d(struct shrinker *s, struct snap *sn, boo
 	sn->next = (__u64)ST_READ(direct, s, list.next);
 	sn->prev = (__u64)ST_READ(direct, s, list.prev);
 	sn->has_refcount = 0;
-	if (refcount && bpf_core_field_exists(s->refcount)) {
-		sn->refcount = ST_READ(direct, s, refcount.refs.counter);
+	if (refcount && (direct ? st_shrinker_refcount_btf(s, &sn->refcount) :
+				  st_shrinker_refcount(s, &sn->refcount)))
 		sn->has_refcount = 1;
-	}
 }
 
 static __always_inline void read_snap(struct shrinker *s, struct snap *sn)
