@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Stress tests: tests/stress/run.sh BUILD_DIR
 # Runs BUILD_DIR/shrinkstress (root) on this machine and checks:
-#  - each workload alone for ~2 s (tmpfs, ramfs, disk, memcg): exit 0, its counters
+#  - each workload alone for ~2 s (tmpfs, ramfs, procfs, disk, memcg): exit 0, its counters
 #    nonzero, mounts == unmounts, no error, and nothing left behind: no mount under the
 #    working directory, the directory empty, no cgroup, no process. When the memory
 #    controller is not on cgroup v2 here, memcg must refuse in one line with exit 1
 #    (PASS memcg/refuse) and the memcg run is a SKIP;
 #  - all workloads with --jobs 2 for ~2 s;
+#  - --pair (tmpfs and procfs workers in pairs): both of a pair mount and unmount as often,
+#    nothing left; --pair with an odd --jobs refused (usage, exit 2, one line naming it);
+#  - --disk-files 0: the disk workload is a drop_caches loop alone (no file);
 #  - SIGINT and SIGTERM mid-run: stops within 25 s, exit 0, says so, cleans up;
 #  - refusals: not root (run as nobody), an unknown workload (usage, exit 2);
 #  - tmpfs + disk under BUILD_DIR/shrinktrace (-q -o LOG): the log has shrinker_alloc,
@@ -94,7 +97,7 @@ check_counts() {
 
 memcg_reason=
 # ---- each workload alone ---------------------------------------------------------
-for w in tmpfs ramfs disk memcg; do
+for w in tmpfs ramfs procfs disk memcg; do
 	out=$tmp/$w.out err=$tmp/$w.err
 	timeout -s KILL $((secs + 40)) "$ss" -q -w "$w" -s "$secs" --disk-files 200 -d "$wd" >"$out" 2>"$err"
 	rc=$?
@@ -115,6 +118,7 @@ for w in tmpfs ramfs disk memcg; do
 	else
 		case $w in
 		tmpfs|ramfs) set -- mounts unmounts files ;;
+		procfs) set -- mounts unmounts dentries ;;
 		disk) set -- files negative_dentries drop_caches ;;
 		memcg) set -- cgroups children files negative_dentries memory.reclaim ;;
 		esac
@@ -141,6 +145,40 @@ elif check_counts all total "$out" mounts unmounts files drop_caches; then
 fi
 l=$(leftovers)
 if [ -n "$l" ]; then ko all/cleanup "$l"; else ok all/cleanup; fi
+
+# ---- pairs, drop_caches alone ---------------------------------------------------------
+out=$tmp/pair.out err=$tmp/pair.err
+timeout -s KILL $((secs + 40)) "$ss" -q -w tmpfs,procfs -j 2 --pair --proc-entries 200 --hold 5 \
+	-s "$secs" -d "$wd" >"$out" 2>"$err"
+rc=$?
+if [ "$rc" -ne 0 ]; then
+	ko pair "exit $rc, want 0: $(head -2 "$err" | tr '\n' ' ')"
+elif check_counts pair tmpfs "$out" mounts unmounts files && check_counts pair procfs "$out" mounts unmounts dentries; then
+	m=$(counter total mounts "$out") u=$(counter total unmounts "$out")
+	tm=$(counter tmpfs mounts "$out") pm=$(counter procfs mounts "$out")
+	# the two workers of a pair mount once per iteration each: an even count per workload
+	if [ "$m" != "$u" ]; then ko pair "mounts=$m but unmounts=$u"
+	elif [ $((tm % 2)) -ne 0 ] || [ $((pm % 2)) -ne 0 ]; then ko pair "odd mounts in pairs: tmpfs $tm, procfs $pm"
+	else ok "pair ($(grep '^  procfs ' "$out" | sed 's/^  procfs *//'))"; fi
+fi
+l=$(leftovers)
+if [ -n "$l" ]; then ko pair/cleanup "$l"; else ok pair/cleanup; fi
+"$ss" -q -w tmpfs -j 3 --pair -s 1 -d "$wd" >"$tmp/odd.out" 2>"$tmp/odd.err"
+rc=$?
+if [ "$rc" -ne 2 ]; then ko pair/odd-jobs "exit $rc, want 2"
+elif ! head -1 "$tmp/odd.err" | grep -q -- '--pair.*--jobs 3'; then ko pair/odd-jobs "the error does not name --pair and --jobs: $(head -1 "$tmp/odd.err")"
+elif [ -s "$tmp/odd.out" ]; then ko pair/odd-jobs "counts printed although nothing ran"
+else ok pair/odd-jobs; fi
+out=$tmp/drop.out
+timeout -s KILL $((secs + 40)) "$ss" -q -w disk --disk-files 0 -s "$secs" -d "$wd" >"$out" 2>"$tmp/drop.err"
+rc=$?
+if [ "$rc" -ne 0 ]; then ko drop-only "exit $rc, want 0: $(head -2 "$tmp/drop.err" | tr '\n' ' ')"
+elif check_counts drop-only disk "$out" drop_caches; then
+	if [ "$(counter disk files "$out")" != 0 ]; then ko drop-only "files=$(counter disk files "$out") with --disk-files 0"
+	else ok "drop-only ($(grep '^  disk ' "$out" | sed 's/^  disk *//'))"; fi
+fi
+l=$(leftovers)
+if [ -n "$l" ]; then ko drop-only/cleanup "$l"; else ok drop-only/cleanup; fi
 
 # ---- signals mid-run ---------------------------------------------------------------
 alive() {
