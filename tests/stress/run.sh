@@ -9,7 +9,8 @@
 #  - all workloads with --jobs 2 for ~2 s;
 #  - --pair (tmpfs and procfs workers in pairs): both of a pair mount and unmount as often,
 #    nothing left; --pair with an odd --jobs refused (usage, exit 2, one line naming it);
-#  - --disk-files 0: the disk workload is a drop_caches loop alone (no file);
+#  - --disk-files 0: the disk workload is a drop_caches loop alone (no file); with --idle its
+#    worker runs in SCHED_IDLE (policy 5 in /proc/PID/sched);
 #  - SIGINT and SIGTERM mid-run: stops within 25 s, exit 0, says so, cleans up;
 #  - refusals: not root (run as nobody), an unknown workload (usage, exit 2);
 #  - tmpfs + disk under BUILD_DIR/shrinktrace (-q -o LOG): the log has shrinker_alloc,
@@ -155,10 +156,7 @@ if [ "$rc" -ne 0 ]; then
 	ko pair "exit $rc, want 0: $(head -2 "$err" | tr '\n' ' ')"
 elif check_counts pair tmpfs "$out" mounts unmounts files && check_counts pair procfs "$out" mounts unmounts dentries; then
 	m=$(counter total mounts "$out") u=$(counter total unmounts "$out")
-	tm=$(counter tmpfs mounts "$out") pm=$(counter procfs mounts "$out")
-	# the two workers of a pair mount once per iteration each: an even count per workload
 	if [ "$m" != "$u" ]; then ko pair "mounts=$m but unmounts=$u"
-	elif [ $((tm % 2)) -ne 0 ] || [ $((pm % 2)) -ne 0 ]; then ko pair "odd mounts in pairs: tmpfs $tm, procfs $pm"
 	else ok "pair ($(grep '^  procfs ' "$out" | sed 's/^  procfs *//'))"; fi
 fi
 l=$(leftovers)
@@ -179,6 +177,22 @@ elif check_counts drop-only disk "$out" drop_caches; then
 fi
 l=$(leftovers)
 if [ -n "$l" ]; then ko drop-only/cleanup "$l"; else ok drop-only/cleanup; fi
+out=$tmp/idle.out
+"$ss" -q -w disk --disk-files 0 --idle -s "$secs" -d "$wd" >"$out" 2>"$tmp/idle.err" &
+bg=$!
+pol=
+for ((i = 0; i < 40; i++)); do
+	[ -n "$pol" ] && break
+	sleep 0.05
+	for c in $(cat /proc/$bg/task/$bg/children 2>/dev/null); do
+		pol=$(sed -n 's/^policy *: *//p' /proc/$c/sched 2>/dev/null)
+	done
+done
+wait "$bg"
+rc=$? bg=
+if [ "$rc" -ne 0 ]; then ko idle "exit $rc, want 0: $(head -2 "$tmp/idle.err" | tr '\n' ' ')"
+elif [ "$pol" != 5 ]; then ko idle "the worker's scheduling policy is '${pol:-unknown}', want 5 (SCHED_IDLE)"
+elif check_counts idle disk "$out" drop_caches; then ok "idle (SCHED_IDLE worker; $(grep '^  disk ' "$out" | sed 's/^  disk *//'))"; fi
 
 # ---- signals mid-run ---------------------------------------------------------------
 alive() {

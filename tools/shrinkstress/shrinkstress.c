@@ -36,6 +36,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -130,6 +131,7 @@ struct opts {
 	unsigned proc_entries;	/* per procfs mount */
 	unsigned hold_ms;	/* a populated mount is kept this long before umount */
 	bool pair;		/* mount workloads in pairs */
+	bool idle;		/* workers in SCHED_IDLE */
 	unsigned disk_files;	/* per disk iteration, 0: drop_caches only */
 	unsigned memcgs;
 	unsigned memcg_files;	/* files (and as many negative lookups) per memcg child */
@@ -162,6 +164,7 @@ enum {
 	OPT_PROC_ENTRIES,
 	OPT_HOLD,
 	OPT_PAIR,
+	OPT_IDLE,
 };
 
 static const char doc[] =
@@ -207,6 +210,9 @@ static const struct argp_option options[] = {
 	{ "pair", OPT_PAIR, NULL, 0, "Run the tmpfs/ramfs/procfs workers in pairs (--jobs must "
 	  "be even): the second mounts right after the first, so their superblock shrinkers are "
 	  "neighbours on the kernel's shrinker_list, and both unmount at the same moment", 0 },
+	{ "idle", OPT_IDLE, NULL, 0, "Run every worker in the SCHED_IDLE scheduling class: "
+	  "background work that any other task on its CPU preempts at once (a low-priority "
+	  "reclaimer or cleanup job)", 0 },
 	{ "disk-files", OPT_DISK_FILES, "N", 0, "Files created per disk iteration, and as many "
 	  "negative lookups (default 2000; 0: only the drop_caches loop)", 0 },
 	{ "memcgs", OPT_MEMCGS, "N", 0, "Child memcgs of the memcg workload (default 16)", 0 },
@@ -315,6 +321,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_PAIR:
 		o.pair = true;
+		break;
+	case OPT_IDLE:
+		o.idle = true;
 		break;
 	case OPT_MEMCGS:
 		o.memcgs = uarg(state, "--memcgs", arg, 1, MAX_MEMCGS);
@@ -1269,6 +1278,14 @@ static void start_worker(enum workload w, int job)
 	set_handlers(on_stop_signal);
 	if (getppid() == 1)	/* the parent died before prctl */
 		_exit(1);
+	if (o.idle) {
+		struct sched_param sp = { .sched_priority = 0 };
+
+		if (sched_setscheduler(0, SCHED_IDLE, &sp)) {
+			fail(w, "sched_setscheduler(SCHED_IDLE): %s", strerror(errno));
+			_exit(1);
+		}
+	}
 	switch (w) {
 	case WL_TMPFS:
 	case WL_RAMFS:
