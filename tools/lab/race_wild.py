@@ -442,7 +442,8 @@ class Run:
         for v in self.verdict:
             self.kinds[v.get("kind")] = self.kinds.get(v.get("kind"), 0) + 1
         self.matched = self.follow = 0
-        self.margins = []
+        self.margins = []        # per violation: its first KASAN report's mono (lower end) - its ts
+        self.first_margin = {}
         if self.image == "stock":
             for r in self.reports:
                 self.bad("KASAN on the stock kernel: %s in %s (%s, pid %s) at %.6f s"
@@ -481,7 +482,10 @@ class Run:
             if before:
                 v = max(before, key=lambda v: int(v["ts"]))
                 self.matched += 1
-                self.margins.append(lo - int(v["ts"]))
+                k = (v.get("kind"), v.get("shrinker"), v.get("ts"))
+                if k not in self.first_margin:     # the walk's first report on it
+                    self.first_margin[k] = lo - int(v["ts"])
+                    self.margins.append(lo - int(v["ts"]))
                 span = self.log.walk_of(int(r["pid"]), int(v["ts"])) if r["pid"] is not None else None
                 chain[r["pid"]] = (v, span[1] if span else None, lo)
                 continue
@@ -632,7 +636,8 @@ def report(runs, seconds):
                                 if r.clock.fallbacks else ""))
         if getattr(r, "margins", None):
             m = sorted(r.margins)
-            extra.append("violation before KASAN by %.1f-%.1f us (median %.1f)"
+            extra.append("violation before the walk's first KASAN report by %.1f-%.1f us (median %.1f; "
+                         "the lower end of the report's clock bound)"
                          % (m[0] / 1e3, m[-1] / 1e3, m[len(m) // 2] / 1e3))
         if hasattr(r, "log") and r.log.ok:
             L = r.log

@@ -22,7 +22,7 @@ note "cmdline=$(cat /proc/cmdline)"
 t0=$(up)
 note "stress_start_uptime=$t0"
 [ -f /lab/monitor.sh ] && { sh /lab/monitor.sh > "$OUT/monitor.txt" 2>&1 & }
-pids= busy=
+pids='' busy=''
 while read -r name cpus nice args; do
     case $name in
         ''|'#'*) continue ;;
