@@ -183,6 +183,12 @@ deps:
 # The stress generator: tmpfs/ramfs churn, disk + drop_caches, memcg reclaim (libc only).
 $(BUILD)/shrinkstress: tools/shrinkstress/shrinkstress.c | $(BUILD)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+# Static builds for the QEMU lab's initramfs (tools/lab/race-wild): the stress generator
+# and the clock-pair helper.
+$(BUILD)/shrinkstress.static: tools/shrinkstress/shrinkstress.c | $(BUILD)
+	$(CC) $(CFLAGS) -static -o $@ $<
+$(BUILD)/stclock.static: tools/lab/stclock.c | $(BUILD)
+	$(CC) $(CFLAGS) -static -o $@ $<
 
 .PHONY: stress-test soak
 stress-test: $(BUILD)/shrinktrace $(BUILD)/shrinkstress
@@ -247,6 +253,12 @@ lab-test:
 .PHONY: lab-race
 lab-race:
 	tools/lab/race
+
+# The race in the wild: the same two images, no lab module, real stress for RACE_WILD_SECONDS
+# (default 300) of guest time per image and tracer mode (tools/lab/race-wild).
+.PHONY: lab-race-wild
+lab-race-wild:
+	tools/lab/race-wild
 
 # The quick-start demo: trace the built-in workload (tmpfs churn + drop_caches).
 demo: $(BUILD)/shrinktrace

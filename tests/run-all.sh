@@ -28,7 +28,8 @@
 #       that must fail (tests/live/xdetail.py; root, skipped with a reason otherwise; ~10 s)
 #   4. the real-kernel lab: Debian 6.12 and 6.1 kernels under QEMU with the
 #      test module (root; about 2 minutes warm; ST_SKIP_LAB=1 skips it), the 6.12
-#      cases again with --backend kprobe, and with filters and --stats-only
+#      cases again with --backend kprobe, and with filters and --stats-only; lab-race-wild:
+#      the unstaged race, 45 s per KASAN image, when the images are cached (~2.5 min)
 # Prints each suite's own lines, then one closing line "N passed, M failed, K skipped".
 set -u
 BUILD=${1:-build}
@@ -103,6 +104,11 @@ else
 	# out and stats-only aggregation; only the verdicts are checked.
 	run_suite "lab-filtered" env LAB_VERDICT_ONLY=1 LAB_OUT=build/lab-filtered \
 		LAB_TRACER_ARGS="--stats-only --comm no-such-task" tools/lab/run 6.12
+	# The race in the wild, short: 45 s of stress per KASAN image, per-event mode only, when
+	# `make lab-race` has built the images (else one SKIP line); the full run is
+	# `make lab-race-wild` (docs/lab.md, "The race in the wild").
+	run_suite "lab-race-wild" env RACE_WILD_SECONDS=45 RACE_WILD_MODES=events \
+		RACE_WILD_OUT=build/lab-race-wild-short tools/lab/race-wild --if-cached
 fi
 
 echo

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Stress tests: tests/stress/run.sh BUILD_DIR
 # Runs BUILD_DIR/shrinkstress (root) on this machine and checks:
-#  - each workload alone for ~2 s (tmpfs, ramfs, disk, memcg): exit 0, its counters
+#  - each workload alone for ~2 s (tmpfs, ramfs, procfs, disk, memcg): exit 0, its counters
 #    nonzero, mounts == unmounts, no error, and nothing left behind: no mount under the
 #    working directory, the directory empty, no cgroup, no process. When the memory
 #    controller is not on cgroup v2 here, memcg must refuse in one line with exit 1
 #    (PASS memcg/refuse) and the memcg run is a SKIP;
 #  - all workloads with --jobs 2 for ~2 s;
+#  - --pair (tmpfs and procfs workers in pairs): both of a pair mount and unmount as often,
+#    nothing left; --pair with an odd --jobs refused (usage, exit 2, one line naming it);
+#  - --disk-files 0: the disk workload is a drop_caches loop alone (no file); with --idle its
+#    worker runs in SCHED_IDLE (policy 5 in /proc/PID/sched);
 #  - SIGINT and SIGTERM mid-run: stops within 25 s, exit 0, says so, cleans up;
 #  - refusals: not root (run as nobody), an unknown workload (usage, exit 2);
 #  - tmpfs + disk under BUILD_DIR/shrinktrace (-q -o LOG): the log has shrinker_alloc,
@@ -94,7 +98,7 @@ check_counts() {
 
 memcg_reason=
 # ---- each workload alone ---------------------------------------------------------
-for w in tmpfs ramfs disk memcg; do
+for w in tmpfs ramfs procfs disk memcg; do
 	out=$tmp/$w.out err=$tmp/$w.err
 	timeout -s KILL $((secs + 40)) "$ss" -q -w "$w" -s "$secs" --disk-files 200 -d "$wd" >"$out" 2>"$err"
 	rc=$?
@@ -115,6 +119,7 @@ for w in tmpfs ramfs disk memcg; do
 	else
 		case $w in
 		tmpfs|ramfs) set -- mounts unmounts files ;;
+		procfs) set -- mounts unmounts dentries ;;
 		disk) set -- files negative_dentries drop_caches ;;
 		memcg) set -- cgroups children files negative_dentries memory.reclaim ;;
 		esac
@@ -141,6 +146,53 @@ elif check_counts all total "$out" mounts unmounts files drop_caches; then
 fi
 l=$(leftovers)
 if [ -n "$l" ]; then ko all/cleanup "$l"; else ok all/cleanup; fi
+
+# ---- pairs, drop_caches alone ---------------------------------------------------------
+out=$tmp/pair.out err=$tmp/pair.err
+timeout -s KILL $((secs + 40)) "$ss" -q -w tmpfs,procfs -j 2 --pair --proc-entries 200 --hold 5 \
+	-s "$secs" -d "$wd" >"$out" 2>"$err"
+rc=$?
+if [ "$rc" -ne 0 ]; then
+	ko pair "exit $rc, want 0: $(head -2 "$err" | tr '\n' ' ')"
+elif check_counts pair tmpfs "$out" mounts unmounts files && check_counts pair procfs "$out" mounts unmounts dentries; then
+	m=$(counter total mounts "$out") u=$(counter total unmounts "$out")
+	if [ "$m" != "$u" ]; then ko pair "mounts=$m but unmounts=$u"
+	else ok "pair ($(grep '^  procfs ' "$out" | sed 's/^  procfs *//'))"; fi
+fi
+l=$(leftovers)
+if [ -n "$l" ]; then ko pair/cleanup "$l"; else ok pair/cleanup; fi
+"$ss" -q -w tmpfs -j 3 --pair -s 1 -d "$wd" >"$tmp/odd.out" 2>"$tmp/odd.err"
+rc=$?
+if [ "$rc" -ne 2 ]; then ko pair/odd-jobs "exit $rc, want 2"
+elif ! head -1 "$tmp/odd.err" | grep -q -- '--pair.*--jobs 3'; then ko pair/odd-jobs "the error does not name --pair and --jobs: $(head -1 "$tmp/odd.err")"
+elif [ -s "$tmp/odd.out" ]; then ko pair/odd-jobs "counts printed although nothing ran"
+else ok pair/odd-jobs; fi
+out=$tmp/drop.out
+timeout -s KILL $((secs + 40)) "$ss" -q -w disk --disk-files 0 -s "$secs" -d "$wd" >"$out" 2>"$tmp/drop.err"
+rc=$?
+if [ "$rc" -ne 0 ]; then ko drop-only "exit $rc, want 0: $(head -2 "$tmp/drop.err" | tr '\n' ' ')"
+elif check_counts drop-only disk "$out" drop_caches; then
+	if [ "$(counter disk files "$out")" != 0 ]; then ko drop-only "files=$(counter disk files "$out") with --disk-files 0"
+	else ok "drop-only ($(grep '^  disk ' "$out" | sed 's/^  disk *//'))"; fi
+fi
+l=$(leftovers)
+if [ -n "$l" ]; then ko drop-only/cleanup "$l"; else ok drop-only/cleanup; fi
+out=$tmp/idle.out
+"$ss" -q -w disk --disk-files 0 --idle -s "$secs" -d "$wd" >"$out" 2>"$tmp/idle.err" &
+bg=$!
+pol=
+for ((i = 0; i < 40; i++)); do
+	[ -n "$pol" ] && break
+	sleep 0.05
+	for c in $(cat /proc/$bg/task/$bg/children 2>/dev/null); do
+		pol=$(sed -n 's/^policy *: *//p' /proc/$c/sched 2>/dev/null)
+	done
+done
+wait "$bg"
+rc=$? bg=
+if [ "$rc" -ne 0 ]; then ko idle "exit $rc, want 0: $(head -2 "$tmp/idle.err" | tr '\n' ' ')"
+elif [ "$pol" != 5 ]; then ko idle "the worker's scheduling policy is '${pol:-unknown}', want 5 (SCHED_IDLE)"
+elif check_counts idle disk "$out" drop_caches; then ok "idle (SCHED_IDLE worker; $(grep '^  disk ' "$out" | sed 's/^  disk *//'))"; fi
 
 # ---- signals mid-run ---------------------------------------------------------------
 alive() {

@@ -6,13 +6,22 @@
  *   tmpfs, ramfs  mount / write a few files / umount churn: every mount allocates and
  *                 registers a superblock shrinker, every umount frees it (shrinker_free,
  *                 then the RCU free);
+ *   procfs        the same churn with private procfs instances, each filled with unused
+ *                 dentries and inodes (readdir of its /proc/PID, task and sys trees), so
+ *                 that a walk spends real time in its scan_objects (tmpfs and ramfs pin
+ *                 their dentries and keep no negative ones: their shrinkers count 0);
  *   disk          many files and negative dentries on the disk filesystem of --dir, then
  *                 `echo 2 > /proc/sys/vm/drop_caches` (global walks: drop_slab ->
- *                 shrink_slab -> do_shrink_slab, for every memcg);
+ *                 shrink_slab -> do_shrink_slab, for every memcg); --disk-files 0: only
+ *                 the drop_caches loop;
  *   memcg         cgroup v2 memory pressure over many memcgs: children under a private
  *                 parent, a process in each that creates dentries and page cache, then
  *                 reclaim by a lowered memory.high and memory.reclaim writes (memcg-aware
  *                 walks, shrink_slab_memcg).
+ *
+ * --pair makes the mount workloads' workers run in pairs: the second mounts right after the
+ * first (adjacent superblocks, adjacent shrinkers on shrinker_list), and both unmount at
+ * the same moment.
  *
  * Workers are processes; their counters live in a shared anonymous mapping. Everything
  * created (mounts, files, cgroups, processes) is removed on normal exit and on
@@ -21,11 +30,13 @@
 #define _GNU_SOURCE
 #include <argp.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -56,9 +67,9 @@ const char *argp_program_version = "shrinkstress 0.1";
 
 /* ---- workloads and counters ---------------------------------------------- */
 
-enum workload { WL_TMPFS, WL_RAMFS, WL_DISK, WL_MEMCG, WL_NR };
+enum workload { WL_TMPFS, WL_RAMFS, WL_PROCFS, WL_DISK, WL_MEMCG, WL_NR };
 
-static const char *const wl_name[WL_NR] = { "tmpfs", "ramfs", "disk", "memcg" };
+static const char *const wl_name[WL_NR] = { "tmpfs", "ramfs", "procfs", "disk", "memcg" };
 
 enum counter {
 	C_ITERS,	/* iterations completed */
@@ -73,6 +84,7 @@ enum counter {
 	C_RECLAIM,	/* memory.reclaim writes */
 	C_RECLAIM_SHORT,	/* ... of which the kernel could not reclaim it all (EAGAIN) */
 	C_CACHE_KB,	/* page cache read inside memcgs, KiB */
+	C_DENTRIES,	/* procfs: directory entries instantiated (a dentry and an inode each) */
 	C_ERRORS,
 	C_NR
 };
@@ -80,13 +92,14 @@ enum counter {
 static const char *const c_name[C_NR] = {
 	"iterations", "mounts", "unmounts", "files", "negative_dentries", "drop_caches",
 	"cgroups", "children", "memory.high", "memory.reclaim", "reclaim_eagain", "cache_kib",
-	"errors",
+	"dentries", "errors",
 };
 
 /* Counters shown per workload at the end, in this order. */
 static const enum counter wl_shown[WL_NR][9] = {
 	[WL_TMPFS] = { C_ITERS, C_MOUNTS, C_UMOUNTS, C_FILES, C_ERRORS, C_NR },
 	[WL_RAMFS] = { C_ITERS, C_MOUNTS, C_UMOUNTS, C_FILES, C_ERRORS, C_NR },
+	[WL_PROCFS] = { C_ITERS, C_MOUNTS, C_UMOUNTS, C_DENTRIES, C_ERRORS, C_NR },
 	[WL_DISK] = { C_ITERS, C_FILES, C_NEGATIVE, C_DROPS, C_ERRORS, C_NR },
 	[WL_MEMCG] = { C_ITERS, C_CGROUPS, C_CHILDREN, C_FILES, C_NEGATIVE, C_CACHE_KB, C_HIGH,
 		       C_RECLAIM, C_ERRORS },
@@ -96,6 +109,10 @@ struct shared {
 	atomic_int stop;
 	atomic_ullong ctr[WL_NR][C_NR];
 	atomic_uint errors_shown[WL_NR];
+	/* --pair: per pair of a mount workload, the first's last mounted iteration + 1 and
+	 * the arrivals at the unmount barrier (two per iteration) */
+	atomic_ulong pair_mounted[WL_NR][MAX_JOBS / 2];
+	atomic_ulong pair_arrived[WL_NR][MAX_JOBS / 2];
 };
 
 static struct shared *sh;
@@ -111,7 +128,11 @@ struct opts {
 	unsigned pause_ms;	/* sleep between a worker's iterations */
 	const char *dir;
 	unsigned files;		/* per tmpfs/ramfs mount */
-	unsigned disk_files;	/* per disk iteration */
+	unsigned proc_entries;	/* per procfs mount */
+	unsigned hold_ms;	/* a populated mount is kept this long before umount */
+	bool pair;		/* mount workloads in pairs */
+	bool idle;		/* workers in SCHED_IDLE */
+	unsigned disk_files;	/* per disk iteration, 0: drop_caches only */
 	unsigned memcgs;
 	unsigned memcg_files;	/* files (and as many negative lookups) per memcg child */
 	unsigned memcg_cache_mib;
@@ -123,6 +144,7 @@ static struct opts o = {
 	.jobs = 1,
 	.dir = "/var/tmp",
 	.files = 8,
+	.proc_entries = 2000,
 	.disk_files = 2000,
 	.memcgs = 16,
 	.memcg_files = 256,
@@ -139,11 +161,16 @@ enum {
 	OPT_MEMCG_HIGH,
 	OPT_CGROUP,
 	OPT_PAUSE,
+	OPT_PROC_ENTRIES,
+	OPT_HOLD,
+	OPT_PAIR,
+	OPT_IDLE,
 };
 
 static const char doc[] =
 	"shrinkstress -- drive every slab shrinker path shrinktrace watches: superblock "
-	"shrinker churn (tmpfs, ramfs mounts), global walks (files and dentries on disk, "
+	"shrinker churn (tmpfs, ramfs mounts; procfs mounts full of unused dentries and "
+	"inodes, whose shrinkers have real work), global walks (files and dentries on disk, "
 	"then drop_caches) and memcg-aware walks (cgroup v2 memory.high / memory.reclaim over "
 	"many memcgs).\n"
 	"\n"
@@ -151,8 +178,8 @@ static const char doc[] =
 	"counts are printed on stdout, one line per workload. Everything created (mounts, "
 	"files, cgroups, processes) is removed on exit and on Ctrl-C/SIGTERM. Needs root."
 	"\v"
-	"WORKLOADS is a comma-separated list of tmpfs, ramfs, disk, memcg, or all (the "
-	"default). The memcg workload needs the memory controller on cgroup v2; without it "
+	"WORKLOADS is a comma-separated list of tmpfs, ramfs, procfs, disk, memcg, or all "
+	"(the default). The memcg workload needs the memory controller on cgroup v2; without it "
 	"the other workloads still run (exit 1 when memcg was the only one asked for).\n"
 	"\n"
 	"Without --seconds or --iterations the run lasts 10 seconds.\n"
@@ -161,7 +188,8 @@ static const char doc[] =
 	"operation failed, setup failed or something could not be cleaned up; 2 usage error.";
 
 static const struct argp_option options[] = {
-	{ "workload", 'w', "WORKLOADS", 0, "tmpfs,ramfs,disk,memcg or all (default all)", 0 },
+	{ "workload", 'w', "WORKLOADS", 0, "tmpfs,ramfs,procfs,disk,memcg or all (default all)",
+	  0 },
 	{ "seconds", 's', "N", 0, "Run for N seconds (decimal allowed)", 0 },
 	{ "iterations", 'n', "N", 0, "Each worker stops after N iterations (with --seconds: "
 	  "whichever comes first); a memcg iteration is one pass over the worker's memcgs", 0 },
@@ -174,8 +202,19 @@ static const struct argp_option options[] = {
 	  "files) under DIR (default /var/tmp); disk workload runs on DIR's filesystem", 0 },
 	{ "files", OPT_FILES, "N", 0, "Files written into each tmpfs/ramfs mount (default 8)",
 	  0 },
+	{ "proc-entries", OPT_PROC_ENTRIES, "N", 0, "Directory entries instantiated in each "
+	  "procfs mount by reading its /proc/PID, task and sys directories: unused dentries and "
+	  "inodes its shrinker can free (default 2000; fewer when the tree has fewer)", 0 },
+	{ "hold", OPT_HOLD, "MS", 0, "Keep each populated tmpfs/ramfs/procfs mount MS "
+	  "milliseconds before unmounting it (default 0)", 0 },
+	{ "pair", OPT_PAIR, NULL, 0, "Run the tmpfs/ramfs/procfs workers in pairs (--jobs must "
+	  "be even): the second mounts right after the first, so their superblock shrinkers are "
+	  "neighbours on the kernel's shrinker_list, and both unmount at the same moment", 0 },
+	{ "idle", OPT_IDLE, NULL, 0, "Run every worker in the SCHED_IDLE scheduling class: "
+	  "background work that any other task on its CPU preempts at once (a low-priority "
+	  "reclaimer or cleanup job)", 0 },
 	{ "disk-files", OPT_DISK_FILES, "N", 0, "Files created per disk iteration, and as many "
-	  "negative lookups (default 2000)", 0 },
+	  "negative lookups (default 2000; 0: only the drop_caches loop)", 0 },
 	{ "memcgs", OPT_MEMCGS, "N", 0, "Child memcgs of the memcg workload (default 16)", 0 },
 	{ "memcg-files", OPT_MEMCG_FILES, "N", 0, "Files, and as many negative lookups, each "
 	  "memcg child creates per iteration (default 256)", 0 },
@@ -238,7 +277,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 					break;
 			if (i == WL_NR)
 				argp_error(state, "--workload: unknown workload '%s' (tmpfs, ramfs, "
-					   "disk, memcg or all)", tok);
+					   "procfs, disk, memcg or all)", tok);
 			o.want[i] = true;
 		}
 		free(list);
@@ -272,7 +311,19 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o.files = uarg(state, "--files", arg, 0, 100000);
 		break;
 	case OPT_DISK_FILES:
-		o.disk_files = uarg(state, "--disk-files", arg, 1, 10000000);
+		o.disk_files = uarg(state, "--disk-files", arg, 0, 10000000);
+		break;
+	case OPT_PROC_ENTRIES:
+		o.proc_entries = uarg(state, "--proc-entries", arg, 0, 10000000);
+		break;
+	case OPT_HOLD:
+		o.hold_ms = uarg(state, "--hold", arg, 0, 3600000);
+		break;
+	case OPT_PAIR:
+		o.pair = true;
+		break;
+	case OPT_IDLE:
+		o.idle = true;
 		break;
 	case OPT_MEMCGS:
 		o.memcgs = uarg(state, "--memcgs", arg, 1, MAX_MEMCGS);
@@ -294,6 +345,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	case ARGP_KEY_END:
+		if (o.pair && o.jobs % 2)
+			argp_error(state, "--pair: --jobs %d is odd: pairs need an even number of "
+				   "workers (e.g. --jobs 2)", o.jobs);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -329,13 +385,19 @@ static bool stopping(void)
 	return atomic_load(&sh->stop) != 0;
 }
 
-/* --pause between iterations, cut short by a stop. */
-static void pause_iteration(void)
+/* Sleep MS milliseconds, cut short by a stop. */
+static void pause_ms(unsigned ms)
 {
 	unsigned left;
 
-	for (left = o.pause_ms; left && !stopping(); left -= left < 20 ? left : 20)
+	for (left = ms; left && !stopping(); left -= left < 20 ? left : 20)
 		sleep_ms(left < 20 ? left : 20);
+}
+
+/* --pause between iterations, cut short by a stop. */
+static void pause_iteration(void)
+{
+	pause_ms(o.pause_ms);
 }
 
 static void count(enum workload w, enum counter c, unsigned long long n)
@@ -511,43 +573,124 @@ static int umount_retry(const char *mp)
 	return -errno;
 }
 
+/*
+ * procfs: instantiate up to LEFT directory entries below DIR (depth-first, directories
+ * only through real subdirectories, at most DEPTH levels): readdir of /proc/PID and
+ * /proc/sys makes a dentry and an inode for every entry, unused once the directory is
+ * closed, so they wait on the superblock's LRU lists for its shrinker. The number made.
+ */
+static unsigned long proc_fill(int dirfd, const char *name, int depth, unsigned long left)
+{
+	unsigned long made = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;	/* a task that exited meanwhile, a directory we may not read */
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 0;
+	}
+	while (made < left && !stopping() && (de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] ||
+					     (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		made++;
+		/* at the top: only the pid directories and sys (not bus, irq, ... nor the
+		 * per-pid net trees, which are large and all alike) */
+		if (de->d_type != DT_DIR || depth <= 1)
+			continue;
+		if (dirfd == AT_FDCWD && !isdigit((unsigned char)de->d_name[0]) &&
+		    strcmp(de->d_name, "sys"))
+			continue;
+		if (!strcmp(de->d_name, "net"))
+			continue;
+		made += proc_fill(fd, de->d_name, depth - 1, left - made);
+	}
+	closedir(d);
+	return made;
+}
+
+/* --pair: wait until COND holds or the run stops; false when stopped. */
+#define WAIT_UNTIL(cond) ({						\
+	bool ok_ = true;						\
+	while (!(cond)) {						\
+		if (stopping()) {					\
+			ok_ = false;					\
+			break;						\
+		}							\
+		usleep(200);						\
+	}								\
+	ok_; })
+
 static int fs_worker(enum workload w, int job)
 {
-	const char *fstype = w == WL_TMPFS ? "tmpfs" : "ramfs";
-	const char *opts = w == WL_TMPFS ? "size=16m,nr_inodes=4096,mode=0700" : "mode=0700";
+	const char *fstype = w == WL_TMPFS ? "tmpfs" : w == WL_RAMFS ? "ramfs" : "proc";
+	const char *opts = w == WL_TMPFS ? "size=16m,nr_inodes=4096,mode=0700" :
+			   w == WL_RAMFS ? "mode=0700" : NULL;
 	char mp[PATH_MAX], path[PATH_MAX], data[256];
-	unsigned long it;
+	const bool pair = o.pair, first = !(job & 1);
+	atomic_ulong *pm = &sh->pair_mounted[w][job / 2], *pa = &sh->pair_arrived[w][job / 2];
+	unsigned long it, n;
 	unsigned f;
-	int err;
+	bool mounted;
+	int err = -ENAMETOOLONG;	/* when pathf() fails */
 
-	if (pathf(mp, "%s/%s.%d", base, fstype, job) || mkdir(mp, 0700)) {
+	if (pathf(mp, "%s/%s.%d", base, wl_name[w], job) || mkdir(mp, 0700)) {
 		fail(w, "mkdir %s: %s", mp, strerror(errno));
 		return 1;
 	}
 	memset(data, 's', sizeof(data));
 	for (it = 0; !stopping() && (!o.iterations || it < o.iterations); it++) {
-		if (mount("shrinkstress", mp, fstype, MS_NOSUID | MS_NODEV | MS_NOEXEC, opts)) {
+		/* --pair: the second mounts right after the first (neighbouring shrinkers) */
+		if (pair && !first && !WAIT_UNTIL(atomic_load(pm) > it))
+			break;
+		mounted = !mount("shrinkstress", mp, fstype, MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				 opts);
+		if (!mounted)
 			fail(w, "mount -t %s %s: %s", fstype, mp, strerror(errno));
-			sleep_ms(100);
-			continue;
-		}
-		count(w, C_MOUNTS, 1);
-		/* Files give the superblock's dentry/inode lists objects to count. */
-		for (f = 0; f < o.files && !stopping(); f++) {
-			if (pathf(path, "%s/f%u", mp, f) ||
-			    (err = create_file(path, data, sizeof(data)))) {
-				fail(w, "create %s/f%u: %s", mp, f, strerror(-err));
-				break;
+		if (pair && first)
+			atomic_store(pm, it + 1);
+		if (!mounted) {
+			if (!pair)
+				sleep_ms(100);
+		} else {
+			count(w, C_MOUNTS, 1);
+			if (w == WL_PROCFS) {
+				/* Unused dentries and inodes for the superblock's shrinker. */
+				n = proc_fill(AT_FDCWD, mp, 4, o.proc_entries);
+				count(w, C_DENTRIES, n);
+			} else {
+				/* Files for the superblock's lists (tmpfs and ramfs pin them). */
+				for (f = 0; f < o.files && !stopping(); f++) {
+					if (pathf(path, "%s/f%u", mp, f) ||
+					    (err = create_file(path, data, sizeof(data)))) {
+						fail(w, "create %s/f%u: %s", mp, f, strerror(-err));
+						break;
+					}
+					count(w, C_FILES, 1);
+				}
 			}
-			count(w, C_FILES, 1);
+			if (o.hold_ms)
+				pause_ms(o.hold_ms);
 		}
-		err = umount_retry(mp);
-		if (err) {
-			fail(w, "umount %s: %s", mp, strerror(-err));
-			break;	/* the sweep at exit tries again */
+		/* --pair: both unmount at the same moment */
+		if (pair) {
+			atomic_fetch_add(pa, 1);
+			WAIT_UNTIL(atomic_load(pa) >= 2 * (it + 1));
 		}
-		count(w, C_UMOUNTS, 1);
-		count(w, C_ITERS, 1);
+		if (mounted) {
+			err = umount_retry(mp);
+			if (err) {
+				fail(w, "umount %s: %s", mp, strerror(-err));
+				break;	/* the sweep at exit tries again */
+			}
+			count(w, C_UMOUNTS, 1);
+			count(w, C_ITERS, 1);
+		}
 		pause_iteration();
 	}
 	rmdir(mp);
@@ -575,6 +718,7 @@ static int disk_worker(int job)
 		fail(w, "open %s: %s", dir, strerror(errno));
 		return 1;
 	}
+	/* --disk-files 0: no directories, only drop_caches */
 	ndirs = (o.disk_files + DISK_FILES_PER_DIR - 1) / DISK_FILES_PER_DIR;
 	for (it = 0; !stopping() && (!o.iterations || it < o.iterations); it++) {
 		for (i = 0; i < ndirs; i++) {
@@ -696,14 +840,14 @@ static int memcg_setup(char *why, size_t whysize)
 	if (find_cgroup2(root)) {
 		snprintf(why, whysize, "no cgroup v2 filesystem is mounted: mount one (mount -t "
 			 "cgroup2 none /sys/fs/cgroup) or leave memcg out (--workload "
-			 "tmpfs,ramfs,disk)");
+			 "tmpfs,ramfs,procfs,disk)");
 		return -1;
 	}
 	under = o.cgroup ? o.cgroup : root;
 	if (pathf(path, "%s/cgroup.controllers", under) ||
 	    read_str(path, buf, sizeof(buf)) < 0) {
 		snprintf(why, whysize, "%s is not a cgroup v2 directory (%s): give one with "
-			 "--cgroup DIR or leave memcg out (--workload tmpfs,ramfs,disk)", under,
+			 "--cgroup DIR or leave memcg out (--workload tmpfs,ramfs,procfs,disk)", under,
 			 strerror(errno));
 		return -1;
 	}
@@ -712,12 +856,12 @@ static int memcg_setup(char *why, size_t whysize)
 			snprintf(why, whysize, "the memory controller is not available on cgroup "
 				 "v2 (%s): this system binds it to a cgroup v1 hierarchy; boot with "
 				 "systemd.unified_cgroup_hierarchy=1 (or cgroup_no_v1=memory), or "
-				 "leave memcg out (--workload tmpfs,ramfs,disk)", under);
+				 "leave memcg out (--workload tmpfs,ramfs,procfs,disk)", under);
 		else
 			snprintf(why, whysize, "the memory controller is not available in %s "
 				 "(cgroup.controllers: %s): enable it in the parent's "
 				 "cgroup.subtree_control, or leave memcg out (--workload "
-				 "tmpfs,ramfs,disk)", under, buf[0] ? strtok(buf, "\n") : "empty");
+				 "tmpfs,ramfs,procfs,disk)", under, buf[0] ? strtok(buf, "\n") : "empty");
 		return -1;
 	}
 	/* Children of UNDER get memory.* files only if its subtree_control has memory. */
@@ -727,7 +871,7 @@ static int memcg_setup(char *why, size_t whysize)
 		if (err) {
 			snprintf(why, whysize, "cannot enable the memory controller in %s: %s: "
 				 "give a cgroup without processes of its own with --cgroup DIR, or "
-				 "leave memcg out (--workload tmpfs,ramfs,disk)", path, strerror(-err));
+				 "leave memcg out (--workload tmpfs,ramfs,procfs,disk)", path, strerror(-err));
 			return -1;
 		}
 		snprintf(cg_enabled_at, sizeof(cg_enabled_at), "%s", under);
@@ -1134,9 +1278,18 @@ static void start_worker(enum workload w, int job)
 	set_handlers(on_stop_signal);
 	if (getppid() == 1)	/* the parent died before prctl */
 		_exit(1);
+	if (o.idle) {
+		struct sched_param sp = { .sched_priority = 0 };
+
+		if (sched_setscheduler(0, SCHED_IDLE, &sp)) {
+			fail(w, "sched_setscheduler(SCHED_IDLE): %s", strerror(errno));
+			_exit(1);
+		}
+	}
 	switch (w) {
 	case WL_TMPFS:
 	case WL_RAMFS:
+	case WL_PROCFS:
 		rc = fs_worker(w, job);
 		break;
 	case WL_DISK:
@@ -1188,6 +1341,7 @@ static void progress(double elapsed, bool final)
 		switch (w) {
 		case WL_TMPFS:
 		case WL_RAMFS:
+		case WL_PROCFS:
 			n += snprintf(line + n, sizeof(line) - n, " | %s %llu mounts", wl_name[w],
 				      get(w, C_MOUNTS));
 			break;
