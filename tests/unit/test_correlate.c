@@ -401,6 +401,46 @@ static void test_near_miss_margin(void **st)
 	corr_free(c);
 }
 
+/* A memcg's walk (shrink_slab_memcg()) goes through the memcg's bitmap of
+ * shrinker ids, not list.next: an unlinked shrinker whose next is queued is
+ * no stale_next there; the root memcg's walk ("/") is the global walk. */
+static void test_stale_next_not_in_memcg_walk(void **st)
+{
+	struct sink s;
+	struct corr *c = mk(&s, 0, 0, 0);
+	struct st_rec r;
+	const uint64_t ROOT = 0xffff888100242300ULL, CG = 0xffff888100243400ULL;
+
+	assert_int_equal(corr_set_memcg(c, ROOT, 1, "/"), 0);
+	assert_int_equal(corr_set_memcg(c, CG, 35, "/lab-high"), 0);
+	three(c);
+	fbegin(c, 1 * MS, 201, B);
+	fend(c, 2 * MS, 201, B);
+	/* in /lab-high's walk: clean */
+	r = ev(ST_SHRINK_BEGIN, 3 * MS, 102, "stress", A);
+	r.has |= ST_HAS_WALK | ST_HAS_SNAPSHOT;
+	r.memcg = CG;
+	r.next = B;
+	r.prev = HEAD;
+	push(c, r);
+	send_(c, 4 * MS, 102, A, B, ST_POISON2, 0);
+	corr_advance(c, 10 * MS);
+	assert_int_equal(s.n, 0);
+	/* in the root's walk: stale_next */
+	r = ev(ST_SHRINK_BEGIN, 5 * MS, 103, "kswapd0", A);
+	r.has |= ST_HAS_WALK | ST_HAS_SNAPSHOT;
+	r.memcg = ROOT;
+	r.next = B;
+	r.prev = HEAD;
+	push(c, r);
+	send_(c, 6 * MS, 103, A, B, ST_POISON2, 0);
+	corr_finish(c);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.v[0].kind, ST_V_STALE_NEXT);
+	assert_int_equal(s.v[0].walker_pid, 103);
+	corr_free(c);
+}
+
 struct closed {
 	int n;
 	struct st_rec last;
@@ -1130,6 +1170,7 @@ int main(void)
 		cmocka_unit_test(test_free_after_call_clean),
 		cmocka_unit_test(test_stale_next_queued_and_twins),
 		cmocka_unit_test(test_near_miss_margin),
+		cmocka_unit_test(test_stale_next_not_in_memcg_walk),
 		cmocka_unit_test(test_close_calls),
 		cmocka_unit_test(test_double_free),
 		cmocka_unit_test(test_address_reuse_clean),

@@ -553,6 +553,21 @@ static void emit_call(struct corr *c, const struct gen *g, const struct st_rec *
 	c->cb.on_call(&ci, c->cb.ctx);
 }
 
+/* Was the call (its shrink_begin k, NULL when not seen) made by a memcg's walk,
+ * shrink_slab_memcg(), which finds shrinkers through the memcg's bitmap of
+ * shrinker ids, never through list.next?  Known only when the call's memcg has
+ * a cgroup path other than "/" (the root's walk is the global walk of
+ * shrinker_list); unknown counts as the global walk. */
+static bool in_memcg_walk(const struct corr *c, const struct call *k)
+{
+	const struct memcg_ent *m;
+
+	if (!k || !(k->begin.has & ST_HAS_WALK) || !k->begin.memcg)
+		return false;
+	m = memcg_at(c, k->begin.memcg);
+	return m && m->path[0] && strcmp(m->path, "/") != 0;
+}
+
 static void on_shrink_end(struct corr *c, const struct st_rec *r)
 {
 	struct gen *g = gen_lookup(c, r);
@@ -564,12 +579,6 @@ static void on_shrink_end(struct corr *c, const struct st_rec *r)
 
 	if (!g)
 		return;
-	if (g->state == G_FREED) {
-		corr_v_use_after_free(c, g, r);
-	} else if ((r->has & ST_HAS_SNAPSHOT) && r->prev == ST_POISON2 &&
-		   (ng = gen_of_next(c, r->next)) && ng != g && ng->state >= G_QUEUED) {
-		corr_v_stale_next(c, g, r, ng);
-	}
 	t = task_at(c, r->pid);
 	if (t) {
 		paired = task_pop(c, t, r->shrinker, &k);
@@ -581,6 +590,14 @@ static void on_shrink_end(struct corr *c, const struct st_rec *r)
 				t->walk_calls_freed = st_sat_add(t->walk_calls_freed, r->freed);
 		}
 		task_put(c, t);
+	}
+	if (g->state == G_FREED) {
+		corr_v_use_after_free(c, g, r);
+	} else if ((r->has & ST_HAS_SNAPSHOT) && r->prev == ST_POISON2 &&
+		   (ng = gen_of_next(c, r->next)) && ng != g && ng->state >= G_QUEUED &&
+		   !in_memcg_walk(c, paired ? &k : NULL)) {
+		/* the global walk goes on from list.next: a memcg's does not */
+		corr_v_stale_next(c, g, r, ng);
 	}
 	if (c->cb.on_call)
 		emit_call(c, g, r, paired ? &k : NULL, in_walk, walk);
