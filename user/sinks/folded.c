@@ -223,7 +223,8 @@ static void fs_finish(struct sink *s, const struct sink_state *st)
 	}
 	htab_each(&f->rows, i, e, nx)
 		v[n++] = container_of(e, struct frow, hn);
-	qsort(v, n, sizeof(*v), row_cmp);
+	if (n)	/* qsort(NULL, 0, ...) is undefined: its pointer is declared nonnull */
+		qsort(v, n, sizeof(*v), row_cmp);
 	for (size_t i = 0; i < n && !f->err; i++)
 		if (fprintf(f->f, "%s;%s %" PRIu64 "\n", v[i]->st->folded, v[i]->name, v[i]->ns) < 0)
 			f->err = errno ? errno : EIO;
