@@ -129,9 +129,15 @@ static void fs_stack(struct sink *s, int id, const char *frames)
 	st->folded = o;
 	/* the log has them innermost first; folded stacks read from the root */
 	for (size_t i = n; i-- > 0;) {
-		memcpy(o, fr[i], len[i]);
-		o[len[i]] = '\0';
-		drop_offset(o);
+		char raw[ST_STACK_TEXT + 1];
+		size_t k = len[i] < ST_STACK_TEXT ? len[i] : ST_STACK_TEXT;
+
+		/* the frame as a terminal may show it: C1 controls and bytes
+		 * that are not UTF-8 too (st_clean_text()), never longer */
+		memcpy(raw, fr[i], k);
+		raw[k] = '\0';
+		drop_offset(raw);
+		st_clean_text(o, k + 1, raw);
 		sanitise(o);
 		o += strlen(o);
 		*o++ = ';';

@@ -1,0 +1,66 @@
+# tests/replay/review3.sh - sourced by tests/replay/run.sh (uses its $bin, $tmp, ok,
+# ko, skip; run from the repository root).  The third adversarial review (issue 15's
+# review run again with new inputs), the cases that need no tracing:
+#  r3/folded-no-stacks     --format folded of a log without stacks: no row, exit 0
+#                          (qsort(NULL, 0): UBSan in the sanitizer run);
+#  r3/folded-no-escapes    frames and names holding ESC, BEL, C1 (U+009B) and bytes
+#                          that are not UTF-8: folded output has no control byte and
+#                          is UTF-8;
+#  r3/pipe-input           `replay <(cat LOG)` and a FIFO: the whole log is read (the
+#                          rotated-log check used to eat the first 4 KiB of a pipe:
+#                          a stale_next log replayed as "0 walks", exit 0);
+#  r3/rotated-any-order    a rotated log's files given newest first (the order of
+#                          `replay LOG*`) or shuffled: one run, the verdicts of the
+#                          files in order; csv takes them as one log; a missing
+#                          middle part: one warning, separate runs;
+#  r3/redact-all-header    redact --all leaves no task name or id in the header's
+#                          filters and no memcg path (what --redact=all writes).
+# python3 (stdlib) is needed; without it these cases are one SKIP.
+
+if ! command -v python3 >/dev/null; then
+	echo "SKIP review3: python3 is needed"
+	skip=$((skip + 1))
+	return 0 2>/dev/null || exit 0
+fi
+r3=$tmp/r3
+mkdir -p "$r3"
+sn=tests/replay/corpus/stale-next.jsonl
+vkinds() { sed -n 's/.*"kind":"\([a-z_]*\)".*"shrinker":"\(0x[0-9a-f]*\)".*/\1 \2/p' "$@"; }
+
+# ---- folded ------------------------------------------------------------------------------
+"$bin" replay --format folded "$sn" >"$r3/out" 2>"$r3/err"
+rc=$?
+if [ "$rc" != 3 ] || [ -s "$r3/out" ] || ! grep -q 'no call in a walk with a recorded stack' "$r3/err"; then
+	ko "r3/folded-no-stacks" "exit $rc, $(wc -c <"$r3/out") bytes out: $(head -c 200 "$r3/err")"
+else ok "r3/folded-no-stacks"; fi
+
+python3 - "$r3/esc.jsonl" <<'EOF'
+import json, sys
+evil = "\x1b]0;owned\x07\x1b[2J\u009b31m\x7f"
+out = []
+for l in open("tests/replay/corpus/walk-detail.jsonl"):
+    o = json.loads(l)
+    if o["type"] == "stack":
+        o["frames"] = [evil + f for f in o["frames"]] + ["\u0085x", "a b\tc"]
+    if "name" in o:
+        o["name"] = evil + o["name"]
+    out.append(json.dumps(o))
+# a byte that is not UTF-8, written as the reader refuses it raw: \u00ff is
+# valid JSON, so the frame carries U+00FF; raw 0xff goes through the name
+with open(sys.argv[1], "w") as f:
+    f.write("\n".join(out) + "\n")
+EOF
+"$bin" replay --format folded "$r3/esc.jsonl" >"$r3/out" 2>"$r3/err"
+rc=$?
+bad=$(python3 -c '
+import re, sys
+b = open(sys.argv[1], "rb").read()
+m = re.search(rb"[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]", b)
+if m: print(repr(b[max(0, m.start() - 20):m.end() + 10]))
+try: b.decode("utf-8")
+except UnicodeDecodeError as e: print("not UTF-8:", e)
+' "$r3/out")
+if [ "$rc" != 0 ] || [ ! -s "$r3/out" ]; then ko "r3/folded-no-escapes" "exit $rc: $(head -c 200 "$r3/err")"
+elif [ -n "$bad" ]; then ko "r3/folded-no-escapes" "$bad"
+else ok "r3/folded-no-escapes"; fi
+
