@@ -64,3 +64,61 @@ if [ "$rc" != 0 ] || [ ! -s "$r3/out" ]; then ko "r3/folded-no-escapes" "exit $r
 elif [ -n "$bad" ]; then ko "r3/folded-no-escapes" "$bad"
 else ok "r3/folded-no-escapes"; fi
 
+# ---- pipes and FIFOs ---------------------------------------------------------------------
+# the whole log within the 4 KiB a look at its first line used to read away
+{
+	echo '{"type":"header","format":"shrinktrace/1","kernel":"6.12","backend":"fentry","clock":"monotonic","start_ts":1}'
+	cat "$sn"
+} >"$r3/big.jsonl"
+"$bin" replay --format jsonl "$r3/big.jsonl" >"$r3/want" 2>/dev/null
+"$bin" replay --format jsonl <(cat "$r3/big.jsonl") >"$r3/got" 2>"$r3/err"
+rc=$?
+rm -f "$r3/fifo"
+mkfifo "$r3/fifo"
+cat "$r3/big.jsonl" >"$r3/fifo" &
+timeout 20 "$bin" replay --format jsonl "$r3/fifo" >"$r3/got2" 2>"$r3/err2"
+rc2=$?
+wait
+if [ "$rc" != 3 ] || [ "$(vkinds "$r3/got")" != "$(vkinds "$r3/want")" ] || [ ! -s "$r3/want" ]; then
+	ko "r3/pipe-input" "<(cat LOG): exit $rc, verdicts [$(vkinds "$r3/got" | tr '\n' ';')]: $(head -1 "$r3/err")"
+elif [ "$rc2" != 3 ] || [ "$(vkinds "$r3/got2")" != "$(vkinds "$r3/want")" ]; then
+	ko "r3/pipe-input" "FIFO: exit $rc2, verdicts [$(vkinds "$r3/got2" | tr '\n' ';')]: $(head -1 "$r3/err2")"
+else ok "r3/pipe-input"; fi
+
+# ---- rotated logs given out of order -----------------------------------------------------
+python3 - "$r3/rot.jsonl" tests/replay/corpus/use-after-free.jsonl <<'EOF'
+import json, sys
+base, src = sys.argv[1], sys.argv[2]
+H = {"type": "header", "format": "shrinktrace/1", "kernel": "6.12", "backend": "fentry",
+     "clock": "monotonic", "start_ts": 1, "run": "ab" * 16}
+ev = [l for l in open(src) if '"header"' not in l]
+# the free in the first parts, the use after it in the last
+parts = [ev[0:3], ev[3:6], ev[6:8], ev[8:]]
+# FILE.3 (part 1, the oldest) .. FILE.1, FILE (part 4)
+for i, p in enumerate(parts):
+    name = base if i == 3 else "%s.%d" % (base, 3 - i)
+    with open(name, "w") as f:
+        f.write(json.dumps(dict(H, part=i + 1)) + "\n")
+        f.writelines(p)
+EOF
+R=$r3/rot.jsonl
+"$bin" replay --format jsonl "$R.3" "$R.2" "$R.1" "$R" >"$r3/want" 2>/dev/null
+res=
+for order in "$R $R.1 $R.2 $R.3" "$R.2 $R $R.3 $R.1" "$R.1 $R.3 $R $R.2"; do
+	# shellcheck disable=SC2086
+	"$bin" replay --format jsonl $order >"$r3/got" 2>"$r3/err"
+	rc=$?
+	if [ "$rc" != 3 ] || ! cmp -s "$r3/got" "$r3/want" || [ -s "$r3/err" ]; then
+		res="$order: exit $rc, [$(vkinds "$r3/got" | tr '\n' ';')] want [$(vkinds "$r3/want" | tr '\n' ';')] $(head -1 "$r3/err")"
+		break
+	fi
+done
+"$bin" replay --format csv "$R" "$R.1" "$R.2" "$R.3" >"$r3/csv" 2>"$r3/err"
+rc=$?
+"$bin" replay --format jsonl "$R.3" "$R.1" "$R" >"$r3/gap" 2>"$r3/err2"
+if [ -n "$res" ]; then ko "r3/rotated-any-order" "$res"
+elif [ ! -s "$r3/want" ]; then ko "r3/rotated-any-order" "the files in order give no verdict"
+elif [ "$rc" != 3 ] || [ "$(grep -c '^shrink_begin,' "$r3/csv")" = 0 ]; then ko "r3/rotated-any-order" "csv: exit $rc: $(head -1 "$r3/err")"
+elif [ "$(grep -c 'parts between are missing' "$r3/err2")" != 1 ]; then ko "r3/rotated-any-order" "gap: $(head -2 "$r3/err2" | tr '\n' '|')"
+else ok "r3/rotated-any-order"; fi
+
