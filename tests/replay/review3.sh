@@ -122,3 +122,20 @@ elif [ "$rc" != 3 ] || [ "$(grep -c '^shrink_begin,' "$r3/csv")" = 0 ]; then ko 
 elif [ "$(grep -c 'parts between are missing' "$r3/err2")" != 1 ]; then ko "r3/rotated-any-order" "gap: $(head -2 "$r3/err2" | tr '\n' '|')"
 else ok "r3/rotated-any-order"; fi
 
+# ---- redact --all: the header's filters and memcg paths ----------------------------------
+python3 - "$r3/leak.jsonl" <<'EOF'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for o in [{"type": "header", "format": "shrinktrace/1", "kernel": "6.12", "backend": "fentry", "clock": "monotonic",
+               "start_ts": 1, "filters": {"pid": 4242, "comm": "secretjob"}},
+              {"type": "memcg", "memcg": "0xffff888100242300", "memcg_id": 5, "path": "/user.slice/secretjob.scope"},
+              {"type": "walk_begin", "ts": 5, "cpu": 0, "pid": 4242, "comm": "secretjob", "nid": 0,
+               "memcg": "0xffff888100242300", "priority": 1}]:
+        f.write(json.dumps(o) + "\n")
+EOF
+"$bin" redact --all "$r3/leak.jsonl" >"$r3/out" 2>"$r3/err"
+rc=$?
+if [ "$rc" != 0 ]; then ko "r3/redact-all-header" "exit $rc: $(head -1 "$r3/err")"
+elif grep -q -e secretjob -e 4242 "$r3/out"; then ko "r3/redact-all-header" "left: $(grep -o -e '.\{20\}secretjob.\{5\}' -e '.\{20\}4242' "$r3/out" | head -2 | tr '\n' '|')"
+elif ! grep -q '"comm":"(redacted)"' "$r3/out" || ! grep -q '"path":""' "$r3/out"; then ko "r3/redact-all-header" "$(head -2 "$r3/out" | tr '\n' '|')"
+else ok "r3/redact-all-header"; fi
