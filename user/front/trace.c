@@ -381,6 +381,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	}
 	case OPT_SHRINKER:
+		/* "" would match no name: every call left out, and the log's
+		 * header (which names a filter only when it is not empty) would
+		 * not even say so */
+		if (!*arg)
+			argp_error(state, "--shrinker: an empty GLOB matches no shrinker (e.g. "
+				   "--shrinker='sb-*')");
 		a->shrinker_glob = arg;
 		break;
 	case OPT_MIN_LATENCY:
