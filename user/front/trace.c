@@ -1134,9 +1134,10 @@ out:
 	}
 	if (a->output) {
 		if (r.out_errno == ST_OUT_EREMOVED) {
-			fprintf(stderr, "shrinktrace: the log %s %s: what it held is lost; choose an "
-				"-o path that nothing removes during the trace\n", out_shown,
-				st_output_strerror(r.out_errno));
+			fprintf(stderr, "shrinktrace: the log %s was removed while it was written "
+				"(the file, or its directory: removed, moved away or replaced): the trace "
+				"stopped and the path does not lead to what was written; choose an -o "
+				"path that nothing changes during the trace\n", out_shown);
 			rc = EXIT_ERROR;
 		} else if (r.out_errno && attached) {
 			fprintf(stderr, "shrinktrace: writing the log %s failed: %s: free space or "
