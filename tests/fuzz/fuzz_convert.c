@@ -19,7 +19,8 @@
  *   - no kernel address of the input (a run of hex digits, after "0x" or as
  *     %px's 16, whose value is >= 0xffff000000000000) is in what redact
  *     wrote, in either spelling;
- *   - with --all no task name of the input's events is left in a "comm";
+ *   - with --all no task name of the input's events is left in a "comm", and no
+ *     memcg record keeps its "path";
  *   - the rewritten logs give the same verdicts as the input: the same kinds
  *     and certainty in the same order, the same number of events, per run;
  *   - every CSV row has as many cells as the header row (RFC 4180 quoting).
@@ -296,6 +297,8 @@ static void check_redact(const uint8_t *data, size_t size, bool all, bool readab
 			out_lines++;
 			if (all && l.res == ST_PARSE_EVENT && l.rec.comm[0])
 				fail("redact --all left a task name", l.rec.comm);
+			if (all && l.res == ST_PARSE_MEMCG && l.info.path[0])
+				fail("redact --all left a memcg path", l.info.path);
 		}
 		if (rc < 0)
 			fail("a line redact wrote does not read back", st_log_error(lg));

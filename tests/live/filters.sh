@@ -8,7 +8,7 @@
 #  - --shrinker GLOB: every written call's shrinker matches;
 #  - --stats-only: the summary counts more calls than the log holds, at most one
 #    written call per shrinker that is not deferred;
-#  - bad filter arguments: exit 2 with the option named.
+#  - bad filter arguments (an empty --shrinker too): exit 2 with the option named.
 fworkload=$(cd "$here/../.." && pwd)/tools/workload/tmpfs-churn
 
 # filter_run NAME ARGS...: trace 5 workload cycles with ARGS into $tmp/f-NAME.jsonl
@@ -66,11 +66,12 @@ filter_run stats --stats-only
 filter_check stats "(lambda m: (m is not None or 'no calls line in the summary') is True and (int(m.group(1)) > len(calls) or 'summary counts %s calls, the log has %d' % (m.group(1), len(calls))) is True and (len([c for c in calls if not c.get('deferred')]) <= len({c['shrinker'] for c in calls}) or 'more than one written call per shrinker'))(re.search(r'shrinkers: .*?, (\\d+) calls,', errtxt))"
 
 # bad arguments: exit 2 and the option named on the first line
-for bad in "--comm 0123456789abcdefgh" "--memcg /tmp" "--memcg nonsense" "--pid 0" "--min-latency -3"; do
+for bad in "--comm 0123456789abcdefgh" "--memcg /tmp" "--memcg nonsense" "--pid 0" "--min-latency -3" "--shrinker="; do
 	# shellcheck disable=SC2086
 	timeout -s KILL 10 "$bin" $bad -d 1 >"$tmp/fbad.out" 2>"$tmp/fbad.err"
 	rc=$?
 	opt=${bad%% *}
+	opt=${opt%=}
 	if [ "$rc" -eq 2 ] && head -1 "$tmp/fbad.err" | grep -q -- "${opt#-}"; then
 		ok "filter-bad $bad"
 	else

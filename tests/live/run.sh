@@ -360,6 +360,9 @@ fi
 # ---- issue 15: fresh files, kills, descriptors, signals, escapes, capabilities ----------
 . "$here/issue15.sh"
 
+# ---- the third adversarial review: rotation, standard output --------------------------
+. "$here/review3.sh"
+
 echo "# live: $(ms_since "$t_start") ms in all (churn ${churn_ms} ms)"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -126,6 +126,9 @@ fi
 # issue 15: outputs that are inputs, bounded memory, redaction, runs, escapes, numbers
 . tests/replay/issue15.sh
 
+# the third adversarial review: folded, pipes, rotated logs out of order, redact --all
+. tests/replay/review3.sh
+
 summary="$pass passed, $fail failed"
 [ "$skip" -gt 0 ] && summary="$summary, $skip skipped"
 echo "$summary"

@@ -18,6 +18,8 @@
 #include <cmocka.h>
 
 #include "log/outfile.h"
+#include "sinks/jsonl.h"
+#include "sinks/sink.h"
 
 static char dir[64];
 
@@ -434,6 +436,95 @@ static void test_removed(void **st)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Review 3: --rotate renames and makes its next files in the directory the first
+ * file was made in, never through its path again.  A user who owns the log's
+ * directory moved it away and put a symlink to a directory of root's in its
+ * place: the rotation renamed root's file of that name to FILE.1 and replaced it
+ * with a log.  Now the victim stays as it was, the rotated files go on in the
+ * moved directory, and the check sees the path no longer leads there. */
+static ssize_t get_file(const char *p, char *buf, size_t len)
+{
+	int fd = open(p, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+static void feed(struct sink *s, unsigned n)
+{
+	struct st_rec r = { .type = ST_SHRINK_END, .ts = 1, .pid = 7, .shrinker = 0xffff888104a1c000ULL,
+			    .freed = 1, .duration_ns = 1000 };
+	struct sink_event e = { .r = &r, .name = "" };
+
+	strcpy(r.comm, "rot");
+	r.has |= ST_HAS_FREED | ST_HAS_DURATION;
+	for (unsigned i = 0; i < n; i++) {
+		r.ts++;
+		s->ops->event(s, &e);
+	}
+}
+
+static void test_rotate_dir_replaced(void **st)
+{
+	char ud[160], old[160], vict[160], p[192], q[192], buf[64];
+	struct jsonl_rotate rot = { .mode = 0600, .max_bytes = 4096, .keep = 2 };
+	struct sink_begin b = { .kernel = "6.12", .backend = "fentry", .list_offset = -1,
+				.run_id = "00112233445566778899aabbccddeeff", .live = true };
+	struct stat sb;
+	struct sink *s;
+	FILE *f;
+
+	(void)st;
+	snprintf(ud, sizeof(ud), "%s/ud", dir);
+	snprintf(old, sizeof(old), "%s/ud.old", dir);
+	snprintf(vict, sizeof(vict), "%s/vict", dir);
+	assert_int_equal(mkdir(ud, 0700), 0);
+	assert_int_equal(mkdir(vict, 0700), 0);
+	snprintf(p, sizeof(p), "%s/log", vict);
+	put_file(p, "victim\n");
+	snprintf(p, sizeof(p), "%s/log", ud);
+	f = st_output_create(p, 0600, ST_OUT_PAGES);
+	assert_non_null(f);
+	assert_int_equal(st_output_commit(f), 0);
+	rot.path = p;
+	s = jsonl_sink_new_rotating(f, &rot);
+	assert_non_null(s);
+	s->ops->begin(s, &b);
+	feed(s, 60);		/* a rotation or two in place */
+	snprintf(q, sizeof(q), "%s/log.1", ud);
+	assert_int_equal(stat(q, &sb), 0);
+	/* the directory moved away, a symlink to the victim's in its place */
+	assert_int_equal(rename(ud, old), 0);
+	assert_int_equal(symlink(vict, ud), 0);
+	feed(s, 200);		/* more rotations */
+	snprintf(q, sizeof(q), "%s/log", vict);
+	assert_int_equal(get_file(q, buf, sizeof(buf)), 7);
+	assert_string_equal(buf, "victim\n");
+	snprintf(q, sizeof(q), "%s/log.1", vict);
+	assert_int_not_equal(stat(q, &sb), 0);
+	/* the file it closed is no longer at its path: the sink says so */
+	assert_int_equal(s->ops->error(s), ST_OUT_EREMOVED);
+	s->ops->free(s);
+	snprintf(q, sizeof(q), "%s/log.1", old);
+	assert_int_equal(stat(q, &sb), 0);
+	/* and a file whose directory's path leads elsewhere now is "removed" */
+	snprintf(p, sizeof(p), "%s/log", old);
+	f = st_output_create(p, 0600, 0);
+	assert_non_null(f);
+	assert_int_equal(st_output_commit(f), 0);
+	assert_int_equal(st_output_check(f), 0);
+	snprintf(q, sizeof(q), "%s.moved", old);
+	assert_int_equal(rename(old, q), 0);
+	assert_int_equal(mkdir(old, 0700), 0);	/* another directory at the path */
+	assert_int_equal(st_output_check(f), ST_OUT_EREMOVED);
+	fclose(f);
+}
+
 /* Issue 15.2: the output is the input, by name or inode, - included. */
 static void test_output_is_input(void **st)
 {
@@ -637,6 +728,7 @@ int main(void)
 		cmocka_unit_test(test_no_tmpfile),
 		cmocka_unit_test(test_second_writer),
 		cmocka_unit_test(test_removed),
+		cmocka_unit_test(test_rotate_dir_replaced),
 		cmocka_unit_test(test_output_is_input),
 		cmocka_unit_test(test_pages),
 		cmocka_unit_test(test_sigkill_whole_lines),

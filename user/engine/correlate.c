@@ -923,6 +923,7 @@ void corr_free(struct corr *c)
 
 		if (!g->in_fifo) {
 			free(g->rep);
+			free(g->near_ts);
 			free(g);
 		}
 	}
@@ -932,6 +933,7 @@ void corr_free(struct corr *c)
 
 		c->fifo_head = g->fifo_next;
 		free(g->rep);
+		free(g->near_ts);
 		free(g);
 	}
 	htab_each(&c->memcgs, i, e, nx)

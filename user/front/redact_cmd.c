@@ -332,6 +332,42 @@ static json_object *redact_value(struct rctx *x, const char *key, json_object *v
 	}
 }
 
+/* --all: what the tracer's --redact=all leaves out beyond comm and pid: the
+ * header's filters name a task ("comm": "(redacted)", "pid": its pseudonym)
+ * and a memcg record's "path" names a cgroup, often a user's or a job's
+ * ("path": "").  0, or -1 on ENOMEM. */
+static int all_extra(struct rctx *x, json_object *res, bool header)
+{
+	json_object *o, *v, *t;
+
+	if (header && json_object_object_get_ex(res, "filters", &o) &&
+	    json_object_is_type(o, json_type_object)) {
+		if (json_object_object_get_ex(o, "comm", &v) &&
+		    (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) > 0)) {
+			if (!(t = json_object_new_string("(redacted)")))
+				return -1;
+			json_object_object_add(o, "comm", t);
+		}
+		if (json_object_object_get_ex(o, "pid", &v)) {
+			int64_t pid = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
+
+			t = json_object_new_int64(pid >= 0 && pid <= INT32_MAX ?
+						  st_redact_pid(&x->red, (int)pid) : 0);
+			if (!t)
+				return -1;
+			json_object_object_add(o, "pid", t);
+		}
+	}
+	if (json_object_object_get_ex(res, "type", &v) && json_object_is_type(v, json_type_string) &&
+	    !strcmp(json_object_get_string(v), "memcg") &&
+	    json_object_object_get_ex(res, "path", &o)) {
+		if (!(t = json_object_new_string("")))
+			return -1;
+		json_object_object_add(res, "path", t);
+	}
+	return 0;
+}
+
 /* Rewrite one checked line (an object) to out.  Returns 0, or -1 on ENOMEM. */
 static int redact_line(struct rctx *x, const char *line, size_t len, bool header, FILE *out)
 {
@@ -370,6 +406,8 @@ static int redact_line(struct rctx *x, const char *line, size_t len, bool header
 				goto out;
 		}
 	}
+	if (x->red.mode == ST_REDACT_ALL && all_extra(x, res, header))
+		goto out;
 	if (header)
 		json_object_object_add(res, "redacted",
 				       json_object_new_string(st_redact_mode_name(x->red.mode)));

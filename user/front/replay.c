@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,11 +53,18 @@ struct replay_args {
 	struct corr_opts caps;		/* SHRINKTRACE_CAPS */
 };
 
+struct plan {
+	int *order;	/* nfiles indexes into files */
+	int *len;	/* files in each run */
+	int nruns;
+};
+
 struct replay_ctx {
 	FILE *out;
 	struct sinks sinks;		/* the --format's sink on out, and any other */
 	bool stats;			/* a sink shows the statistics */
 	struct st_redact red;		/* --redact: input events are redacted first */
+	struct plan plan;		/* the files, grouped into runs (plan_runs()) */
 };
 
 #define OPT_STATS 1000
@@ -287,18 +296,30 @@ static struct pipeline *run_new(const struct replay_args *a, struct replay_ctx *
 
 /* ---- a rotated log: its files read as one stream ------------------------------ */
 
-/* The header of a file's first line: its "run" and "part" (run "" when none). */
+/* The header of a file's first line: its "run" and "part" (run "" when none).
+ * Only a regular file is looked at: a pipe, a FIFO or a device (`replay
+ * <(cat LOG)`, /dev/stdin) would lose what is read here to the replay that
+ * follows, or block on a FIFO without a writer. */
 static void peek_header(const char *path, char *run, size_t runlen, int *part)
 {
 	char line[4096], reason[64];
 	struct st_parse_info info;
 	struct st_rec r;
+	struct stat st;
 	FILE *f;
+	int fd;
 
 	run[0] = '\0';
 	*part = 0;
-	if (!strcmp(path, "-") || !(f = fopen(path, "re")))
+	if (!strcmp(path, "-") || stat(path, &st) || !S_ISREG(st.st_mode))
 		return;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "r"))) {
+		close(fd);	/* replaced meanwhile: not read here */
+		return;
+	}
 	if (fgets(line, sizeof(line), f) &&
 	    st_parse_line_info(line, strlen(line), &r, reason, sizeof(reason), &info) ==
 	    ST_PARSE_HEADER && info.run[0]) {
@@ -348,25 +369,104 @@ static int chain_close(void *cookie)
 	return 0;
 }
 
-/* How many of files[0..n) form one rotated log from files[0] on: each
- * file's header has the run of the first and the part after the previous
- * one (the oldest first, FILE.KEEP ... FILE.1 FILE). */
-static int rotated_series(char **files, int n)
-{
-	char run[40], next[40];
-	int part, npart, k = 1;
+/* The files of the command line in the order they are read, grouped into
+ * runs: files[order[g0 .. g0+len[0])] is the first run, and so on.  The files
+ * of one rotated log (a header of the same "run", parts one after another)
+ * form one run in the order of their parts, whatever their order on the
+ * command line (`replay LOG*` gives LOG LOG.1 LOG.2, the newest first); a run
+ * begins where its first file is named.  A part missing in the middle splits
+ * the series there (said on stderr), a part given twice is read on its own.
+ * Returns the number of runs, -1 on ENOMEM. */
 
-	peek_header(files[0], run, sizeof(run), &part);
-	if (!run[0])
-		return 1;
-	while (k < n) {
-		peek_header(files[k], next, sizeof(next), &npart);
-		if (strcmp(next, run) || npart != part + 1)
-			break;
-		part = npart;
-		k++;
+struct peeked {
+	char run[40];
+	int part;
+	bool taken;
+};
+
+static int cmp_part(const void *x, const void *y, void *arg)
+{
+	const struct peeked *p = arg;
+	int a = *(const int *)x, b = *(const int *)y;
+
+	if (p[a].part != p[b].part)
+		return p[a].part < p[b].part ? -1 : 1;
+	return a < b ? -1 : a > b;	/* stable: the command line's order */
+}
+
+static int plan_runs(char **files, int n, struct plan *pl)
+{
+	struct peeked *p = calloc((size_t)n, sizeof(*p));
+	int *same = calloc((size_t)n, sizeof(*same));
+	int k = 0;
+
+	pl->order = calloc((size_t)n, sizeof(*pl->order));
+	pl->len = calloc((size_t)n, sizeof(*pl->len));
+	pl->nruns = 0;
+	if (!p || !same || !pl->order || !pl->len) {
+		free(p);
+		free(same);
+		free(pl->order);
+		free(pl->len);
+		return -1;
 	}
-	return k;
+	for (int i = 0; i < n; i++)
+		peek_header(files[i], p[i].run, sizeof(p[i].run), &p[i].part);
+	for (int i = 0; i < n;) {
+		int m = 0, start = k;
+
+		/* i again after a run formed: files[i] may be a later part */
+		if (p[i].taken) {
+			i++;
+			continue;
+		}
+		if (!p[i].run[0] || p[i].part <= 0) {
+			p[i].taken = true;
+			pl->order[k++] = i;
+			pl->len[pl->nruns++] = 1;
+			continue;
+		}
+		for (int j = i; j < n; j++)
+			if (!p[j].taken && p[j].part > 0 && !strcmp(p[j].run, p[i].run))
+				same[m++] = j;
+		qsort_r(same, (size_t)m, sizeof(*same), cmp_part, p);
+		/* from the lowest part on, while each is the one after the last */
+		pl->order[k++] = same[0];
+		p[same[0]].taken = true;
+		for (int j = 1; j < m; j++) {
+			int last = pl->order[k - 1];
+
+			if (p[same[j]].part != p[last].part + 1)
+				continue;
+			pl->order[k++] = same[j];
+			p[same[j]].taken = true;
+		}
+		pl->len[pl->nruns++] = k - start;
+		for (int j = 1; j < m; j++) {
+			if (p[same[j]].taken || p[same[j]].part == p[pl->order[k - 1]].part)
+				continue;
+			if (p[same[j]].part > p[pl->order[k - 1]].part) {
+				char a[256], b[256];
+
+				st_clean_text(a, sizeof(a), files[pl->order[k - 1]]);
+				st_clean_text(b, sizeof(b), files[same[j]]);
+				fprintf(stderr, "shrinktrace replay: warning: %s is part %d of a rotated "
+					"log and %s part %d: the parts between are missing, the two "
+					"are read as separate runs\n", a, p[pl->order[k - 1]].part, b,
+					p[same[j]].part);
+				break;
+			}
+		}
+	}
+	free(p);
+	free(same);
+	return pl->nruns;
+}
+
+static void plan_free(struct plan *pl)
+{
+	free(pl->order);
+	free(pl->len);
 }
 
 /* Replay one file.  Returns ST_EXIT_CLEAN, ST_EXIT_VIOLATIONS or ST_EXIT_ERROR. */
@@ -528,6 +628,12 @@ static int replay_stream(const struct replay_args *a, const char *file, FILE *f,
 }
 
 /* The replay after its options: the output, the sinks, every file. */
+static void ctx_free(struct replay_ctx *x)
+{
+	plan_free(&x->plan);
+	free(x);
+}
+
 static int replay_run(struct replay_args *a)
 {
 	struct replay_ctx *x;
@@ -540,10 +646,15 @@ static int replay_run(struct replay_args *a)
 		fprintf(stderr, "shrinktrace replay: out of memory\n");
 		return ST_EXIT_ERROR;
 	}
-	if (converting(a) && a->nfiles > 1 && rotated_series(a->files, a->nfiles) != a->nfiles) {
+	if (plan_runs(a->files, a->nfiles, &x->plan) < 0) {
+		fprintf(stderr, "shrinktrace replay: out of memory\n");
+		ctx_free(x);
+		return ST_EXIT_ERROR;
+	}
+	if (converting(a) && x->plan.nruns > 1) {
 		fprintf(stderr, "shrinktrace replay: --format %s converts one log at a time, "
-			"%d given\n", a->fmt->format, a->nfiles);
-		free(x);
+			"%d given\n", a->fmt->format, x->plan.nruns);
+		ctx_free(x);
 		return ST_EXIT_USAGE;
 	}
 	to_stdout = !a->out || !strcmp(a->out, "-");
@@ -551,7 +662,7 @@ static int replay_run(struct replay_args *a)
 		st_clean_text(out_shown, sizeof(out_shown), a->out);
 	if (a->mode_set && to_stdout) {
 		fprintf(stderr, "shrinktrace replay: --mode is the mode of -o OUT: add -o OUT\n");
-		free(x);
+		ctx_free(x);
 		return ST_EXIT_USAGE;
 	}
 	{
@@ -559,20 +670,20 @@ static int replay_run(struct replay_args *a)
 
 		if (sink_setup_check(a->sinks, &sa, err, sizeof(err))) {
 			fprintf(stderr, "shrinktrace replay: %s\n", err);
-			free(x);
+			ctx_free(x);
 			return ST_EXIT_USAGE;
 		}
 	}
 	/* a debugging and testing knob: small caps of the correlator (README) */
 	if (corr_parse_caps(getenv("SHRINKTRACE_CAPS"), &a->caps, err, sizeof(err))) {
 		fprintf(stderr, "shrinktrace replay: SHRINKTRACE_CAPS: %s\n", err);
-		free(x);
+		ctx_free(x);
 		return ST_EXIT_USAGE;
 	}
 	if (st_redact_init(&x->red, a->redact, NULL)) {
 		fprintf(stderr, "shrinktrace replay: --redact: no random key from getrandom(): %s\n",
 			strerror(errno));
-		free(x);
+		ctx_free(x);
 		return ST_EXIT_ERROR;
 	}
 	/* The output is never one of the inputs (by name or inode, standard
@@ -586,7 +697,7 @@ static int replay_run(struct replay_args *a)
 				      "standard input");
 			fprintf(stderr, "shrinktrace replay: the output (%s) is the input %s: write "
 				"to another file\n", o, in);
-			free(x);
+			ctx_free(x);
 			return ST_EXIT_USAGE;
 		}
 	}
@@ -597,7 +708,7 @@ static int replay_run(struct replay_args *a)
 		x->out = st_output_stream(STDOUT_FILENO);
 		if (!x->out) {
 			fprintf(stderr, "shrinktrace replay: out of memory\n");
-			free(x);
+			ctx_free(x);
 			return ST_EXIT_ERROR;
 		}
 	} else {
@@ -608,7 +719,7 @@ static int replay_run(struct replay_args *a)
 			fprintf(stderr, "shrinktrace replay: cannot write %s: %s: choose a writable "
 				"path for -o (a regular file, not a symlink)\n", out_shown,
 				st_output_strerror(errno));
-			free(x);
+			ctx_free(x);
 			return ST_EXIT_ERROR;
 		}
 	}
@@ -629,25 +740,36 @@ static int replay_run(struct replay_args *a)
 		}
 		x->stats = a->sinks->opened & SINK_STATS;
 	}
-	for (int i = 0, k; i < a->nfiles && ret != ST_EXIT_ERROR && !ferror(x->out); i += k) {
+	for (int g = 0, i = 0, k; g < x->plan.nruns && ret != ST_EXIT_ERROR && !ferror(x->out);
+	     g++, i += k) {
+		char *paths[64], **pp = paths;
 		int r;
 
 		/* the files of a rotated log, oldest first: one run */
-		k = rotated_series(a->files + i, a->nfiles - i);
+		k = x->plan.len[g];
+		if (k > (int)(sizeof(paths) / sizeof(paths[0])) &&
+		    !(pp = calloc((size_t)k, sizeof(*pp)))) {
+			fprintf(stderr, "shrinktrace replay: out of memory\n");
+			ret = ST_EXIT_ERROR;
+			break;
+		}
+		for (int j = 0; j < k; j++)
+			pp[j] = a->files[x->plan.order[i + j]];
 		if (human(a) && a->nfiles > k) {
 			char first[512], last[512];
 
-			st_clean_text(first, sizeof(first), strcmp(a->files[i], "-") ? a->files[i] :
-				      "<stdin>");
-			st_clean_text(last, sizeof(last), a->files[i + k - 1]);
+			st_clean_text(first, sizeof(first), strcmp(pp[0], "-") ? pp[0] : "<stdin>");
+			st_clean_text(last, sizeof(last), pp[k - 1]);
 			fprintf(x->out, "== %s%s%s\n", first, k > 1 ? " .. " : "", k > 1 ? last : "");
 		}
-		r = k > 1 ? replay_series(a, a->files + i, k, x) : replay_file(a, a->files[i], x);
+		r = k > 1 ? replay_series(a, pp, k, x) : replay_file(a, pp[0], x);
+		if (pp != paths)
+			free(pp);
 		if (r == ST_EXIT_VIOLATIONS)
 			viol = true;
 		else if (r == ST_EXIT_ERROR)
 			ret = ST_EXIT_ERROR;
-		if (human(a) && a->nfiles > k && i + k < a->nfiles)
+		if (human(a) && a->nfiles > k && g + 1 < x->plan.nruns)
 			fputc('\n', x->out);
 	}
 	fflush(x->out);
@@ -672,7 +794,7 @@ static int replay_run(struct replay_args *a)
 		ret = ST_EXIT_ERROR;
 	}
 	sinks_free(&x->sinks);
-	free(x);
+	ctx_free(x);
 	if (ret == ST_EXIT_CLEAN && viol)
 		ret = ST_EXIT_VIOLATIONS;
 	return ret;

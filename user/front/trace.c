@@ -285,6 +285,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
 	case 'o':
+		/* replay and redact read "-" as standard output: here it would
+		 * silently be a file named "-" in the current directory */
+		if (!strcmp(arg, "-"))
+			argp_error(state, "-o -: the tracer's log is a file, not standard output "
+				   "(for a file named '-', write ./-)");
+		if (!*arg)
+			argp_error(state, "-o: an empty FILE name");
 		a->output = arg;
 		break;
 	case ARGP_KEY_INIT:
@@ -381,6 +388,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	}
 	case OPT_SHRINKER:
+		/* "" would match no name: every call left out, and the log's
+		 * header (which names a filter only when it is not empty) would
+		 * not even say so */
+		if (!*arg)
+			argp_error(state, "--shrinker: an empty GLOB matches no shrinker (e.g. "
+				   "--shrinker='sb-*')");
 		a->shrinker_glob = arg;
 		break;
 	case OPT_MIN_LATENCY:
@@ -591,6 +604,7 @@ struct run {
 	FILE *out;		/* -o FILE, or NULL */
 	FILE *uncommitted;	/* --rotate: the first -o FILE, the sink's, to commit */
 	int out_errno;		/* first write error of the log */
+	int stdout_errno;	/* a write error of standard output but EPIPE */
 	struct loader *l;	/* for stats-only reads of the kernel's maps */
 	bool kstats_err;	/* reported once */
 	bool finishing;		/* the last merge: unnamed calls count as such */
@@ -1009,9 +1023,12 @@ static int trace_run(struct args *a, struct command *cmd)
 			e = sinks_error(&r.sinks, &which);
 			if (e) {
 				/* whoever read stdout (the lines, the table) is gone: stop as
-				 * on Ctrl-C; a log that cannot be written: stop, exit 1 */
+				 * on Ctrl-C; a log that cannot be written, or a standard
+				 * output that fails otherwise (a full disk): stop, exit 1 */
 				if (r.log && e == r.log->ops->error(r.log))
 					r.out_errno = e;
+				else if (e != EPIPE)
+					r.stdout_errno = e;
 				stop = true;
 			} else if (ring_failed || (deadline && now >= deadline) ||
 				   (a->count && r.top && top_sink_frames(r.top) >= a->count)) {
@@ -1128,9 +1145,10 @@ out:
 	}
 	if (a->output) {
 		if (r.out_errno == ST_OUT_EREMOVED) {
-			fprintf(stderr, "shrinktrace: the log %s %s: what it held is lost; choose an "
-				"-o path that nothing removes during the trace\n", out_shown,
-				st_output_strerror(r.out_errno));
+			fprintf(stderr, "shrinktrace: the log %s was removed while it was written "
+				"(the file, or its directory: removed, moved away or replaced): the trace "
+				"stopped and the path does not lead to what was written; choose an -o "
+				"path that nothing changes during the trace\n", out_shown);
 			rc = EXIT_ERROR;
 		} else if (r.out_errno && attached) {
 			fprintf(stderr, "shrinktrace: writing the log %s failed: %s: free space or "
@@ -1138,6 +1156,11 @@ out:
 				out_shown, strerror(r.out_errno));
 			rc = EXIT_ERROR;
 		}
+	}
+	if (r.stdout_errno) {
+		fprintf(stderr, "shrinktrace: writing standard output failed: %s: the trace stopped "
+			"there; the lines written before are complete\n", strerror(r.stdout_errno));
+		rc = EXIT_ERROR;
 	}
 	fflush(stdout);
 	pipeline_free(r.p);

@@ -31,6 +31,7 @@ struct lineout {
 	char *padbuf;		/* pad: the lines of one write with their padding */
 	size_t cappad;
 	int dirfd;		/* owned: the directory of the path, -1 otherwise */
+	char *dirpath;		/* owned: the path of that directory as given, or NULL */
 	char *base;		/* owned: the last component of the path */
 	char *tmpname;		/* owned without O_TMPFILE: its private name in dirfd */
 	FILE *f;		/* the stream (for st_output_error) */
@@ -354,10 +355,12 @@ out:
 	return e;
 }
 
-/* The committed file is still at its path. */
+/* The committed file is still at its path: in its directory, and that
+ * directory still where the path leads (not removed, moved away or replaced,
+ * by a symlink for one: the path would name another file). */
 static int check(struct lineout *o)
 {
-	struct stat mine, there;
+	struct stat mine, there, d, dp;
 
 	if (!o->owned || !o->committed)
 		return 0;
@@ -366,6 +369,9 @@ static int check(struct lineout *o)
 	if (mine.st_nlink == 0 ||
 	    fstatat(o->dirfd, o->base, &there, AT_SYMLINK_NOFOLLOW) ||
 	    there.st_dev != mine.st_dev || there.st_ino != mine.st_ino)
+		return ST_OUT_EREMOVED;
+	if (o->dirpath && (fstat(o->dirfd, &d) || stat(o->dirpath, &dp) ||
+			   d.st_dev != dp.st_dev || d.st_ino != dp.st_ino))
 		return ST_OUT_EREMOVED;
 	return 0;
 }
@@ -401,6 +407,7 @@ static int lo_close(void *cookie)
 	free(o->pend);
 	free(o->padbuf);
 	free(o->base);
+	free(o->dirpath);
 	free(o->tmpname);
 	free(o);
 	if (e) {
@@ -487,36 +494,32 @@ int st_output_commit(FILE *f)
 	return 0;
 }
 
-FILE *st_output_create(const char *path, mode_t mode, unsigned flags)
+/* The file base in the directory dirfd (taken: closed on failure), whose path
+ * is dirpath (taken, may be NULL). */
+static FILE *create_in(int dirfd, char *dirpath, const char *base, mode_t mode, unsigned flags)
 {
 	struct lineout *o = calloc(1, sizeof(*o));
-	const char *slash = strrchr(path, '/');
-	char *dir = NULL;
 	FILE *f;
 	int e;
 
-	if (!o)
+	if (!o) {
+		close(dirfd);
+		free(dirpath);
+		errno = ENOMEM;
 		return NULL;
-	o->fd = o->dirfd = -1;
+	}
+	o->fd = -1;
+	o->dirfd = dirfd;
+	o->dirpath = dirpath;
 	o->owned = true;
 	o->pad = flags & ST_OUT_PAGES;
-	if (!*path || (slash && !slash[1])) {
-		e = EISDIR;		/* "dir/": no file name */
-		goto fail;
-	}
-	o->base = strdup(slash ? slash + 1 : path);
-	dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-	if (!o->base || !dir) {
+	o->base = strdup(base);
+	if (!o->base) {
 		e = ENOMEM;
 		goto fail;
 	}
-	if (!strcmp(o->base, ".") || !strcmp(o->base, "..")) {
+	if (!*base || strchr(base, '/') || !strcmp(base, ".") || !strcmp(base, "..")) {
 		e = EISDIR;
-		goto fail;
-	}
-	o->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (o->dirfd < 0) {
-		e = errno;
 		goto fail;
 	}
 	e = check_target(o->dirfd, o->base);
@@ -560,7 +563,6 @@ FILE *st_output_create(const char *path, mode_t mode, unsigned flags)
 		e = errno ? errno : ENOMEM;
 		goto fail;
 	}
-	free(dir);
 	return f;
 fail:
 	if (o->fd >= 0)
@@ -570,11 +572,76 @@ fail:
 	if (o->dirfd >= 0)
 		close(o->dirfd);
 	free(o->base);
+	free(o->dirpath);
 	free(o->tmpname);
 	free(o);
-	free(dir);
 	errno = e;
 	return NULL;
+}
+
+FILE *st_output_create(const char *path, mode_t mode, unsigned flags)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int dirfd, e;
+
+	if (!*path || (slash && !slash[1])) {
+		errno = EISDIR;		/* "dir/": no file name */
+		return NULL;
+	}
+	dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	if (!dir) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		e = errno;
+		free(dir);
+		errno = e;
+		return NULL;
+	}
+	return create_in(dirfd, dir, slash ? slash + 1 : path, mode, flags);
+}
+
+int st_output_dir(FILE *f, char **dirpath)
+{
+	struct lineout *o = find(f);
+	int fd;
+
+	*dirpath = NULL;
+	if (!o || !o->owned) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (o->dirpath && !(*dirpath = strdup(o->dirpath))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	fd = fcntl(o->dirfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
+		free(*dirpath);
+		*dirpath = NULL;
+	}
+	return fd;
+}
+
+FILE *st_output_create_at(int dirfd, const char *dirpath, const char *base, mode_t mode,
+			  unsigned flags)
+{
+	char *dp = NULL;
+	int fd;
+
+	if (dirpath && !(dp = strdup(dirpath))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
+		free(dp);
+		return NULL;
+	}
+	return create_in(fd, dp, base, mode, flags);
 }
 
 FILE *st_open_output_mode(const char *path, mode_t mode)
@@ -622,7 +689,8 @@ const char *st_output_strerror(int e)
 	if (e == EBUSY)
 		return "another process is writing it (it holds a lock on it)";
 	if (e == ST_OUT_EREMOVED)
-		return "it was removed while it was written (the file or its directory)";
+		return "it was removed while it was written (the file, or its directory: removed, "
+		       "moved away or replaced)";
 	if (e == EISDIR)
 		return "it is a directory";
 	return strerror(e);

@@ -83,10 +83,29 @@ static inline unsigned long long st_output_line_end(unsigned long long pos, unsi
  * Returns a fully buffered whole-line stream (see above) that the caller
  * fcloses.  fclose() of a stream that was never committed discards the file
  * (and what was written to it); of a committed one it writes the last bytes,
- * fsyncs, checks the file is still at its path (else ST_OUT_EREMOVED), closes
+ * fsyncs, checks the file is still at its path (else ST_OUT_EREMOVED: the file,
+ * or its directory, removed, moved away or replaced, e.g. by a symlink), closes
  * and returns EOF with errno set to the first error, if any.
  */
 FILE *st_output_create(const char *path, mode_t mode, unsigned flags);
+
+/*
+ * The directory where the file of f (a stream from st_output_create()) was
+ * made: a new descriptor of it (O_CLOEXEC, the caller closes it), and in
+ * *dirpath its path as given (malloc'ed, NULL when none).  -1 with errno
+ * (EINVAL for another stream).
+ */
+int st_output_dir(FILE *f, char **dirpath);
+
+/*
+ * st_output_create() of the name base (no '/') in the directory dirfd, that
+ * directory itself, never a path resolved again: --rotate's next files go
+ * where the first one went even if the directory was moved and its path now
+ * leads elsewhere (a symlink put in its place).  dirpath (may be NULL): the
+ * path that should still lead to dirfd, for the checks of st_output_check().
+ */
+FILE *st_output_create_at(int dirfd, const char *dirpath, const char *base, mode_t mode,
+			  unsigned flags);
 
 /*
  * Put the file of a stream from st_output_create() at its path: flush, fsync,

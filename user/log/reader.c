@@ -263,8 +263,12 @@ static const struct st_field *next_field(int *hint, const char *key, size_t klen
 	return f;
 }
 
+/* Unknown members the fast path tells apart; a line with more goes to json-c. */
+#define FAST_MAX_UNKNOWN 16
+
 /* One flat event object.  FAST_OK: *out holds a valid event, *unknown the
- * members this reader does not know.  FAST_FALLBACK: let json-c read it. */
+ * members this reader does not know (each name once).  FAST_FALLBACK: let
+ * json-c read it. */
 static enum fast fast_parse(const char *p, const char *end, struct st_rec *out,
 			    unsigned *unknown)
 {
@@ -273,6 +277,9 @@ static enum fast fast_parse(const char *p, const char *end, struct st_rec *out,
 	size_t typelen = 0;
 	enum st_type t;
 	int hint = -1;
+	const char *unk[FAST_MAX_UNKNOWN];	/* the unknown members' names */
+	size_t unk_len[FAST_MAX_UNKNOWN];
+	unsigned nunk = 0;
 
 	while (p < end && is_ws(*p))
 		p++;
@@ -320,8 +327,21 @@ static enum fast fast_parse(const char *p, const char *end, struct st_rec *out,
 			p++;
 		if (p >= end)
 			return FAST_FALLBACK;
-		if (!f && !(klen == 4 && !memcmp(key, "type", 4)))
-			(*unknown)++;
+		if (!f && !(klen == 4 && !memcmp(key, "type", 4))) {
+			/* json-c keeps one member per name (the last): a name
+			 * given twice is one unknown field, as it counts them */
+			bool again = false;
+
+			for (unsigned i = 0; i < nunk && !again; i++)
+				again = unk_len[i] == klen && !memcmp(unk[i], key, klen);
+			if (!again) {
+				if (nunk == FAST_MAX_UNKNOWN)
+					return FAST_FALLBACK;
+				unk[nunk] = key;
+				unk_len[nunk++] = klen;
+				(*unknown)++;
+			}
+		}
 		if (*p == '"' && f && f->ftype == ST_FT_PTR) {
 			/* "0x" + hex digits + '"' in one pass */
 			const char *q = p + 1;

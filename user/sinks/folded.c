@@ -13,8 +13,9 @@
  * walk_begin has a stack_id and its duration is known.  Lines are sorted, so
  * the same log always gives the same file.
  *
- * Bounded whatever the input: at most FOLDED_MAX_STACKS stacks and
- * FOLDED_MAX_ROWS rows; what does not fit is counted and said at the end.
+ * Bounded whatever the input: at most FOLDED_MAX_STACKS stacks holding at
+ * most FOLDED_MAX_TEXT bytes of frames, and FOLDED_MAX_ROWS rows; what does
+ * not fit is counted and said at the end.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,6 +29,10 @@
 
 #define FOLDED_MAX_STACKS 65536
 #define FOLDED_MAX_ROWS (1u << 18)
+/* bytes of stack text in all: a whole run of the tracer (4096 stacks of its
+ * stack map, 48 frames of 119 bytes) fits; 65536 stacks of 5.7 KB from a
+ * crafted log took 340 MB */
+#define FOLDED_MAX_TEXT (32u << 20)
 
 struct fstack {
 	struct htab_node hn;	/* key: stack id */
@@ -47,7 +52,7 @@ struct folded_sink {
 	FILE *f;
 	struct htab stacks, rows;
 	struct fstack *old;	/* stacks of earlier runs (ids start afresh in each) */
-	size_t nstacks, nrows;
+	size_t nstacks, nrows, text;	/* text: bytes of the stacks' frames */
 	uint64_t calls, no_stack, capped;	/* calls in walks; without a stack; left out */
 	int err;
 };
@@ -119,6 +124,10 @@ static void fs_stack(struct sink *s, int id, const char *frames)
 		if (*p == ';')
 			p++;
 	}
+	if (f->text + total > FOLDED_MAX_TEXT) {
+		f->capped++;
+		return;
+	}
 	st = calloc(1, sizeof(*st));
 	o = st ? malloc(total) : NULL;
 	if (!o) {
@@ -129,9 +138,15 @@ static void fs_stack(struct sink *s, int id, const char *frames)
 	st->folded = o;
 	/* the log has them innermost first; folded stacks read from the root */
 	for (size_t i = n; i-- > 0;) {
-		memcpy(o, fr[i], len[i]);
-		o[len[i]] = '\0';
-		drop_offset(o);
+		char raw[ST_STACK_TEXT + 1];
+		size_t k = len[i] < ST_STACK_TEXT ? len[i] : ST_STACK_TEXT;
+
+		/* the frame as a terminal may show it: C1 controls and bytes
+		 * that are not UTF-8 too (st_clean_text()), never longer */
+		memcpy(raw, fr[i], k);
+		raw[k] = '\0';
+		drop_offset(raw);
+		st_clean_text(o, k + 1, raw);
 		sanitise(o);
 		o += strlen(o);
 		*o++ = ';';
@@ -145,6 +160,7 @@ static void fs_stack(struct sink *s, int id, const char *frames)
 		return;
 	}
 	f->nstacks++;
+	f->text += total;
 }
 
 static void fs_call(struct sink *s, const struct corr_call *c)
@@ -223,7 +239,8 @@ static void fs_finish(struct sink *s, const struct sink_state *st)
 	}
 	htab_each(&f->rows, i, e, nx)
 		v[n++] = container_of(e, struct frow, hn);
-	qsort(v, n, sizeof(*v), row_cmp);
+	if (n)	/* qsort(NULL, 0, ...) is undefined: its pointer is declared nonnull */
+		qsort(v, n, sizeof(*v), row_cmp);
 	for (size_t i = 0; i < n && !f->err; i++)
 		if (fprintf(f->f, "%s;%s %" PRIu64 "\n", v[i]->st->folded, v[i]->name, v[i]->ns) < 0)
 			f->err = errno ? errno : EIO;
@@ -237,7 +254,8 @@ static void fs_finish(struct sink *s, const struct sink_state *st)
 			"no recorded stack and are not in the output\n", f->no_stack, f->calls);
 	if (f->capped)
 		fprintf(stderr, "shrinktrace: folded: %" PRIu64 " stacks or calls left out: more than "
-			"%u stacks or %u lines\n", f->capped, FOLDED_MAX_STACKS, FOLDED_MAX_ROWS);
+			"%u stacks, %u MiB of frames or %u lines\n", f->capped, FOLDED_MAX_STACKS,
+			FOLDED_MAX_TEXT >> 20, FOLDED_MAX_ROWS);
 }
 
 static int fs_error(const struct sink *s)

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "lib/util.h"
 
@@ -21,6 +24,8 @@ struct jsonl_sink {
 	/* --rotate */
 	bool rotating;
 	struct jsonl_rotate rot;
+	int dirfd;		/* the directory of the first file, -1 until the first rotation */
+	char *dirpath;		/* its path as given (for the checks), or NULL */
 	uint64_t bytes;		/* in the current file */
 	uint64_t hdr_len;	/* its header's */
 	unsigned part;
@@ -78,27 +83,39 @@ static void close_current(struct jsonl_sink *j)
 	j->f = NULL;
 }
 
-/* FILE -> FILE.1 -> ... -> FILE.KEEP, a new FILE with the next part's header. */
+/* FILE -> FILE.1 -> ... -> FILE.KEEP, a new FILE with the next part's header.
+ * All in the directory the first FILE was made in (its descriptor): the path
+ * is never resolved again, so a directory moved away and replaced (by a
+ * symlink to /etc, say) cannot lead the renames and the new file elsewhere. */
 static void rotate(struct jsonl_sink *j)
 {
 	char from[4096], to[4096];
+	const char *base = strrchr(j->rot.path, '/');
 
+	base = base ? base + 1 : j->rot.path;
+	if (j->dirfd < 0 && j->f) {
+		j->dirfd = st_output_dir(j->f, &j->dirpath);
+		if (j->dirfd < 0) {
+			j->err = errno ? errno : EIO;
+			return;
+		}
+	}
 	close_current(j);
 	if (j->err)
 		return;
 	for (unsigned k = j->rot.keep; k >= 1; k--) {
 		if (k == 1)
-			snprintf(from, sizeof(from), "%s", j->rot.path);
+			snprintf(from, sizeof(from), "%s", base);
 		else
-			snprintf(from, sizeof(from), "%s.%u", j->rot.path, k - 1);
-		snprintf(to, sizeof(to), "%s.%u", j->rot.path, k);
-		if (rename(from, to) && errno != ENOENT) {
+			snprintf(from, sizeof(from), "%s.%u", base, k - 1);
+		snprintf(to, sizeof(to), "%s.%u", base, k);
+		if (renameat(j->dirfd, from, j->dirfd, to) && errno != ENOENT) {
 			j->err = errno;
 			return;
 		}
 	}
 	/* a fresh inode, whole lines under SIGKILL too, as the first file */
-	j->f = st_output_create(j->rot.path, j->rot.mode, ST_OUT_PAGES);
+	j->f = st_output_create_at(j->dirfd, j->dirpath, base, j->rot.mode, ST_OUT_PAGES);
 	if (!j->f || st_output_commit(j->f)) {
 		j->err = errno ? errno : EIO;
 		if (j->f)
@@ -213,6 +230,9 @@ static void js_free(struct sink *s)
 
 	if (j->rotating)
 		close_current(j);
+	if (j->dirfd >= 0)
+		close(j->dirfd);
+	free(j->dirpath);
 	free(s);
 }
 
@@ -231,6 +251,7 @@ struct sink *jsonl_sink_new(FILE *f, unsigned flags)
 	j->sink.ops = &jsonl_ops;
 	j->f = f;
 	j->flags = flags;
+	j->dirfd = -1;
 	return &j->sink;
 }
 
@@ -307,8 +328,8 @@ static const struct argp_option jsonl_options[] = {
 	{ "rotate", OPT_ROTATE, "SIZE[,KEEP]", 0, "Rotate the -o FILE (jsonl) by size: before "
 	  "FILE would pass SIZE bytes (K, M, G suffixes; at least 4K) it becomes FILE.1 (FILE.1 "
 	  "becomes FILE.2, ... FILE.KEEP; default KEEP 5) and a new FILE begins, with a header "
-	  "of the same run and the next part. `shrinktrace replay FILE.KEEP ... FILE.1 FILE` "
-	  "reads them as one run", 1 },
+	  "of the same run and the next part. `shrinktrace replay FILE*` (the files in any "
+	  "order) reads them as one run", 1 },
 	{ 0 }
 };
 

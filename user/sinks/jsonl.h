@@ -25,8 +25,9 @@ struct sink *jsonl_sink_new(FILE *f, unsigned flags);
  * max_bytes, the file is closed and renamed FILE.1 (FILE.1 becomes FILE.2,
  * ... up to FILE.KEEP; the oldest beyond KEEP is overwritten) and a new FILE
  * begins with a header of the same "run" and the next "part".  Lines are
- * never split and every file has a header, so `replay FILE.KEEP ... FILE.1
- * FILE` (oldest first), or their concatenation, reads one run. */
+ * never split and every file has a header, so `replay FILE*` (in any order:
+ * front/replay.c's plan_runs()), or their concatenation oldest first, reads one
+ * run. */
 struct jsonl_rotate {
 	const char *path;		/* -o FILE (borrowed: must outlive the sink) */
 	mode_t mode;			/* of every new file */
