@@ -523,6 +523,37 @@ static void test_address_reuse_clean(void **st)
 	struct corr_stats cs;
 	corr_get_stats(c, &cs);
 	assert_int_equal(cs.shrinkers_seen, 4);
+	assert_int_equal(cs.rcu_unseen, 0);
+	corr_free(c);
+}
+
+/* A queued generation whose address is allocated again before its rcu_free
+ * came (the kernel skipped the probe): counted once as rcu_unseen, no
+ * violation; a generation never queued, or one RCU freed, is not counted. */
+static void test_rcu_unseen_on_reuse(void **st)
+{
+	struct sink s;
+	struct corr *c = mk(&s, 0, 0, 0);
+	struct corr_stats cs;
+
+	three(c);
+	fbegin(c, 2 * MS, 200, A);
+	fend(c, 2 * MS + 100, 200, A);
+	/* no rcu_free of A's generation */
+	push(c, ev(ST_SHRINKER_ALLOC, 6 * MS, 300, "mount", A));
+	reg(c, 6 * MS + 50, A, "sb-tmpfs");
+	fbegin(c, 8 * MS, 400, A);
+	fend(c, 8 * MS + 100, 400, A);
+	rcu(c, 9 * MS, A);
+	push(c, ev(ST_SHRINKER_ALLOC, 10 * MS, 300, "mount", A));
+	reg(c, 10 * MS + 50, A, "sb-tmpfs");
+	/* register after alloc of the same generation: not a reuse */
+	push(c, ev(ST_SHRINKER_ALLOC, 11 * MS, 300, "mount", 0xffff888000009000ull));
+	reg(c, 11 * MS + 50, 0xffff888000009000ull, "sb-ramfs");
+	corr_finish(c);
+	assert_int_equal(s.n, 0);
+	corr_get_stats(c, &cs);
+	assert_int_equal(cs.rcu_unseen, 1);
 	corr_free(c);
 }
 
@@ -1174,6 +1205,7 @@ int main(void)
 		cmocka_unit_test(test_close_calls),
 		cmocka_unit_test(test_double_free),
 		cmocka_unit_test(test_address_reuse_clean),
+		cmocka_unit_test(test_rcu_unseen_on_reuse),
 		cmocka_unit_test(test_use_after_free_on_free_begin),
 		cmocka_unit_test(test_stuck_free_by_advance),
 		cmocka_unit_test(test_stuck_free_no_walker),

@@ -261,6 +261,8 @@ static struct gen *gen_new(struct corr *c, const struct st_rec *r)
 	g->serial = ++c->next_serial;
 	g->first_ts = r->ts;
 	g->pend_idx = -1;
+	if (old && old->state == G_QUEUED)
+		c->st.rcu_unseen++;	/* reused: its rcu_free happened unseen */
 	if (old)
 		gen_unindex(c, old);
 	if (gen_index(c, g)) {

@@ -221,6 +221,12 @@ struct corr_stats {
 	uint64_t near_misses, near_timed, stale_freed;
 	uint64_t near_margin_min, near_margin_max, near_margin_total;
 	__u64 near_hist[ST_HIST_SLOTS];
+	/* generations queued by shrinker_free() (free_end) whose address was
+	 * allocated again (shrinker_alloc/register) before their rcu_free was
+	 * seen: the memory was freed, the probe that shows it did not run (a
+	 * kprobe hit while another kprobe handler runs on that CPU is skipped
+	 * by the kernel, kprobe nmissed; a BPF program is not re-entered) */
+	uint64_t rcu_unseen;
 };
 
 /* The end of a live trace, before corr_finish(): every do_shrink_slab() call

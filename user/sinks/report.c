@@ -54,6 +54,15 @@ static void report_near(const struct corr_stats *cs, FILE *f)
 	fputc('\n', f);
 }
 
+/* Generations whose address came back before their rcu_free was seen. */
+static void report_rcu_unseen(const struct corr_stats *cs, FILE *f)
+{
+	if (cs->rcu_unseen)
+		fprintf(f, "  rcu_free unseen: %" PRIu64 " generation%s queued by shrinker_free() "
+			"whose address was allocated again before its rcu_free was seen (the "
+			"kernel skipped the probe)\n", cs->rcu_unseen, cs->rcu_unseen == 1 ? "" : "s");
+}
+
 static void report_kernel(const struct sink_kernel *k, FILE *f)
 {
 	if (k->skipped_runs)
@@ -131,6 +140,7 @@ static void sum_finish(struct sink *s, const struct sink_state *st)
 		"full)%s; %" PRIu64 " arrived after the reorder window\n", st->kernel_lost,
 		st->kernel_lost ? ": raise --ringbuf-size" : "", cs->late);
 	report_kernel(&st->kernel, f);
+	report_rcu_unseen(cs, f);
 	fprintf(f, "  shrinkers seen: %" PRIu64 "\n", cs->shrinkers_seen);
 	fprintf(f, "  violations:");
 	for (int k = 0; k < ST_V_NKINDS; k++) {
@@ -283,6 +293,7 @@ static void rep_finish(struct sink *s, const struct sink_state *st)
 	if (ls && ls->skipped_types)
 		fprintf(f, ", %" PRIu64 " records of unknown type ignored", ls->skipped_types);
 	fprintf(f, "\n");
+	report_rcu_unseen(cs, f);
 	if (cs->near_misses || cs->stale_freed)
 		report_near(cs, f);
 	corr_print_caps(st->corr, f);
