@@ -443,6 +443,10 @@ static void render_into(struct msink *m, const struct sink_state *st, struct mbu
 		     "buckets; once the RCU free is seen).");
 		hist(b, "shrinktrace_near_miss_margin_seconds", "", cs->near_hist,
 		     cs->near_margin_total);
+		head(b, "shrinktrace_rcu_free_unseen_total", "counter", "Generations queued by "
+		     "shrinker_free() whose address was allocated again before their rcu_free was "
+		     "seen (the kernel skipped the probe).");
+		mb_printf(b, "shrinktrace_rcu_free_unseen_total %" PRIu64 "\n", cs->rcu_unseen);
 		head(b, "shrinktrace_caps_hit_total", "counter", "What each cap of the correlator "
 		     "left out (events, calls or reports).");
 		{
