@@ -12,10 +12,12 @@ workload=$(cd "$here/../.." && pwd)/tools/workload/tmpfs-churn
 
 # summary_counts ERRFILE: "--count TYPE=N" for every event type of the summary's
 # "events:" line, then "--nviolations N" (the sum of its "violations:" line)
+# the summary's head lines wrap at 80 columns, continued 6 spaces in: one line each
+unwrap() { sed -e ':a' -e 'N' -e '$!ba' -e 's/\n      / /g' "$1"; }
 summary_counts() {
 	local ev vi
-	ev=$(sed -n 's/^  events: //p' "$1" | head -1)
-	vi=$(sed -n 's/^  violations: //p' "$1" | head -1)
+	ev=$(unwrap "$1" | sed -n 's/^  events: //p' | head -1)
+	vi=$(unwrap "$1" | sed -n 's/^  violations: //p' | head -1)
 	[ -n "$ev" ] && [ -n "$vi" ] || return 1
 	for kv in $ev; do printf -- '--count %s ' "$kv"; done
 	echo "$vi" | tr ' ' '\n' | sed -n 's/^[a-z_]*=\([0-9]*\)$/\1/p' |
@@ -43,7 +45,7 @@ export_live() {	# FMT FILE
 		ko "export-$fmt" "no events:/violations: lines in the summary"
 		return
 	fi
-	shrinks=$(sed -n 's/^  events: .*shrink_end=\([0-9]*\).*/\1/p' "$tmp/x-$fmt.err")
+	shrinks=$(unwrap "$tmp/x-$fmt.err" | sed -n 's/^  events: .*shrink_end=\([0-9]*\).*/\1/p')
 	if [ "${shrinks:-0}" -eq 0 ]; then
 		ko "export-$fmt" "the trace has no shrink_end: drop_caches made no visible call"
 		return

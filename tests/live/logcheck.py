@@ -137,7 +137,8 @@ def parse_log(path):
 def summary(errpath):
     """Numbers from the tracer's stderr summary."""
     with open(errpath, errors="replace") as f:
-        txt = f.read()
+        # the summary's head lines wrap at 80 columns, continued 6 spaces in
+        txt = re.sub(r"\n {6}(?=\S)", " ", f.read())
     s = {"text": txt}
     m = re.search(r"summary: ([0-9.]+) s traced, (\d+) events", txt)
     if m:

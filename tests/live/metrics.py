@@ -331,6 +331,7 @@ def hostile(port, secs):
 
 def parse_summary(text):
     """events by type, per-name table rows, lifecycle generations per name"""
+    text = re.sub(r"\n {6}(?=\S)", " ", text)  # the head lines wrap at 80 columns
     ev = {}
     m = re.search(r"^  events: (.*)$", text, re.M)
     if m:

@@ -289,6 +289,7 @@ run nodir -q -d 1 -o /nonexistent/dir/x
 if [ "$rc" -ne 1 ]; then ko output-unwritable "exit $rc, want 1"
 elif ! one_line "$tmp/nodir.err"; then ko output-unwritable "stderr has $(grep -c . "$tmp/nodir.err") lines, want 1"
 elif ! grep -q '/nonexistent/dir/x' "$tmp/nodir.err"; then ko output-unwritable "error does not name the path"
+elif ! grep -q 'No such file or directory' "$tmp/nodir.err"; then ko output-unwritable "error does not say the directory is missing: $(cat "$tmp/nodir.err")"
 else ok output-unwritable; fi
 
 echo keep >"$tmp/target"

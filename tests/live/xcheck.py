@@ -381,7 +381,7 @@ def analyse(a, log, err, ftr, reader, t0, t1):
     if reader.lost:
         return fail_ret("ftrace itself lost %d events (a larger --buffer-kb)" % reader.lost)
     evs = log_events(log)
-    summary = open(err).read()
+    summary = re.sub(r"\n {6}(?=\S)", " ", open(err).read())  # wrapped head lines
     gens, unfreed = generations(tr)
     bad_interval = sum(1 for e in evs if "earliest_ts" in e and e["earliest_ts"] > e["ts"])
     missing, counted, uncounted, early = classify(gens, evs)

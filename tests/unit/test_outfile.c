@@ -147,6 +147,13 @@ static void test_refusals(void **st)
 	assert_int_equal(sb.st_mode & 0777, 0644);
 	unlink(q);
 	unlink(p);
+	/* a directory that does not exist: open(2)'s own words, not "removed
+	 * while it was written" (that is for a file gone during the run) */
+	snprintf(q, sizeof(q), "%s/no-such-dir/x.jsonl", dir);
+	errno = 0;
+	assert_null(st_output_create(q, 0600, 0));
+	assert_int_equal(errno, ENOENT);
+	assert_string_equal(st_output_strerror(errno), strerror(ENOENT));
 }
 
 /* A write error (here EFBIG from RLIMIT_FSIZE, as ENOSPC on a full disk)

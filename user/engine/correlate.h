@@ -229,6 +229,10 @@ struct corr_stats {
 	uint64_t rcu_unseen;
 };
 
+/* Events held in the reorder window now (waiting for corr_advance() or
+ * more events to release them). */
+size_t corr_held(const struct corr *c);
+
 /* The end of a live trace, before corr_finish(): every do_shrink_slab() call
  * still in flight (a shrink_begin without its shrink_end) gets a shrink_end
  * at now_ts (ns) marked "unfinished" (freed 0, duration so far), pushed like

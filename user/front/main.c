@@ -82,5 +82,9 @@ int main(int argc, char **argv)
 		return redact_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "help"))
 		return help_main(argc - 1, argv + 1);
+	/* getopt names the program after argv[0] in its errors ("unrecognized
+	 * option"): the same name as every other message, wherever it was run from */
+	if (argc > 0)
+		argv[0] = (char *)"shrinktrace";
 	return trace_main(argc, argv);
 }

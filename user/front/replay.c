@@ -273,6 +273,9 @@ static uint64_t run_finish(const struct replay_args *a, struct run *rn, struct s
 		run_begin(rn, lg, path, human(a));
 	corr_finish(pipeline_corr(rn->p));
 	corr_get_stats(pipeline_corr(rn->p), &cs);
+	if (!input_error && !cs.events)
+		fprintf(stderr, "%s: warning: no events in this log (empty, or a header only): "
+			"nothing to check\n", path);
 	if (cs.late)
 		fprintf(stderr, "%s: warning: %" PRIu64 " event%s arrived later than the %.3f ms reorder "
 			"window and were processed out of order (try a larger --window)\n",

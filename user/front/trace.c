@@ -24,6 +24,7 @@
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <sys/utsname.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,20 +65,21 @@ static const char doc[] =
 	"\n"
 	"  shrinktrace [OPTION...] [-- COMMAND [ARG...]]\n"
 	"  shrinktrace replay [OPTION...] FILE...     (see `shrinktrace replay --help`)\n"
-	"  shrinktrace redact [--all] [-o OUT] FILE   (a log with pseudonyms for addresses)\n"
+	"  shrinktrace redact [--all] [-o OUT] FILE   (pseudonyms for addresses)\n"
 	"\n"
 	"Prints one line per event (shrinker_alloc, shrinker_register, walk_begin/_end, "
 	"shrink_begin/_end, free_begin/_end, rcu_free, lost) and every violation the "
 	"correlator finds (use_after_free, walk_onto_queued, free_while_running, stale_next, "
 	"double_free, stuck_free). With -- COMMAND, the command is started once the probes "
-	"are attached and tracing stops when it exits. Needs root, or exactly CAP_BPF, "
+	"are attached and tracing stops when it exits. `shrinktrace INTERVAL [COUNT]` is "
+	"--top INTERVAL, stopping after COUNT tables. Needs root, or exactly CAP_BPF, "
 	"CAP_PERFMON and CAP_SYSLOG (CAP_SYSLOG to read addresses from /proc/kallsyms; not "
 	"needed when kernel.kptr_restrict=0 and kernel.perf_event_paranoid<=1), and a kernel "
 	"with BTF (/sys/kernel/btf/vmlinux)."
 	"\v"
 	"Backends: for each hook the best mechanism that really loads and attaches is used: "
 	"fentry/fexit, then kprobe/kretprobe, then tracepoints (vmscan:mm_shrink_slab_start/_end, "
-	"kmem:kmalloc/kfree, plus a scan of tracked shrinkers). The banner on stderr says "
+	"kmem:kmalloc/kfree, with a census of shrinker_list). The banner on stderr says "
 	"which mechanism serves each hook and which events this set cannot see.\n"
 	"\n"
 	"Exit status: 0 clean; 1 error (privileges, BTF, attach, output file, write error); "
@@ -137,8 +139,9 @@ static const struct argp_option options[] = {
 	  "(Chrome trace-event JSON to open in ui.perfetto.dev)", 0 },
 	{ "quiet", 'q', NULL, 0, "No per-event lines on stdout (violations and the summary "
 	  "are still shown)", 0 },
-	{ "wide", 'w', NULL, 0, "Wider event lines: also the NUMA node, the reclaim priority "
-	  "and the shrinker's address of each call", 0 },
+	{ "wide", 'w', NULL, 0, "Wider event lines (about 170 columns): also the NUMA node, "
+	  "the reclaim priority, what count_objects() returned, the deferred work before>after, "
+	  "the time counting and scanning, and the shrinker's address of each call", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (decimal allowed)", 0 },
 	{ "backend", 'b', "MODE", 0, "auto (default), fentry, kprobe or tracepoint: with a "
 	  "fixed MODE only that mechanism is tried for every hook", 0 },
@@ -161,6 +164,14 @@ static const struct argp_option options[] = {
 	  "its walks in the WALKS column; needs per-event mode, not --stats-only)", 0 },
 	{ "sort", OPT_SORT, "KEY", 0, "Sort the table of shrinkers (--top and the summary) by "
 	  "KEY: time (default), calls, freed, max, p99, zero (calls that freed nothing), name", 0 },
+	{ "stats-only", OPT_STATS_ONLY, NULL, 0, "Aggregate do_shrink_slab() calls and walks in "
+	  "BPF maps instead of sending one event per call: for busy machines. The log and the "
+	  "live lines keep lifecycle events, the first call of each shrinker (to name it) and "
+	  "calls that matter to a violation", 0 },
+	{ "stacks", OPT_STACKS, NULL, 0, "Record the kernel stack of each walk's caller: a "
+	  "stack_id in walk_begin, each distinct stack once in the log (`replay --format folded` "
+	  "makes flame graphs of them; a walk hook is needed: fentry or kprobe)", 0 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf's messages (verifier logs, attach errors)", 0 },
 	{ NULL, 0, NULL, 0, "Filters (they select walks and do_shrink_slab() calls for output and "
 	  "statistics; shrinker lifecycle events, and any call on a shrinker that is being "
 	  "freed, are always traced, so filters never hide a violation):", 1 },
@@ -175,16 +186,8 @@ static const struct argp_option options[] = {
 	{ "min-latency", OPT_MIN_LATENCY, "USEC", 0, "Only do_shrink_slab() calls that took at "
 	  "least USEC microseconds (decimal allowed); decided in the kernel at the call's return",
 	  1 },
-	{ "stats-only", OPT_STATS_ONLY, NULL, 0, "Aggregate do_shrink_slab() calls and walks in "
-	  "BPF maps instead of sending one event per call: for busy machines. The log and the "
-	  "live lines keep lifecycle events, the first call of each shrinker (to name it) and "
-	  "calls that matter to a violation", 1 },
-	{ "stacks", OPT_STACKS, NULL, 0, "Record the kernel stack of each walk's caller: a "
-	  "stack_id in walk_begin, each distinct stack once in the log (`replay --format folded` "
-	  "makes flame graphs of them; a walk hook is needed: fentry or kprobe)", 0 },
-	{ "verbose", 'v', NULL, 0, "Show libbpf's messages (verifier logs, attach errors)", 0 },
 	/* -h as --help (argp only knows -? and --help) */
-	{ NULL, 'h', NULL, OPTION_HIDDEN, "Give this help list", -1 },
+	{ NULL, 'h', NULL, 0, "Give this help list (as -?, --help)", -1 },
 	{ 0 }
 };
 
@@ -596,6 +599,18 @@ static void run_id(char *buf, size_t len)
 
 /* ---- the run ---------------------------------------------------------------- */
 
+/* sink_begin's wake: end the event loop's wait (an eventfd; ctx points at
+ * it).  From the HTTP threads: write(2) only. */
+#define IDLE_WAIT_MS 1000	/* the event loop's longest wait while idle */
+
+static void wake_loop(void *ctx)
+{
+	uint64_t one = 1;
+
+	if (write(*(const int *)ctx, &one, sizeof(one)) < 0)
+		(void)0;	/* EAGAIN: already woken */
+}
+
 struct run {
 	struct args *a;
 	struct pipeline *p;
@@ -838,12 +853,13 @@ static int trace_run(struct args *a, struct command *cmd)
 	struct sink_state st = { 0 };
 	struct sink_begin b = { 0 };
 	struct ksyms *ks = NULL;
+	int wake_fd = -1;
 	struct utsname un;
 	const char *which;
 	char err[512], run[40], out_shown[512] = "";
 	uint64_t attached = 0, deadline = 0, lost, now, stop_at = 0, kill_at = 0, give_up_at = 0;
 	pid_t child = -1;
-	int cmd_status = 0, rc = EXIT_CLEAN, n, list_offset, e;
+	int cmd_status = 0, rc = EXIT_CLEAN, n = 0, list_offset, e, wait_ms = 100;
 	sig_atomic_t stops_seen = 0;
 	bool stopping = false, killed = false, waiting_said = false, cmd_started = false;
 	bool cmd_asked = false;	/* the command ended after the tracer asked it to stop */
@@ -936,6 +952,10 @@ static int trace_run(struct args *a, struct command *cmd)
 				 * hierarchy appears (describe_memcg()) */
 	r.cg_tried_ns = loader_now_ns();
 	memcpy(lo.filter_comm, a->comm, sizeof(lo.filter_comm));
+	/* a scrape wakes the loop, which sleeps up to a second while idle
+	 * (without it, a scrape waits for the next 0.1 s tick) */
+	wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	lo.wake_fd = wake_fd > 0 ? wake_fd : 0;
 	r.l = loader_open(&lo, ks, on_kernel_event, &r, err, sizeof(err));
 	if (!r.l) {
 		fprintf(stderr, "shrinktrace: %s\n", err);
@@ -976,6 +996,7 @@ static int trace_run(struct args *a, struct command *cmd)
 		.filter_comm = a->redact == ST_REDACT_ALL && a->comm[0] ? "(redacted)" : a->comm,
 		.filter_memcg_id = a->cgroup_id, .filter_min_latency_ns = a->min_latency_ns,
 		.filter_shrinker = a->shrinker_glob,
+		.wake = wake_fd > 0 ? wake_loop : NULL, .wake_ctx = &wake_fd,
 	};
 	for (int h = 0; h < ST_NHOOKS && h < SINK_MAX_HOOKS; h++) {
 		const struct loader_hook *lh = loader_hook(r.l, (enum st_hook)h);
@@ -1066,7 +1087,23 @@ static int trace_run(struct args *a, struct command *cmd)
 			cmd_asked = true;
 			break;
 		}
-		n = loader_poll(r.l, stopping ? 20 : 100);
+		/* The wait: 0.1 s while events flow or wait in the reorder window,
+		 * --top draws or a command is being stopped (0.02 s); doubling up to
+		 * 1 s while nothing happens, so that an idle tracer wakes once a
+		 * second, not ten times (a scrape wakes it at once: wake_fd) */
+		if (stopping)
+			wait_ms = 20;
+		else if (r.top || n > 0 || corr_held(pipeline_corr(r.p)))
+			wait_ms = 100;
+		else if (wait_ms < IDLE_WAIT_MS)
+			wait_ms = wait_ms * 2 < IDLE_WAIT_MS ? wait_ms * 2 : IDLE_WAIT_MS;
+		if (deadline && !stopping) {
+			uint64_t left_ms = deadline > now ? (deadline - now + 999999) / 1000000 : 0;
+
+			if (left_ms < (uint64_t)wait_ms)
+				wait_ms = (int)left_ms;
+		}
+		n = loader_poll(r.l, wait_ms);
 		if (n < 0 && n != -EINTR && !ring_failed) {
 			fprintf(stderr, "shrinktrace: reading the ring buffer failed: %s\n",
 				strerror(-n));
@@ -1164,7 +1201,9 @@ out:
 	}
 	fflush(stdout);
 	pipeline_free(r.p);
-	sinks_free(&r.sinks);
+	sinks_free(&r.sinks);	/* the HTTP threads, that write wake_fd, end here */
+	if (wake_fd >= 0)
+		close(wake_fd);
 	ksyms_free(ks);
 	cgpaths_free(r.cg);
 	htab_each(&r.memcgs, i, me, nx)

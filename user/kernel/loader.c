@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -120,6 +122,7 @@ struct choice {
 struct loader {
 	struct shrinktrace_bpf *skel;
 	struct ring_buffer *rb;
+	int poll_fd;		/* epoll: the ring buffer's epoll fd and opts.wake_fd */
 	struct bpf_link *links[MAX_LINKS];
 	int nlinks;
 	struct choice chosen[NCHOICES];
@@ -815,6 +818,7 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 	l->fn = fn;
 	l->ctx = ctx;
 	l->census_fd = -1;
+	l->poll_fd = -1;
 	verbose_libbpf = o->verbose;
 	libbpf_set_print(libbpf_print);
 
@@ -874,6 +878,19 @@ struct loader *loader_open(const struct loader_opts *o, const struct ksyms *ks,
 		loader_close(l);
 		return NULL;
 	}
+	/* the loop waits on the ring buffer and on wake_fd (another thread that
+	 * wants the loop now: a scrape) together: an epoll fd is pollable */
+	l->poll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->poll_fd < 0 ||
+	    epoll_ctl(l->poll_fd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(l->rb),
+		      &(struct epoll_event){ .events = EPOLLIN, .data.u32 = 0 }) ||
+	    (o->wake_fd > 0 &&
+	     epoll_ctl(l->poll_fd, EPOLL_CTL_ADD, o->wake_fd,
+		       &(struct epoll_event){ .events = EPOLLIN, .data.u32 = 1 }))) {
+		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
+		loader_close(l);
+		return NULL;
+	}
 	l->next_census_ns = loader_now_ns();
 	l->young_until_ns = l->next_census_ns + CENSUS_YOUNG_NS;
 	return l;
@@ -884,6 +901,8 @@ void loader_close(struct loader *l)
 	if (!l)
 		return;
 	ring_buffer__free(l->rb);
+	if (l->poll_fd >= 0)
+		close(l->poll_fd);
 	for (int i = 0; i < l->nlinks; i++)
 		bpf_link__destroy(l->links[i]);
 	shrinktrace_bpf__destroy(l->skel);
@@ -913,9 +932,10 @@ const char *loader_backend_summary(const struct loader *l)
 	return loader_backend_name(seen);
 }
 
+/* One item of a banner list, on a line of its own (80 columns). */
 static void list_item(FILE *f, int *any, const char *what)
 {
-	fprintf(f, "%s %s", *any ? ";" : "", what);
+	fprintf(f, "\n  - %s", what);
 	*any = 1;
 }
 
@@ -945,31 +965,30 @@ void loader_banner(const struct loader *l, FILE *f)
 	if (!h[ST_HOOK_RCU_FREE].mech)
 		list_item(f, &any, "rcu_free");
 	if (h[ST_HOOK_SHRINK].mech == ST_BACKEND_TRACEPOINT)
-		list_item(f, &any, "shrink_begin/shrink_end of calls whose count_objects() "
-			  "returned 0 or SHRINK_EMPTY, and count_ns (a call is seen from "
-			  "count_objects()'s return)");
+		list_item(f, &any, "calls whose count_objects() found nothing (0, SHRINK_EMPTY),\n"
+			  "    and count_ns: a call is seen from count_objects()'s return");
 	if (h[ST_HOOK_SHRINK].mech && !h[ST_HOOK_DETAIL].mech)
 		list_item(f, &any, "count, deferred work, scanned, count_ns/scan_ns of calls");
 	if (h[ST_HOOK_WALK].mech && !h[ST_HOOK_RECLAIM].mech)
 		list_item(f, &any, "the order of a walk's reclaim (its trigger comes from the stack)");
-	fprintf(f, "%s\n", any ? "" : " nothing: every event type is observed directly");
+	fprintf(f, "%s\n", any ? "" : " nothing (every event is seen)");
 	any = 0;
 	for (int i = 0; i < ST_NHOOKS; i++)
 		if (h[i].mech == ST_BACKEND_TRACEPOINT && i != ST_HOOK_SHRINK &&
 		    !auxiliary((enum st_hook)i))
 			any = 1;
 	if (any) {
-		fprintf(f, "shrinktrace: inferred (\"inferred\":true, \"evidence\" says how; "
-			"\"earliest_ts\"..\"ts\" is when):");
+		fprintf(f, "shrinktrace: inferred (marked * on event lines; in the log \"inferred\":"
+			"true,\n  \"evidence\" says how, \"earliest_ts\"..\"ts\" when):");
 		any = 0;
 		if (h[ST_HOOK_ALLOC].mech == ST_BACKEND_TRACEPOINT)
 			list_item(f, &any, "shrinker_alloc (address only, from kmem:kmalloc)");
 		if (h[ST_HOOK_REGISTER].mech == ST_BACKEND_TRACEPOINT)
-			list_item(f, &any, "shrinker_register (at its first call, a census of "
-				  "shrinker_list, or its kfree)");
+			list_item(f, &any, "shrinker_register (at its first call, a census, or its "
+				  "kfree)");
 		if (h[ST_HOOK_FREE].mech == ST_BACKEND_TRACEPOINT)
-			list_item(f, &any, "free_begin/free_end (refcount and LIST_POISON2 at a call "
-				  "or a census, or at its kfree)");
+			list_item(f, &any, "free_begin/free_end (refcount, LIST_POISON2: at a call, "
+				  "a census\n    or its kfree)");
 		if (h[ST_HOOK_RCU_FREE].mech == ST_BACKEND_TRACEPOINT)
 			list_item(f, &any, "rcu_free (kmem:kfree of a tracked shrinker)");
 		fprintf(f, "\n");
@@ -1011,17 +1030,29 @@ int loader_poll(struct loader *l, int timeout_ms)
 		if (timeout_ms < 0 || ms < timeout_ms)
 			timeout_ms = ms;
 	}
-	n = ring_buffer__poll(l->rb, timeout_ms);
-	if (n >= 0) {
-		/* Events are submitted without a wake-up until the ring fills
-		 * (bpf/shrinktrace.bpf.c ev_submit): collect them now. */
-		int m = ring_buffer__consume(l->rb);
+	{
+		struct epoll_event ev[2];
 
-		n = m < 0 ? m : n + m;
+		n = epoll_wait(l->poll_fd, ev, 2, timeout_ms);
+		if (n < 0) {
+			n = -errno;
+		} else {
+			uint64_t v;
+
+			/* a wake-up: read it away (the fd is non-blocking) */
+			for (int i = 0; i < n; i++)
+				if (ev[i].data.u32 == 1 && read(l->opts.wake_fd, &v, sizeof(v)) < 0)
+					(void)0;
+			/* Events are submitted without a wake-up until the ring
+			 * fills (bpf/shrinktrace.bpf.c ev_submit): collect them
+			 * whether or not the ring's fd said so. */
+			n = ring_buffer__consume(l->rb);
+		}
 	}
 	maybe_census(l);
 	return n;
 }
+
 
 /* Deliver a record the loader makes itself (exit census). */
 static void deliver(struct loader *l, const struct st_rec *r)

@@ -57,6 +57,10 @@ struct loader_opts {
 	bool stacks;			/* --stacks: record each walk's kernel stack
 					 * (walk_begin's stack_id; loader_stack()) */
 	bool verbose;			/* libbpf's own messages on stderr */
+	int wake_fd;			/* an eventfd whose readability ends a
+					 * loader_poll() wait at once (read away
+					 * there); not owned; 0: none (0-2 are the
+					 * standard descriptors, never this) */
 };
 
 /* What serves one hook after loader_open(). */

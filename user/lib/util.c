@@ -43,3 +43,28 @@ size_t st_clean_text(char *dst, size_t size, const char *src)
 	dst[o] = '\0';
 	return o;
 }
+
+void st_put_wrapped(FILE *f, const char *line, int indent)
+{
+	const char *p = line;
+	int col = 0;
+
+	for (;;) {
+		size_t sp = strspn(p, " ");
+		size_t len = strcspn(p + sp, " ");
+
+		if (!len)
+			break;		/* the end, or trailing spaces */
+		if (col > indent && col + (int)(sp + len) > ST_TEXT_COLS) {
+			fprintf(f, "\n%*s", indent, "");
+			col = indent;
+		} else {
+			fprintf(f, "%*s", (int)sp, "");
+			col += (int)sp;
+		}
+		fwrite(p + sp, 1, len, f);
+		col += (int)len;
+		p += sp + len;
+	}
+	fputc('\n', f);
+}

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Copy the string at src into dst (size bytes, size 0: nothing is written)
  * and NUL-terminate it.  At most max bytes of src are read and the copy ends
@@ -25,6 +26,16 @@ void st_copy_str(char *dst, size_t size, const char *src, size_t max);
  * lines, summary, --top, violations, replay's report).  Returns the bytes
  * written without the NUL. */
 size_t st_clean_text(char *dst, size_t size, const char *src);
+
+/* Width of the text outputs' lines (summary, banner), columns: they fit an
+ * 80-column terminal. */
+#define ST_TEXT_COLS 79
+
+/* Write line (one line, no '\n'; text already cleaned) to f, wrapped at
+ * spaces so that no line passes ST_TEXT_COLS columns (a word longer than
+ * that stays whole), continuation lines indented by `indent` spaces, then
+ * '\n'.  Columns are counted in bytes (the summary's lines are ASCII). */
+void st_put_wrapped(FILE *f, const char *line, int indent);
 
 /* a + b, or UINT64_MAX when the sum does not fit: the sums of a log's
  * numbers (freed, nanoseconds, lost events) saturate instead of wrapping,

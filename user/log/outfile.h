@@ -68,7 +68,8 @@ static inline unsigned long long st_output_line_end(unsigned long long pos, unsi
 
 /* Errors beyond open(2)'s (st_output_strerror() words them). */
 #define ST_OUT_EBUSY EBUSY	/* another process has the file open for writing (its lock) */
-#define ST_OUT_EREMOVED ENOENT	/* st_output_check(): the file is no longer at its path */
+#define ST_OUT_EREMOVED ESTALE	/* st_output_check(): the file is no longer at its path
+				 * (not ENOENT: open(2) gives that for a missing directory) */
 
 /*
  * Make a new output file for path, not yet visible there.  Refused (NULL,

@@ -329,7 +329,7 @@ static const struct argp_option jsonl_options[] = {
 	  "FILE would pass SIZE bytes (K, M, G suffixes; at least 4K) it becomes FILE.1 (FILE.1 "
 	  "becomes FILE.2, ... FILE.KEEP; default KEEP 5) and a new FILE begins, with a header "
 	  "of the same run and the next part. `shrinktrace replay FILE*` (the files in any "
-	  "order) reads them as one run", 1 },
+	  "order) reads them as one run", 0 },
 	{ 0 }
 };
 

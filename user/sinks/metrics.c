@@ -108,6 +108,8 @@ struct msink {
 	uint64_t gen;			/* renderings so far */
 	uint64_t last_render_ns;
 	atomic_int want;		/* a scrape asked since the last rendering */
+	void (*wake)(void *);		/* sink_begin's: the event loop now (under mu) */
+	void *wake_ctx;
 	atomic_uint_fast64_t requests;	/* /metrics requests served */
 
 	/* the event loop's own */
@@ -635,6 +637,10 @@ static void ms_begin(struct sink *s, const struct sink_begin *b)
 	st_copy_str(m->kernel, sizeof(m->kernel), b->kernel ? b->kernel : "", SIZE_MAX);
 	st_copy_str(m->backend, sizeof(m->backend), b->backend ? b->backend : "", SIZE_MAX);
 	m->live = b->live;
+	pthread_mutex_lock(&m->mu);
+	m->wake = b->wake;
+	m->wake_ctx = b->wake_ctx;
+	pthread_mutex_unlock(&m->mu);
 	m->nhooks = b->nhooks < SINK_MAX_HOOKS ? b->nhooks : SINK_MAX_HOOKS;
 	for (unsigned i = 0; i < m->nhooks; i++) {
 		st_copy_str(m->hook[i], sizeof(m->hook[i]), b->hook[i] ? b->hook[i] : "", SIZE_MAX);
@@ -666,7 +672,10 @@ static void ms_finish(struct sink *s, const struct sink_state *st)
 {
 	struct msink *m = (struct msink *)s;
 
+	pthread_mutex_lock(&m->mu);
 	m->finished = true;
+	m->wake = NULL;		/* the loop and its loader end after this */
+	pthread_mutex_unlock(&m->mu);
 	publish(m, st);
 }
 
@@ -725,6 +734,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		uint64_t gen = m->gen;
 
 		atomic_store(&m->want, 1);
+		if (m->wake)
+			m->wake(m->wake_ctx);	/* the loop may be sleeping up to a second */
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_nsec += (METRICS_WAIT_MS % 1000) * 1000000L;
 		until.tv_sec += METRICS_WAIT_MS / 1000 + until.tv_nsec / 1000000000L;
@@ -1028,7 +1039,7 @@ static const struct argp_option metrics_options[] = {
 	{ "metrics", OPT_METRICS, "[ADDR]:PORT", 0, "Serve the statistics to Prometheus on "
 	  "http://ADDR:PORT/metrics (:PORT all addresses, 127.0.0.1:PORT loopback only; the "
 	  "project's port is 9858), with -o, --top or alone. The HTTP server runs in threads of "
-	  "its own, limited in connections and time (docs/metrics.md)", 1 },
+	  "its own, limited in connections and time (docs/metrics.md)", 0 },
 	{ 0 }
 };
 

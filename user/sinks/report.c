@@ -2,6 +2,7 @@
 /* sinks/report.c - the tracer's summary and replay's text report (see sinks/report.h). */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -23,6 +24,35 @@ struct report_sink {
 	int err;
 };
 
+/* One line of the summary's head, built in pieces, then written wrapped to
+ * 80 columns (continuation lines indented 6: key=value items stay whole). */
+struct sline {
+	char s[1024];
+	size_t n;
+};
+
+static void sl_add(struct sline *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sl_add(struct sline *l, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (l->n >= sizeof(l->s) - 1)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(l->s + l->n, sizeof(l->s) - l->n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		l->n = (size_t)k >= sizeof(l->s) - l->n ? sizeof(l->s) - 1 : l->n + (size_t)k;
+}
+
+static void sl_put(struct sline *l, FILE *f)
+{
+	st_put_wrapped(f, l->s, 6);
+	l->n = 0;
+	l->s[0] = '\0';
+}
+
 const char *report_violation_line(const struct st_violation *v, char *buf, size_t len)
 {
 	char name[ST_REC_NAME_LEN], detail[ST_DETAIL_LEN];
@@ -41,50 +71,63 @@ const char *report_violation_line(const struct st_violation *v, char *buf, size_
 static void report_near(const struct corr_stats *cs, FILE *f)
 {
 	char a[32], b[32], c[32];
+	struct sline l = { .n = 0 };
 
-	fprintf(f, "  stale_next: %" PRIu64 " near miss%s (the next shrinker queued, not yet RCU "
-		"freed), %" PRIu64 " onto freed memory", cs->near_misses,
-		cs->near_misses == 1 ? "" : "es", cs->stale_freed);
+	sl_add(&l, "  stale_next: %" PRIu64 " near miss%s (the next shrinker queued, not yet RCU "
+	       "freed), %" PRIu64 " onto freed memory", cs->near_misses,
+	       cs->near_misses == 1 ? "" : "es", cs->stale_freed);
 	if (cs->near_timed)
-		fprintf(f, "; margin to the RCU free: min %s, p50 %s, max %s (%" PRIu64 " known)",
-			stats_fmt_ns(cs->near_margin_min, a, sizeof(a)),
-			stats_fmt_ns(stats_percentile(cs->near_hist, cs->near_margin_max, 500), b,
-				     sizeof(b)),
-			stats_fmt_ns(cs->near_margin_max, c, sizeof(c)), cs->near_timed);
-	fputc('\n', f);
+		sl_add(&l, "; margin to the RCU free: min %s, p50 %s, max %s (%" PRIu64 " known)",
+		       stats_fmt_ns(cs->near_margin_min, a, sizeof(a)),
+		       stats_fmt_ns(stats_percentile(cs->near_hist, cs->near_margin_max, 500), b,
+				    sizeof(b)),
+		       stats_fmt_ns(cs->near_margin_max, c, sizeof(c)), cs->near_timed);
+	sl_put(&l, f);
 }
 
 /* Generations whose address came back before their rcu_free was seen. */
 static void report_rcu_unseen(const struct corr_stats *cs, FILE *f)
 {
-	if (cs->rcu_unseen)
-		fprintf(f, "  rcu_free unseen: %" PRIu64 " generation%s queued by shrinker_free() "
-			"whose address was allocated again before its rcu_free was seen (the "
-			"kernel skipped the probe)\n", cs->rcu_unseen, cs->rcu_unseen == 1 ? "" : "s");
+	struct sline l = { .n = 0 };
+
+	if (!cs->rcu_unseen)
+		return;
+	sl_add(&l, "  rcu_free unseen: %" PRIu64 " generation%s queued by shrinker_free() whose "
+	       "address was allocated again before its rcu_free was seen (the kernel skipped "
+	       "the probe)", cs->rcu_unseen, cs->rcu_unseen == 1 ? "" : "s");
+	sl_put(&l, f);
 }
 
 static void report_kernel(const struct sink_kernel *k, FILE *f)
 {
-	if (k->skipped_runs)
-		fprintf(f, "  skipped: the kernel skipped %" PRIu64 " runs of our programs that "
-			"would have nested on a CPU (an interrupt during one of them); an inferred "
-			"rcu_free may be missing\n", k->skipped_runs);
+	struct sline l = { .n = 0 };
+
+	if (k->skipped_runs) {
+		sl_add(&l, "  skipped: the kernel skipped %" PRIu64 " runs of our programs that "
+		       "would have nested on a CPU (an interrupt during one of them); an inferred "
+		       "rcu_free may be missing", k->skipped_runs);
+		sl_put(&l, f);
+	}
 	if (!k->lifecycle)
 		return;
-	fprintf(f, "  lifecycle: %" PRIu64 " shrinker_alloc; rcu_free %" PRIu64 " at kmem:kfree, %"
-		PRIu64 " inferred from address reuse (kfree unseen), %" PRIu64 " unseen by the end "
-		"(lost records, %" PRIu64 " of them never seen registered)\n", k->allocs,
-		k->rcu_kfree, k->rcu_reuse, k->exit_lost, k->exit_open);
+	sl_add(&l, "  lifecycle: %" PRIu64 " shrinker_alloc; rcu_free %" PRIu64 " at kmem:kfree, %"
+	       PRIu64 " inferred from address reuse (kfree unseen), %" PRIu64 " unseen by the end "
+	       "(lost records, %" PRIu64 " of them never seen registered)", k->allocs,
+	       k->rcu_kfree, k->rcu_reuse, k->exit_lost, k->exit_open);
+	sl_put(&l, f);
 	if (!k->census_known)
-		fprintf(f, "  census: not run (&shrinker_list not known yet: no call and no kfree "
-			"of a registered shrinker seen)\n");
+		sl_add(&l, "  census: not run (&shrinker_list not known yet: no call and no kfree "
+		       "of a registered shrinker seen)");
 	else
-		fprintf(f, "  census: %" PRIu64 " walks of shrinker_list, %" PRIu64 " listed at the "
-			"last%s\n", k->census_runs, k->census_listed,
-			k->census_capped ? " (capped: some walks stopped early)" : "");
-	if (k->untracked)
-		fprintf(f, "  untracked: %" PRIu64 " shrinkers not tracked (tracked map full)\n",
-			k->untracked);
+		sl_add(&l, "  census: %" PRIu64 " walks of shrinker_list, %" PRIu64 " listed at the "
+		       "last%s", k->census_runs, k->census_listed,
+		       k->census_capped ? " (capped: some walks stopped early)" : "");
+	sl_put(&l, f);
+	if (k->untracked) {
+		sl_add(&l, "  untracked: %" PRIu64 " shrinkers not tracked (tracked map full)",
+		       k->untracked);
+		sl_put(&l, f);
+	}
 }
 
 static void note_error(struct report_sink *r)
@@ -130,24 +173,28 @@ static void sum_finish(struct sink *s, const struct sink_state *st)
 	FILE *f = r->f;
 	uint64_t nviol = 0;
 	char cmd[256];
+	struct sline l = { .n = 0 };
 
 	fprintf(f, "\nshrinktrace: summary: %.1f s traced, %" PRIu64 " events\n", st->elapsed_s,
 		cs->events);
-	fprintf(f, "  events:");
+	sl_add(&l, "  events:");
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		fprintf(f, " %s=%" PRIu64, st_type_name(order[i]), cs->by_type[order[i]]);
-	fprintf(f, "\n  lost: %" PRIu64 " events dropped by the kernel side (ring buffer "
-		"full)%s; %" PRIu64 " arrived after the reorder window\n", st->kernel_lost,
-		st->kernel_lost ? ": raise --ringbuf-size" : "", cs->late);
+		sl_add(&l, " %s=%" PRIu64, st_type_name(order[i]), cs->by_type[order[i]]);
+	sl_put(&l, f);
+	sl_add(&l, "  lost: %" PRIu64 " events dropped by the kernel side (ring buffer "
+	       "full)%s; %" PRIu64 " arrived after the reorder window", st->kernel_lost,
+	       st->kernel_lost ? ": raise --ringbuf-size" : "", cs->late);
+	sl_put(&l, f);
 	report_kernel(&st->kernel, f);
 	report_rcu_unseen(cs, f);
 	fprintf(f, "  shrinkers seen: %" PRIu64 "\n", cs->shrinkers_seen);
-	fprintf(f, "  violations:");
+	sl_add(&l, "  violations:");
 	for (int k = 0; k < ST_V_NKINDS; k++) {
-		fprintf(f, " %s=%" PRIu64, st_vkind_name((enum st_vkind)k), cs->violations[k]);
+		sl_add(&l, " %s=%" PRIu64, st_vkind_name((enum st_vkind)k), cs->violations[k]);
 		nviol += cs->violations[k];
 	}
-	fprintf(f, "%s\n", nviol ? "" : " (none)");
+	sl_add(&l, "%s", nviol ? "" : " (none)");
+	sl_put(&l, f);
 	if (cs->near_misses || cs->stale_freed)
 		report_near(cs, f);
 	for (int k = 0; k < CORR_NCAPS; k++) {

@@ -70,6 +70,10 @@ struct sink_begin {
 	uint64_t filter_memcg_id;
 	uint64_t filter_min_latency_ns;
 	const char *filter_shrinker;	/* --shrinker GLOB (user space) */
+	/* live: ends the event loop's wait at once (for a sink whose other
+	 * threads need a tick now: a scrape); thread-safe; NULL none */
+	void (*wake)(void *wake_ctx);
+	void *wake_ctx;
 };
 
 /* One event leaving the correlator. */
