@@ -975,7 +975,7 @@ static __always_inline void emit_inferred(__u32 type, __u64 s, __u64 ts, __u64 e
 	}
 	if (what == ST_EV_SHRINKER_REGISTER) {
 		fill_ids(e, (struct shrinker *)s);
-		fill_name(e, (struct shrinker *)s);
+		fill_name_d(e, (struct shrinker *)s, false, plain(s));
 	} else if (what == ST_EV_FREE_BEGIN) {
 		fill_snapshot(e, (struct shrinker *)s);
 	}
@@ -1094,7 +1094,12 @@ static __always_inline void on_kfree(__u64 call_site, __u64 p)
 			e->shrinker = p;
 			e->flags |= ST_F_INFERRED;
 			e->evidence = ST_EVID_KFREE;
-			fill_name(e, (struct shrinker *)p);
+			/* the name user space already has, when it has it: a
+			 * superblock shrinker's name is read through its
+			 * super_block, which may be freed before the shrinker
+			 * (destroy_super_rcu() and the shrinker's own RCU free
+			 * race): seen as an rcu_free without a name */
+			fill_name_d(e, (struct shrinker *)p, false, p);
 			ev_submit(e);
 		}
 	}

@@ -116,6 +116,21 @@ if [ "$rc" = 3 ] && [ "$(verdicts "$tmp/out")" = "use_after_free 0xffff888104a1c
 else
 	ko "stdin" "exit $rc, verdicts: $(verdicts "$tmp/out" | tr '\n' ';')"
 fi
+# an empty file is not a log: a warning (a header alone is a quiet trace: none)
+: >"$tmp/empty.jsonl"
+"$bin" replay "$tmp/empty.jsonl" >/dev/null 2>"$tmp/empty.err"
+rc=$?
+if [ "$rc" = 0 ] && grep -q 'warning: no header and no events' "$tmp/empty.err"; then
+	grep -m1 '"type":"header"' tests/replay/corpus/ignored-records.jsonl >"$tmp/hdr.jsonl"
+	if grep -q '"header"' "$tmp/hdr.jsonl" && "$bin" replay "$tmp/hdr.jsonl" >/dev/null 2>"$tmp/hdr.err" &&
+		[ ! -s "$tmp/hdr.err" ]; then
+		ok "empty-log-warns"
+	else
+		ko "empty-log-warns" "a header-only log: $(head -c 200 "$tmp/hdr.err")"
+	fi
+else
+	ko "empty-log-warns" "exit $rc, stderr: $(head -c 200 "$tmp/empty.err")"
+fi
 
 # --format csv / perfetto conversions of the same logs, and their checkers
 . tests/replay/export.sh

@@ -273,8 +273,10 @@ static uint64_t run_finish(const struct replay_args *a, struct run *rn, struct s
 		run_begin(rn, lg, path, human(a));
 	corr_finish(pipeline_corr(rn->p));
 	corr_get_stats(pipeline_corr(rn->p), &cs);
-	if (!input_error && !cs.events)
-		fprintf(stderr, "%s: warning: no events in this log (empty, or a header only): "
+	/* a log with a header is a trace in which nothing happened; without
+	 * one, not a log at all (an empty file, the wrong file) */
+	if (!input_error && !cs.events && st.log && !st.log->headers)
+		fprintf(stderr, "%s: warning: no header and no events: not a shrinktrace log, "
 			"nothing to check\n", path);
 	if (cs.late)
 		fprintf(stderr, "%s: warning: %" PRIu64 " event%s arrived later than the %.3f ms reorder "
