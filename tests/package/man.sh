@@ -5,7 +5,7 @@
 #   - every option of `BINARY --help`, `BINARY replay --help` and `BINARY redact
 #     --help` (long and short) is in the OPTIONS subsection for that command ("Options
 #     of the tracer" + "Filters of the tracer", "Options of shrinktrace replay", "...
-#     redact"; argp's own -?, --help, --usage, -V, --version in "Options of every
+#     redact"; argp's own -?, -h, --help, --usage, -V, --version in "Options of every
 #     command"), and every option those subsections list still exists;
 #   - -h prints exactly --help, `BINARY help [replay|redact]` too, exit 0, and each
 #     --help ends with an EXAMPLES: section whose lines fit 79 columns.
@@ -65,7 +65,7 @@ page_opts() {	# subsection text file
 has_opt() {	# option file: the option as a word (--stats is not --stats-only)
 	grep -qE -- "(^|[^a-z0-9-])$(printf '%s' "$1" | sed 's/[?]/[?]/')([^a-z0-9-]|$)" "$2"
 }
-argp_own="-? --help --usage -V --version"
+argp_own="-? -h --help --usage -V --version"
 subsection "Options of every command" >"$tmp/common"
 
 check_cmd() {	# name title... (the help is in $tmp/help)

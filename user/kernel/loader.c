@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "kernel/loader.h"
+#include "lib/util.h"
 #include "sinks/sink.h"
 #include "kernel/names.h"
 #include "shrinktrace.h"
@@ -945,11 +946,15 @@ void loader_banner(const struct loader *l, FILE *f)
 
 	fprintf(f, "shrinktrace: hooks:\n");
 	for (int i = 0; i < ST_NHOOKS; i++) {
+		char line[512];
+
 		if (h[i].mech)
-			fprintf(f, "  %-9s %-10s %s\n", hook_names[i], loader_backend_name(h[i].mech),
-				h[i].target ? h[i].target : "");
+			snprintf(line, sizeof(line), "  %-9s %-10s %s", hook_names[i],
+				 loader_backend_name(h[i].mech), h[i].target ? h[i].target : "");
 		else
-			fprintf(f, "  %-9s %-10s (%s)\n", hook_names[i], "none", h[i].why);
+			snprintf(line, sizeof(line), "  %-9s %-10s (%s)", hook_names[i], "none",
+				 h[i].why);
+		st_put_wrapped(f, line, 23);	/* continued under the target column */
 	}
 	fprintf(f, "shrinktrace: not visible with this set:");
 	int any = 0;
