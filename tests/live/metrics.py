@@ -15,7 +15,7 @@
     every query of dist/grafana-shrinktrace.json runs without error;
   - hostile clients (thousands of connections, half-sent requests, clients that
     never read) while the tracer traces a churn: no lost events, the event loop
-    never stalls (shrinktrace_loop_max_gap_seconds), every unmount traced, and
+    never stalls (shrinktrace_loop_max_stall_seconds), every unmount traced, and
     a scrape works again afterwards;
   - half-sent requests from one address: more than a few do not block that
     address's scrapes, a full set blocks only that address, and only until
@@ -466,10 +466,10 @@ def case_prometheus():
     done = wait_for(lambda: per(scrape(port), "shrinktrace_shrinker_rcu_freed_total", "shrinker")
                     .get("sb-tmpfs", 0) - before >= 10, 40, 0.5)
     m = scrape(port)
-    gap = m.get(("shrinktrace_loop_max_gap_seconds", ()), 99)
+    gap = m.get(("shrinktrace_loop_max_stall_seconds", ()), 99)
     lost = m.get(("shrinktrace_lost_events_total", ()), -1)
     check("hostile/tracer-kept-reading", done and lost == 0 and gap < 0.5,
-          "%d sockets; all unmounts traced: %s, lost %s, longest loop gap %.3f s" %
+          "%d sockets; all unmounts traced: %s, lost %s, longest loop stall %.3f s" %
           (nsock, bool(done), lost, gap))
 
     half_sent(port)

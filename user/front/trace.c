@@ -1104,6 +1104,7 @@ static int trace_run(struct args *a, struct command *cmd)
 				wait_ms = (int)left_ms;
 		}
 		n = loader_poll(r.l, wait_ms);
+		st.loop_wait_ns = (uint64_t)wait_ms * 1000000ULL;
 		if (n < 0 && n != -EINTR && !ring_failed) {
 			fprintf(stderr, "shrinktrace: reading the ring buffer failed: %s\n",
 				strerror(-n));

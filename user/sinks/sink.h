@@ -108,6 +108,8 @@ struct sink_kernel {
 struct sink_state {
 	uint64_t now_ns;		/* CLOCK_MONOTONIC now (live), or the last ts (replay) */
 	double elapsed_s;		/* wall time traced so far (live), 0 replay */
+	uint64_t loop_wait_ns;		/* live: the wait the event loop planned before
+					 * this tick (0.1 s, up to 1 s while idle), ns */
 	const struct stats *stats;	/* per-shrinker statistics */
 	const struct corr_stats *cs;	/* the correlator's counters */
 	const struct corr *corr;	/* for its caps line (corr_print_caps) */
