@@ -1083,7 +1083,6 @@ int corr_lookup(const struct corr *c, uint64_t addr, uint64_t *serial, char *nam
 	return 0;
 }
 
-
 size_t corr_held(const struct corr *c)
 {
 	return reorder_count(c->window);

@@ -599,10 +599,10 @@ static void run_id(char *buf, size_t len)
 
 /* ---- the run ---------------------------------------------------------------- */
 
-/* sink_begin's wake: end the event loop's wait (an eventfd; ctx points at
- * it).  From the HTTP threads: write(2) only. */
 #define IDLE_WAIT_MS 1000	/* the event loop's longest wait while idle */
 
+/* sink_begin's wake: end the event loop's wait (an eventfd; ctx points at
+ * it).  From the HTTP threads: write(2) only. */
 static void wake_loop(void *ctx)
 {
 	uint64_t one = 1;

@@ -933,10 +933,16 @@ const char *loader_backend_summary(const struct loader *l)
 	return loader_backend_name(seen);
 }
 
-/* One item of a banner list, on a line of its own (80 columns). */
+/* One item of a banner list, on lines of its own wrapped to 80 columns; the
+ * first ends the list's heading line. */
 static void list_item(FILE *f, int *any, const char *what)
 {
-	fprintf(f, "\n  - %s", what);
+	char line[256];
+
+	if (!*any)
+		fputc('\n', f);
+	snprintf(line, sizeof(line), "  - %s", what);
+	st_put_wrapped(f, line, 4);
 	*any = 1;
 }
 
@@ -970,22 +976,24 @@ void loader_banner(const struct loader *l, FILE *f)
 	if (!h[ST_HOOK_RCU_FREE].mech)
 		list_item(f, &any, "rcu_free");
 	if (h[ST_HOOK_SHRINK].mech == ST_BACKEND_TRACEPOINT)
-		list_item(f, &any, "calls whose count_objects() found nothing (0, SHRINK_EMPTY),\n"
-			  "    and count_ns: a call is seen from count_objects()'s return");
+		list_item(f, &any, "calls whose count_objects() found nothing (0, SHRINK_EMPTY), "
+			  "and count_ns: a call is seen from count_objects()'s return");
 	if (h[ST_HOOK_SHRINK].mech && !h[ST_HOOK_DETAIL].mech)
 		list_item(f, &any, "count, deferred work, scanned, count_ns/scan_ns of calls");
 	if (h[ST_HOOK_WALK].mech && !h[ST_HOOK_RECLAIM].mech)
 		list_item(f, &any, "the order of a walk's reclaim (its trigger comes from the stack)");
-	fprintf(f, "%s\n", any ? "" : " nothing (every event is seen)");
+	if (!any)
+		fprintf(f, " nothing (every event is seen)\n");
 	any = 0;
 	for (int i = 0; i < ST_NHOOKS; i++)
 		if (h[i].mech == ST_BACKEND_TRACEPOINT && i != ST_HOOK_SHRINK &&
 		    !auxiliary((enum st_hook)i))
 			any = 1;
 	if (any) {
-		fprintf(f, "shrinktrace: inferred (marked * on event lines; in the log \"inferred\":"
-			"true,\n  \"evidence\" says how, \"earliest_ts\"..\"ts\" when):");
-		any = 0;
+		st_put_wrapped(f, "shrinktrace: inferred (marked * on event lines; in the log "
+			       "\"inferred\":true, \"evidence\" says how, \"earliest_ts\"..\"ts\" "
+			       "when):", 2);
+		any = 1;	/* the heading's line is ended */
 		if (h[ST_HOOK_ALLOC].mech == ST_BACKEND_TRACEPOINT)
 			list_item(f, &any, "shrinker_alloc (address only, from kmem:kmalloc)");
 		if (h[ST_HOOK_REGISTER].mech == ST_BACKEND_TRACEPOINT)
@@ -993,10 +1001,9 @@ void loader_banner(const struct loader *l, FILE *f)
 				  "kfree)");
 		if (h[ST_HOOK_FREE].mech == ST_BACKEND_TRACEPOINT)
 			list_item(f, &any, "free_begin/free_end (refcount, LIST_POISON2: at a call, "
-				  "a census\n    or its kfree)");
+				  "a census or its kfree)");
 		if (h[ST_HOOK_RCU_FREE].mech == ST_BACKEND_TRACEPOINT)
 			list_item(f, &any, "rcu_free (kmem:kfree of a tracked shrinker)");
-		fprintf(f, "\n");
 	}
 }
 
@@ -1023,6 +1030,8 @@ static void maybe_census(struct loader *l)
 
 int loader_poll(struct loader *l, int timeout_ms)
 {
+	struct epoll_event ev[2];
+	uint64_t v;
 	int n;
 
 	if (l->census_fd >= 0) {
@@ -1035,29 +1044,22 @@ int loader_poll(struct loader *l, int timeout_ms)
 		if (timeout_ms < 0 || ms < timeout_ms)
 			timeout_ms = ms;
 	}
-	{
-		struct epoll_event ev[2];
-
-		n = epoll_wait(l->poll_fd, ev, 2, timeout_ms);
-		if (n < 0) {
-			n = -errno;
-		} else {
-			uint64_t v;
-
-			/* a wake-up: read it away (the fd is non-blocking) */
-			for (int i = 0; i < n; i++)
-				if (ev[i].data.u32 == 1 && read(l->opts.wake_fd, &v, sizeof(v)) < 0)
-					(void)0;
-			/* Events are submitted without a wake-up until the ring
-			 * fills (bpf/shrinktrace.bpf.c ev_submit): collect them
-			 * whether or not the ring's fd said so. */
-			n = ring_buffer__consume(l->rb);
-		}
+	n = epoll_wait(l->poll_fd, ev, 2, timeout_ms);
+	if (n < 0) {
+		n = -errno;
+	} else {
+		/* a wake-up: read it away (non-blocking: nothing to wait for) */
+		for (int i = 0; i < n; i++)
+			if (ev[i].data.u32 == 1)
+				(void)!read(l->opts.wake_fd, &v, sizeof(v));
+		/* Events are submitted without a wake-up until the ring fills
+		 * (bpf/shrinktrace.bpf.c ev_submit): collect them whether or
+		 * not the ring's fd said so. */
+		n = ring_buffer__consume(l->rb);
 	}
 	maybe_census(l);
 	return n;
 }
-
 
 /* Deliver a record the loader makes itself (exit census). */
 static void deliver(struct loader *l, const struct st_rec *r)

@@ -657,10 +657,11 @@ static void ms_tick(struct sink *s, const struct sink_state *st)
 {
 	struct msink *m = (struct msink *)s;
 	uint64_t now = mono_ns();
+	uint64_t gap = m->last_tick_ns ? now - m->last_tick_ns : 0;
 
-	if (m->last_tick_ns && now - m->last_tick_ns > st->loop_wait_ns &&
-	    now - m->last_tick_ns - st->loop_wait_ns > m->max_stall_ns)
-		m->max_stall_ns = now - m->last_tick_ns - st->loop_wait_ns;
+	/* beyond the wait the loop planned: how long the ring went unread */
+	if (gap > st->loop_wait_ns && gap - st->loop_wait_ns > m->max_stall_ns)
+		m->max_stall_ns = gap - st->loop_wait_ns;
 	m->last_tick_ns = now;
 	if (!atomic_load_explicit(&m->want, memory_order_relaxed))
 		return;
